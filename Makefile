@@ -1,0 +1,60 @@
+# audit — build, test, lint, demo, benchmarks.
+GO            ?= go
+STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+PKGS          := ./...
+BIN           := bin/audit
+VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS       := -s -w -X main.version=$(VERSION)
+
+.PHONY: all build test test-short lint fmt demo bench fuzz generate golden clean
+
+all: lint test build
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/audit
+
+# The README's test command. Integration tests against moto_server and the
+# browser/LibreOffice report tests run here too (they skip only outside CI
+# when their tool is missing).
+test:
+	$(GO) test -count=1 -timeout 20m $(PKGS)
+
+test-short:
+	$(GO) test -short -count=1 $(PKGS)
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(GO) run $(STATICCHECK) $(PKGS)
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+# A full Organization scan of the built-in demo organization (served by the
+# in-process fake AWS endpoint), writing every report format to out/.
+demo:
+	$(GO) run -ldflags '$(LDFLAGS)' ./cmd/audit demo --out out
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./policy/
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./report/
+	AUDIT_BENCH_ORG=1 $(GO) test -run '^$$' -bench BenchmarkOrgScan -benchtime 1x -count=1 -timeout 30m ./scanner/
+
+# Each fuzz target for FUZZTIME (default 5m), one after another.
+FUZZTIME ?= 5m
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./policy/
+	$(GO) test -run '^$$' -fuzz '^FuzzMatchResource$$' -fuzztime $(FUZZTIME) ./policy/
+	$(GO) test -run '^$$' -fuzz '^FuzzMatchAction$$' -fuzztime $(FUZZTIME) ./policy/
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./inventory/
+
+# Regenerate the demo snapshot from internal/demo.
+generate:
+	$(GO) generate ./internal/demo/
+
+# Refresh golden files after an intended change.
+golden:
+	$(GO) test ./findings/ ./report/ -update
+
+clean:
+	rm -rf bin out
