@@ -1,0 +1,128 @@
+package findings
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/ecs-audit/audit/inventory"
+	"github.com/ecs-audit/audit/policy"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+const (
+	demoSnapshot = "../testdata/demo/snapshot.json"
+	demoGolden   = "../testdata/demo/expected-findings.json"
+)
+
+// goldenFinding is what the golden file pins for each finding.
+type goldenFinding struct {
+	ID       string   `json:"id"`
+	RuleID   string   `json:"ruleId"`
+	Severity Severity `json:"severity"`
+	Account  string   `json:"accountId"`
+	Region   string   `json:"region,omitempty"`
+	Resource string   `json:"resourceArn"`
+	Message  string   `json:"message"`
+}
+
+func demoResult(t *testing.T) (*inventory.Inventory, *Result) {
+	t.Helper()
+	inv, err := inventory.Load(demoSnapshot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inv, Evaluate(inv, Options{ToolVersion: "test"})
+}
+
+// The snapshot scan of the demo organization reproduces the golden findings.
+func TestDemoGolden(t *testing.T) {
+	_, res := demoResult(t)
+	var got []goldenFinding
+	for _, f := range res.Findings {
+		got = append(got, goldenFinding{f.ID, f.RuleID, f.Severity, f.AccountID, f.Region, f.ResourceARN, f.Message})
+	}
+	b, err := json.MarshalIndent(got, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = append(b, '\n')
+	if *update {
+		if err := os.WriteFile(demoGolden, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(demoGolden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./findings -update to create it)", err)
+	}
+	if !bytes.Equal(b, want) {
+		t.Errorf("findings differ from %s (run go test ./findings -update after an intended change); got:\n%s", demoGolden, b)
+	}
+}
+
+// Every rule of the catalog fires on the demo organization.
+func TestDemoFiresEveryRule(t *testing.T) {
+	_, res := demoResult(t)
+	for _, r := range Catalog() {
+		if res.Summary.ByRule[r.ID] == 0 {
+			t.Errorf("rule %s does not fire on the demo organization", r.ID)
+		}
+	}
+	if res.Summary.TaskDefinitions < 30 {
+		t.Errorf("demo has %d task definitions, want at least 30", res.Summary.TaskDefinitions)
+	}
+}
+
+// The correct task definitions of the demo yield no finding above info.
+func TestDemoCorrectTaskDefinitions(t *testing.T) {
+	_, res := demoResult(t)
+	correct := []string{"payments-api:7", "payments-api:6", "payments-vendor-agent:3", "payments-fraud-scorer:5",
+		"analytics-notebook:2", "analytics-hello:1", "analytics-edge-collector:4", "platform-dashboard:11", "platform-cron:1", "shared-log-router:2"}
+	for _, f := range res.Findings {
+		for _, c := range correct {
+			if strings.HasSuffix(f.TaskDefinitionARN, "/"+c) && f.Severity.Rank() > Info.Rank() {
+				t.Errorf("correct task definition %s has a %s finding: %s %s", c, f.Severity, f.RuleID, f.Message)
+			}
+		}
+	}
+}
+
+// Each role's least-privilege policy grants every need of the role, and
+// parses as a valid policy.
+func TestDemoLeastPrivilegeCoversNeeds(t *testing.T) {
+	_, res := demoResult(t)
+	for _, r := range res.Roles {
+		p, err := policy.Parse("least-privilege", r.LeastPrivilegePolicy)
+		if err != nil {
+			t.Errorf("%s: least-privilege policy does not parse: %v", r.RoleARN, err)
+			continue
+		}
+		in := &policy.Input{Identity: []policy.NamedPolicy{{Name: "lp", Policy: p}}}
+		for _, n := range r.Needs {
+			if strings.HasPrefix(n.Note, "invalid reference") {
+				continue
+			}
+			d := policy.Evaluate(in, policy.Request{Principal: r.RoleARN, Action: n.Action, Resource: n.Resource, Context: policy.NewContext()})
+			if d.Decision != policy.Allowed && !(d.Decision == policy.Indeterminate && inventoryAccountOf(n.Resource, r.AccountID) != r.AccountID) {
+				t.Errorf("%s: least-privilege policy does not grant %s on %s: %s", r.RoleARN, n.Action, n.Resource, d.Reason)
+			}
+		}
+	}
+}
+
+// Two evaluations of the same inventory give identical output.
+func TestDemoDeterministic(t *testing.T) {
+	inv, a := demoResult(t)
+	b := Evaluate(inv, Options{ToolVersion: "test"})
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	if !bytes.Equal(ja, jb) {
+		t.Fatal("two evaluations differ")
+	}
+}

@@ -1,0 +1,351 @@
+package findings
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ecs-audit/audit/inventory"
+	"github.com/ecs-audit/audit/policy"
+)
+
+// Options tune Evaluate.
+type Options struct {
+	ToolVersion string
+	// Now is the evaluation time (aws:CurrentTime); zero means the
+	// inventory's collection time.
+	Now time.Time
+}
+
+// ToolName and ToolURI identify the producer in every report.
+const (
+	ToolName = "audit"
+	ToolURI  = "https://github.com/ecs-audit/audit"
+)
+
+// evaluation is the state of one Evaluate call; rules read it and emit
+// findings into it.
+type evaluation struct {
+	inv      *inventory.Inventory
+	opts     Options
+	now      time.Time
+	res      *resources
+	accounts map[string]*inventory.Account
+	roles    map[string]*roleInfo // account|lower(name)
+	scps     map[string][][]policy.NamedPolicy
+	rcps     map[string][][]policy.NamedPolicy
+	orgDocs  map[string]*policy.Policy
+	tds      []*tdInfo
+	tdByARN  map[string]*tdInfo
+	clusters []*clusterInfo
+	findings []Finding
+	gaps     []string
+}
+
+// clusterInfo is a cluster with the task definitions placed on its
+// container instances (EC2/External services).
+type clusterInfo struct {
+	account *inventory.Account
+	region  string
+	cluster *inventory.Cluster
+	placed  []*tdInfo
+}
+
+// serviceRef ties a service to its cluster.
+type serviceRef struct {
+	cluster *inventory.Cluster
+	service *inventory.Service
+	// launch of this use (service or deployment).
+	host     hosting
+	pv       string
+	deployID string
+}
+
+// tdInfo is one task definition being evaluated.
+type tdInfo struct {
+	account  *inventory.Account
+	region   string
+	td       *inventory.TaskDefinition
+	host     hosting
+	uses     []serviceRef
+	needs    []derivedNeed
+	decs     []*policy.Result // parallel to needs; nil when not evaluated
+	exec     *roleInfo
+	execARN  string
+	execKind string // "none", "found", "missing", "unknown" (IAM not collected), "other-account"
+	findings int
+}
+
+func (t *tdInfo) windows() bool {
+	if rp := t.td.RuntimePlatform; rp != nil && strings.HasPrefix(strings.ToUpper(rp.OperatingSystemFamily), "WINDOWS") {
+		return true
+	}
+	for _, u := range t.uses {
+		if strings.HasPrefix(strings.ToUpper(u.service.PlatformFamily), "WINDOWS") {
+			return true
+		}
+	}
+	return false
+}
+
+// Evaluate runs every rule of the catalog on the inventory. It does no I/O.
+func Evaluate(inv *inventory.Inventory, opts Options) *Result {
+	e := &evaluation{
+		inv: inv, opts: opts, res: indexResources(inv),
+		accounts: map[string]*inventory.Account{}, roles: map[string]*roleInfo{},
+		scps: map[string][][]policy.NamedPolicy{}, rcps: map[string][][]policy.NamedPolicy{},
+		orgDocs: map[string]*policy.Policy{}, tdByARN: map[string]*tdInfo{},
+	}
+	e.now = opts.Now
+	if e.now.IsZero() {
+		e.now = inv.CollectedAt
+	}
+	for _, a := range inv.Accounts {
+		e.accounts[a.ID] = a
+	}
+	e.collect()
+	for _, t := range e.tds {
+		e.evaluateNeeds(t)
+	}
+	ids := make([]string, 0, len(registry))
+	for id := range registry {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		registry[id].check(e)
+	}
+	return e.result()
+}
+
+// collect builds the task definition, service and cluster views.
+func (e *evaluation) collect() {
+	for _, a := range e.inv.Accounts {
+		for _, reg := range a.Regions {
+			if reg.Status == inventory.RegionNotEnabled {
+				continue
+			}
+			local := map[string]*tdInfo{}
+			for _, td := range reg.TaskDefinitions {
+				t := &tdInfo{account: a, region: reg.Name, td: td}
+				e.tds = append(e.tds, t)
+				e.tdByARN[td.ARN] = t
+				local[td.ARN] = t
+				local[fmt.Sprintf("%s:%d", td.Family, td.Revision)] = t
+			}
+			for _, c := range reg.Clusters {
+				ci := &clusterInfo{account: a, region: reg.Name, cluster: c}
+				e.clusters = append(e.clusters, ci)
+				placed := map[*tdInfo]bool{}
+				for _, s := range c.Services {
+					hasInst := len(c.ContainerInstances) > 0
+					type use struct {
+						ref string
+						u   serviceRef
+					}
+					uses := []use{{s.TaskDefinition, serviceRef{cluster: c, service: s, host: serviceHosting(s.LaunchType, s.CapacityProviders, hasInst), pv: s.PlatformVersion}}}
+					for _, d := range s.Deployments {
+						if d.TaskDefinition == "" || d.TaskDefinition == s.TaskDefinition {
+							continue
+						}
+						launch, cps, pv := d.LaunchType, d.CapacityProviders, d.PlatformVersion
+						if launch == "" && len(cps) == 0 {
+							launch, cps = s.LaunchType, s.CapacityProviders
+						}
+						if pv == "" {
+							pv = s.PlatformVersion
+						}
+						uses = append(uses, use{d.TaskDefinition, serviceRef{cluster: c, service: s, host: serviceHosting(launch, cps, hasInst), pv: pv, deployID: d.ID}})
+					}
+					for _, x := range uses {
+						t := local[x.ref]
+						if t == nil {
+							t = local[tdShortRef(x.ref)]
+						}
+						if t == nil {
+							continue
+						}
+						t.uses = append(t.uses, x.u)
+						if (x.u.host.EC2 || x.u.host.External) && !placed[t] {
+							placed[t] = true
+							ci.placed = append(ci.placed, t)
+						}
+					}
+				}
+			}
+		}
+	}
+	for _, t := range e.tds {
+		t.host = tdHosting(t)
+		e.resolveExecRole(t)
+		t.needs = deriveNeeds(tdInput{td: t.td, partition: e.inv.Partition, account: t.account.ID, region: t.region, host: t.host, res: e.res})
+		t.decs = make([]*policy.Result, len(t.needs))
+		if t.exec != nil {
+			t.exec.usedBy = append(t.exec.usedBy, t)
+		}
+	}
+}
+
+// tdShortRef turns a task definition ARN into family:revision.
+func tdShortRef(ref string) string {
+	if i := strings.Index(ref, ":task-definition/"); i >= 0 {
+		return ref[i+len(":task-definition/"):]
+	}
+	return ref
+}
+
+// serviceHosting derives where a service's tasks run from its launch type or
+// capacity provider strategy. With neither, the cluster's default capacity
+// provider strategy applies; it is not collected, so a cluster with
+// container instances counts as EC2 and one without as Fargate.
+func serviceHosting(launch string, providers []string, hasInstances bool) hosting {
+	var h hosting
+	switch strings.ToUpper(launch) {
+	case inventory.LaunchEC2:
+		h.EC2 = true
+	case inventory.LaunchFargate:
+		h.Fargate = true
+	case inventory.LaunchExternal:
+		h.External = true
+	}
+	for _, p := range providers {
+		if strings.HasPrefix(strings.ToUpper(p), "FARGATE") {
+			h.Fargate = true
+		} else {
+			h.EC2 = true
+		}
+	}
+	if !h.EC2 && !h.Fargate && !h.External {
+		if hasInstances {
+			h.EC2 = true
+		} else {
+			h.Fargate = true
+		}
+	}
+	return h
+}
+
+// tdHosting: from the services that run the task definition, else from
+// requiresCompatibilities, else EC2 (the ECS default launch type).
+func tdHosting(t *tdInfo) hosting {
+	var h hosting
+	for _, u := range t.uses {
+		h.EC2 = h.EC2 || u.host.EC2
+		h.Fargate = h.Fargate || u.host.Fargate
+		h.External = h.External || u.host.External
+	}
+	if h.EC2 || h.Fargate || h.External {
+		return h
+	}
+	for _, c := range t.td.RequiresCompatibilities {
+		switch strings.ToUpper(c) {
+		case inventory.LaunchEC2:
+			h.EC2 = true
+		case inventory.LaunchFargate:
+			h.Fargate = true
+		case inventory.LaunchExternal:
+			h.External = true
+		}
+	}
+	if !h.EC2 && !h.Fargate && !h.External {
+		h.EC2 = true
+	}
+	return h
+}
+
+// roleName extracts the role name (without path) from a role ARN or name.
+func roleName(arnOrName string) string {
+	s := arnOrName
+	if i := strings.Index(s, ":role/"); i >= 0 {
+		s = s[i+len(":role/"):]
+	}
+	if i := strings.LastIndex(s, "/"); i >= 0 {
+		s = s[i+1:]
+	}
+	return s
+}
+
+func (e *evaluation) resolveExecRole(t *tdInfo) {
+	ref := strings.TrimSpace(t.td.ExecutionRoleARN)
+	if ref == "" {
+		t.execKind = "none"
+		return
+	}
+	acct := t.account.ID
+	arn := ref
+	if strings.HasPrefix(ref, "arn:") {
+		acct = inventoryAccountOf(ref, t.account.ID)
+	} else {
+		arn = fmt.Sprintf("arn:%s:iam::%s:role/%s", e.inv.Partition, acct, ref)
+	}
+	t.execARN = arn
+	if acct != t.account.ID {
+		t.execKind = "other-account"
+	}
+	a := e.accounts[acct]
+	if a == nil || a.IAM == nil {
+		t.execKind = "unknown" // a coverage gap, not a finding
+		return
+	}
+	ri := e.role(a, roleName(arn))
+	if ri == nil {
+		if t.execKind == "" {
+			t.execKind = "missing"
+		}
+		return
+	}
+	if t.execKind == "" {
+		t.execKind = "found"
+	}
+	t.exec = ri
+}
+
+// sameRole says whether two role references (ARN or name) name one role.
+func sameRole(a, b, account, partition string) bool {
+	norm := func(s string) (string, string) {
+		if strings.HasPrefix(s, "arn:") {
+			return inventoryAccountOf(s, account), strings.ToLower(roleName(s))
+		}
+		return account, strings.ToLower(roleName(s))
+	}
+	aa, an := norm(a)
+	ba, bn := norm(b)
+	return aa == ba && an == bn && an != ""
+}
+
+// emit records a finding with a stable fingerprint.
+func (e *evaluation) emit(f Finding, detail string) {
+	if f.AccountName == "" {
+		if a := e.accounts[f.AccountID]; a != nil {
+			f.AccountName = a.Name
+		}
+	}
+	if meta, ok := registry[f.RuleID]; ok {
+		if f.Title == "" {
+			f.Title = meta.Title
+		}
+		if f.Remediation == "" {
+			f.Remediation = meta.Remediation
+		}
+	}
+	f.ID = Fingerprint(f.RuleID, f.AccountID, f.Region, f.ResourceARN, detail)
+	e.findings = append(e.findings, f)
+	if t := e.tdByARN[f.TaskDefinitionARN]; t != nil {
+		t.findings++
+	}
+}
+
+// Fingerprint is the stable identity of a finding: the same problem on the
+// same resource gets the same ID in every run, so SARIF alerts and baselines
+// survive re-runs.
+func Fingerprint(rule, account, region, resource, detail string) string {
+	h := sha256.New()
+	for _, s := range []string{rule, account, region, resource, detail} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}

@@ -1,0 +1,264 @@
+package findings
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/ecs-audit/audit/inventory"
+)
+
+type ruleCase struct {
+	name     string
+	setup    func(w *tw)
+	want     int
+	sev      Severity
+	contains []string
+}
+
+func runRuleCases(t *testing.T, rule string, cases []ruleCase) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w := newTW()
+			c.setup(w)
+			check(t, w.eval(t), rule, c.want, c.sev, c.contains...)
+		})
+	}
+}
+
+// ecs-facts §1.1: which features need the execution role.
+func TestER001(t *testing.T) {
+	runRuleCases(t, "ER001", []ruleCase{
+		{"fargate ECR image without role", func(w *tw) {
+			w.td("app", "", "FARGATE", ctr("c", ecrImg("app:1")))
+		}, 1, Critical, []string{"app:1", "FARGATE", "ecr-pull"}},
+		{"fargate awslogs without role", func(w *tw) {
+			w.td("app", "", "FARGATE", ctr("c", "nginx:1", withLogs("/ecs/app", "p")))
+		}, 1, Critical, []string{"awslogs"}},
+		{"EC2 ECR and awslogs fall back to the instance role", func(w *tw) {
+			w.td("app", "", "EC2", ctr("c", ecrImg("app:1"), withLogs("/ecs/app", "p")))
+		}, 0, "", nil},
+		{"EC2 secrets have no fallback", func(w *tw) {
+			w.td("app", "", "EC2", ctr("c", "nginx", withSecret("X", "/app/x")))
+		}, 1, Critical, []string{"ssm-parameter"}},
+		{"public image, no logs: nothing needed", func(w *tw) {
+			w.td("app", "", "FARGATE", ctr("c", "public.ecr.aws/nginx/nginx:1"))
+		}, 0, "", nil},
+		{"launch type from the service, not requiresCompatibilities", func(w *tw) {
+			td := w.td("app", "", "", ctr("c", ecrImg("app:1")))
+			w.service(w.cluster("c1"), "svc", "FARGATE", "LATEST", td)
+		}, 1, Critical, []string{"FARGATE"}},
+		{"role present: no finding", func(w *tw) {
+			w.td("app", w.role("exec", ecsTrust, true), "FARGATE", ctr("c", ecrImg("app:1")))
+		}, 0, "", nil},
+	})
+}
+
+func TestER002(t *testing.T) {
+	runRuleCases(t, "ER002", []ruleCase{
+		{"missing role", func(w *tw) {
+			w.td("app", "arn:aws:iam::111122223333:role/gone", "FARGATE", ctr("c", "nginx"))
+		}, 1, Critical, []string{"gone", "does not exist"}},
+		{"role name case differs: IAM names are case-insensitive", func(w *tw) {
+			w.role("Exec-Role", ecsTrust, true)
+			w.td("app", "arn:aws:iam::111122223333:role/exec-role", "FARGATE", ctr("c", "nginx"))
+		}, 0, "", nil},
+		{"role with a path", func(w *tw) {
+			w.role("exec", ecsTrust, true)
+			w.td("app", "arn:aws:iam::111122223333:role/service-role/exec", "FARGATE", ctr("c", "nginx"))
+		}, 0, "", nil},
+		{"role in an account that was not scanned: coverage gap, not a finding", func(w *tw) {
+			w.td("app", "arn:aws:iam::999988887777:role/exec", "FARGATE", ctr("c", "nginx"))
+		}, 0, "", nil},
+		{"IAM of the account not collected", func(w *tw) {
+			w.acct.IAM = nil
+			w.td("app", "arn:aws:iam::111122223333:role/exec", "FARGATE", ctr("c", "nginx"))
+		}, 0, "", nil},
+	})
+}
+
+// ecs-facts §3.2, §3.3: the trust policy.
+func TestER003(t *testing.T) {
+	runRuleCases(t, "ER003", []ruleCase{
+		{"trusted by EC2 only", func(w *tw) {
+			tr := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+			w.td("app", w.role("exec", tr, true), "FARGATE", ctr("c", "nginx"))
+		}, 1, Critical, []string{"cannot start"}},
+		{"standard trust", func(w *tw) {
+			w.td("app", w.role("exec", ecsTrust, true), "FARGATE", ctr("c", "nginx"))
+		}, 0, "", nil},
+		{"hardened trust naming the account", func(w *tw) {
+			w.td("app", w.role("exec", hardenedTrust, true), "FARGATE", ctr("c", "nginx"))
+		}, 0, "", nil},
+		{"aws:SourceAccount of another account", func(w *tw) {
+			tr := strings.ReplaceAll(hardenedTrust, `"aws:SourceAccount":"111122223333"`, `"aws:SourceAccount":"999999999999"`)
+			w.td("app", w.role("exec", tr, true), "FARGATE", ctr("c", "nginx"))
+		}, 1, Critical, nil},
+		{"aws:SourceArn narrowed to one cluster: cannot be confirmed", func(w *tw) {
+			tr := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole","Condition":{"ArnLike":{"aws:SourceArn":"arn:aws:ecs:us-east-1:111122223333:task/prod/*"}}}]}`
+			w.td("app", w.role("exec", tr, true), "FARGATE", ctr("c", "nginx"))
+		}, 1, Medium, []string{"aws:SourceArn"}},
+		{"explicit deny of ECS in the trust policy", func(w *tw) {
+			tr := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"},{"Effect":"Deny","Principal":"*","Action":"sts:AssumeRole"}]}`
+			w.td("app", w.role("exec", tr, true), "FARGATE", ctr("c", "nginx"))
+		}, 1, Critical, nil},
+	})
+}
+
+// ecs-facts §1.3–1.9 and §5: needs decided by the policy engine.
+func TestER004(t *testing.T) {
+	secretARN := "arn:aws:secretsmanager:us-east-1:111122223333:secret:db-AbCdEf"
+	runRuleCases(t, "ER004", []ruleCase{
+		{"managed policy covers ECR and logs", func(w *tw) {
+			w.td("app", w.role("exec", ecsTrust, true), "FARGATE", ctr("c", ecrImg("app:1"), withLogs("/ecs/app", "p")))
+		}, 0, "", nil},
+		{"no policy at all: ECR and logs denied", func(w *tw) {
+			w.td("app", w.role("exec", ecsTrust, false), "FARGATE", ctr("c", ecrImg("app:1"), withLogs("/ecs/app", "p")))
+		}, 6, Critical, nil}, // GetAuthorizationToken, BatchGetImage, GetDownloadUrlForLayer, CreateLogStream, PutLogEvents critical + BatchCheckLayerAvailability low
+		{"ssm:GetParameter (singular) does not grant GetParameters", func(w *tw) {
+			w.td("app", w.role("exec", ecsTrust, true, "p", allowDoc(`"ssm:GetParameter"`, `"*"`)), "FARGATE",
+				ctr("c", "nginx", withSecret("X", "/app/x")))
+		}, 1, Critical, []string{"ssm:GetParameters", "arn:aws:ssm:us-east-1:111122223333:parameter/app/x", "containerDefinitions[0].secrets[0].valueFrom"}},
+		{"secret allowed by NAME-??????", func(w *tw) {
+			w.td("app", w.role("exec", ecsTrust, true, "p", allowDoc(`"secretsmanager:GetSecretValue"`, `"arn:aws:secretsmanager:us-east-1:111122223333:secret:db-??????"`)), "FARGATE",
+				ctr("c", "nginx", withSecret("X", secretARN)))
+		}, 0, "", nil},
+		{"explicit deny wins", func(w *tw) {
+			d := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"*"},{"Sid":"NoDb","Effect":"Deny","Action":"secretsmanager:*","Resource":"arn:aws:secretsmanager:*:*:secret:db-*"}]}`
+			w.td("app", w.role("exec", ecsTrust, true, "p", d), "FARGATE", ctr("c", "nginx", withSecret("X", secretARN)))
+		}, 1, Critical, []string{"NoDb"}},
+		{"permissions boundary without logs", func(w *tw) {
+			arn := w.role("exec", ecsTrust, true)
+			w.managed("arn:aws:iam::111122223333:policy/boundary", allowDoc(`"ecr:*"`, `"*"`))
+			w.acct.IAM.Roles[0].PermissionsBoundary = "arn:aws:iam::111122223333:policy/boundary"
+			w.td("app", arn, "FARGATE", ctr("c", "nginx", withLogs("/ecs/app", "p")))
+		}, 2, Critical, []string{"boundary"}},
+		{"SCP level without an Allow", func(w *tw) {
+			w.inOrg(allowDoc(`"ecr:*"`, `"*"`))
+			w.td("app", w.role("exec", ecsTrust, true), "FARGATE", ctr("c", "nginx", withLogs("/ecs/app", "p")))
+		}, 2, Critical, []string{"SCP"}},
+		{"invalid secret ARN format", func(w *tw) {
+			w.td("app", w.role("exec", ecsTrust, true), "FARGATE", ctr("c", "nginx", withSecret("X", "arn:aws:secretsmanager:us-east-1:111122223333:secret:db-AbCdEf:key")))
+		}, 1, Critical, []string{"invalid ARN format"}},
+		{"create-group without CreateLogGroup is medium", func(w *tw) {
+			td := w.td("app", w.role("exec", ecsTrust, true), "FARGATE", ctr("c", "nginx", withLogs("/ecs/app", "p")))
+			td.ContainerDefinitions[0].LogConfiguration.Options["awslogs-create-group"] = "true"
+		}, 1, Medium, []string{"logs:CreateLogGroup"}},
+		{"environment file without s3", func(w *tw) {
+			td := w.td("app", w.role("exec", ecsTrust, true), "FARGATE", ctr("c", "nginx"))
+			td.ContainerDefinitions[0].EnvironmentFiles = []inventory.EnvironmentFile{{Value: "arn:aws:s3:::cfg/app.env", Type: "s3"}}
+		}, 2, Critical, []string{"s3:"}},
+		{"instance-role needs are not evaluated", func(w *tw) {
+			w.td("app", "", "EC2", ctr("c", ecrImg("app:1"), withLogs("/ecs/app", "p")))
+		}, 0, "", nil},
+	})
+}
+
+func TestER005(t *testing.T) {
+	vpce := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ecr:*"],"Resource":"*","Condition":{"StringEquals":{"aws:SourceVpce":"vpce-1"}}},
+	{"Effect":"Allow","Action":["logs:*"],"Resource":"*"}]}`
+	runRuleCases(t, "ER005", []ruleCase{
+		{"layer pulls depend on aws:SourceVpce", func(w *tw) {
+			w.td("app", w.role("exec", ecsTrust, false, "p", vpce), "FARGATE", ctr("c", ecrImg("app:1")))
+		}, 3, Medium, []string{"aws:SourceVpce"}}, // BatchGetImage, GetDownloadUrlForLayer (medium), BatchCheckLayerAvailability (low)
+		{"cross-account ECR: repository policy not collected", func(w *tw) {
+			w.td("app", w.role("exec", ecsTrust, true), "FARGATE", ctr("c", "999988887777.dkr.ecr.us-east-1.amazonaws.com/base:1"))
+		}, 3, Low, []string{"999988887777"}},
+		{"pull-through cache import may come from the registry policy", func(w *tw) {
+			w.td("app", w.role("exec", ecsTrust, true), "FARGATE", ctr("c", ecrImg("docker-hub/library/nginx:latest")))
+		}, 1, Low, []string{"BatchImportUpstreamImage"}},
+		{"partial secret ARN with one exact suffix in the policy", func(w *tw) {
+			w.td("app", w.role("exec", ecsTrust, true, "p", allowDoc(`"secretsmanager:GetSecretValue"`, `"arn:aws:secretsmanager:us-east-1:111122223333:secret:db-XyZ123"`)), "FARGATE",
+				ctr("c", "nginx", withSecret("X", "arn:aws:secretsmanager:us-east-1:111122223333:secret:db")))
+		}, 1, Medium, []string{"suffix"}},
+		{"unconditional grant: nothing indeterminate", func(w *tw) {
+			w.td("app", w.role("exec", ecsTrust, true), "FARGATE", ctr("c", ecrImg("app:1")))
+		}, 0, "", nil},
+	})
+}
+
+// On Fargate, GetAuthorizationToken never carries aws:SourceVpce (ecs-facts §1.3).
+func TestER004GetAuthorizationTokenWithSourceVpceOnFargate(t *testing.T) {
+	w := newTW()
+	vpce := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ecr:*"],"Resource":"*","Condition":{"StringEquals":{"aws:SourceVpce":"vpce-1"}}}]}`
+	w.td("app", w.role("exec", ecsTrust, false, "p", vpce), "FARGATE", ctr("c", ecrImg("app:1")))
+	r := w.eval(t)
+	got := byRule(r, "ER004")
+	if len(got) != 1 || got[0].Evidence.Need.Action != "ecr:GetAuthorizationToken" {
+		t.Fatalf("want one ER004 for GetAuthorizationToken, got %+v", got)
+	}
+}
+
+func TestER006(t *testing.T) {
+	runRuleCases(t, "ER006", []ruleCase{
+		{"administrator access", func(w *tw) {
+			w.td("app", w.role("exec", ecsTrust, false, "p", allowDoc(`"*"`, `"*"`)), "FARGATE", ctr("c", "nginx"))
+		}, 1, Critical, []string{"beyond"}},
+		{"secrets on every resource", func(w *tw) {
+			w.td("app", w.role("exec", ecsTrust, true, "p", allowDoc(`"secretsmanager:GetSecretValue"`, `"*"`)), "FARGATE",
+				ctr("c", "nginx", withSecret("X", "arn:aws:secretsmanager:us-east-1:111122223333:secret:db-AbCdEf")))
+		}, 1, Medium, nil},
+		{"unrelated write actions", func(w *tw) {
+			w.td("app", w.role("exec", ecsTrust, true, "p", allowDoc(`"s3:PutObject"`, `"arn:aws:s3:::b/*"`)), "FARGATE", ctr("c", ecrImg("a:1")))
+		}, 1, Medium, nil},
+		{"iam:PassRole is high", func(w *tw) {
+			w.td("app", w.role("exec", ecsTrust, true, "p", allowDoc(`"iam:PassRole"`, `"*"`)), "FARGATE", ctr("c", ecrImg("a:1")))
+		}, 1, High, nil},
+		{"secretsmanager:* grants writes", func(w *tw) {
+			w.td("app", w.role("exec", ecsTrust, true, "p", allowDoc(`"secretsmanager:*"`, `"arn:aws:secretsmanager:us-east-1:111122223333:secret:db-??????"`)), "FARGATE",
+				ctr("c", "nginx", withSecret("X", "arn:aws:secretsmanager:us-east-1:111122223333:secret:db-AbCdEf")))
+		}, 1, High, nil},
+		{"AmazonECSTaskExecutionRolePolicy for ECR and logs needs: the documented default", func(w *tw) {
+			w.td("app", w.role("exec", ecsTrust, true), "FARGATE", ctr("c", ecrImg("a:1"), withLogs("/ecs/a", "p")))
+		}, 0, "", nil},
+		{"AmazonECSTaskExecutionRolePolicy without ECR needs: info", func(w *tw) {
+			w.td("app", w.role("exec", ecsTrust, true), "FARGATE", ctr("c", "nginx", withLogs("/ecs/a", "p")))
+		}, 1, Info, nil},
+		{"the same wildcards in a customer policy: info", func(w *tw) {
+			w.td("app", w.role("exec", ecsTrust, false, "p", allowDoc(`["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer","ecr:GetAuthorizationToken","ecr:BatchCheckLayerAvailability"]`, `"*"`)), "FARGATE", ctr("c", ecrImg("a:1")))
+		}, 1, Info, nil},
+		{"misspelled actions grant nothing: PL001, not ER006", func(w *tw) {
+			w.td("app", w.role("exec", ecsTrust, true, "p", allowDoc(`"secretmanager:GetSecretValue"`, `"*"`)), "FARGATE", ctr("c", ecrImg("a:1"), withLogs("/ecs/a", "p")))
+		}, 0, "", nil},
+		{"scoped policy: nothing", func(w *tw) {
+			w.td("app", w.role("exec", ecsTrust, false, "p", allowDoc(`"ssm:GetParameters"`, `"arn:aws:ssm:us-east-1:111122223333:parameter/app/x"`)), "FARGATE",
+				ctr("c", "nginx", withSecret("X", "/app/x")))
+		}, 0, "", nil},
+		{"Allow with NotAction", func(w *tw) {
+			d := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}]}`
+			w.td("app", w.role("exec", ecsTrust, false, "p", d), "FARGATE", ctr("c", "nginx"))
+		}, 1, High, nil},
+	})
+}
+
+func TestER007(t *testing.T) {
+	runRuleCases(t, "ER007", []ruleCase{
+		{"same ARN", func(w *tw) {
+			arn := w.role("exec", ecsTrust, true)
+			w.td("app", arn, "FARGATE", ctr("c", "nginx")).TaskRoleARN = arn
+		}, 1, Medium, nil},
+		{"task role as a short name", func(w *tw) {
+			arn := w.role("exec", ecsTrust, true)
+			w.td("app", arn, "FARGATE", ctr("c", "nginx")).TaskRoleARN = "exec"
+		}, 1, Medium, nil},
+		{"different roles", func(w *tw) {
+			arn := w.role("exec", ecsTrust, true)
+			w.td("app", arn, "FARGATE", ctr("c", "nginx")).TaskRoleARN = "arn:aws:iam::111122223333:role/app"
+		}, 0, "", nil},
+	})
+}
+
+func TestER008(t *testing.T) {
+	runRuleCases(t, "ER008", []ruleCase{
+		{"no conditions", func(w *tw) {
+			w.td("app", w.role("exec", ecsTrust, true), "FARGATE", ctr("c", "nginx"))
+		}, 1, Low, nil},
+		{"hardened", func(w *tw) {
+			w.td("app", w.role("exec", hardenedTrust, true), "FARGATE", ctr("c", "nginx"))
+		}, 0, "", nil},
+		{"trust that fails is ER003, not ER008", func(w *tw) {
+			tr := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+			w.td("app", w.role("exec", tr, true), "FARGATE", ctr("c", "nginx"))
+		}, 0, "", nil},
+	})
+}

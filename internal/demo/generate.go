@@ -1,0 +1,3 @@
+package demo
+
+//go:generate go run ./gen -out ../../testdata/demo/snapshot.json
