@@ -1,0 +1,402 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ecs-audit/audit/findings"
+)
+
+// HTML report (report.html).
+//
+// One self-contained file: html/template for every value, inline CSS and
+// JavaScript only (no CDN, no external font), a Content-Security-Policy that
+// allows nothing but the page's own script and style (by hash), so that even
+// an injected <script> would not run and nothing is loaded from the network.
+//
+// The summary, coverage and rule appendix are rendered server-side. The
+// findings, roles and task definitions are embedded once as JSON in a
+// <script type="application/json"> block and rendered page by page by the
+// page's script, which builds the DOM with textContent and never uses
+// innerHTML with data: that keeps a report of 100,000 findings small enough
+// to open and fast to use.
+//
+// The JSON block is produced by encoding/json, which escapes '<', '>', '&',
+// U+2028 and U+2029 as \u003c, \u003e, \u0026, \u2028 and \u2029: the text
+// "</script>" or "<!--" cannot appear inside it. Strings are interned in a
+// table ("s"), and evidence parts are deduplicated ("o"), see htmlData.
+
+//go:embed assets/report.html.tmpl
+var htmlTemplateText string
+
+//go:embed assets/report.css
+var htmlCSS string
+
+//go:embed assets/report.js
+var htmlJS string
+
+var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
+	"sevclass": sevClass,
+	"time":     fmtTime,
+	"add":      func(a, b int) int { return a + b },
+}).Parse(htmlTemplateText))
+
+// cspHashes are the CSP source expressions of the inline script and style.
+var cspScriptHash, cspStyleHash = cspHash(htmlJS), cspHash(htmlCSS)
+
+func cspHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+}
+
+// sevClass maps a severity to a CSS class from a fixed list.
+func sevClass(s string) string {
+	switch findings.Severity(s) {
+	case findings.Critical, findings.High, findings.Medium, findings.Low, findings.Info:
+		return "sev-" + s
+	}
+	return "sev-unknown"
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+// WriteHTML writes report.html.
+func WriteHTML(w io.Writer, res *findings.Result) error {
+	return newView(res).writeHTML(w)
+}
+
+type htmlBar struct {
+	Key, Label, Class string
+	Count             int
+	Width             float64 // of 100
+}
+
+type htmlRule struct {
+	findings.RuleMeta
+	Fired int
+	Level string
+}
+
+type htmlAccount struct {
+	ID, Name string
+	Findings int
+}
+
+type htmlPage struct {
+	Title         string
+	CSP           string
+	CSS           template.CSS
+	JS            template.JS
+	Data          template.JS
+	Res           *findings.Result
+	Accounts      []htmlAccount
+	Regions       []string
+	Total         int
+	Severities    []htmlBar
+	Rules         []htmlBar
+	AccountBars   []htmlBar
+	MoreRules     int
+	MoreAccounts  int
+	CoverageLine  string
+	Incomplete    bool
+	Errors        []htmlError
+	Gaps          []string
+	Catalog       []htmlRule
+	RoleCount     int
+	TaskDefCount  int
+	GeneratedAt   string
+	CollectedAt   string
+	SeverityOrder []string
+}
+
+type htmlError struct {
+	AccountID, AccountName, Region, Service, Operation, Resource, Code, Message string
+}
+
+// htmlTopBars is how many rules and accounts the summary charts show.
+const htmlTopBars = 15
+
+func (v *view) writeHTML(w io.Writer) error {
+	data, err := v.htmlData()
+	if err != nil {
+		return err
+	}
+	page := htmlPage{
+		Title:        "audit report — ECS task execution roles",
+		CSP:          "default-src 'none'; script-src " + cspScriptHash + "; style-src " + cspStyleHash + "; img-src data:; base-uri 'none'; form-action 'none'",
+		CSS:          template.CSS(htmlCSS),
+		JS:           template.JS(htmlJS),
+		Data:         template.JS(data),
+		Res:          v.res,
+		Regions:      v.regions,
+		Total:        len(v.findings),
+		CoverageLine: v.coverageLine(),
+		Incomplete:   v.incomplete(),
+		Gaps:         v.gaps,
+		RoleCount:    len(v.roles),
+		TaskDefCount: len(v.taskDefs),
+		GeneratedAt:  fmtTime(v.res.GeneratedAt),
+		CollectedAt:  fmtTime(v.res.Scope.CollectedAt),
+	}
+	perAccount := map[string]int{}
+	for _, c := range v.byAccount {
+		perAccount[c.Key] = c.Count
+	}
+	for _, a := range v.accounts {
+		page.Accounts = append(page.Accounts, htmlAccount{ID: a.ID, Name: v.accountNames[a.ID], Findings: perAccount[a.ID]})
+	}
+	maxSev := 0
+	for _, c := range v.bySeverity {
+		maxSev = max(maxSev, c.Count)
+	}
+	for _, c := range v.bySeverity {
+		page.Severities = append(page.Severities, htmlBar{Key: c.Key, Label: c.Label, Class: sevClass(c.Key), Count: c.Count, Width: pct(c.Count, maxSev)})
+	}
+	page.Rules, page.MoreRules = bars(v.byRule, htmlTopBars)
+	page.AccountBars, page.MoreAccounts = bars(v.byAccount, htmlTopBars)
+	for i := range page.AccountBars {
+		b := &page.AccountBars[i]
+		if b.Label == "" {
+			b.Label = b.Key
+		} else {
+			b.Label = b.Label + " (" + b.Key + ")"
+		}
+	}
+	for _, e := range v.errors {
+		page.Errors = append(page.Errors, htmlError{AccountID: e.AccountID, AccountName: v.accountNames[e.AccountID], Region: e.Region,
+			Service: e.Service, Operation: e.Operation, Resource: e.Resource, Code: e.Code, Message: e.Message})
+	}
+	for _, r := range v.rules {
+		page.Catalog = append(page.Catalog, htmlRule{RuleMeta: r, Level: sarifLevel(r.Severity)})
+	}
+	fired := map[string]int{}
+	for _, c := range v.byRule {
+		fired[c.Key] = c.Count
+	}
+	for i := range page.Catalog {
+		page.Catalog[i].Fired = fired[page.Catalog[i].ID]
+	}
+	for _, s := range findings.Severities {
+		page.SeverityOrder = append(page.SeverityOrder, string(s))
+	}
+	bw := bufio.NewWriterSize(w, 256<<10)
+	if err := htmlTemplate.Execute(bw, &page); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+func bars(c []count, top int) ([]htmlBar, int) {
+	maxN := 0
+	for _, x := range c {
+		maxN = max(maxN, x.Count)
+	}
+	var out []htmlBar
+	for i, x := range c {
+		if i == top {
+			return out, len(c) - top
+		}
+		out = append(out, htmlBar{Key: x.Key, Label: x.Label, Count: x.Count, Width: pct(x.Count, maxN)})
+	}
+	return out, 0
+}
+
+func pct(n, of int) float64 {
+	if of == 0 {
+		return 0
+	}
+	p := float64(n) * 100 / float64(of)
+	return float64(int(p*10)) / 10
+}
+
+// htmlData is the JSON embedded in the page:
+//
+//	{
+//	  "v": 1,
+//	  "s": ["", "critical", ...],            string table
+//	  "n": [[feature, action, resource, container, fieldPath, servedBy,
+//	         optional (0/1), note], ...]      deduplicated needs
+//	  "o": [{...}, ...],                      deduplicated evidence parts
+//	  "f": [[sev, rule, title, accountId, accountName, region, resourceType,
+//	         resourceArn, taskDef, container, role, message, remediation,
+//	         id, need, decision, excess, facts, suggested], ...]
+//	  "r": [[roleArn, accountId, exists, usedBy[], needs, policy, findings], ...]
+//	  "t": [[arn, accountId, region, family, revision, launchTypes[], role,
+//	         needs, needsSummary, findings, services], ...]
+//	  "rules": {id: [title, severity]}
+//	}
+//
+// In "f", the first 14 entries are indexes into "s", need is an index into
+// "n", and the last four index "o" (-1 for none). In "r" and "t" strings
+// are indexes into "s" too, numbers are numbers.
+func (v *view) htmlData() ([]byte, error) {
+	st := newStringTable()
+	objs := newObjTable()
+	type doc struct {
+		V     int                  `json:"v"`
+		S     []string             `json:"s"`
+		N     [][8]int             `json:"n"`
+		O     []json.RawMessage    `json:"o"`
+		F     [][]int              `json:"f"`
+		R     [][]any              `json:"r"`
+		T     [][]any              `json:"t"`
+		Rules map[string][2]string `json:"rules"`
+	}
+	d := doc{V: 1, N: [][8]int{}, F: make([][]int, 0, len(v.findings)), Rules: map[string][2]string{}}
+	needIDs := map[[8]int]int{}
+	for _, f := range v.findings {
+		row := make([]int, 0, 19)
+		for _, c := range v.findingRow(f) {
+			row = append(row, st.id(c))
+		}
+		ev := f.Evidence
+		var err error
+		add := func(x any, empty bool) {
+			if err != nil {
+				return
+			}
+			if empty {
+				row = append(row, -1)
+				return
+			}
+			var id int
+			id, err = objs.id(x)
+			row = append(row, id)
+		}
+		if n := ev.Need; n != nil {
+			opt := 0
+			if n.Optional {
+				opt = 1
+			}
+			key := [8]int{st.id(n.Feature), st.id(n.Action), st.id(n.Resource), st.id(n.Container), st.id(n.FieldPath), st.id(n.ServedBy), opt, st.id(n.Note)}
+			id, ok := needIDs[key]
+			if !ok {
+				id = len(d.N)
+				needIDs[key] = id
+				d.N = append(d.N, key)
+			}
+			row = append(row, id)
+		} else {
+			row = append(row, -1)
+		}
+		add(ev.Decision, ev.Decision == nil)
+		add(ev.Excess, len(ev.Excess) == 0)
+		add(ev.Facts, len(ev.Facts) == 0)
+		add(ev.SuggestedPolicy, len(ev.SuggestedPolicy) == 0)
+		if err != nil {
+			return nil, fmt.Errorf("finding %s: evidence: %w", f.ID, err)
+		}
+		d.F = append(d.F, row)
+	}
+	for _, r := range v.roles {
+		used := make([]int, len(r.UsedBy))
+		usedBy := append([]string(nil), r.UsedBy...)
+		sort.Strings(usedBy)
+		for i, u := range usedBy {
+			used[i] = st.id(u)
+		}
+		d.R = append(d.R, []any{st.id(r.RoleARN), st.id(r.AccountID), r.Exists, used, len(r.Needs), st.id(prettyPolicy(r.LeastPrivilegePolicy)), r.Findings})
+	}
+	for _, t := range v.taskDefs {
+		lts := make([]int, len(t.LaunchTypes))
+		for i, l := range t.LaunchTypes {
+			lts[i] = st.id(l)
+		}
+		d.T = append(d.T, []any{st.id(t.ARN), st.id(t.AccountID), st.id(t.Region), st.id(t.Family), t.Revision, lts,
+			st.id(t.ExecutionRoleARN), len(t.Needs), st.id(needsSummary(t.Needs)), t.Findings, len(t.UsedByServices)})
+	}
+	for _, r := range v.rules {
+		d.Rules[r.ID] = [2]string{r.Title, string(r.Severity)}
+	}
+	d.S = st.list
+	d.O = objs.list
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	// SetEscapeHTML(true) is the default: '<', '>', '&', U+2028 and U+2029
+	// are escaped, which is what makes the block safe inside <script>.
+	if err := enc.Encode(&d); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+// needsSummary counts needs by feature: "ecr-pull ×2, ssm-parameter ×1".
+func needsSummary(needs []findings.Need) string {
+	c := map[string]int{}
+	for _, n := range needs {
+		c[n.Feature]++
+	}
+	var parts []string
+	for _, k := range sortedKeys(c) {
+		parts = append(parts, fmt.Sprintf("%s ×%d", k, c[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// prettyPolicy indents a policy document for display; invalid JSON is
+// returned as text.
+func prettyPolicy(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, raw, "", "  "); err != nil {
+		return string(raw)
+	}
+	return out.String()
+}
+
+type stringTable struct {
+	ids  map[string]int
+	list []string
+}
+
+func newStringTable() *stringTable {
+	return &stringTable{ids: map[string]int{"": 0}, list: []string{""}}
+}
+
+func (t *stringTable) id(s string) int {
+	if id, ok := t.ids[s]; ok {
+		return id
+	}
+	id := len(t.list)
+	t.ids[s] = id
+	t.list = append(t.list, s)
+	return id
+}
+
+type objTable struct {
+	ids  map[string]int
+	list []json.RawMessage
+}
+
+func newObjTable() *objTable { return &objTable{ids: map[string]int{}} }
+
+func (t *objTable) id(x any) (int, error) {
+	b, err := json.Marshal(x)
+	if err != nil {
+		return 0, err
+	}
+	if id, ok := t.ids[string(b)]; ok {
+		return id, nil
+	}
+	id := len(t.list)
+	t.ids[string(b)] = id
+	t.list = append(t.list, b)
+	return id, nil
+}

@@ -1,0 +1,630 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/ecs-audit/audit/findings"
+)
+
+// SARIF output (findings.sarif).
+//
+// One run. tool.driver.rules lists EVERY rule of the catalog, fired or not,
+// with help text (why, remediation, references), a default level and
+// GitHub's properties: tags (always including "security", at most 20),
+// precision and a numeric "security-severity" string.
+//
+// security-severity uses GitHub's bands (critical ≥ 9.0, high 7.0–8.9,
+// medium 4.0–6.9, low 0.1–3.9), the middle of each band:
+//
+//	critical 9.5   high 8.0   medium 5.5   low 3.0   info 1.0
+//
+// Levels: critical and high → error, medium → warning, low and info → note.
+//
+// Each result has a relative artifact path (see sarifpath.go), a logical
+// location per ARN involved (fullyQualifiedName = the ARN), the partial
+// fingerprint "auditFingerprint/v1" = Finding.ID (stable across runs), and
+// properties with the account, region, severity and the evidence.
+//
+// Coverage: each collection error becomes a toolExecutionNotification of
+// level error, each gap one of level warning, and executionSuccessful is
+// false when the scan is incomplete.
+//
+// GitHub accepts at most 25,000 results per run and 10 MB of gzipped SARIF.
+// Beyond either limit the most severe results are kept (the view's order),
+// the rest are dropped, a notification says how many, and a warning goes to
+// Options.Stderr. findings.json always has every finding.
+
+const (
+	sarifVersion = "2.1.0"
+	sarifSchema  = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+	// FingerprintKey is the partialFingerprints key of every result.
+	FingerprintKey = "auditFingerprint/v1"
+)
+
+// GitHub's limits, variables so that tests can lower them.
+var (
+	sarifMaxResults    = 25000
+	sarifMaxGzipBytes  = 10_000_000 // "10 MB", read as decimal to stay on the safe side
+	sarifGzipHeadroom  = 500_000    // kept free while estimating
+	sarifMaxTagsOnRule = 20
+)
+
+type sarifLog struct {
+	Schema  string     `json:"$schema"`
+	Version string     `json:"version"`
+	Runs    []sarifRun `json:"runs"`
+}
+
+type sarifRun struct {
+	Tool              sarifTool              `json:"tool"`
+	Invocations       []sarifInvocation      `json:"invocations"`
+	AutomationDetails sarifAutomationDetails `json:"automationDetails"`
+	ColumnKind        string                 `json:"columnKind"`
+	Properties        map[string]any         `json:"properties,omitempty"`
+	Results           json.RawMessage        `json:"results"`
+}
+
+type sarifTool struct {
+	Driver sarifDriver `json:"driver"`
+}
+
+type sarifDriver struct {
+	Name           string      `json:"name"`
+	Version        string      `json:"version,omitempty"`
+	InformationURI string      `json:"informationUri,omitempty"`
+	Rules          []sarifRule `json:"rules"`
+}
+
+type sarifText struct {
+	Text string `json:"text"`
+}
+
+type sarifHelp struct {
+	Text     string `json:"text"`
+	Markdown string `json:"markdown,omitempty"`
+}
+
+type sarifRule struct {
+	ID                   string             `json:"id"`
+	Name                 string             `json:"name,omitempty"`
+	ShortDescription     sarifText          `json:"shortDescription"`
+	FullDescription      sarifText          `json:"fullDescription"`
+	Help                 sarifHelp          `json:"help"`
+	HelpURI              string             `json:"helpUri,omitempty"`
+	DefaultConfiguration sarifConfiguration `json:"defaultConfiguration"`
+	Properties           sarifRuleProps     `json:"properties"`
+}
+
+type sarifConfiguration struct {
+	Level string `json:"level"`
+}
+
+type sarifRuleProps struct {
+	Tags             []string `json:"tags"`
+	SecuritySeverity string   `json:"security-severity"`
+	Precision        string   `json:"precision"`
+	Severity         string   `json:"auditSeverity"`
+}
+
+type sarifInvocation struct {
+	ExecutionSuccessful        bool                `json:"executionSuccessful"`
+	EndTimeUTC                 string              `json:"endTimeUtc,omitempty"`
+	ToolExecutionNotifications []sarifNotification `json:"toolExecutionNotifications,omitempty"`
+}
+
+type sarifNotification struct {
+	Level      string            `json:"level"`
+	Message    sarifText         `json:"message"`
+	Descriptor *sarifDescriptor  `json:"descriptor,omitempty"`
+	Properties map[string]string `json:"properties,omitempty"`
+}
+
+type sarifDescriptor struct {
+	ID string `json:"id"`
+}
+
+type sarifAutomationDetails struct {
+	ID string `json:"id"`
+}
+
+type sarifResult struct {
+	RuleID              string            `json:"ruleId"`
+	RuleIndex           int               `json:"ruleIndex"`
+	Level               string            `json:"level"`
+	Message             sarifText         `json:"message"`
+	Locations           []sarifLocation   `json:"locations"`
+	PartialFingerprints map[string]string `json:"partialFingerprints"`
+	Properties          sarifResultProps  `json:"properties"`
+}
+
+type sarifLocation struct {
+	PhysicalLocation sarifPhysical  `json:"physicalLocation"`
+	LogicalLocations []sarifLogical `json:"logicalLocations,omitempty"`
+}
+
+type sarifPhysical struct {
+	ArtifactLocation sarifArtifact `json:"artifactLocation"`
+	Region           sarifRegion   `json:"region"`
+}
+
+type sarifArtifact struct {
+	URI string `json:"uri"`
+}
+
+type sarifRegion struct {
+	StartLine int `json:"startLine"`
+}
+
+type sarifLogical struct {
+	Name               string `json:"name,omitempty"`
+	FullyQualifiedName string `json:"fullyQualifiedName"`
+	Kind               string `json:"kind"`
+}
+
+type sarifResultProps struct {
+	AccountID         string            `json:"accountId"`
+	AccountName       string            `json:"accountName,omitempty"`
+	Region            string            `json:"region,omitempty"`
+	Severity          string            `json:"severity"`
+	ResourceType      string            `json:"resourceType"`
+	ResourceARN       string            `json:"resourceArn"`
+	TaskDefinitionARN string            `json:"taskDefinitionArn,omitempty"`
+	RoleARN           string            `json:"roleArn,omitempty"`
+	Container         string            `json:"container,omitempty"`
+	Evidence          findings.Evidence `json:"evidence"`
+}
+
+// securitySeverity is GitHub's numeric severity of an audit severity.
+func securitySeverity(s findings.Severity) string {
+	switch s {
+	case findings.Critical:
+		return "9.5"
+	case findings.High:
+		return "8.0"
+	case findings.Medium:
+		return "5.5"
+	case findings.Low:
+		return "3.0"
+	}
+	return "1.0"
+}
+
+// sarifLevel is the SARIF level of a severity.
+func sarifLevel(s findings.Severity) string {
+	switch s {
+	case findings.Critical, findings.High:
+		return "error"
+	case findings.Medium:
+		return "warning"
+	case findings.Low, findings.Info:
+		return "note"
+	}
+	return "warning"
+}
+
+// WriteSARIF writes findings.sarif (see the comment at the top of sarif.go).
+func WriteSARIF(w io.Writer, res *findings.Result, opts Options) error {
+	return newView(res).writeSARIF(w, opts)
+}
+
+func (v *view) writeSARIF(w io.Writer, opts Options) error {
+	category := opts.SARIFCategory
+	if category == "" {
+		category = DefaultSARIFCategory
+	}
+	category = strings.TrimRight(category, "/") + "/"
+
+	// Results, most severe first, capped by count then by gzipped size.
+	// Each is encoded once, already indented for its place in the file.
+	n := min(len(v.findings), sarifMaxResults)
+	chunks := make([][]byte, n)
+	for i := range n {
+		b, err := json.MarshalIndent(v.sarifResult(v.findings[i]), sarifResultIndent, "  ")
+		if err != nil {
+			return fmt.Errorf("finding %s: %w", v.findings[i].ID, err)
+		}
+		chunks[i] = b
+	}
+	keep := fitGzip(chunks, sarifMaxGzipBytes-sarifGzipHeadroom)
+	for {
+		doc, err := v.sarifFileument(chunks[:keep], category)
+		if err != nil {
+			return err
+		}
+		if keep > 0 && doc.size() > sarifMaxGzipBytes {
+			var cw countingWriter
+			zw, _ := gzip.NewWriterLevel(&cw, gzip.DefaultCompression)
+			if err := doc.writeTo(zw); err != nil {
+				return err
+			}
+			if err := zw.Close(); err != nil {
+				return err
+			}
+			if cw.n > sarifMaxGzipBytes {
+				keep = keep * 9 / 10
+				continue
+			}
+		}
+		if dropped := len(v.findings) - keep; dropped > 0 {
+			fmt.Fprintf(stderrOr(opts.Stderr), "audit: warning: SARIF: kept the %d most severe of %d findings and dropped %d to stay within GitHub's limits (25,000 results, 10 MB gzipped); findings.json has them all\n",
+				keep, len(v.findings), dropped)
+		}
+		return doc.writeTo(w)
+	}
+}
+
+// sarifResultIndent is the indentation of a result in runs[0].results.
+const sarifResultIndent = "        "
+
+// sarifFile is a SARIF file in three parts: everything up to the results
+// array, the results, and the rest.
+type sarifFile struct {
+	head, tail []byte
+	results    [][]byte
+}
+
+func (d *sarifFile) size() int {
+	n := len(d.head) + len(d.tail) + 16
+	for _, r := range d.results {
+		n += len(r) + len(sarifResultIndent) + 2
+	}
+	return n
+}
+
+func (d *sarifFile) writeTo(w io.Writer) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.Write(d.head)
+	bw.WriteByte('[')
+	for i, r := range d.results {
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		bw.WriteString("\n" + sarifResultIndent)
+		bw.Write(r)
+	}
+	if len(d.results) > 0 {
+		bw.WriteString("\n" + sarifResultIndent[2:])
+	}
+	bw.WriteByte(']')
+	bw.Write(d.tail)
+	return bw.Flush()
+}
+
+// sarifFileument builds the log around the given results.
+func (v *view) sarifFileument(results [][]byte, category string) (*sarifFile, error) {
+	inv := sarifInvocation{ExecutionSuccessful: !v.incomplete()}
+	if !v.res.GeneratedAt.IsZero() {
+		inv.EndTimeUTC = v.res.GeneratedAt.UTC().Format(time.RFC3339)
+	}
+	inv.ToolExecutionNotifications = v.sarifNotifications(len(results))
+
+	tool := v.res.Tool
+	name := tool.Name
+	if name == "" {
+		name = "audit"
+	}
+	run := sarifRun{
+		Tool: sarifTool{Driver: sarifDriver{
+			Name:           name,
+			Version:        tool.Version,
+			InformationURI: tool.InformationURI,
+			Rules:          v.sarifRules(),
+		}},
+		Invocations:       []sarifInvocation{inv},
+		AutomationDetails: sarifAutomationDetails{ID: category},
+		ColumnKind:        "utf16CodeUnits",
+		Results:           json.RawMessage("[]"),
+	}
+	run.Properties = map[string]any{
+		"findingsTotal":    len(v.findings),
+		"resultsIncluded":  len(results),
+		"coverageComplete": !v.incomplete(),
+	}
+	b, err := json.MarshalIndent(sarifLog{Schema: sarifSchema, Version: sarifVersion, Runs: []sarifRun{run}}, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	// "results" is the last field of the run; this text occurs only there.
+	const marker = `"results": []`
+	i := bytes.LastIndex(b, []byte(marker))
+	if i < 0 {
+		return nil, fmt.Errorf("sarif: results marker not found")
+	}
+	return &sarifFile{head: b[:i+len(marker)-2], tail: append(b[i+len(marker):], '\n'), results: results}, nil
+}
+
+func (v *view) sarifNotifications(included int) []sarifNotification {
+	var out []sarifNotification
+	c := v.res.Coverage
+	if c.Interrupted != "" {
+		out = append(out, sarifNotification{
+			Level:      "error",
+			Message:    sarifText{Text: "The scan was interrupted (" + c.Interrupted + "); what was not collected was not evaluated."},
+			Descriptor: &sarifDescriptor{ID: "scan-interrupted"},
+		})
+	}
+	for _, e := range v.errors {
+		where := "account " + orDash(e.AccountID)
+		if e.Region != "" {
+			where += ", region " + e.Region
+		}
+		text := fmt.Sprintf("Collection error: %s %s failed in %s", e.Service, e.Operation, where)
+		if e.Resource != "" {
+			text += " for " + e.Resource
+		}
+		text += ": " + e.Code
+		if e.Message != "" {
+			text += ": " + e.Message
+		}
+		props := map[string]string{"accountId": e.AccountID, "service": e.Service, "operation": e.Operation, "code": e.Code}
+		if e.Region != "" {
+			props["region"] = e.Region
+		}
+		if e.Resource != "" {
+			props["resource"] = e.Resource
+		}
+		out = append(out, sarifNotification{Level: "error", Message: sarifText{Text: text},
+			Descriptor: &sarifDescriptor{ID: "collection-error"}, Properties: props})
+	}
+	for _, g := range v.gaps {
+		out = append(out, sarifNotification{Level: "warning", Message: sarifText{Text: "Coverage gap: " + g},
+			Descriptor: &sarifDescriptor{ID: "coverage-gap"}})
+	}
+	if dropped := len(v.findings) - included; dropped > 0 {
+		out = append(out, sarifNotification{
+			Level: "warning",
+			Message: sarifText{Text: fmt.Sprintf("%d of %d findings were dropped from this SARIF file to stay within GitHub code scanning limits (25,000 results per run, 10 MB gzipped); the %d most severe are included. findings.json, report.html and findings.xlsx list every finding.",
+				dropped, len(v.findings), included)},
+			Descriptor: &sarifDescriptor{ID: "results-truncated"},
+			Properties: map[string]string{"dropped": itoa(dropped), "included": itoa(included), "total": itoa(len(v.findings))},
+		})
+	}
+	return out
+}
+
+func (v *view) sarifRules() []sarifRule {
+	out := make([]sarifRule, 0, len(v.rules))
+	for _, r := range v.rules {
+		title := r.Title
+		if title == "" {
+			title = r.ID
+		}
+		desc := r.Description
+		if desc == "" {
+			desc = title
+		}
+		precision := r.Precision
+		switch precision {
+		case "very-high", "high", "medium", "low":
+		default:
+			precision = "medium"
+		}
+		rule := sarifRule{
+			ID:                   r.ID,
+			Name:                 ruleName(title, r.ID),
+			ShortDescription:     sarifText{Text: title},
+			FullDescription:      sarifText{Text: desc},
+			Help:                 sarifHelp{Text: ruleHelpText(r), Markdown: ruleHelpMarkdown(r)},
+			DefaultConfiguration: sarifConfiguration{Level: sarifLevel(r.Severity)},
+			Properties: sarifRuleProps{
+				Tags:             ruleTags(r.Tags),
+				SecuritySeverity: securitySeverity(r.Severity),
+				Precision:        precision,
+				Severity:         string(r.Severity),
+			},
+		}
+		for _, d := range r.Docs {
+			if strings.HasPrefix(d, "https://") {
+				rule.HelpURI = d
+				break
+			}
+		}
+		out = append(out, rule)
+	}
+	return out
+}
+
+// ruleName turns a title into an identifier-like SARIF rule name
+// ("Execution role is missing" → "ExecutionRoleIsMissing").
+func ruleName(title, id string) string {
+	var b strings.Builder
+	up := true
+	for _, r := range title {
+		if r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			if up {
+				r = unicode.ToUpper(r)
+			}
+			b.WriteRune(r)
+			up = false
+		} else {
+			up = true
+		}
+	}
+	if b.Len() == 0 {
+		return id
+	}
+	return b.String()
+}
+
+func ruleTags(tags []string) []string {
+	out := []string{"security"}
+	seen := map[string]bool{"security": true}
+	for _, t := range tags {
+		if t != "" && !seen[t] && len(out) < sarifMaxTagsOnRule {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func ruleHelpText(r findings.RuleMeta) string {
+	var parts []string
+	if r.Description != "" {
+		parts = append(parts, r.Description)
+	}
+	if r.Why != "" {
+		parts = append(parts, "Why it matters: "+r.Why)
+	}
+	if r.Remediation != "" {
+		parts = append(parts, "Remediation: "+r.Remediation)
+	}
+	if len(r.Docs) > 0 {
+		parts = append(parts, "References:\n"+strings.Join(prefixAll("- ", r.Docs), "\n"))
+	}
+	if len(parts) == 0 {
+		return r.ID
+	}
+	return strings.Join(parts, "\n\n")
+}
+
+func ruleHelpMarkdown(r findings.RuleMeta) string {
+	var parts []string
+	title := r.Title
+	if title == "" {
+		title = r.ID
+	}
+	parts = append(parts, "## "+r.ID+": "+title)
+	if r.Description != "" {
+		parts = append(parts, r.Description)
+	}
+	if r.Why != "" {
+		parts = append(parts, "**Why it matters.** "+r.Why)
+	}
+	if r.Remediation != "" {
+		parts = append(parts, "**Remediation.** "+r.Remediation)
+	}
+	if len(r.Docs) > 0 {
+		var links []string
+		for _, d := range r.Docs {
+			links = append(links, "- <"+d+">")
+		}
+		parts = append(parts, "**References**\n\n"+strings.Join(links, "\n"))
+	}
+	return strings.Join(parts, "\n\n")
+}
+
+func prefixAll(p string, s []string) []string {
+	out := make([]string, len(s))
+	for i, x := range s {
+		out[i] = p + x
+	}
+	return out
+}
+
+func (v *view) sarifResult(f *findings.Finding) sarifResult {
+	r := sarifResult{
+		RuleID:              f.RuleID,
+		RuleIndex:           v.ruleIndex[f.RuleID],
+		Level:               sarifLevel(f.Severity),
+		Message:             sarifText{Text: v.sarifMessage(f)},
+		PartialFingerprints: map[string]string{FingerprintKey: f.ID},
+		Properties: sarifResultProps{
+			AccountID:         f.AccountID,
+			AccountName:       v.accountName(f),
+			Region:            f.Region,
+			Severity:          string(f.Severity),
+			ResourceType:      f.ResourceType,
+			ResourceARN:       f.ResourceARN,
+			TaskDefinitionARN: f.TaskDefinitionARN,
+			RoleARN:           f.RoleARN,
+			Container:         f.Container,
+			Evidence:          f.Evidence,
+		},
+	}
+	loc := sarifLocation{PhysicalLocation: sarifPhysical{
+		ArtifactLocation: sarifArtifact{URI: artifactPath(f)},
+		Region:           sarifRegion{StartLine: 1},
+	}}
+	seen := map[string]bool{}
+	add := func(arn, kind string) {
+		if arn == "" || seen[arn] {
+			return
+		}
+		seen[arn] = true
+		loc.LogicalLocations = append(loc.LogicalLocations, sarifLogical{Name: resourceName(arn), FullyQualifiedName: arn, Kind: kind})
+	}
+	add(f.ResourceARN, "resource")
+	add(f.TaskDefinitionARN, "resource")
+	add(f.RoleARN, "resource")
+	r.Locations = []sarifLocation{loc}
+	return r
+}
+
+// sarifMessage is the finding's message followed by where it is.
+func (v *view) sarifMessage(f *findings.Finding) string {
+	msg := f.Message
+	if msg == "" {
+		msg = f.Title
+	}
+	where := "account " + orDash(v.accountLabel(f.AccountID))
+	if f.Region != "" {
+		where += ", region " + f.Region
+	}
+	kind := f.ResourceType
+	if kind == "" {
+		kind = "resource"
+	}
+	where += ", " + kind + " " + orDash(f.ResourceARN)
+	if f.Container != "" {
+		where += ", container " + f.Container
+	}
+	return msg + " [" + where + "]"
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// fitGzip returns how many of the chunks fit, in order, within limit bytes
+// once gzipped (an estimate: the compressed size lags the input by the
+// compressor's buffer; the caller checks the final document).
+func fitGzip(chunks [][]byte, limit int) int {
+	total := 0
+	for _, c := range chunks {
+		total += len(c) + 1
+	}
+	if total <= limit {
+		return len(chunks)
+	}
+	var cw countingWriter
+	zw, _ := gzip.NewWriterLevel(&cw, gzip.DefaultCompression)
+	for i, c := range chunks {
+		_, _ = zw.Write(c)
+		_, _ = zw.Write([]byte{','})
+		if cw.n > limit {
+			return max(i-1, 0)
+		}
+	}
+	_ = zw.Close()
+	if cw.n > limit {
+		return len(chunks) * 9 / 10
+	}
+	return len(chunks)
+}
+
+func gzipSize(b []byte) int {
+	var cw countingWriter
+	zw, _ := gzip.NewWriterLevel(&cw, gzip.DefaultCompression)
+	_, _ = zw.Write(b)
+	_ = zw.Close()
+	return cw.n
+}
+
+type countingWriter struct{ n int }
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.n += len(p)
+	return len(p), nil
+}

@@ -1,0 +1,379 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/ecs-audit/audit/findings"
+)
+
+// sarifSchemaPath finds the official SARIF 2.1.0 schema: $SARIF_SCHEMA, or
+// shared/sarif/ beside the repository.
+func sarifSchemaPath() string {
+	if p := os.Getenv("SARIF_SCHEMA"); p != "" {
+		return p
+	}
+	for _, p := range []string{"../../shared/sarif/sarif-schema-2.1.0.json", "../shared/sarif/sarif-schema-2.1.0.json"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+var (
+	schemaOnce sync.Once
+	schema     *jsonschema.Schema
+	schemaErr  error
+)
+
+// validateSARIF validates a SARIF document against the official schema.
+// Without the schema the test is skipped locally and fails in CI.
+func validateSARIF(t *testing.T, doc []byte) {
+	t.Helper()
+	schemaOnce.Do(func() {
+		path := sarifSchemaPath()
+		if path == "" {
+			return
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			schemaErr = err
+			return
+		}
+		defer f.Close()
+		s, err := jsonschema.UnmarshalJSON(f)
+		if err != nil {
+			schemaErr = err
+			return
+		}
+		c := jsonschema.NewCompiler()
+		c.AssertFormat()
+		abs, _ := filepath.Abs(path)
+		if err := c.AddResource(abs, s); err != nil {
+			schemaErr = err
+			return
+		}
+		schema, schemaErr = c.Compile(abs)
+	})
+	if schemaErr != nil {
+		t.Fatalf("SARIF schema: %v", schemaErr)
+	}
+	if schema == nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("SARIF schema not found: set SARIF_SCHEMA or provide shared/sarif/sarif-schema-2.1.0.json")
+		}
+		t.Skip("SARIF schema not found (set SARIF_SCHEMA)")
+	}
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
+	if err != nil {
+		t.Fatalf("SARIF is not JSON: %v", err)
+	}
+	if err := schema.Validate(v); err != nil {
+		t.Fatalf("SARIF does not validate against the 2.1.0 schema: %v", err)
+	}
+}
+
+// sarifDoc is the part of a SARIF log the tests look at.
+type sarifDoc struct {
+	Version string `json:"version"`
+	Runs    []struct {
+		Tool struct {
+			Driver struct {
+				Name  string `json:"name"`
+				Rules []struct {
+					ID                   string `json:"id"`
+					Help                 struct{ Text, Markdown string }
+					DefaultConfiguration struct{ Level string } `json:"defaultConfiguration"`
+					Properties           map[string]any         `json:"properties"`
+				} `json:"rules"`
+			} `json:"driver"`
+		} `json:"tool"`
+		Invocations []struct {
+			ExecutionSuccessful        bool `json:"executionSuccessful"`
+			ToolExecutionNotifications []struct {
+				Level      string
+				Message    struct{ Text string }
+				Descriptor struct{ ID string }
+			} `json:"toolExecutionNotifications"`
+		} `json:"invocations"`
+		AutomationDetails struct{ ID string } `json:"automationDetails"`
+		Results           []struct {
+			RuleID    string `json:"ruleId"`
+			RuleIndex int    `json:"ruleIndex"`
+			Level     string `json:"level"`
+			Message   struct{ Text string }
+			Locations []struct {
+				PhysicalLocation struct {
+					ArtifactLocation struct{ URI string } `json:"artifactLocation"`
+				} `json:"physicalLocation"`
+				LogicalLocations []struct {
+					FullyQualifiedName string `json:"fullyQualifiedName"`
+					Kind               string
+				} `json:"logicalLocations"`
+			} `json:"locations"`
+			PartialFingerprints map[string]string `json:"partialFingerprints"`
+			Properties          map[string]any    `json:"properties"`
+		} `json:"results"`
+	} `json:"runs"`
+}
+
+func parseSARIF(t *testing.T, b []byte) sarifDoc {
+	t.Helper()
+	var d sarifDoc
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Runs) != 1 {
+		t.Fatalf("%d runs, want 1", len(d.Runs))
+	}
+	return d
+}
+
+func sarifURIs(t *testing.T, b []byte) []string {
+	var out []string
+	for _, r := range parseSARIF(t, b).Runs[0].Results {
+		for _, l := range r.Locations {
+			out = append(out, l.PhysicalLocation.ArtifactLocation.URI)
+		}
+	}
+	return out
+}
+
+func writeSARIF(t *testing.T, res *findings.Result, opts Options) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := WriteSARIF(&b, res, opts); err != nil {
+		t.Fatal(err)
+	}
+	validateSARIF(t, b.Bytes())
+	return b.Bytes()
+}
+
+func TestSARIFValidates(t *testing.T) {
+	empty := &findings.Result{GeneratedAt: fixedTime, Coverage: findings.Coverage{Complete: true}}
+	tests := []struct {
+		name    string
+		res     *findings.Result
+		catalog bool // use the test catalog instead of the real one
+	}{
+		{"sample", sampleResult(), true},
+		{"malicious", maliciousResult(), true},
+		{"empty", empty, true},
+		{"real catalog", sampleResult(), false},
+		{"empty with real catalog", empty, false},
+		{"big", bigResult(2000), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.catalog {
+				withCatalog(t)
+			}
+			doc := writeSARIF(t, tt.res, Options{})
+			checkSARIF(t, tt.res, doc)
+		})
+	}
+}
+
+// checkSARIF checks the properties every SARIF file must have.
+func checkSARIF(t *testing.T, res *findings.Result, doc []byte) {
+	t.Helper()
+	d := parseSARIF(t, doc)
+	run := d.Runs[0]
+	if d.Version != "2.1.0" || run.Tool.Driver.Name != "audit" {
+		t.Errorf("version %q, driver %q", d.Version, run.Tool.Driver.Name)
+	}
+	rules := run.Tool.Driver.Rules
+	cat := catalog()
+	ids := map[string]int{}
+	for i, r := range rules {
+		ids[r.ID] = i
+		ss, ok := r.Properties["security-severity"].(string)
+		if !ok || ss == "" {
+			t.Errorf("rule %s has no security-severity", r.ID)
+		}
+		if tags, _ := r.Properties["tags"].([]any); len(tags) == 0 || tags[0] != "security" || len(tags) > 20 {
+			t.Errorf("rule %s tags = %v", r.ID, r.Properties["tags"])
+		}
+		if r.Help.Text == "" || r.Help.Markdown == "" {
+			t.Errorf("rule %s has no help", r.ID)
+		}
+		if p := r.Properties["precision"]; p != "very-high" && p != "high" && p != "medium" && p != "low" {
+			t.Errorf("rule %s precision %v", r.ID, p)
+		}
+	}
+	for _, c := range cat {
+		if _, ok := ids[c.ID]; !ok {
+			t.Errorf("catalog rule %s missing from tool.driver.rules", c.ID)
+		}
+	}
+	if len(run.Results) != len(res.Findings) {
+		t.Errorf("%d results, want %d", len(run.Results), len(res.Findings))
+	}
+	for _, r := range run.Results {
+		if i, ok := ids[r.RuleID]; !ok || i != r.RuleIndex {
+			t.Errorf("result %s: ruleIndex %d, rule at %d (%v)", r.RuleID, r.RuleIndex, i, ok)
+		}
+		if len(r.Locations) == 0 {
+			t.Fatalf("result without location")
+		}
+		for _, l := range r.Locations {
+			u := l.PhysicalLocation.ArtifactLocation.URI
+			if strings.Contains(u, "://") || strings.Contains(u, "arn:") || strings.Contains(u, ":") || !strings.HasPrefix(u, "aws/") ||
+				strings.Contains(u, "..") || strings.HasPrefix(u, "/") {
+				t.Errorf("artifact URI %q is not a plain relative path", u)
+			}
+			if len(l.LogicalLocations) == 0 || !strings.HasPrefix(l.LogicalLocations[0].FullyQualifiedName, "arn:") {
+				t.Errorf("result %s: logical locations %v", r.RuleID, l.LogicalLocations)
+			}
+		}
+		if r.PartialFingerprints[FingerprintKey] == "" {
+			t.Errorf("result %s has no fingerprint", r.RuleID)
+		}
+		for _, k := range []string{"accountId", "severity", "evidence"} {
+			if _, ok := r.Properties[k]; !ok {
+				t.Errorf("result %s lacks property %s", r.RuleID, k)
+			}
+		}
+	}
+	if len(run.Invocations) != 1 {
+		t.Fatalf("%d invocations", len(run.Invocations))
+	}
+	complete := res.Coverage.Complete && len(res.Coverage.Errors) == 0 && res.Coverage.Interrupted == ""
+	if run.Invocations[0].ExecutionSuccessful != complete {
+		t.Errorf("executionSuccessful = %v, want %v", run.Invocations[0].ExecutionSuccessful, complete)
+	}
+	if n := len(run.Invocations[0].ToolExecutionNotifications); n != len(res.Coverage.Errors)+len(res.Coverage.Gaps) {
+		t.Errorf("%d notifications, want %d", n, len(res.Coverage.Errors)+len(res.Coverage.Gaps))
+	}
+}
+
+func TestSARIFDetails(t *testing.T) {
+	withCatalog(t)
+	res := sampleResult()
+	a := writeSARIF(t, res, Options{})
+	b := writeSARIF(t, sampleResult(), Options{})
+	if !bytes.Equal(a, b) {
+		t.Fatal("two writes of the same Result differ")
+	}
+	d := parseSARIF(t, a)
+	run := d.Runs[0]
+	if run.AutomationDetails.ID != "audit/ecs-execution-role/" {
+		t.Errorf("automationDetails.id = %q", run.AutomationDetails.ID)
+	}
+	fp := map[string]string{}
+	for _, r := range run.Results {
+		fp[r.PartialFingerprints[FingerprintKey]] = r.RuleID
+	}
+	for _, f := range res.Findings {
+		if fp[f.ID] != f.RuleID {
+			t.Errorf("finding %s: fingerprint missing or on rule %q", f.ID, fp[f.ID])
+		}
+	}
+	levels := map[string]string{}
+	for _, r := range run.Results {
+		levels[r.Properties["severity"].(string)] = r.Level
+	}
+	wantLevels := map[string]string{"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
+	for s, l := range wantLevels {
+		if levels[s] != l {
+			t.Errorf("severity %s: level %q, want %q", s, levels[s], l)
+		}
+	}
+	wantSS := map[string]string{"T001": "9.5", "T002": "5.5", "T003": "8.0", "T004": "3.0", "T005": "1.0", "T006": "8.0"}
+	for _, r := range run.Tool.Driver.Rules {
+		if r.Properties["security-severity"] != wantSS[r.ID] {
+			t.Errorf("rule %s: security-severity %v, want %s", r.ID, r.Properties["security-severity"], wantSS[r.ID])
+		}
+	}
+	first := run.Results[0]
+	if !strings.Contains(first.Message.Text, "web-prod (111111111111)") || !strings.Contains(first.Message.Text, "eu-west-1") ||
+		!strings.Contains(first.Message.Text, "task-definition/web:3") {
+		t.Errorf("message does not name account, region and resource: %q", first.Message.Text)
+	}
+	// Custom category; a trailing slash is not doubled.
+	c := parseSARIF(t, writeSARIF(t, res, Options{SARIFCategory: "ecs/prod/"}))
+	if got := c.Runs[0].AutomationDetails.ID; got != "ecs/prod/" {
+		t.Errorf("automationDetails.id = %q", got)
+	}
+	// A complete scan is successful and has no notifications.
+	ok := sampleResult()
+	ok.Coverage = findings.Coverage{Complete: true, AccountsScanned: 3, AccountsTotal: 3}
+	okd := parseSARIF(t, writeSARIF(t, ok, Options{}))
+	if inv := okd.Runs[0].Invocations[0]; !inv.ExecutionSuccessful || len(inv.ToolExecutionNotifications) != 0 {
+		t.Errorf("complete scan: invocation = %+v", inv)
+	}
+}
+
+func TestSARIFTruncation(t *testing.T) {
+	withCatalog(t)
+	tests := []struct {
+		name       string
+		maxResults int
+		maxGzip    int
+		n          int
+		wantKept   func(int) bool
+	}{
+		{"count", 50, 10_000_000, 200, func(k int) bool { return k == 50 }},
+		{"size", 25000, 60_000, 2000, func(k int) bool { return k > 10 && k < 2000 }},
+		{"under both", 25000, 10_000_000, 300, func(k int) bool { return k == 300 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			oldN, oldG, oldH := sarifMaxResults, sarifMaxGzipBytes, sarifGzipHeadroom
+			sarifMaxResults, sarifMaxGzipBytes, sarifGzipHeadroom = tt.maxResults, tt.maxGzip, tt.maxGzip/20
+			t.Cleanup(func() { sarifMaxResults, sarifMaxGzipBytes, sarifGzipHeadroom = oldN, oldG, oldH })
+			res := bigResult(tt.n)
+			var stderr bytes.Buffer
+			doc := writeSARIF(t, res, Options{Stderr: &stderr})
+			if g := gzipSize(doc); g > tt.maxGzip {
+				t.Errorf("gzipped SARIF is %d bytes, limit %d", g, tt.maxGzip)
+			}
+			d := parseSARIF(t, doc)
+			kept := len(d.Runs[0].Results)
+			if !tt.wantKept(kept) {
+				t.Fatalf("kept %d results", kept)
+			}
+			dropped := tt.n - kept
+			var note string
+			for _, n := range d.Runs[0].Invocations[0].ToolExecutionNotifications {
+				if n.Descriptor.ID == "results-truncated" {
+					note = n.Message.Text
+				}
+			}
+			if dropped == 0 {
+				if note != "" || stderr.Len() != 0 {
+					t.Errorf("nothing dropped but note %q / warning %q", note, stderr.String())
+				}
+				return
+			}
+			if !strings.Contains(note, itoa(dropped)+" of "+itoa(tt.n)) {
+				t.Errorf("truncation notification = %q, want the count %d", note, dropped)
+			}
+			if !strings.Contains(stderr.String(), "dropped "+itoa(dropped)) {
+				t.Errorf("stderr = %q", stderr.String())
+			}
+			// The most severe were kept: no kept result is less severe than
+			// a dropped one.
+			v := newView(res)
+			minKept := v.findings[kept-1].Severity.Rank()
+			for _, f := range v.findings[kept:] {
+				if f.Severity.Rank() > minKept {
+					t.Fatalf("dropped a %s finding but kept a less severe one", f.Severity)
+				}
+			}
+			for i, r := range d.Runs[0].Results {
+				if r.PartialFingerprints[FingerprintKey] != v.findings[i].ID {
+					t.Fatalf("result %d is not the %d-th most severe finding", i, i)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,267 @@
+package report
+
+import (
+	"cmp"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/ecs-audit/audit/findings"
+	"github.com/ecs-audit/audit/inventory"
+)
+
+// view is the shared view model of every format: the Result with its lists
+// sorted, the rule catalog completed with any rule a finding names, and the
+// counts. It never modifies the Result it was built from.
+type view struct {
+	res *findings.Result
+	// findings are sorted by severity rank (most severe first), rule,
+	// account, region, resource ARN and ID.
+	findings []*findings.Finding
+	// rules is the catalog plus a minimal entry for every rule ID that a
+	// finding names but the catalog does not know, sorted by ID.
+	rules     []findings.RuleMeta
+	ruleIndex map[string]int
+
+	bySeverity []count // every severity, most severe first, zeros included (then unknown severities)
+	byRule     []count // most findings first, then ID
+	byAccount  []count // most findings first, then ID; Label is the account name
+
+	accountNames map[string]string
+	roles        []*findings.RoleReport
+	taskDefs     []*findings.TaskDefReport
+	errors       []inventory.CollectionError
+	gaps         []string
+	regions      []string
+	accounts     []findings.AccountRef
+}
+
+// catalog is the rule catalog the writers describe; tests replace it with a
+// fixed one so that golden files do not change with the rules' wording.
+var catalog = findings.Catalog
+
+// count is one line of a summary.
+type count struct {
+	Key   string
+	Label string
+	Count int
+}
+
+func newView(res *findings.Result) *view {
+	v := &view{res: res, accountNames: map[string]string{}}
+
+	for _, a := range res.Scope.Accounts {
+		if a.Name != "" {
+			v.accountNames[a.ID] = a.Name
+		}
+	}
+	v.findings = make([]*findings.Finding, len(res.Findings))
+	for i := range res.Findings {
+		f := &res.Findings[i]
+		v.findings[i] = f
+		if f.AccountName != "" && v.accountNames[f.AccountID] == "" {
+			v.accountNames[f.AccountID] = f.AccountName
+		}
+	}
+	slices.SortStableFunc(v.findings, compareFindings)
+
+	// Rules: the catalog, then any rule a finding names that it lacks.
+	v.rules = catalog()
+	known := map[string]bool{}
+	for _, r := range v.rules {
+		known[r.ID] = true
+	}
+	for _, f := range v.findings {
+		if !known[f.RuleID] {
+			known[f.RuleID] = true
+			v.rules = append(v.rules, findings.RuleMeta{ID: f.RuleID, Title: f.Title, Severity: f.Severity, Remediation: f.Remediation})
+		}
+	}
+	sort.SliceStable(v.rules, func(i, j int) bool { return v.rules[i].ID < v.rules[j].ID })
+	v.ruleIndex = make(map[string]int, len(v.rules))
+	for i, r := range v.rules {
+		v.ruleIndex[r.ID] = i
+	}
+
+	// Counts, from the findings themselves so every format agrees.
+	sev := map[string]int{}
+	rule := map[string]int{}
+	acct := map[string]int{}
+	for _, f := range v.findings {
+		sev[string(f.Severity)]++
+		rule[f.RuleID]++
+		acct[f.AccountID]++
+	}
+	for _, s := range findings.Severities {
+		v.bySeverity = append(v.bySeverity, count{Key: string(s), Label: string(s), Count: sev[string(s)]})
+		delete(sev, string(s))
+	}
+	for _, k := range sortedKeys(sev) { // unknown severities, if any
+		v.bySeverity = append(v.bySeverity, count{Key: k, Label: k, Count: sev[k]})
+	}
+	for k, n := range rule {
+		label := k
+		if i, ok := v.ruleIndex[k]; ok && v.rules[i].Title != "" {
+			label = v.rules[i].Title
+		}
+		v.byRule = append(v.byRule, count{Key: k, Label: label, Count: n})
+	}
+	for k, n := range acct {
+		v.byAccount = append(v.byAccount, count{Key: k, Label: v.accountNames[k], Count: n})
+	}
+	sortCounts(v.byRule)
+	sortCounts(v.byAccount)
+
+	v.roles = make([]*findings.RoleReport, len(res.Roles))
+	for i := range res.Roles {
+		v.roles[i] = &res.Roles[i]
+	}
+	slices.SortStableFunc(v.roles, func(a, b *findings.RoleReport) int {
+		return cmp.Or(cmp.Compare(a.AccountID, b.AccountID), cmp.Compare(a.RoleARN, b.RoleARN))
+	})
+	v.taskDefs = make([]*findings.TaskDefReport, len(res.TaskDefinitions))
+	for i := range res.TaskDefinitions {
+		v.taskDefs[i] = &res.TaskDefinitions[i]
+	}
+	slices.SortStableFunc(v.taskDefs, func(a, b *findings.TaskDefReport) int {
+		return cmp.Or(cmp.Compare(a.AccountID, b.AccountID), cmp.Compare(a.Region, b.Region),
+			cmp.Compare(a.Family, b.Family), cmp.Compare(a.Revision, b.Revision), cmp.Compare(a.ARN, b.ARN))
+	})
+	v.errors = slices.Clone(res.Coverage.Errors)
+	slices.SortStableFunc(v.errors, compareErrors)
+	v.gaps = slices.Clone(res.Coverage.Gaps)
+	sort.Strings(v.gaps)
+	v.regions = slices.Clone(res.Scope.Regions)
+	sort.Strings(v.regions)
+	v.accounts = slices.Clone(res.Scope.Accounts)
+	slices.SortStableFunc(v.accounts, func(a, b findings.AccountRef) int { return cmp.Compare(a.ID, b.ID) })
+	return v
+}
+
+// compareFindings is the order of findings in every format.
+func compareFindings(a, b *findings.Finding) int {
+	return cmp.Or(
+		cmp.Compare(b.Severity.Rank(), a.Severity.Rank()),
+		cmp.Compare(a.RuleID, b.RuleID),
+		cmp.Compare(a.AccountID, b.AccountID),
+		cmp.Compare(a.Region, b.Region),
+		cmp.Compare(a.ResourceARN, b.ResourceARN),
+		cmp.Compare(a.ID, b.ID),
+	)
+}
+
+func compareErrors(a, b inventory.CollectionError) int {
+	return cmp.Or(
+		cmp.Compare(a.AccountID, b.AccountID),
+		cmp.Compare(a.Region, b.Region),
+		cmp.Compare(a.Service, b.Service),
+		cmp.Compare(a.Operation, b.Operation),
+		cmp.Compare(a.Resource, b.Resource),
+		cmp.Compare(a.Code, b.Code),
+		cmp.Compare(a.Message, b.Message),
+	)
+}
+
+func sortCounts(c []count) {
+	slices.SortStableFunc(c, func(a, b count) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Key, b.Key))
+	})
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// accountLabel is "Name (ID)" or the ID.
+func (v *view) accountLabel(id string) string {
+	if n := v.accountNames[id]; n != "" {
+		return n + " (" + id + ")"
+	}
+	return id
+}
+
+// accountName is the name of an account, from the finding or the scope.
+func (v *view) accountName(f *findings.Finding) string {
+	if f.AccountName != "" {
+		return f.AccountName
+	}
+	return v.accountNames[f.AccountID]
+}
+
+// incomplete reports whether the scan missed something.
+func (v *view) incomplete() bool {
+	c := v.res.Coverage
+	return !c.Complete || c.Interrupted != "" || len(c.Errors) > 0
+}
+
+// coverageLine is one sentence about what was scanned.
+func (v *view) coverageLine() string {
+	c := v.res.Coverage
+	var b strings.Builder
+	b.WriteString(itoa(c.AccountsScanned) + " of " + itoa(c.AccountsTotal) + " accounts scanned, " +
+		itoa(c.RegionsScanned) + " account-regions collected")
+	if c.RegionsNotEnabled > 0 {
+		b.WriteString(", " + itoa(c.RegionsNotEnabled) + " not enabled")
+	}
+	if c.RegionsFailed > 0 {
+		b.WriteString(", " + itoa(c.RegionsFailed) + " failed")
+	}
+	b.WriteString(", " + itoa(len(c.Errors)) + " collection error" + plural(len(c.Errors)))
+	if c.Interrupted != "" {
+		b.WriteString("; scan interrupted (" + c.Interrupted + ")")
+	}
+	if v.incomplete() {
+		b.WriteString(" — coverage INCOMPLETE")
+	} else {
+		b.WriteString(" — coverage complete")
+	}
+	return b.String()
+}
+
+// resourceName is the last part of an ARN's resource ("role/path/name" →
+// "name"), or the ARN itself when it has no resource part.
+func resourceName(arn string) string {
+	res := arnResource(arn)
+	if i := strings.LastIndexByte(res, '/'); i >= 0 {
+		return res[i+1:]
+	}
+	return res
+}
+
+// arnResource returns the resource part of an ARN (after the fifth colon),
+// or s itself when it is not an ARN.
+func arnResource(s string) string {
+	if !strings.HasPrefix(s, "arn:") {
+		return s
+	}
+	parts := strings.SplitN(s, ":", 6)
+	if len(parts) < 6 {
+		return s
+	}
+	return parts[5]
+}
+
+// arnField returns field i (0 "arn", 1 partition, 2 service, 3 region,
+// 4 account) of an ARN, or "".
+func arnField(s string, i int) string {
+	if !strings.HasPrefix(s, "arn:") {
+		return ""
+	}
+	parts := strings.SplitN(s, ":", 6)
+	if len(parts) < 6 || i >= 5 {
+		return ""
+	}
+	return parts[i]
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
