@@ -1,0 +1,202 @@
+package fakeaws
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+)
+
+const (
+	dbSecret  = "arn:aws:secretsmanager:us-east-1:" + prodID + ":secret:app/db-AbCdEf"
+	testKeyID = "1234abcd-12ab-34cd-56ef-1234567890ab"
+	testKey   = "arn:aws:kms:us-east-1:" + prodID + ":key/" + testKeyID
+)
+
+func TestSecretsManager(t *testing.T) {
+	ts := startServer(t, testWorld(), Options{})
+	client := secretsmanager.NewFromConfig(ts.assumeCfg(t, prodID, "us-east-1"))
+	ctx := context.Background()
+	tests := []struct {
+		name, id, wantARN, wantName, wantKey, code string
+	}{
+		{"full ARN", dbSecret, dbSecret, "app/db", testKey, ""},
+		{"partial ARN", strings.TrimSuffix(dbSecret, "-AbCdEf"), dbSecret, "app/db", testKey, ""},
+		{"name", "app/db", dbSecret, "app/db", testKey, ""},
+		{"name derived from ARN, AWS managed key", "registry", "arn:aws:secretsmanager:us-east-1:" + prodID + ":secret:registry-XyZ123", "registry", "", ""},
+		{"unknown name", "app/nope", "", "", "", "ResourceNotFoundException"},
+		{"name is not matched as a prefix", "app", "", "", "", "ResourceNotFoundException"},
+		{"other region", "arn:aws:secretsmanager:eu-west-1:" + prodID + ":secret:app/db-AbCdEf", "", "", "", "ResourceNotFoundException"},
+		{"other account", "arn:aws:secretsmanager:us-east-1:" + devID + ":secret:app/db-AbCdEf", "", "", "", "AccessDeniedException"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := client.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(tt.id)})
+			if tt.code != "" {
+				wantCode(t, err, tt.code)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if *out.ARN != tt.wantARN || *out.Name != tt.wantName || aws.ToString(out.KmsKeyId) != tt.wantKey {
+				t.Errorf("got %s %s %v", *out.ARN, *out.Name, aws.ToString(out.KmsKeyId))
+			}
+		})
+	}
+	rp, err := client.GetResourcePolicy(ctx, &secretsmanager.GetResourcePolicyInput{SecretId: aws.String("app/db")})
+	if err != nil || aws.ToString(rp.ResourcePolicy) != `{"Version":"2012-10-17","Statement":[]}` {
+		t.Fatalf("GetResourcePolicy: %v %v", err, rp)
+	}
+	rp, err = client.GetResourcePolicy(ctx, &secretsmanager.GetResourcePolicyInput{SecretId: aws.String("registry")})
+	if err != nil || rp.ResourcePolicy != nil {
+		t.Fatalf("GetResourcePolicy without a policy: %v %v", err, rp.ResourcePolicy)
+	}
+	var names []string
+	p := secretsmanager.NewListSecretsPaginator(client, &secretsmanager.ListSecretsInput{MaxResults: aws.Int32(1)})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range out.SecretList {
+			names = append(names, *s.Name)
+		}
+	}
+	if strings.Join(names, ",") != "app/db,registry" {
+		t.Errorf("ListSecrets = %v", names)
+	}
+	filtered, err := client.ListSecrets(ctx, &secretsmanager.ListSecretsInput{Filters: []smtypes.Filter{{Key: smtypes.FilterNameStringTypeName, Values: []string{"reg"}}}})
+	if err != nil || len(filtered.SecretList) != 1 || *filtered.SecretList[0].Name != "registry" {
+		t.Errorf("filtered ListSecrets: %v %+v", err, filtered)
+	}
+}
+
+func TestSSMDescribeParameters(t *testing.T) {
+	ts := startServer(t, testWorld(), Options{})
+	client := ssm.NewFromConfig(ts.assumeCfg(t, prodID, "us-east-1"))
+	ctx := context.Background()
+	f := func(key, option string, values ...string) ssmtypes.ParameterStringFilter {
+		out := ssmtypes.ParameterStringFilter{Key: aws.String(key), Values: values}
+		if option != "" {
+			out.Option = aws.String(option)
+		}
+		return out
+	}
+	tests := []struct {
+		name    string
+		filters []ssmtypes.ParameterStringFilter
+		max     *int32
+		count   int
+		pages   int
+		code    string
+	}{
+		{"all, default pages of 10", nil, nil, 62, 7, ""},
+		{"all, pages of 50", nil, aws.Int32(50), 62, 2, ""},
+		{"names equal", []ssmtypes.ParameterStringFilter{f("Name", "Equals", "/app/p01", "/app/p02", "flat", "/app/none")}, nil, 3, 1, ""},
+		{"names begin with", []ssmtypes.ParameterStringFilter{f("Name", "BeginsWith", "/app/p1")}, aws.Int32(50), 10, 1, ""},
+		{"secure strings", []ssmtypes.ParameterStringFilter{f("Type", "Equals", "SecureString")}, aws.Int32(50), 20, 1, ""},
+		{"path one level", []ssmtypes.ParameterStringFilter{f("Path", "OneLevel", "/app")}, aws.Int32(50), 60, 2, ""},
+		{"path recursive", []ssmtypes.ParameterStringFilter{f("Path", "Recursive", "/app/deep")}, nil, 1, 1, ""},
+		{"51 values", []ssmtypes.ParameterStringFilter{f("Name", "Equals", make([]string, 51)...)}, nil, 0, 0, "ValidationException"},
+		{"bad key", []ssmtypes.ParameterStringFilter{f("Colour", "Equals", "x")}, nil, 0, 0, "InvalidFilterKey"},
+		{"bad option", []ssmtypes.ParameterStringFilter{f("Type", "Contains", "x")}, nil, 0, 0, "InvalidFilterOption"},
+		{"max 51", nil, aws.Int32(51), 0, 0, "ValidationException"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := ssm.NewDescribeParametersPaginator(client, &ssm.DescribeParametersInput{ParameterFilters: tt.filters, MaxResults: tt.max})
+			count, pages := 0, 0
+			for p.HasMorePages() {
+				out, err := p.NextPage(ctx)
+				if tt.code != "" {
+					wantCode(t, err, tt.code)
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				pages++
+				for _, prm := range out.Parameters {
+					count++
+					if !strings.HasPrefix(*prm.ARN, "arn:aws:ssm:us-east-1:"+prodID+":parameter/") || strings.Contains(*prm.ARN, "parameter//") {
+						t.Errorf("ARN %s", *prm.ARN)
+					}
+				}
+			}
+			if count != tt.count || pages != tt.pages {
+				t.Errorf("%d parameters in %d pages, want %d in %d", count, pages, tt.count, tt.pages)
+			}
+		})
+	}
+}
+
+func TestKMS(t *testing.T) {
+	ts := startServer(t, testWorld(), Options{})
+	client := kms.NewFromConfig(ts.assumeCfg(t, prodID, "us-east-1"))
+	ctx := context.Background()
+	for _, tt := range []struct{ id, code string }{
+		{testKeyID, ""}, {testKey, ""}, {"alias/app", ""}, {"arn:aws:kms:us-east-1:" + prodID + ":alias/app-old", ""},
+		{"alias/nope", "NotFoundException"}, {"deadbeef-0000-0000-0000-000000000000", "NotFoundException"},
+		{"arn:aws:kms:us-east-1:" + devID + ":key/" + testKeyID, "AccessDeniedException"},
+	} {
+		t.Run("DescribeKey "+tt.id, func(t *testing.T) {
+			out, err := client.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(tt.id)})
+			if tt.code != "" {
+				wantCode(t, err, tt.code)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m := out.KeyMetadata; *m.KeyId != testKeyID || *m.Arn != testKey || m.KeyManager != "CUSTOMER" || *m.AWSAccountId != prodID {
+				t.Errorf("metadata %s %s %s", *m.KeyId, *m.Arn, m.KeyManager)
+			}
+		})
+	}
+	// AWS managed keys resolve without being in the world, by alias and then by ID.
+	managed, err := client.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String("alias/aws/ssm")})
+	if err != nil || managed.KeyMetadata.KeyManager != "AWS" {
+		t.Fatalf("alias/aws/ssm: %v", err)
+	}
+	again, err := client.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: managed.KeyMetadata.KeyId})
+	if err != nil || *again.KeyMetadata.Arn != *managed.KeyMetadata.Arn {
+		t.Fatalf("AWS managed key by ID: %v", err)
+	}
+	mp, err := client.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: managed.KeyMetadata.Arn})
+	if err != nil || !strings.Contains(*mp.Policy, `"kms:ViaService":"ssm.us-east-1.amazonaws.com"`) {
+		t.Fatalf("AWS managed key policy: %v", err)
+	}
+	_, err = client.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String("alias/aws/not-a-service")})
+	wantCode(t, err, "NotFoundException")
+
+	pol, err := client.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: aws.String(testKey)})
+	if err != nil || !strings.Contains(*pol.Policy, "kms:Decrypt") || *pol.PolicyName != "default" {
+		t.Fatalf("GetKeyPolicy: %v", err)
+	}
+	_, err = client.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: aws.String("alias/app")})
+	wantCode(t, err, "NotFoundException")
+	_, err = client.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: aws.String(testKeyID), PolicyName: aws.String("other")})
+	wantCode(t, err, "NotFoundException")
+
+	var aliases []string
+	p := kms.NewListAliasesPaginator(client, &kms.ListAliasesInput{Limit: aws.Int32(1)})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range out.Aliases {
+			aliases = append(aliases, *a.AliasName+"->"+*a.TargetKeyId)
+		}
+	}
+	if strings.Join(aliases, " ") != "alias/app->"+testKeyID+" alias/app-old->"+testKeyID {
+		t.Errorf("aliases %v", aliases)
+	}
+}
