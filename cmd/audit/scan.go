@@ -1,0 +1,255 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/ecs-audit/audit/findings"
+	"github.com/ecs-audit/audit/inventory"
+	"github.com/ecs-audit/audit/report"
+	"github.com/ecs-audit/audit/scanner"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// scanFlags are the flags of `audit scan` (and, in part, `audit demo`).
+type scanFlags struct {
+	snapshot     string
+	formats      string
+	out          string
+	failOn       string
+	saveSnapshot string
+	sarifCat     string
+	evidenceDir  string
+
+	profile         string
+	region          string
+	org             bool
+	ous             []string
+	accounts        []string
+	excludeAccounts []string
+	regions         []string
+	roleName        string
+	externalID      string
+	allRevisions    bool
+	noResolve       bool
+	accountConc     int
+	regionConc      int
+	maxAttempts     int
+
+	quiet     bool
+	logLevel  string
+	logFormat string
+}
+
+func init() {
+	subcommands = append(subcommands, func(a *app) *cobra.Command {
+		f := &scanFlags{}
+		cmd := &cobra.Command{
+			Use:   "scan",
+			Short: "Scan AWS (or analyse a saved snapshot) and write reports",
+			Long: `scan collects ECS and IAM data from AWS (the caller's account, the accounts
+given with --accounts, or the whole Organization with --org), evaluates every
+task definition's execution role, and writes reports to --out.
+
+With --snapshot FILE it analyses a saved inventory instead of calling AWS.
+
+Exit codes: 0 no finding at or above --fail-on; 1 findings at or above
+--fail-on; 2 usage or input error; 3 the scan is incomplete (collection
+errors or interrupted; the reports are still written).`,
+			Args: cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				return a.runScan(cmd.Context(), f, cmd.Flags().Changed)
+			},
+		}
+		fl := cmd.Flags()
+		fl.StringVar(&f.snapshot, "snapshot", "", "analyse this inventory snapshot instead of scanning AWS")
+		fl.StringVar(&f.formats, "format", "json", "report formats, comma-separated: json, sarif, html, xlsx, markdown, csv, or all")
+		fl.StringVar(&f.out, "out", "out", "directory for the reports")
+		fl.StringVar(&f.failOn, "fail-on", "none", "exit 1 when a finding is at or above this severity: critical, high, medium, low, info or none")
+		fl.StringVar(&f.saveSnapshot, "save-snapshot", "", "also write the collected inventory to this file")
+		fl.StringVar(&f.sarifCat, "sarif-category", "", "SARIF automationDetails.id category (default audit/ecs-execution-role)")
+		fl.StringVar(&f.evidenceDir, "evidence-dir", "", "write evidence files (redacted task definitions, role policies) at the paths SARIF results point to")
+		addLiveFlags(fl, f)
+		return cmd
+	})
+}
+
+func addLiveFlags(fl interface {
+	StringVar(*string, string, string, string)
+	BoolVar(*bool, string, bool, string)
+	StringSliceVar(*[]string, string, []string, string)
+	IntVar(*int, string, int, string)
+}, f *scanFlags) {
+	fl.StringVar(&f.profile, "profile", "", "AWS shared config profile (default: the SDK's default credential chain)")
+	fl.StringVar(&f.region, "region", "", "home region for global calls (default from the AWS config, else us-east-1)")
+	fl.BoolVar(&f.org, "org", false, "scan every ACTIVE account of the AWS Organization (management account or delegated administrator)")
+	fl.StringSliceVar(&f.ous, "ou", nil, "with --org: only accounts under these OUs (recursive)")
+	fl.StringSliceVar(&f.accounts, "accounts", nil, "only these account IDs")
+	fl.StringSliceVar(&f.excludeAccounts, "exclude-accounts", nil, "skip these account IDs")
+	fl.StringSliceVar(&f.regions, "regions", []string{"all"}, "regions to scan, or all (the regions enabled in each account)")
+	fl.StringVar(&f.roleName, "role-name", "OrganizationAccountAccessRole", "role to assume in each account")
+	fl.StringVar(&f.externalID, "external-id", "", "external ID for AssumeRole")
+	fl.BoolVar(&f.allRevisions, "all-revisions", false, "evaluate every ACTIVE task definition revision, not only those in use and the latest of each family")
+	fl.BoolVar(&f.noResolve, "no-resolve-resources", false, "do not describe the secrets, parameters and KMS keys task definitions reference")
+	fl.IntVar(&f.accountConc, "account-concurrency", 0, "accounts scanned at once (0 = default)")
+	fl.IntVar(&f.regionConc, "region-concurrency", 0, "account×region pairs scanned at once (0 = default)")
+	fl.IntVar(&f.maxAttempts, "max-attempts", 0, "SDK attempts per call, with adaptive retries (0 = default)")
+	fl.BoolVar(&f.quiet, "quiet", false, "no progress bar and no summary on stderr")
+	fl.StringVar(&f.logLevel, "log-level", "warn", "log level: debug, info, warn, error")
+	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+}
+
+func (f *scanFlags) logger(w io.Writer) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: expected debug, info, warn or error", f.logLevel)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch f.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: expected text or json", f.logFormat)
+}
+
+// failOnRank returns the rank at or above which findings fail the run; 0 = never.
+func failOnRank(s string) (int, error) {
+	if strings.EqualFold(s, "none") || s == "" {
+		return 0, nil
+	}
+	sev, ok := findings.ParseSeverity(s)
+	if !ok {
+		return 0, fmt.Errorf("--fail-on %q: expected critical, high, medium, low, info or none", s)
+	}
+	return sev.Rank(), nil
+}
+
+func (a *app) runScan(ctx context.Context, f *scanFlags, changed func(string) bool) error {
+	formats, err := report.ParseFormats(f.formats)
+	if err != nil {
+		return usageErr(fmt.Errorf("--format: %w", err))
+	}
+	failRank, err := failOnRank(f.failOn)
+	if err != nil {
+		return usageErr(err)
+	}
+	logger, err := f.logger(a.stderr)
+	if err != nil {
+		return usageErr(err)
+	}
+	var inv *inventory.Inventory
+	if f.snapshot != "" {
+		for _, name := range []string{"org", "ou", "accounts", "exclude-accounts", "regions", "profile", "role-name", "external-id", "all-revisions"} {
+			if changed(name) {
+				return usageErr(fmt.Errorf("--%s cannot be used with --snapshot (the snapshot is analysed as it was collected)", name))
+			}
+		}
+		inv, err = inventory.Load(f.snapshot)
+		if err != nil {
+			return usageErr(err)
+		}
+	} else {
+		cfg, err := f.scannerConfig(logger)
+		if err != nil {
+			return usageErr(err)
+		}
+		bar := a.newProgress(f.quiet)
+		cfg.Progress = bar.update
+		inv, err = scanner.Collect(ctx, cfg)
+		bar.finish()
+		if err != nil {
+			if inv == nil {
+				return withCode(ExitIncomplete, err)
+			}
+			fmt.Fprintf(a.stderr, "audit: %v\n", err)
+		}
+		inv.ToolVersion = toolVersion()
+	}
+	return a.analyseAndWrite(inv, f, formats, failRank)
+}
+
+// analyseAndWrite evaluates the inventory, writes the reports (and the
+// snapshot) and maps the outcome to an exit code.
+func (a *app) analyseAndWrite(inv *inventory.Inventory, f *scanFlags, formats []string, failRank int) error {
+	if f.saveSnapshot != "" {
+		if err := inventory.Save(f.saveSnapshot, inv); err != nil {
+			fmt.Fprintf(a.stderr, "audit: writing snapshot: %v\n", err)
+			return withCode(ExitIncomplete, nil)
+		}
+	}
+	res := findings.Evaluate(inv, findings.Options{ToolVersion: toolVersion(), Now: time.Now()})
+	written, err := report.Write(res, inv, report.Options{Formats: formats, OutDir: f.out, SARIFCategory: f.sarifCat, EvidenceDir: f.evidenceDir, Stderr: a.stderr})
+	if err != nil {
+		fmt.Fprintf(a.stderr, "audit: writing reports: %v\n", err)
+		return withCode(ExitIncomplete, nil)
+	}
+	if !f.quiet {
+		printSummary(a.stderr, res, written)
+	}
+	if !res.Coverage.Complete {
+		return withCode(ExitIncomplete, nil)
+	}
+	if failRank > 0 {
+		for _, fd := range res.Findings {
+			if fd.Severity.Rank() >= failRank {
+				return withCode(ExitFindings, nil)
+			}
+		}
+	}
+	return nil
+}
+
+func printSummary(w io.Writer, res *findings.Result, written []string) {
+	fmt.Fprintf(w, "%d task definitions, %d execution roles, %d accounts: %d findings (", res.Summary.TaskDefinitions, res.Summary.Roles, len(res.Scope.Accounts), res.Summary.Total)
+	for i, s := range findings.Severities {
+		if i > 0 {
+			fmt.Fprint(w, ", ")
+		}
+		fmt.Fprintf(w, "%d %s", res.Summary.BySeverity[string(s)], s)
+	}
+	fmt.Fprintln(w, ")")
+	if !res.Coverage.Complete {
+		fmt.Fprintf(w, "scan INCOMPLETE: %d collection errors, %d gaps (see coverage in the reports)\n", len(res.Coverage.Errors), len(res.Coverage.Gaps))
+	}
+	for _, p := range written {
+		fmt.Fprintf(w, "wrote %s\n", p)
+	}
+}
+
+func (f *scanFlags) scannerConfig(logger *slog.Logger) (scanner.Config, error) {
+	for _, id := range append(append([]string{}, f.accounts...), f.excludeAccounts...) {
+		if !inventory.IsAccountID(id) {
+			return scanner.Config{}, fmt.Errorf("account %q is not a 12-digit account ID", id)
+		}
+	}
+	if len(f.ous) > 0 && !f.org {
+		return scanner.Config{}, errors.New("--ou needs --org")
+	}
+	regions := f.regions
+	if len(regions) == 1 && regions[0] == "all" {
+		regions = nil
+	}
+	return scanner.Config{
+		Profile: f.profile, Region: f.region, Org: f.org, OUs: f.ous, Accounts: f.accounts, ExcludeAccounts: f.excludeAccounts,
+		Regions: regions, RoleName: f.roleName, ExternalID: f.externalID, AllRevisions: f.allRevisions,
+		AccountConcurrency: f.accountConc, RegionConcurrency: f.regionConc, MaxAttempts: f.maxAttempts,
+		Logger: logger, ResolveResources: !f.noResolve,
+	}, nil
+}
+
+// isTerminal says whether w is a terminal (for the progress bar).
+func isTerminal(w io.Writer) bool {
+	if f, ok := w.(*os.File); ok {
+		return term.IsTerminal(int(f.Fd()))
+	}
+	return false
+}
