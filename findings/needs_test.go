@@ -245,3 +245,15 @@ func TestLeastPrivilege(t *testing.T) {
 		t.Errorf("placeholders leaked into the policy:\n%s", doc)
 	}
 }
+
+// FSx for Windows File Server credentials are read with the execution role (§1.10).
+func TestDeriveFSxNeeds(t *testing.T) {
+	td := &inventory.TaskDefinition{ExecutionRoleARN: "x", ContainerDefinitions: []inventory.ContainerDefinition{ctr("c", "mcr.microsoft.com/windows/servercore:ltsc2022")},
+		Volumes: []inventory.Volume{{Name: "share", FSxWindowsFileServerVolumeConfiguration: &inventory.FSxWindowsFileServerVolumeConf{
+			FileSystemID: "fs-1", AuthorizationConfig: &inventory.FSxAuthorizationConfig{CredentialsParameter: smBase + "fsx-AbCdEf", Domain: "corp"}}}}}
+	got := derive(td, ec2, nil)
+	if len(got) != 1 || got[0].Feature != FeatureFSxCredentials || got[0].Action != "secretsmanager:GetSecretValue" ||
+		got[0].FieldPath != "volumes[0].fsxWindowsFileServerVolumeConfiguration.authorizationConfig.credentialsParameter" {
+		t.Fatalf("FSx needs: %+v", got)
+	}
+}
