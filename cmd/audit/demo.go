@@ -81,4 +81,3 @@ SDK (--org --regions all), and writes every report format to --out.`,
 		return cmd
 	})
 }
-

@@ -61,7 +61,7 @@ func TestScanSnapshotWritesJSON(t *testing.T) {
 		Coverage      struct{ Complete bool }
 		Findings      []struct {
 			ID, RuleID, Severity, Title, Message, AccountID, Region, ResourceType, ResourceArn, TaskDefinitionArn, RoleArn, Container, Remediation string
-			Evidence json.RawMessage
+			Evidence                                                                                                                               json.RawMessage
 		}
 		Roles []struct {
 			RoleArn              string
