@@ -1,0 +1,316 @@
+package scanner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
+
+	"github.com/ecs-audit/audit/inventory"
+)
+
+// Collect scans what cfg asks for and returns the inventory. The inventory
+// may be partial: every failed call is listed in inv.Errors. The error is
+// non-nil only for fatal setup problems (invalid configuration, no
+// credentials, organization not accessible with Org). When ctx ends, Collect
+// stops promptly and returns what it has with Complete false and Interrupted
+// set ("interrupted" or "deadline").
+func Collect(ctx context.Context, cfg Config) (*inventory.Inventory, error) {
+	cfg, err := cfg.normalize()
+	if err != nil {
+		return nil, err
+	}
+	st := &stats{}
+	be, err := newSDKBackend(ctx, cfg, st)
+	if err != nil {
+		return nil, err
+	}
+	return collect(ctx, cfg, be, st)
+}
+
+// collector is one scan's state.
+type collector struct {
+	cfg      Config
+	be       backend
+	log      *slog.Logger
+	stats    *stats
+	progress *progressTracker
+
+	partition string
+	caller    string
+
+	regionSem *semaphore.Weighted
+	stsBucket *bucket
+	orgBucket *bucket
+	org       *orgState // nil without Org
+
+	errMu sync.Mutex
+	errs  []inventory.CollectionError
+
+	intMu       sync.Mutex
+	interrupted string
+}
+
+func (c *collector) markInterrupted(why string) {
+	c.intMu.Lock()
+	if c.interrupted == "" {
+		c.interrupted = why
+	}
+	c.intMu.Unlock()
+}
+
+// target is an account to scan.
+type target struct {
+	id, name, email, status string
+}
+
+// accountState is what one account's scan produced and holds.
+type accountState struct {
+	acct    *inventory.Account
+	sess    session // nil when credentials failed
+	regions map[string]*regionState
+}
+
+// regionState is one account×region's clients and result.
+type regionState struct {
+	clients regionalClients
+	region  *inventory.Region
+}
+
+// collect is Collect after setup; tests call it with a fake backend.
+func collect(ctx context.Context, cfg Config, be backend, st *stats) (*inventory.Inventory, error) {
+	c := &collector{
+		cfg: cfg, be: be, log: cfg.Logger, stats: st,
+		progress:  newProgress(cfg.Progress, st),
+		regionSem: semaphore.NewWeighted(int64(cfg.RegionConcurrency)),
+	}
+	c.stsBucket = c.newBucket(stsRate, stsBurst, stsInFlight)
+	c.orgBucket = c.newBucket(orgRate, orgBurst, orgInFlight)
+	start := time.Now()
+
+	id, err := call(ctx, c, where{}, c.stsBucket, "sts", "GetCallerIdentity", "", func(ctx context.Context) (*sts.GetCallerIdentityOutput, error) {
+		return be.sts().GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("scanner: interrupted before the scan started: %w", ctx.Err())
+		}
+		return nil, fmt.Errorf("scanner: cannot identify the caller (missing or invalid credentials?): %w", err)
+	}
+	c.caller = aws.ToString(id.Account)
+	if parsed, perr := arn.Parse(aws.ToString(id.Arn)); perr == nil {
+		c.partition = parsed.Partition
+	}
+	if !inventory.IsAccountID(c.caller) || !validPartition(c.partition) {
+		return nil, fmt.Errorf("scanner: sts:GetCallerIdentity returned an unusable identity (account %q, ARN %q)",
+			sanitize(c.caller), sanitize(aws.ToString(id.Arn)))
+	}
+
+	regionsScope := cfg.Regions
+	if regionsScope == nil {
+		regionsScope = []string{"all"}
+	}
+	inv := &inventory.Inventory{
+		Format:        inventory.Format,
+		SchemaVersion: inventory.SchemaVersion,
+		ToolVersion:   cfg.ToolVersion,
+		CollectedAt:   time.Now().UTC().Truncate(time.Second),
+		Partition:     c.partition,
+		Scope: inventory.Scope{
+			Source: "live", Org: cfg.Org, Regions: regionsScope,
+			AllRevisions: cfg.AllRevisions, CallerAccount: c.caller,
+		},
+		Accounts: []*inventory.Account{},
+	}
+	c.log.Info("scan starting", "caller", c.caller, "partition", c.partition, "org", cfg.Org)
+
+	targets, err := c.targets(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			return nil, err
+		}
+		c.markInterrupted(interruptReason(ctx))
+	}
+	if c.org != nil {
+		inv.Organization = c.org.org
+	}
+	c.progress.setAccounts(len(targets))
+
+	states := make([]*accountState, len(targets))
+	for i, t := range targets {
+		states[i] = &accountState{acct: &inventory.Account{ID: t.id, Name: t.name, Email: t.email, Status: t.status}}
+	}
+	// Paths need only the caller's Organizations access: they are resolved
+	// alongside the account scans, without holding an account slot.
+	var paths errgroup.Group
+	if c.org != nil {
+		c.org.bulk = cfg.forceBulk || useBulk(len(targets), c.org.size, len(cfg.OUs) > 0)
+		for i, t := range targets {
+			paths.Go(func() error {
+				states[i].acct.Path = c.accountPath(ctx, t)
+				return nil
+			})
+		}
+	}
+	var g errgroup.Group
+	g.SetLimit(cfg.AccountConcurrency)
+	for i, t := range targets {
+		if ctx.Err() != nil {
+			continue
+		}
+		g.Go(func() error {
+			c.scanAccount(ctx, t, states[i])
+			return nil
+		})
+	}
+	_ = g.Wait() // the workers record their failures; they never return one
+
+	if cfg.ResolveResources && ctx.Err() == nil {
+		c.resolveResources(ctx, states)
+	}
+	_ = paths.Wait()
+
+	for _, s := range states {
+		for _, r := range s.regions {
+			if r.region != nil {
+				s.acct.Regions = append(s.acct.Regions, r.region)
+			}
+		}
+		inv.Accounts = append(inv.Accounts, s.acct)
+	}
+	if c.org != nil {
+		inv.Organization.Policies = c.org.policiesSnapshot()
+	}
+	inv.Errors = c.errs
+	if ctx.Err() != nil {
+		c.markInterrupted(interruptReason(ctx))
+	}
+	inv.Interrupted = c.interrupted
+	inv.Complete = inv.Interrupted == ""
+	sortInventory(inv)
+
+	c.progress.changed(true)
+	p := c.progress.snapshot()
+	c.log.Info("scan finished", "accounts", len(inv.Accounts), "calls", p.Calls, "errors", len(inv.Errors),
+		"throttles", p.Throttles, "elapsed", time.Since(start).Round(time.Millisecond), "complete", inv.Complete)
+	return inv, nil
+}
+
+func interruptReason(ctx context.Context) string {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return "deadline"
+	}
+	return "interrupted"
+}
+
+func validPartition(p string) bool {
+	switch p {
+	case "aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc":
+		return true
+	}
+	return false
+}
+
+// targets lists the accounts to scan, filtered by Accounts and
+// ExcludeAccounts.
+func (c *collector) targets(ctx context.Context) ([]target, error) {
+	var ts []target
+	if c.cfg.Org {
+		var err error
+		ts, err = c.orgTargets(ctx)
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		ids := c.cfg.Accounts
+		if len(ids) == 0 {
+			ids = []string{c.caller}
+		}
+		for _, id := range ids {
+			ts = append(ts, target{id: id})
+		}
+	}
+	ts = slices.DeleteFunc(ts, func(t target) bool {
+		_, excluded := slices.BinarySearch(c.cfg.ExcludeAccounts, t.id)
+		return excluded
+	})
+	slices.SortFunc(ts, func(a, b target) int { return strings.Compare(a.id, b.id) })
+	return ts, nil
+}
+
+// roleARN is the role to assume in account id ("" for the caller's own).
+func (c *collector) roleARN(id string) string {
+	if id == c.caller {
+		return ""
+	}
+	return fmt.Sprintf("arn:%s:iam::%s:role/%s", c.partition, id, c.cfg.RoleName)
+}
+
+// scanAccount collects one account: credentials, IAM, regions.
+func (c *collector) scanAccount(ctx context.Context, t target, st *accountState) {
+	defer c.progress.accountDone()
+	start := time.Now()
+	c.log.Info("account starting", "account", t.id, "name", sanitize(t.name))
+	w := where{account: t.id}
+
+	var g errgroup.Group
+	defer func() {
+		_ = g.Wait()
+		c.log.Info("account done", "account", t.id, "regions", len(st.regions),
+			"elapsed", time.Since(start).Round(time.Millisecond))
+	}()
+
+	// The backend rate-limits and counts the AssumeRole call itself (it is
+	// also made again when the cached credentials expire).
+	role := c.roleARN(t.id)
+	sctx, cancel := context.WithTimeout(ctx, c.callLimit())
+	sess, err := c.be.session(sctx, t.id, role)
+	if err != nil && ctx.Err() == nil && errors.Is(sctx.Err(), context.DeadlineExceeded) && !errors.As(err, new(*timeoutError)) {
+		err = &timeoutError{after: c.callLimit(), err: err}
+	}
+	cancel()
+	if err != nil {
+		c.record(ctx, w, "sts", "AssumeRole", role, err)
+		c.progress.addRegions(0)
+		return
+	}
+	st.sess = sess
+
+	g.Go(func() error {
+		st.acct.IAM = c.collectIAM(ctx, t.id, sess.iam())
+		return nil
+	})
+
+	plans := c.regionsFor(ctx, t.id, sess.account())
+	c.progress.addRegions(len(plans))
+	st.regions = make(map[string]*regionState, len(plans))
+	for _, p := range plans {
+		rs := &regionState{}
+		st.regions[p.name] = rs
+		if p.status == inventory.RegionNotEnabled {
+			rs.region = &inventory.Region{Name: p.name, Status: inventory.RegionNotEnabled}
+			c.progress.regionDone()
+			continue
+		}
+		g.Go(func() error {
+			if err := c.regionSem.Acquire(ctx, 1); err != nil {
+				return nil // interrupted before this region started
+			}
+			defer c.regionSem.Release(1)
+			rs.clients = sess.regional(p.name)
+			rs.region = c.scanRegion(ctx, where{account: t.id, region: p.name}, rs.clients.ecs, p.explicit)
+			c.progress.regionDone()
+			return nil
+		})
+	}
+}

@@ -1,0 +1,420 @@
+package scanner
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ecs-audit/audit/inventory"
+)
+
+// describeParametersBatch is how many names one DescribeParameters call
+// asks for (the filter accepts up to 50 values; ECS's agent batches 10).
+const describeParametersBatch = 10
+
+// ssmSecretsReference is the prefix of SSM names that point at Secrets
+// Manager secrets.
+const ssmSecretsReference = "/aws/reference/secretsmanager/"
+
+// resOwner is the account and region that own a resource.
+type resOwner struct{ account, region string }
+
+// resWork is what to resolve in one account×region.
+type resWork struct {
+	secrets map[string]bool     // secret ARN (without JSON key/version fields) or name
+	params  map[string][]string // reference → candidate parameter names
+	keys    map[string]bool     // key ID, key ARN, alias name or alias ARN
+}
+
+func newResWork() *resWork {
+	return &resWork{secrets: map[string]bool{}, params: map[string][]string{}, keys: map[string]bool{}}
+}
+
+// refIndex groups references by owning account×region.
+type refIndex struct {
+	mu sync.Mutex
+	m  map[resOwner]*resWork
+}
+
+func (ri *refIndex) work(o resOwner) *resWork {
+	if ri.m == nil {
+		ri.m = map[resOwner]*resWork{}
+	}
+	w := ri.m[o]
+	if w == nil {
+		w = newResWork()
+		ri.m[o] = w
+	}
+	return w
+}
+
+// addSecretOrParameter files a secrets[]/secretOptions[] valueFrom: a
+// Secrets Manager ARN, an SSM parameter ARN, or a bare SSM parameter name in
+// the task's own account and region.
+func (ri *refIndex) addSecretOrParameter(task resOwner, ref string) {
+	if a, ok := parseARN(ref); ok {
+		switch a.service {
+		case "secretsmanager":
+			ri.addSecret(task, ref)
+		case "ssm":
+			name, ok := strings.CutPrefix(a.resource, "parameter/")
+			if !ok || name == "" {
+				return
+			}
+			// The ARN drops the leading "/" of a hierarchical name, so a
+			// single-level name may be "x" or "/x".
+			cands := []string{"/" + name}
+			if !strings.Contains(name, "/") {
+				cands = append(cands, name)
+			}
+			ri.addParameter(resOwner{a.account, a.region}, ref, cands)
+		}
+		return
+	}
+	if strings.TrimSpace(ref) == "" {
+		return
+	}
+	ri.addParameter(task, ref, []string{ref})
+}
+
+func (ri *refIndex) addParameter(o resOwner, ref string, cands []string) {
+	for _, c := range cands {
+		if secret, ok := strings.CutPrefix(c, ssmSecretsReference); ok {
+			ri.addSecret(o, secret)
+			return
+		}
+	}
+	ri.work(o).params[ref] = cands
+}
+
+// addSecret files a repositoryCredentials value or a Secrets Manager ARN:
+// an ARN belongs to its own account and region, a name to the task's.
+func (ri *refIndex) addSecret(task resOwner, ref string) {
+	if a, ok := parseARN(ref); ok {
+		if a.service != "secretsmanager" {
+			return
+		}
+		// Drop the JSON key, version stage and version ID fields.
+		parts := strings.SplitN(ref, ":", 8)
+		if len(parts) >= 7 {
+			ref = strings.Join(parts[:7], ":")
+		}
+		ri.work(resOwner{a.account, a.region}).secrets[ref] = true
+		return
+	}
+	if strings.TrimSpace(ref) != "" {
+		ri.work(task).secrets[ref] = true
+	}
+}
+
+// addKey files a KMS key reference made by a resource of owner.
+func (ri *refIndex) addKey(owner resOwner, ref string) {
+	ri.mu.Lock()
+	defer ri.mu.Unlock()
+	if a, ok := parseARN(ref); ok {
+		if a.service == "kms" {
+			ri.work(resOwner{a.account, a.region}).keys[ref] = true
+		}
+		return
+	}
+	if strings.TrimSpace(ref) != "" {
+		ri.work(owner).keys[ref] = true
+	}
+}
+
+// arnParts are the fields of an ARN.
+type arnParts struct{ partition, service, region, account, resource string }
+
+// parseARN splits an ARN whose account and region are usable to call AWS.
+func parseARN(s string) (arnParts, bool) {
+	if !strings.HasPrefix(s, "arn:") {
+		return arnParts{}, false
+	}
+	p := strings.SplitN(s, ":", 6)
+	if len(p) != 6 {
+		return arnParts{}, false
+	}
+	a := arnParts{partition: p[1], service: p[2], region: p[3], account: p[4], resource: p[5]}
+	if !validRegion(a.region) || !inventory.IsAccountID(a.account) {
+		return arnParts{}, false
+	}
+	return a, true
+}
+
+// resolveResources resolves the secrets, parameters and KMS keys that the
+// collected task definitions reference, in the accounts and regions that
+// were scanned (others have no credentials here and are skipped).
+func (c *collector) resolveResources(ctx context.Context, states []*accountState) {
+	byID := map[string]*accountState{}
+	for _, s := range states {
+		byID[s.acct.ID] = s
+	}
+	idx := &refIndex{}
+	for _, s := range states {
+		for name, rs := range s.regions {
+			if rs.region == nil {
+				continue
+			}
+			task := resOwner{s.acct.ID, name}
+			for _, td := range rs.region.TaskDefinitions {
+				for _, cd := range td.ContainerDefinitions {
+					for _, sr := range cd.Secrets {
+						idx.addSecretOrParameter(task, sr.ValueFrom)
+					}
+					if lc := cd.LogConfiguration; lc != nil {
+						for _, sr := range lc.SecretOptions {
+							idx.addSecretOrParameter(task, sr.ValueFrom)
+						}
+					}
+					if rc := cd.RepositoryCredentials; rc != nil {
+						idx.addSecret(task, rc.CredentialsParameter)
+					}
+				}
+				for _, v := range td.Volumes {
+					if f := v.FSxWindowsFileServerVolumeConfiguration; f != nil && f.AuthorizationConfig != nil {
+						if ref := f.AuthorizationConfig.CredentialsParameter; strings.HasPrefix(ref, "arn:") {
+							idx.addSecretOrParameter(task, ref)
+						}
+					}
+				}
+			}
+		}
+	}
+
+	// target returns the scanned region that owns o, or nil.
+	target := func(o resOwner) *regionState {
+		s := byID[o.account]
+		if s == nil || s.sess == nil {
+			return nil
+		}
+		rs := s.regions[o.region]
+		if rs == nil || rs.region == nil || rs.region.Status != inventory.RegionScanned || rs.clients.ecs == nil {
+			return nil
+		}
+		return rs
+	}
+
+	run := func(phase string, do func(o resOwner, rs *regionState, w *resWork)) {
+		// Phase 1 files keys into idx while it runs: take the work first.
+		idx.mu.Lock()
+		works := maps.Clone(idx.m)
+		idx.mu.Unlock()
+		owners := slices.SortedFunc(maps.Keys(works), func(a, b resOwner) int {
+			if c := strings.Compare(a.account, b.account); c != 0 {
+				return c
+			}
+			return strings.Compare(a.region, b.region)
+		})
+		var g errgroup.Group
+		g.SetLimit(c.cfg.RegionConcurrency)
+		for _, o := range owners {
+			w := works[o]
+			if ctx.Err() != nil {
+				break
+			}
+			rs := target(o)
+			if rs == nil {
+				c.log.Info("not resolving resources outside the scanned accounts and regions", "phase", phase,
+					"account", o.account, "region", o.region)
+				continue
+			}
+			g.Go(func() error { do(o, rs, w); return nil })
+		}
+		_ = g.Wait()
+	}
+
+	// Phase 1: secrets and parameters; they name the KMS keys.
+	run("secrets and parameters", func(o resOwner, rs *regionState, w *resWork) {
+		var g errgroup.Group
+		g.Go(func() error { c.resolveSecrets(ctx, o, rs, w, idx); return nil })
+		g.Go(func() error { c.resolveParameters(ctx, o, rs, w, idx); return nil })
+		_ = g.Wait()
+	})
+	// Phase 2: the keys.
+	run("keys", func(o resOwner, rs *regionState, w *resWork) {
+		c.resolveKeys(ctx, o, rs, w)
+	})
+}
+
+func (c *collector) resolveSecrets(ctx context.Context, o resOwner, rs *regionState, w *resWork, idx *refIndex) {
+	if len(w.secrets) == 0 {
+		return
+	}
+	api := rs.clients.secrets
+	wh := where(o)
+	b := c.newBucket(secretsRate, secretsBurst, resourceInFlight)
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	var g errgroup.Group
+	for _, id := range slices.Sorted(maps.Keys(w.secrets)) {
+		g.Go(func() error {
+			out, err := call(ctx, c, wh, b, "secretsmanager", "DescribeSecret", id, func(ctx context.Context) (*secretsmanager.DescribeSecretOutput, error) {
+				return api.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(id)})
+			})
+			if err != nil {
+				return nil
+			}
+			s := &inventory.Secret{ARN: aws.ToString(out.ARN), Name: aws.ToString(out.Name), KMSKeyID: aws.ToString(out.KmsKeyId)}
+			mu.Lock()
+			dup := s.ARN == "" || seen[s.ARN]
+			seen[s.ARN] = true
+			mu.Unlock()
+			if dup {
+				return nil // a partial ARN and a full one name the same secret
+			}
+			pol, err := call(ctx, c, wh, b, "secretsmanager", "GetResourcePolicy", s.ARN, func(ctx context.Context) (*secretsmanager.GetResourcePolicyOutput, error) {
+				return api.GetResourcePolicy(ctx, &secretsmanager.GetResourcePolicyInput{SecretId: aws.String(s.ARN)})
+			})
+			if err == nil {
+				s.ResourcePolicy = aws.ToString(pol.ResourcePolicy)
+			}
+			if s.KMSKeyID != "" {
+				idx.addKey(o, s.KMSKeyID)
+			}
+			mu.Lock()
+			rs.region.Secrets = append(rs.region.Secrets, s)
+			mu.Unlock()
+			return nil
+		})
+	}
+	_ = g.Wait()
+}
+
+func (c *collector) resolveParameters(ctx context.Context, o resOwner, rs *regionState, w *resWork, idx *refIndex) {
+	if len(w.params) == 0 {
+		return
+	}
+	api := rs.clients.ssm
+	wh := where(o)
+	b := c.newBucket(ssmRate, ssmBurst, resourceInFlight)
+	var names []string
+	for _, cands := range w.params {
+		names = append(names, cands...)
+	}
+	slices.Sort(names)
+	names = slices.Compact(names)
+
+	var mu sync.Mutex
+	found := map[string]bool{}
+	failed := map[string]bool{}
+	var g errgroup.Group
+	for batch := range slices.Chunk(names, describeParametersBatch) {
+		g.Go(func() error {
+			got, err := pages(ctx, c, wh, b, "ssm", "DescribeParameters", batchResource(batch),
+				func(ctx context.Context, token *string) ([]ssmtypes.ParameterMetadata, *string, error) {
+					out, err := api.DescribeParameters(ctx, &ssm.DescribeParametersInput{
+						ParameterFilters: []ssmtypes.ParameterStringFilter{{Key: aws.String("Name"), Option: aws.String("Equals"), Values: batch}},
+						MaxResults:       aws.Int32(50),
+						NextToken:        token,
+					})
+					if err != nil {
+						return nil, nil, err
+					}
+					return out.Parameters, out.NextToken, nil
+				})
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				for _, n := range batch {
+					failed[n] = true
+				}
+				return nil
+			}
+			for _, p := range got {
+				name := aws.ToString(p.Name)
+				if name == "" || found[name] || !slices.Contains(batch, name) {
+					continue
+				}
+				found[name] = true
+				rs.region.Parameters = append(rs.region.Parameters, &inventory.Parameter{
+					Name: name, ARN: aws.ToString(p.ARN), Type: string(p.Type), KeyID: aws.ToString(p.KeyId),
+				})
+				if p.Type == ssmtypes.ParameterTypeSecureString && aws.ToString(p.KeyId) != "" {
+					idx.addKey(o, aws.ToString(p.KeyId))
+				}
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+	for _, ref := range slices.Sorted(maps.Keys(w.params)) {
+		cands := w.params[ref]
+		if slices.ContainsFunc(cands, func(n string) bool { return found[n] || failed[n] }) {
+			continue
+		}
+		c.addError(inventory.CollectionError{AccountID: o.account, Region: o.region, Service: "ssm", Operation: "DescribeParameters",
+			Resource: sanitize(ref), Code: CodeParameterNotFound, Message: "no parameter with this name exists (or it is not visible to the scan role)"})
+	}
+}
+
+func (c *collector) resolveKeys(ctx context.Context, o resOwner, rs *regionState, w *resWork) {
+	if len(w.keys) == 0 {
+		return
+	}
+	api := rs.clients.kms
+	wh := where(o)
+	b := c.newBucket(kmsRate, kmsBurst, resourceInFlight)
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	var g errgroup.Group
+	for _, ref := range slices.Sorted(maps.Keys(w.keys)) {
+		g.Go(func() error {
+			out, err := call(ctx, c, wh, b, "kms", "DescribeKey", ref, func(ctx context.Context) (*kms.DescribeKeyOutput, error) {
+				return api.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(ref)})
+			})
+			if err != nil || out.KeyMetadata == nil {
+				return nil
+			}
+			md := out.KeyMetadata
+			k := &inventory.KMSKey{ARN: aws.ToString(md.Arn), KeyID: aws.ToString(md.KeyId), Manager: string(md.KeyManager)}
+			mu.Lock()
+			dup := k.ARN == "" || seen[k.ARN]
+			seen[k.ARN] = true
+			mu.Unlock()
+			if dup {
+				return nil // an alias and the key's ARN name the same key
+			}
+			pol, err := call(ctx, c, wh, b, "kms", "GetKeyPolicy", k.ARN, func(ctx context.Context) (*kms.GetKeyPolicyOutput, error) {
+				return api.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: aws.String(k.KeyID), PolicyName: aws.String("default")})
+			})
+			if err == nil {
+				k.Policy = aws.ToString(pol.Policy)
+			}
+			var marker *string
+			for page := 0; page < maxPages; page++ {
+				al, err := call(ctx, c, wh, b, "kms", "ListAliases", k.ARN, func(ctx context.Context) (*kms.ListAliasesOutput, error) {
+					return api.ListAliases(ctx, &kms.ListAliasesInput{KeyId: aws.String(k.KeyID), Marker: marker})
+				})
+				if err != nil {
+					break
+				}
+				for _, a := range al.Aliases {
+					if n := aws.ToString(a.AliasName); n != "" {
+						k.Aliases = append(k.Aliases, n)
+					}
+				}
+				next := aws.ToString(al.NextMarker)
+				if !al.Truncated || next == "" || (marker != nil && *marker == next) {
+					break
+				}
+				marker = &next
+			}
+			slices.Sort(k.Aliases)
+			k.Aliases = slices.Compact(k.Aliases)
+			mu.Lock()
+			rs.region.KMSKeys = append(rs.region.KMSKeys, k)
+			mu.Unlock()
+			return nil
+		})
+	}
+	_ = g.Wait()
+}
