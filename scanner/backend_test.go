@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/ecs-audit/audit/internal/mototest"
 )
 
 // recorder is an endpoint that records which services reached it and
@@ -63,7 +64,7 @@ func TestEndpointFromEnvironment(t *testing.T) {
 	defer srvAll.Close()
 	srvECS := httptest.NewServer(ecsOnly)
 	defer srvECS.Close()
-	motoEnv(t, srvAll.URL)
+	mototest.Env(t, srvAll.URL)
 	t.Setenv("AWS_ENDPOINT_URL_ECS", srvECS.URL)
 
 	ctx := context.Background()
@@ -120,7 +121,7 @@ func TestThrottleCounter(t *testing.T) {
 		_, _ = w.Write([]byte(`{"clusterArns":[]}`))
 	}))
 	defer srv.Close()
-	motoEnv(t, srv.URL)
+	mototest.Env(t, srv.URL)
 	// The backoff between throttled attempts (at least 0.8 s each) does not
 	// count against the per-attempt timeout.
 	cfg, err := Config{RetryMode: RetryStandard, CallTimeout: 500 * time.Millisecond}.normalize()
@@ -162,7 +163,7 @@ func TestAttemptTimeout(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(release)
-	motoEnv(t, srv.URL)
+	mototest.Env(t, srv.URL)
 	cfg, err := Config{CallTimeout: 200 * time.Millisecond, MaxAttempts: 5}.normalize()
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/ecs-audit/audit/internal/fakeaws"
+	"github.com/ecs-audit/audit/internal/mototest"
 	"github.com/ecs-audit/audit/inventory"
 )
 
@@ -43,7 +44,7 @@ func fakeServer(t testing.TB, world *inventory.Inventory, opts fakeaws.Options) 
 // isolateEnv keeps the machine's AWS configuration out of a test.
 func isolateEnv(t *testing.T) {
 	t.Helper()
-	motoEnv(t, "")
+	mototest.Env(t, "")
 	t.Setenv("AWS_ENDPOINT_URL", "")
 	t.Setenv("AWS_ACCESS_KEY_ID", "")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
