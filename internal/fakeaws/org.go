@@ -21,6 +21,7 @@ func orgOps() map[string]opFunc {
 		"ListParents":                      (*Server).orgListParents,
 		"ListPoliciesForTarget":            (*Server).orgListPoliciesForTarget,
 		"ListPolicies":                     (*Server).orgListPolicies,
+		"ListTargetsForPolicy":             (*Server).orgListTargetsForPolicy,
 	}
 }
 
@@ -456,6 +457,66 @@ func (s *Server) orgListPolicies(c *call) (any, error) {
 	}
 	out := append([]orgPolicySummary{}, list[lo:hi]...)
 	return pageOut("Policies", out, "NextToken", next), nil
+}
+
+type orgTarget struct {
+	TargetId string
+	Arn      string
+	Name     string
+	Type     string
+}
+
+// orgListTargetsForPolicy lists the roots, OUs and accounts a policy is
+// attached to directly, sorted by ID.
+func (s *Server) orgListTargetsForPolicy(c *call) (any, error) {
+	org, err := s.orgAccess(c, true)
+	if err != nil {
+		return nil, err
+	}
+	var in struct {
+		orgPageIn
+		PolicyId string
+	}
+	if err := c.decodeJSON(&in); err != nil {
+		return nil, err
+	}
+	p := org.o.Policies[in.PolicyId]
+	if p == nil {
+		return nil, clientErr("PolicyNotFoundException", "We can't find a policy with the PolicyId that you specified.")
+	}
+	var list []orgTarget
+	for _, id := range sortedKeys(org.nodes) {
+		n := org.nodes[id]
+		ids := n.scps
+		if p.Type == inventory.PolicyTypeRCP {
+			ids = n.rcps
+		}
+		for _, pid := range ids {
+			if pid != p.ID {
+				continue
+			}
+			t := orgTarget{TargetId: n.id, Name: n.name, Type: n.typ}
+			switch n.typ {
+			case inventory.NodeRoot:
+				t.Arn = org.arn("root", n.id)
+			case inventory.NodeOU:
+				t.Arn = org.arn("ou", n.id)
+			default:
+				t.Arn = "arn:" + strings.SplitN(org.arnOrg, ":", 3)[1] + ":organizations::" + org.mgmt + ":account/" + org.o.ID + "/" + n.id
+				if n.acct != nil {
+					t.Name = n.acct.Name
+				}
+			}
+			list = append(list, t)
+			break
+		}
+	}
+	lo, hi, next, err := s.orgPage(c, in.orgPageIn, "targets|"+p.ID, len(list))
+	if err != nil {
+		return nil, err
+	}
+	out := append([]orgTarget{}, list[lo:hi]...)
+	return pageOut("Targets", out, "NextToken", next), nil
 }
 
 func (s *Server) orgDescribePolicy(c *call) (any, error) {

@@ -246,3 +246,35 @@ func TestAccountListRegions(t *testing.T) {
 		})
 	}
 }
+
+// ListTargetsForPolicy answers with every node the policy is attached to.
+func TestListTargetsForPolicy(t *testing.T) {
+	ts := startServer(t, testWorld(), Options{})
+	client := organizations.NewFromConfig(ts.callerCfg(t, "us-east-1"))
+	targets := func(policy string) string {
+		t.Helper()
+		var ids []string
+		p := organizations.NewListTargetsForPolicyPaginator(client, &organizations.ListTargetsForPolicyInput{PolicyId: aws.String(policy), MaxResults: aws.Int32(1)})
+		for p.HasMorePages() {
+			out, err := p.NextPage(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, tg := range out.Targets {
+				if aws.ToString(tg.Arn) == "" {
+					t.Errorf("target %s has no ARN", aws.ToString(tg.TargetId))
+				}
+				ids = append(ids, aws.ToString(tg.TargetId))
+			}
+		}
+		return strings.Join(ids, ",")
+	}
+	if got := targets(scpDeny); got != ouProd {
+		t.Errorf("targets of %s = %q, want %q", scpDeny, got, ouProd)
+	}
+	if got := targets(scpFull); !strings.Contains(got, rootID) || !strings.Contains(got, ouProd) || !strings.Contains(got, prodID) {
+		t.Errorf("targets of %s = %q", scpFull, got)
+	}
+	_, err := client.ListTargetsForPolicy(context.Background(), &organizations.ListTargetsForPolicyInput{PolicyId: aws.String("p-nope")})
+	wantCode(t, err, "PolicyNotFoundException")
+}
