@@ -58,6 +58,17 @@ func (e *evaluation) decide(t *tdInfo, n *derivedNeed) policy.Result {
 	ctx := e.requestContext(t, n)
 	req := policy.Request{Principal: ri.arn(), Action: n.Action, Resource: n.Resource, Context: ctx}
 	r := policy.Evaluate(in, req)
+	// Policies that were not collected make certain answers uncertain.
+	if r.Decision == policy.Allowed && ri.boundaryUnavailable != "" {
+		return policy.Result{Decision: policy.Indeterminate, DecidingLayer: policy.LayerBoundary,
+			Reason:     "the identity policies allow it, but the permissions boundary " + ri.boundaryUnavailable + " could not be evaluated (not collected or not readable)",
+			Statements: r.Statements, Outcomes: &policy.Outcomes{BestCase: policy.Allowed, WorstCase: policy.ImplicitDeny}}
+	}
+	if r.Decision == policy.ImplicitDeny && r.DecidingLayer == policy.LayerIdentity && len(ri.unavailable) > 0 {
+		return policy.Result{Decision: policy.Indeterminate, DecidingLayer: policy.LayerIdentity,
+			Reason:   "no collected identity policy allows it, but attached policy " + strings.Join(ri.unavailable, ", ") + " was not collected and may",
+			Outcomes: &policy.Outcomes{BestCase: policy.Allowed, WorstCase: policy.ImplicitDeny}}
+	}
 	if r.Decision == policy.Allowed || r.Decision == policy.ExplicitDeny {
 		return r
 	}
@@ -74,7 +85,7 @@ func (e *evaluation) decide(t *tdInfo, n *derivedNeed) policy.Result {
 	}
 	// A partial secret ARN: a policy naming one exact suffix may or may not
 	// be the real one.
-	if n.partialSecret && r.Decision == policy.ImplicitDeny {
+	if n.partialSecret && r.Decision == policy.ImplicitDeny && r.DecidingLayer == policy.LayerIdentity {
 		if ref := exactSuffixGrant(ri, n); ref != nil {
 			return policy.Result{Decision: policy.Indeterminate, DecidingLayer: policy.LayerIdentity,
 				Reason:     "the task definition names the secret without its 6-character suffix and the policy allows one exact suffix; whether it is this secret's cannot be known without resolving the secret",
@@ -113,7 +124,12 @@ func (e *evaluation) requestContext(t *tdInfo, n *derivedNeed) *policy.Context {
 	c.Set("aws:PrincipalAccount", ri.account.ID)
 	c.Set("aws:PrincipalType", "AssumedRole")
 	c.Set("aws:PrincipalIsAWSService", "false")
-	c.Set("aws:ViaAWSService", "false")
+	// The agent calls ECR, CloudWatch Logs, Secrets Manager, SSM and S3
+	// itself; KMS is called by Secrets Manager or SSM on the role's behalf,
+	// so for kms:Decrypt aws:ViaAWSService (and aws:CalledVia) are not known.
+	if !strings.HasPrefix(n.Action, "kms:") {
+		c.Set("aws:ViaAWSService", "false")
+	}
 	c.Set("aws:SecureTransport", "true")
 	c.SetAbsent("aws:username")
 	c.SetAbsent("aws:MultiFactorAuthPresent")

@@ -27,10 +27,7 @@ func checkER002(e *evaluation) {
 			msg = fmt.Sprintf("Task definition %s in %s names execution role %s, which does not exist in account %s.",
 				tdLabel(t), where(t.account.ID, t.region), t.execARN, t.account.ID)
 		case "other-account":
-			if t.exec != nil {
-				continue // the role exists in a scanned account; evaluated like any other
-			}
-			msg = fmt.Sprintf("Task definition %s in %s names execution role %s, which is in another account and was not found there.",
+			msg = fmt.Sprintf("Task definition %s in %s names execution role %s, which is in another account: ECS passes only roles of the task definition's own account.",
 				tdLabel(t), where(t.account.ID, t.region), t.execARN)
 		default:
 			continue

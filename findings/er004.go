@@ -38,7 +38,7 @@ func checkER004(e *evaluation) {
 			if invalid && t.exec == nil {
 				continue
 			}
-			if d != nil && n.altGrantor != "" && d.Decision == policy.ImplicitDeny {
+			if d != nil && n.altGrantor != "" && d.Decision == policy.ImplicitDeny && d.DecidingLayer == policy.LayerIdentity {
 				continue // ER005: another, uncollected policy may grant it
 			}
 			sev := n.severity

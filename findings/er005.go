@@ -46,7 +46,7 @@ func checkER005(e *evaluation) {
 				} else {
 					why = "it depends on the values of " + keys
 				}
-			case d.Decision == policy.ImplicitDeny && n.altGrantor != "":
+			case d.Decision == policy.ImplicitDeny && n.altGrantor != "" && d.DecidingLayer == policy.LayerIdentity:
 				why = "the identity policies do not allow it; " + n.altGrantor + " may, but it was not collected"
 				sev = Low
 			default:

@@ -257,6 +257,11 @@ func broadResource(r string) bool {
 		return true
 	}
 	res := parts[5]
+	if parts[2] == "s3" {
+		// arn:aws:s3:::bucket/key: broad only when the bucket is a wildcard.
+		bucket, _, _ := strings.Cut(res, "/")
+		return strings.ContainsAny(bucket, "*?")
+	}
 	if res == "*" {
 		return true
 	}

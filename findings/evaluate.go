@@ -166,6 +166,7 @@ func (e *evaluation) collect() {
 							t = local[tdShortRef(x.ref)]
 						}
 						if t == nil {
+							e.gaps = append(e.gaps, fmt.Sprintf("service %s uses task definition %s, which was not collected; it was not evaluated", s.ARN, x.ref))
 							continue
 						}
 						t.uses = append(t.uses, x.u)
@@ -284,6 +285,9 @@ func (e *evaluation) resolveExecRole(t *tdInfo) {
 	t.execARN = arn
 	if acct != t.account.ID {
 		t.execKind = "other-account"
+	}
+	if t.execKind == "other-account" {
+		return // ER002: not passable, and not evaluated
 	}
 	a := e.accounts[acct]
 	if a == nil || a.IAM == nil {

@@ -57,7 +57,10 @@ type hosting struct {
 	EC2, Fargate, External bool
 }
 
-func (h hosting) onlyInstances() bool { return (h.EC2 || h.External) && !h.Fargate }
+// onlyEC2: the instance-role fallback for ECR pulls and awslogs exists on
+// EC2 only. Current ECS documentation lists External (ECS Anywhere) with
+// Fargate as needing the execution role for them (ecs-facts §1.1).
+func (h hosting) onlyEC2() bool { return h.EC2 && !h.External && !h.Fargate }
 
 func (h hosting) list() []string {
 	var out []string
@@ -91,10 +94,10 @@ func deriveNeeds(in tdInput) []derivedNeed {
 	td := in.td
 	hasExec := td.ExecutionRoleARN != ""
 	// Who serves ECR pulls and awslogs: the execution role when the task
-	// definition names one; otherwise, on EC2/External only, the instance
+	// definition names one; otherwise, on EC2 only, the instance
 	// role (ecs-facts §1.1).
 	fallback := ServedByExecutionRole
-	if !hasExec && in.host.onlyInstances() {
+	if !hasExec && in.host.onlyEC2() {
 		fallback = ServedByInstanceRole
 	}
 	for ci, c := range td.ContainerDefinitions {

@@ -26,6 +26,9 @@ func indexResources(inv *inventory.Inventory) *resources {
 	for _, a := range inv.Accounts {
 		for _, reg := range a.Regions {
 			for _, s := range reg.Secrets {
+				if s == nil {
+					continue
+				}
 				r.secrets[s.ARN] = s
 				if secretSuffixRe.MatchString(s.ARN) {
 					r.secretBase[s.ARN[:len(s.ARN)-7]] = s
@@ -33,6 +36,9 @@ func indexResources(inv *inventory.Inventory) *resources {
 				r.secretName[a.ID+"|"+reg.Name+"|"+s.Name] = s
 			}
 			for _, p := range reg.Parameters {
+				if p == nil {
+					continue
+				}
 				arn := p.ARN
 				if arn == "" {
 					arn = "arn:" + inv.Partition + ":ssm:" + reg.Name + ":" + a.ID + ":parameter/" + strings.TrimPrefix(p.Name, "/")
@@ -40,6 +46,9 @@ func indexResources(inv *inventory.Inventory) *resources {
 				r.params[arn] = p
 			}
 			for _, k := range reg.KMSKeys {
+				if k == nil {
+					continue
+				}
 				r.keys[k.ARN] = k
 				r.keys[a.ID+"|"+reg.Name+"|"+k.KeyID] = k
 				for _, al := range k.Aliases {

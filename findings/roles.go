@@ -1,6 +1,7 @@
 package findings
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 
@@ -31,6 +32,12 @@ type roleInfo struct {
 	trustErr error
 	problems []policyProblem
 	usedBy   []*tdInfo
+	// unavailable are attached policies that were not collected;
+	// boundaryUnavailable is a boundary that was not collected or not
+	// readable. Denials (resp. grants) that they could change are
+	// indeterminate.
+	unavailable         []string
+	boundaryUnavailable string
 }
 
 func (r *roleInfo) arn() string { return r.role.ARN }
@@ -69,6 +76,8 @@ func (e *evaluation) role(a *inventory.Account, name string) *roleInfo {
 		if mp == nil {
 			ri.problems = append(ri.problems, policyProblem{policy: arn, kind: "missing",
 				detail: "the attached managed policy was not collected, so what it grants is unknown", severity: Medium})
+			ri.unavailable = append(ri.unavailable, arn)
+			e.gaps = append(e.gaps, fmt.Sprintf("role %s: attached policy %s was not collected; denials it could lift are reported as indeterminate", role.ARN, arn))
 			continue
 		}
 		if p := ri.parse(arn, mp.Document); p != nil {
@@ -79,11 +88,14 @@ func (e *evaluation) role(a *inventory.Account, name string) *roleInfo {
 		if mp := managed[b]; mp == nil {
 			ri.problems = append(ri.problems, policyProblem{policy: b, kind: "missing",
 				detail: "the permissions boundary policy was not collected, so what it allows is unknown", severity: Medium})
+			ri.boundaryUnavailable = b
+			e.gaps = append(e.gaps, fmt.Sprintf("role %s: permissions boundary %s was not collected; grants it could block are reported as indeterminate", role.ARN, b))
 		} else if p := ri.parse("boundary:"+b, mp.Document); p != nil {
 			ri.boundary = []policy.NamedPolicy{{Name: "boundary:" + b, Policy: p}}
 		} else {
-			// A boundary that cannot be parsed allows nothing we can show; keep an empty one so nothing is granted.
-			ri.boundary = []policy.NamedPolicy{{Name: "boundary:" + b, Policy: &policy.Policy{Name: "boundary:" + b}}}
+			// IAM accepted this boundary, so a parse failure is ours to
+			// report (PL001); what it allows is unknown.
+			ri.boundaryUnavailable = b
 		}
 	}
 	if p, err := policy.ParseString("trust-policy", role.TrustPolicy); err != nil {
@@ -142,26 +154,34 @@ func (e *evaluation) orgLevels(a *inventory.Account, cache map[string][][]policy
 		return lv
 	}
 	var levels [][]policy.NamedPolicy
+	var missing []string
+	empty := 0
 	for _, n := range a.Path {
 		var lvl []policy.NamedPolicy
 		for _, id := range ids(n) {
 			p := e.orgPolicy(id)
 			if p == nil {
+				missing = append(missing, id)
 				continue
 			}
 			lvl = append(lvl, policy.NamedPolicy{Name: p.Name, Policy: p})
 		}
+		if len(ids(n)) == 0 {
+			empty++
+		}
 		levels = append(levels, lvl)
 	}
-	// An organization always has at least FullAWSAccess at each level; a
-	// path whose nodes list no policies at all means they were not collected.
-	empty := true
-	for _, l := range levels {
-		if len(l) > 0 {
-			empty = false
-		}
-	}
-	if empty {
+	switch {
+	case empty == len(a.Path):
+		// No level lists any policy: none of this type apply (RCPs not
+		// enabled) or none were collected; nothing to evaluate.
+		levels = nil
+	case len(missing) > 0 || empty > 0:
+		// SCPs are attached at every level of an organization (at least
+		// FullAWSAccess), so an empty level or a missing policy means the
+		// path was not fully collected. Evaluating the rest would turn a
+		// collection gap into false denials: leave them out, and say so.
+		e.gaps = append(e.gaps, fmt.Sprintf("account %s: the organization policies on its path were not all collected (%d level(s) without policies, missing %v); they were left out of the evaluation", a.ID, empty, missing))
 		levels = nil
 	}
 	cache[a.ID] = levels
@@ -174,6 +194,10 @@ func (e *evaluation) orgPolicy(id string) *policy.Policy {
 	}
 	op := e.inv.Organization.Policies[id]
 	if op == nil {
+		e.orgDocs[id] = nil
+		return nil
+	}
+	if op.Type == inventory.PolicyTypeRCP && !e.inv.Organization.RCPsEnabled {
 		e.orgDocs[id] = nil
 		return nil
 	}

@@ -41,6 +41,9 @@ func TestER001(t *testing.T) {
 		{"EC2 secrets have no fallback", func(w *tw) {
 			w.td("app", "", "EC2", ctr("c", "nginx", withSecret("X", "/app/x")))
 		}, 1, Critical, []string{"ssm-parameter"}},
+		{"External (ECS Anywhere) has no instance-role fallback", func(w *tw) {
+			w.td("app", "", "EXTERNAL", ctr("c", ecrImg("app:1")))
+		}, 1, Critical, []string{"EXTERNAL"}},
 		{"public image, no logs: nothing needed", func(w *tw) {
 			w.td("app", "", "FARGATE", ctr("c", "public.ecr.aws/nginx/nginx:1"))
 		}, 0, "", nil},
@@ -67,9 +70,9 @@ func TestER002(t *testing.T) {
 			w.role("exec", ecsTrust, true)
 			w.td("app", "arn:aws:iam::111122223333:role/service-role/exec", "FARGATE", ctr("c", "nginx"))
 		}, 0, "", nil},
-		{"role in an account that was not scanned: coverage gap, not a finding", func(w *tw) {
+		{"role in another account: ECS cannot pass it", func(w *tw) {
 			w.td("app", "arn:aws:iam::999988887777:role/exec", "FARGATE", ctr("c", "nginx"))
-		}, 0, "", nil},
+		}, 1, Critical, []string{"another account"}},
 		{"IAM of the account not collected", func(w *tw) {
 			w.acct.IAM = nil
 			w.td("app", "arn:aws:iam::111122223333:role/exec", "FARGATE", ctr("c", "nginx"))

@@ -116,7 +116,7 @@ func RedactOptions(opts map[string]string) map[string]string {
 	}
 	out := make(map[string]string, len(opts))
 	for k, v := range opts {
-		if !harmlessOptionRe.MatchString(k) && (secretNameRe.MatchString(k) || ClassifyValue(v) != "") {
+		if ClassifyValue(v) != "" || (!harmlessOptionRe.MatchString(k) && secretNameRe.MatchString(k)) {
 			v = Redacted
 		}
 		out[k] = v

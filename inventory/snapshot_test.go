@@ -158,3 +158,20 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+func TestNullResourcesRejected(t *testing.T) {
+	for _, field := range []string{"secrets", "parameters", "kmsKeys"} {
+		doc := strings.Replace(mustJSON(minimal()), `"status":"scanned"`, `"status":"scanned","`+field+`":[null]`, 1)
+		_, err := Decode([]byte(doc), "x.json")
+		if err == nil || !strings.Contains(err.Error(), field+"[0]") {
+			t.Errorf("%s: %v", field, err)
+		}
+	}
+}
+
+func TestRedactOptionsChecksValuesOfKnownOptions(t *testing.T) {
+	got := RedactOptions(map[string]string{"splunk-url": "https://admin:Sup3rS3cret@splunk.example.com", "awslogs-group": "/ecs/app"})
+	if got["splunk-url"] != Redacted || got["awslogs-group"] != "/ecs/app" {
+		t.Fatalf("%v", got)
+	}
+}

@@ -133,6 +133,21 @@ func (inv *Inventory) Validate() error {
 					}
 				}
 			}
+			for k, sec := range r.Secrets {
+				if sec == nil || !strings.HasPrefix(sec.ARN, "arn:") {
+					return bad(fmt.Sprintf("%s.secrets[%d].arn", rf, k), "missing or not an ARN")
+				}
+			}
+			for k, p := range r.Parameters {
+				if p == nil || p.Name == "" {
+					return bad(fmt.Sprintf("%s.parameters[%d].name", rf, k), "missing")
+				}
+			}
+			for k, key := range r.KMSKeys {
+				if key == nil || !strings.HasPrefix(key.ARN, "arn:") {
+					return bad(fmt.Sprintf("%s.kmsKeys[%d].arn", rf, k), "missing or not an ARN")
+				}
+			}
 			for k, td := range r.TaskDefinitions {
 				tf := fmt.Sprintf("%s.taskDefinitions[%d]", rf, k)
 				if td == nil {

@@ -180,13 +180,20 @@ func (a *app) runScan(ctx context.Context, f *scanFlags, changed func(string) bo
 // analyseAndWrite evaluates the inventory, writes the reports (and the
 // snapshot) and maps the outcome to an exit code.
 func (a *app) analyseAndWrite(inv *inventory.Inventory, f *scanFlags, formats []string, failRank int) error {
+	failed := false
 	if f.saveSnapshot != "" {
 		if err := inventory.Save(f.saveSnapshot, inv); err != nil {
 			fmt.Fprintf(a.stderr, "audit: writing snapshot: %v\n", err)
-			return withCode(ExitIncomplete, nil)
+			failed = true // the reports are still written
 		}
 	}
-	res := findings.Evaluate(inv, findings.Options{ToolVersion: toolVersion(), Now: time.Now()})
+	// A live scan is evaluated as of now; a snapshot as of its collection
+	// time, so that re-analysing it gives the same answer every time.
+	now := time.Now()
+	if f.snapshot != "" {
+		now = time.Time{}
+	}
+	res := findings.Evaluate(inv, findings.Options{ToolVersion: toolVersion(), Now: now})
 	written, err := report.Write(res, inv, report.Options{Formats: formats, OutDir: f.out, SARIFCategory: f.sarifCat, EvidenceDir: f.evidenceDir, Stderr: a.stderr})
 	if err != nil {
 		fmt.Fprintf(a.stderr, "audit: writing reports: %v\n", err)
@@ -195,7 +202,7 @@ func (a *app) analyseAndWrite(inv *inventory.Inventory, f *scanFlags, formats []
 	if !f.quiet {
 		printSummary(a.stderr, res, written)
 	}
-	if !res.Coverage.Complete {
+	if !res.Coverage.Complete || failed {
 		return withCode(ExitIncomplete, nil)
 	}
 	if failRank > 0 {
