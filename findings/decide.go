@@ -92,6 +92,15 @@ func (e *evaluation) decide(t *tdInfo, n *derivedNeed) policy.Result {
 				Statements: []policy.StatementRef{*ref}, Outcomes: &policy.Outcomes{BestCase: policy.Allowed, WorstCase: policy.ImplicitDeny}}
 		}
 	}
+	// An unresolved name that ends like a suffix may be a partial ARN.
+	if n.ambiguousSuffix && r.Decision == policy.ImplicitDeny && r.DecidingLayer == policy.LayerIdentity {
+		req.Resource = n.Resource + "-" + placeholderSecretSuffix
+		if alt := policy.Evaluate(in, req); alt.Decision == policy.Allowed {
+			return policy.Result{Decision: policy.Indeterminate, DecidingLayer: policy.LayerIdentity,
+				Reason:     "the secret was not resolved, and its name ends like the 6-character suffix; read as a partial ARN (" + req.Resource + ") it is allowed, read as a full ARN it is not",
+				Statements: alt.Statements, Outcomes: &policy.Outcomes{BestCase: policy.Allowed, WorstCase: policy.ImplicitDeny}}
+		}
+	}
 	return r
 }
 

@@ -37,6 +37,9 @@ type derivedNeed struct {
 	// partialSecret: the resource is a secret ARN built from a name or a
 	// partial ARN; its real suffix is unknown.
 	partialSecret bool
+	// ambiguousSuffix: the secret name ends like a suffix but was not
+	// resolved; it may be a partial ARN of NAME-XXXXXX.
+	ambiguousSuffix bool
 	// altGrantor names another policy that may grant the need and that is
 	// not collected (ECR registry policy for pull-through cache).
 	altGrantor string
@@ -269,6 +272,7 @@ type secretRef struct {
 	region    string
 	invalid   string // why the reference cannot work
 	reference bool   // ssm /aws/reference/secretsmanager/...
+	ambiguous bool   // secretsmanager: unresolved name ending in -XXXXXX (a suffix, or part of the name)
 	refSecret string // for a reference: the secret name
 }
 
@@ -301,6 +305,7 @@ func (in tdInput) parseSecretRef(v string) secretRef {
 			}
 			if secretSuffixRe.MatchString(name) {
 				r.arn = base + name
+				r.ambiguous = true
 			} else {
 				r.arn = base + name + "-" + placeholderSecretSuffix
 				r.partial = true
@@ -329,6 +334,16 @@ func (in tdInput) parseSecretRef(v string) secretRef {
 }
 
 func (in tdInput) secretNeeds(valueFrom, container, path, kind string) []derivedNeed {
+	if !strings.HasPrefix(strings.TrimSpace(valueFrom), "arn:") {
+		if class := inventory.ClassifyValue(valueFrom); class != "" {
+			// A value pasted where a parameter name belongs: never copy it.
+			return []derivedNeed{{
+				Need: Need{Feature: FeatureSSMParameter, Action: "ssm:GetParameters", Resource: inventory.Redacted, Container: container, FieldPath: path,
+					ServedBy: ServedByExecutionRole, Note: "invalid reference: the value looks like a secret itself (" + class + ") rather than a parameter name or ARN; it is not repeated here — move it to Secrets Manager or Parameter Store and rotate it"},
+				severity: Critical,
+			}}
+		}
+	}
 	ref := in.parseSecretRef(valueFrom)
 	feature := FeatureSSMParameter
 	if ref.provider == "secretsmanager" {
@@ -361,7 +376,7 @@ func (in tdInput) secretNeeds(valueFrom, container, path, kind string) []derived
 		n := derivedNeed{
 			Need: Need{Feature: feature, Action: "secretsmanager:GetSecretValue", Resource: ref.arn, Container: container,
 				FieldPath: path, ServedBy: ServedByExecutionRole},
-			partialSecret: ref.partial, resourceAccount: ref.account, resourceRegion: ref.region,
+			partialSecret: ref.partial, ambiguousSuffix: ref.ambiguous, resourceAccount: ref.account, resourceRegion: ref.region,
 			severity: Critical, minFeature: minFeat,
 		}
 		if ref.partial {
@@ -437,7 +452,20 @@ func (in tdInput) registryNeeds(param, container, path string) []derivedNeed {
 // managed key (ecs-facts §1.9).
 func (in tdInput) secretKMSNeeds(ref secretRef, container, path, feature string) []derivedNeed {
 	s := in.res.secretByARN(ref.arn)
-	if s == nil || s.KMSKeyID == "" {
+	if s == nil {
+		return nil
+	}
+	if ref.account != in.account && (s.KMSKeyID == "" || strings.Contains(s.KMSKeyID, "alias/aws/secretsmanager")) {
+		// ecs-facts §1.6: a secret read from another account must be
+		// encrypted with a customer managed key.
+		return []derivedNeed{{
+			Need: Need{Feature: FeatureKMSDecrypt, Action: "kms:Decrypt", Resource: "alias/aws/secretsmanager", Container: container, FieldPath: path,
+				ServedBy: ServedByExecutionRole, Note: "invalid reference: secret " + s.ARN + " is in account " + ref.account +
+					" and encrypted with the AWS managed key aws/secretsmanager, which cannot be used from another account; re-encrypt it with a customer managed key whose key policy allows the role"},
+			severity: Critical,
+		}}
+	}
+	if s.KMSKeyID == "" {
 		return nil
 	}
 	return in.kmsNeed(s.KMSKeyID, ref.account, ref.region, container, path, "Secret "+s.Name+" is encrypted with a customer managed key.")

@@ -94,3 +94,47 @@ func TestS3BucketWildcardIsNotBroad(t *testing.T) {
 		}
 	}
 }
+
+// An unresolved secret name ending like a suffix may be a partial ARN.
+func TestAmbiguousSecretSuffix(t *testing.T) {
+	w := newTW()
+	w.td("app", w.role("exec", ecsTrust, true, "p", allowDoc(`"secretsmanager:GetSecretValue"`, `"`+smBase+`prod/app-secret-??????"`)), "FARGATE",
+		ctr("c", "nginx", withSecret("X", smBase+"prod/app-secret")))
+	r := w.eval(t)
+	check(t, r, "ER004", 0, "")
+	check(t, r, "ER005", 1, Medium, "partial ARN")
+}
+
+// A cross-account secret under aws/secretsmanager cannot be decrypted (§1.6).
+func TestCrossAccountSecretWithAWSManagedKey(t *testing.T) {
+	w := newTW()
+	other := &inventory.Account{ID: "444455556666", IAM: &inventory.IAM{}, Regions: []*inventory.Region{{Name: tRegion, Status: inventory.RegionScanned,
+		Secrets: []*inventory.Secret{{ARN: "arn:aws:secretsmanager:us-east-1:444455556666:secret:shared-AbCdEf", Name: "shared",
+			ResourcePolicy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]}`}}}}}
+	w.inv.Accounts = append(w.inv.Accounts, other)
+	w.td("app", w.role("exec", ecsTrust, true, "p", allowDoc(`"secretsmanager:GetSecretValue"`, `"*"`)), "FARGATE",
+		ctr("c", "nginx", withSecret("X", "arn:aws:secretsmanager:us-east-1:444455556666:secret:shared-AbCdEf")))
+	r := w.eval(t)
+	check(t, r, "ER004", 1, Critical, "aws/secretsmanager")
+}
+
+// A secret value pasted into valueFrom is never repeated in the output.
+func TestSecretLookingValueFromIsNotRepeated(t *testing.T) {
+	w := newTW()
+	leak := "AKIAABCDEFGHIJKLMNOP"
+	w.td("app", w.role("exec", ecsTrust, true), "FARGATE", ctr("c", "nginx", withSecret("X", leak)))
+	r := w.eval(t)
+	check(t, r, "ER004", 1, Critical, "looks like a secret")
+	for _, f := range r.Findings {
+		if strings.Contains(f.Message, leak) || (f.Evidence.Need != nil && strings.Contains(f.Evidence.Need.Resource, leak)) {
+			t.Fatalf("leaked: %+v", f)
+		}
+	}
+	for _, td := range r.TaskDefinitions {
+		for _, n := range td.Needs {
+			if strings.Contains(n.Resource, leak) {
+				t.Fatalf("leaked in needs: %+v", n)
+			}
+		}
+	}
+}
