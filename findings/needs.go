@@ -156,6 +156,11 @@ type ecrImage struct {
 
 var ecrHostRe = regexp.MustCompile(`^([0-9]{12})\.dkr\.(ecr|ecr-fips)\.([a-z0-9-]+)\.(amazonaws\.com|amazonaws\.com\.cn|c2s\.ic\.gov|sc2s\.sgov\.gov)$`)
 
+// ecrDualStackRe is the dual-stack registry host form
+// <account>.dkr-ecr[-fips].<region>.on.aws (UNCONFIRMED in ecs-facts §1.3;
+// treated as ECR so that its needs are not silently skipped).
+var ecrDualStackRe = regexp.MustCompile(`^([0-9]{12})\.dkr-(ecr|ecr-fips)\.([a-z0-9-]+)\.(on\.aws)$`)
+
 // parseECRImage recognises private ECR images:
 // <account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag|@digest]
 // (and the China and FIPS host forms, ecs-facts §1.3, which are UNCONFIRMED
@@ -167,6 +172,9 @@ func parseECRImage(image string) (ecrImage, bool) {
 		return ecrImage{}, false
 	}
 	m := ecrHostRe.FindStringSubmatch(strings.ToLower(host))
+	if m == nil {
+		m = ecrDualStackRe.FindStringSubmatch(strings.ToLower(host))
+	}
 	if m == nil {
 		return ecrImage{}, false
 	}

@@ -198,6 +198,7 @@ func TestParseECRImage(t *testing.T) {
 		{"111122223333.dkr.ecr.us-east-1.amazonaws.com/a/b:c", "a/b", "us-east-1", true},
 		{"111122223333.dkr.ecr-fips.us-gov-west-1.amazonaws.com/a", "a", "us-gov-west-1", true},
 		{"111122223333.dkr.ecr.us-east-1.amazonaws.com/", "", "", false},
+		{"111122223333.dkr-ecr.eu-west-1.on.aws/team/app:1", "team/app", "eu-west-1", true},
 		{"111122223333.dkr.ecr.us-east-1.amazonaws.com", "", "", false},
 		{"localhost:5000/a", "", "", false},
 		{"", "", "", false},
