@@ -149,7 +149,8 @@ func BenchmarkOrgScan(b *testing.B) {
 //     (ListClusters → DescribeClusters → ListServices → DescribeServices →
 //     DescribeTaskDefinition, each link one round trip; the other branches
 //     are shorter), then the resource chain (DescribeSecret →
-//     GetResourcePolicy, then DescribeKey → GetKeyPolicy → ListAliases);
+//     GetResourcePolicy, then DescribeKey → GetKeyPolicy; the region's one
+//     paged ListAliases runs beside them);
 //   - the region-slot bound: account×regions × the region chain /
 //     RegionConcurrency;
 //   - the rate bounds: per account×region ECS bucket, the calls above the
@@ -158,7 +159,7 @@ func BenchmarkOrgScan(b *testing.B) {
 //     client-side bucket, the calls made above its burst at its rate;
 //   - the resource phase: account×regions in waves of RegionConcurrency,
 //     each at least DescribeSecret → GetResourcePolicy → DescribeKey →
-//     GetKeyPolicy → ListAliases.
+//     GetKeyPolicy.
 //
 // It ignores CPU time, which the benchmark machine also spends on the fake
 // server.
@@ -182,7 +183,7 @@ func scanBound(inv *inventory.Inventory, cfg Config, latency time.Duration, call
 	resources := time.Duration(0)
 	if cfg.ResolveResources {
 		resWaves := (regions + cfg.RegionConcurrency - 1) / cfg.RegionConcurrency
-		resources = time.Duration(resWaves) * 5 * latency
+		resources = time.Duration(resWaves) * 4 * latency
 	}
 	chain := setup + time.Duration(waves)*account + resources
 	slots := setup + time.Duration(float64(regions)*float64(regionChain)/float64(cfg.RegionConcurrency)) + resources

@@ -768,7 +768,7 @@ func (f *fakeKMS) ListAliases(ctx context.Context, in *kms.ListAliasesInput, _ .
 	}
 	out := &kms.ListAliasesOutput{}
 	for name, id := range f.aliases {
-		if id == aws.ToString(in.KeyId) {
+		if in.KeyId == nil || id == aws.ToString(in.KeyId) { // without KeyId: every alias of the region
 			out.Aliases = append(out.Aliases, kmstypes.AliasListEntry{AliasName: aws.String(name), TargetKeyId: aws.String(id)})
 		}
 	}

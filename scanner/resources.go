@@ -389,32 +389,41 @@ func (c *collector) resolveKeys(ctx context.Context, o resOwner, rs *regionState
 			if err == nil {
 				k.Policy = aws.ToString(pol.Policy)
 			}
-			var marker *string
-			for page := 0; page < maxPages; page++ {
-				al, err := call(ctx, c, wh, b, "kms", "ListAliases", k.ARN, func(ctx context.Context) (*kms.ListAliasesOutput, error) {
-					return api.ListAliases(ctx, &kms.ListAliasesInput{KeyId: aws.String(k.KeyID), Marker: marker})
-				})
-				if err != nil {
-					break
-				}
-				for _, a := range al.Aliases {
-					if n := aws.ToString(a.AliasName); n != "" {
-						k.Aliases = append(k.Aliases, n)
-					}
-				}
-				next := aws.ToString(al.NextMarker)
-				if !al.Truncated || next == "" || (marker != nil && *marker == next) {
-					break
-				}
-				marker = &next
-			}
-			slices.Sort(k.Aliases)
-			k.Aliases = slices.Compact(k.Aliases)
 			mu.Lock()
 			rs.region.KMSKeys = append(rs.region.KMSKeys, k)
 			mu.Unlock()
 			return nil
 		})
 	}
+	// The aliases of every key of the region: one paged ListAliases for the
+	// region rather than one per key.
+	aliases := map[string][]string{}
+	g.Go(func() error {
+		var marker *string
+		for page := 0; page < maxPages; page++ {
+			al, err := call(ctx, c, wh, b, "kms", "ListAliases", "", func(ctx context.Context) (*kms.ListAliasesOutput, error) {
+				return api.ListAliases(ctx, &kms.ListAliasesInput{Marker: marker})
+			})
+			if err != nil {
+				return nil
+			}
+			for _, a := range al.Aliases {
+				if n, id := aws.ToString(a.AliasName), aws.ToString(a.TargetKeyId); n != "" && id != "" {
+					aliases[id] = append(aliases[id], n)
+				}
+			}
+			next := aws.ToString(al.NextMarker)
+			if !al.Truncated || next == "" || (marker != nil && *marker == next) {
+				return nil
+			}
+			marker = &next
+		}
+		return nil
+	})
 	_ = g.Wait()
+	for _, k := range rs.region.KMSKeys {
+		k.Aliases = append(k.Aliases, aliases[k.KeyID]...)
+		slices.Sort(k.Aliases)
+		k.Aliases = slices.Compact(k.Aliases)
+	}
 }
