@@ -343,7 +343,11 @@ func (in tdInput) parseSecretRef(v string) secretRef {
 
 func (in tdInput) secretNeeds(valueFrom, container, path, kind string) []derivedNeed {
 	if !strings.HasPrefix(strings.TrimSpace(valueFrom), "arn:") {
-		if class := inventory.ClassifyValue(valueFrom); class != "" {
+		class := inventory.ClassifyValue(valueFrom)
+		if valueFrom == inventory.Redacted {
+			class = "redacted when collected"
+		}
+		if class != "" {
 			// A value pasted where a parameter name belongs: never copy it.
 			return []derivedNeed{{
 				Need: Need{Feature: FeatureSSMParameter, Action: "ssm:GetParameters", Resource: inventory.Redacted, Container: container, FieldPath: path,

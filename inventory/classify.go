@@ -123,3 +123,13 @@ func RedactOptions(opts map[string]string) map[string]string {
 	}
 	return out
 }
+
+// RedactValueFrom returns valueFrom, or Redacted when it is not an ARN and
+// looks like a secret value itself (pasted where a parameter name belongs):
+// such a value never enters the inventory.
+func RedactValueFrom(valueFrom string) string {
+	if !strings.HasPrefix(strings.TrimSpace(valueFrom), "arn:") && ClassifyValue(valueFrom) != "" {
+		return Redacted
+	}
+	return valueFrom
+}

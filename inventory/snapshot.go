@@ -215,3 +215,17 @@ func (l *LogConfiguration) UnmarshalJSON(b []byte) error {
 	l.Options = RedactOptions(l.Options)
 	return nil
 }
+
+// UnmarshalJSON applies RedactValueFrom to a loaded secrets[] entry.
+func (r *SecretRef) UnmarshalJSON(b []byte) error {
+	type plain SecretRef
+	var p plain
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return err
+	}
+	*r = SecretRef(p)
+	r.ValueFrom = RedactValueFrom(r.ValueFrom)
+	return nil
+}

@@ -175,3 +175,15 @@ func TestRedactOptionsChecksValuesOfKnownOptions(t *testing.T) {
 		t.Fatalf("%v", got)
 	}
 }
+
+func TestSecretLookingValueFromRedactedOnLoad(t *testing.T) {
+	doc := strings.Replace(mustJSON(minimal()), `"image":"nginx"`, `"image":"nginx","secrets":[{"name":"K","valueFrom":"AKIAABCDEFGHIJKLMNOP"},{"name":"P","valueFrom":"/app/db"}]`, 1)
+	inv, err := Decode([]byte(doc), "x.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := inv.Accounts[0].Regions[0].TaskDefinitions[0].ContainerDefinitions[0].Secrets
+	if s[0].ValueFrom != Redacted || s[1].ValueFrom != "/app/db" {
+		t.Fatalf("%+v", s)
+	}
+}

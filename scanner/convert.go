@@ -196,7 +196,7 @@ func convertContainer(cd ecstypes.ContainerDefinition) inventory.ContainerDefini
 func convertSecrets(ss []ecstypes.Secret) []inventory.SecretRef {
 	var out []inventory.SecretRef
 	for _, s := range ss {
-		out = append(out, inventory.SecretRef{Name: aws.ToString(s.Name), ValueFrom: aws.ToString(s.ValueFrom)})
+		out = append(out, inventory.SecretRef{Name: aws.ToString(s.Name), ValueFrom: inventory.RedactValueFrom(aws.ToString(s.ValueFrom))})
 	}
 	return out
 }
