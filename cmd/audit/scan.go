@@ -199,6 +199,9 @@ func (a *app) analyseAndWrite(inv *inventory.Inventory, f *scanFlags, formats []
 		fmt.Fprintf(a.stderr, "audit: writing reports: %v\n", err)
 		return withCode(ExitIncomplete, nil)
 	}
+	if f.saveSnapshot != "" && !failed {
+		written = append(written, f.saveSnapshot)
+	}
 	if !f.quiet {
 		printSummary(a.stderr, res, written)
 	}
