@@ -138,3 +138,33 @@ func TestSecretLookingValueFromIsNotRepeated(t *testing.T) {
 		}
 	}
 }
+
+// A path that does not reach the root (ListParents failed part-way) must
+// not be evaluated as if the upper levels had no SCPs.
+func TestTruncatedOrgPathIsAGap(t *testing.T) {
+	w := newTW()
+	w.inOrg(allowDoc(`"*"`, `"*"`))
+	w.inv.Organization.Policies["p-deny"] = &inventory.OrgPolicy{ID: "p-deny", Name: "deny-logs", Type: inventory.PolicyTypeSCP,
+		Document: `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"logs:*","Resource":"*"}]}`}
+	w.acct.Path[0].SCPs = append(w.acct.Path[0].SCPs, "p-deny")
+	w.acct.Path = w.acct.Path[1:] // the root level was not collected
+	w.td("app", w.role("exec", ecsTrust, true), "FARGATE", ctr("c", "nginx", withLogs("/ecs/a", "p")))
+	r := w.eval(t)
+	if r.Coverage.Complete || !strings.Contains(strings.Join(r.Coverage.Gaps, "\n"), "does not reach the root") {
+		t.Fatalf("gaps: %v", r.Coverage.Gaps)
+	}
+}
+
+// No SCP collected anywhere on an organization member's path is a gap.
+func TestNoSCPsCollectedIsAGap(t *testing.T) {
+	w := newTW()
+	w.inOrg()
+	for i := range w.acct.Path {
+		w.acct.Path[i].SCPs = nil
+	}
+	w.td("app", w.role("exec", ecsTrust, true), "FARGATE", ctr("c", ecrImg("a:1")))
+	r := w.eval(t)
+	if r.Coverage.Complete {
+		t.Fatal("coverage complete without SCPs")
+	}
+}

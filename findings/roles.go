@@ -134,7 +134,7 @@ func (e *evaluation) input(ri *roleInfo, svc, resourceAccount string) *policy.In
 // scpLevels returns the SCP levels of an account: root, each OU, the
 // account. None apply outside an organization or to the management account.
 func (e *evaluation) scpLevels(a *inventory.Account) [][]policy.NamedPolicy {
-	return e.orgLevels(a, e.scps, func(n inventory.PathNode) []string { return n.SCPs })
+	return e.orgLevels(a, e.scps, inventory.PolicyTypeSCP, func(n inventory.PathNode) []string { return n.SCPs })
 }
 
 func (e *evaluation) rcpLevels(a *inventory.Account) [][]policy.NamedPolicy {
@@ -142,16 +142,21 @@ func (e *evaluation) rcpLevels(a *inventory.Account) [][]policy.NamedPolicy {
 	if org == nil || !org.RCPsEnabled {
 		return nil
 	}
-	return e.orgLevels(a, e.rcps, func(n inventory.PathNode) []string { return n.RCPs })
+	return e.orgLevels(a, e.rcps, inventory.PolicyTypeRCP, func(n inventory.PathNode) []string { return n.RCPs })
 }
 
-func (e *evaluation) orgLevels(a *inventory.Account, cache map[string][][]policy.NamedPolicy, ids func(inventory.PathNode) []string) [][]policy.NamedPolicy {
+func (e *evaluation) orgLevels(a *inventory.Account, cache map[string][][]policy.NamedPolicy, typ string, ids func(inventory.PathNode) []string) [][]policy.NamedPolicy {
 	org := e.inv.Organization
 	if org == nil || len(a.Path) == 0 || a.ID == org.ManagementAccountID {
 		return nil
 	}
 	if lv, ok := cache[a.ID]; ok {
 		return lv
+	}
+	if a.Path[0].Type != inventory.NodeRoot {
+		e.gaps = append(e.gaps, fmt.Sprintf("account %s: its organization path does not reach the root (not fully collected); organization policies were left out of the evaluation", a.ID))
+		cache[a.ID] = nil
+		return nil
 	}
 	var levels [][]policy.NamedPolicy
 	var missing []string
@@ -171,10 +176,16 @@ func (e *evaluation) orgLevels(a *inventory.Account, cache map[string][][]policy
 		}
 		levels = append(levels, lvl)
 	}
+	scp := typ == inventory.PolicyTypeSCP
 	switch {
+	case empty == len(a.Path) && scp:
+		// Every level of an organization has at least one SCP
+		// (FullAWSAccess): none at all means they were not collected.
+		e.gaps = append(e.gaps, fmt.Sprintf("account %s: no service control policies were collected on its path; SCPs were left out of the evaluation", a.ID))
+		levels = nil
 	case empty == len(a.Path):
-		// No level lists any policy: none of this type apply (RCPs not
-		// enabled) or none were collected; nothing to evaluate.
+		// No RCP on any level: RCPs are not enabled (RCPFullAWSAccess is
+		// attached everywhere when they are).
 		levels = nil
 	case len(missing) > 0 || empty > 0:
 		// SCPs are attached at every level of an organization (at least

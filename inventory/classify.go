@@ -90,7 +90,7 @@ func shannon(s string) float64 {
 	return h
 }
 
-var secretNameRe = regexp.MustCompile(`(?i)(passw(or)?d|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credential|auth[_-]?key|client[_-]?secret|signing[_-]?key|encryption[_-]?key|conn(ection)?[_-]?str(ing)?|dsn)`)
+var secretNameRe = regexp.MustCompile(`(?i)(passw(or)?d|passwd|pwd|secret|token|api[_-]?key|apikey|license[_-]?key|shared[_-]?key|access[_-]?key|private[_-]?key|credential|auth[_-]?key|client[_-]?secret|signing[_-]?key|encryption[_-]?key|conn(ection)?[_-]?str(ing)?|dsn)`)
 var referenceNameRe = regexp.MustCompile(`(?i)(_ARN|_NAME|_ID|_PATH|_FILE|_URL|_URI|_ENDPOINT|_REGION|_TTL|_LENGTH|_EXPIRY|_EXPIRES?(_IN)?|_HEADER|_TYPE|_VERSION|_ENABLED|_KEY_ID)$`)
 
 // NameLooksSecret says whether an environment variable name suggests it
@@ -108,16 +108,27 @@ const Redacted = "[REDACTED]"
 
 var harmlessOptionRe = regexp.MustCompile(`^(awslogs-|mode$|max-buffer-size$|tag$|labels$|env$|env-regex$|splunk-(url|source|sourcetype|index|format|verify-connection|gzip|insecureskipverify|capath|caname)$|fluentd-address$|syslog-(address|facility|format)$|gelf-address$|config-file-(type|value)$|enable-ecs-log-metadata$|Name$|region$|log_group_name$|log_stream_prefix$|log_stream_name$|auto_create_group$|delivery_stream$|stream$|bucket$|total_file_size$|upload_timeout$|retry_limit$|Match$|include-pattern$|exclude-pattern$)`)
 
-// RedactOptions returns the options with the values of names that are not
-// known to be harmless and that suggest a credential replaced by Redacted.
+// Omitted replaces the value of an option that is not known to be harmless
+// and does not look like a credential: it is not kept, and not flagged.
+const Omitted = "[omitted]"
+
+// RedactOptions returns the options with their values kept only for names
+// known to be harmless (awslogs-*, FireLens config-file-*, …). A value that
+// looks like a credential, or whose name suggests one, becomes Redacted (and
+// is reported); any other value becomes Omitted. Log drivers take free-form
+// options (headers, license keys, auth strings), so an allow-list is the
+// only safe rule.
 func RedactOptions(opts map[string]string) map[string]string {
 	if len(opts) == 0 {
 		return opts
 	}
 	out := make(map[string]string, len(opts))
 	for k, v := range opts {
-		if ClassifyValue(v) != "" || (!harmlessOptionRe.MatchString(k) && secretNameRe.MatchString(k)) {
+		switch {
+		case ClassifyValue(v) != "" || (!harmlessOptionRe.MatchString(k) && secretNameRe.MatchString(k)):
 			v = Redacted
+		case !harmlessOptionRe.MatchString(k) && v != Redacted:
+			v = Omitted
 		}
 		out[k] = v
 	}

@@ -187,3 +187,21 @@ func TestSecretLookingValueFromRedactedOnLoad(t *testing.T) {
 		t.Fatalf("%+v", s)
 	}
 }
+
+// Log drivers take free-form options: only known-harmless values are kept.
+func TestRedactOptionsAllowList(t *testing.T) {
+	got := RedactOptions(map[string]string{
+		"awslogs-group": "/ecs/app", "config-file-value": "arn:aws:s3:::b/x.conf",
+		"splunk-token": "abc", "licenseKey": "0123456789abcdef0123456789abcdef01234567",
+		"Header": "Authorization Bearer 9f8e7d6c5b4a", "auth": "user:s3cr3tP4ss", "max-file": "3",
+	})
+	want := map[string]string{
+		"awslogs-group": "/ecs/app", "config-file-value": "arn:aws:s3:::b/x.conf",
+		"splunk-token": Redacted, "licenseKey": Redacted, "Header": Omitted, "auth": Omitted, "max-file": Omitted,
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+}

@@ -361,8 +361,10 @@ func (c *collector) ouName(ctx context.Context, ou string) (string, error) {
 }
 
 // attachedPolicies returns the IDs of the policies of type typ attached
-// directly to target whose documents are known (a policy that cannot be
-// described is left out; its error is recorded).
+// directly to target. When one of them cannot be described (its error is
+// recorded) the level is returned empty: a level with a policy left out
+// would look complete and hide a Deny, while an empty level is reported by
+// the evaluation as not collected.
 func (c *collector) attachedPolicies(ctx context.Context, target, typ string) []string {
 	o := c.org
 	ids, _ := o.attached.get(ctx, attachKey{target, typ}, func() ([]string, error) {
@@ -378,12 +380,12 @@ func (c *collector) attachedPolicies(ctx context.Context, target, typ string) []
 		})
 	}
 	_ = g.Wait()
-	var known []string
-	for i, id := range ids {
-		if ok[i] {
-			known = append(known, id)
+	for i := range ids {
+		if !ok[i] {
+			return nil
 		}
 	}
+	known := slices.Clone(ids)
 	slices.Sort(known)
 	return slices.Compact(known)
 }

@@ -288,7 +288,7 @@ func TestOrgFailures(t *testing.T) {
 		{name: "DescribeOrganization denied is fatal", fail: failOp("DescribeOrganization", denied), fatal: true},
 		{name: "ListAccounts denied is fatal", fail: failOp("ListAccounts", denied), fatal: true},
 		{
-			name: "one DescribePolicy fails: the policy is left out of the path, nothing else",
+			name: "one DescribePolicy fails: its level is left empty (reported as not collected), nothing else",
 			fail: func(op string, in any) error {
 				if op == "DescribePolicy" && aws.ToString(in.(*organizations.DescribePolicyInput).PolicyId) == "p-prod" {
 					return denied
@@ -302,6 +302,18 @@ func TestOrgFailures(t *testing.T) {
 				}
 				if _, ok := inv.Organization.Policies["p-eu"]; !ok {
 					t.Errorf("p-eu missing")
+				}
+				// A level that keeps its other policies would look complete
+				// and hide a Deny in the one left out.
+				for _, a := range inv.Accounts {
+					for _, n := range a.Path {
+						if slices.Contains(n.SCPs, "p-prod") {
+							t.Errorf("account %s: p-prod still listed at %s", a.ID, n.ID)
+						}
+						if n.ID == ouProd && len(n.SCPs) != 0 {
+							t.Errorf("account %s: level %s keeps %v although one of its policies is missing", a.ID, n.ID, n.SCPs)
+						}
+					}
 				}
 			},
 		},

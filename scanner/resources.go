@@ -61,6 +61,9 @@ func (ri *refIndex) work(o resOwner) *resWork {
 // Secrets Manager ARN, an SSM parameter ARN, or a bare SSM parameter name in
 // the task's own account and region.
 func (ri *refIndex) addSecretOrParameter(task resOwner, ref string) {
+	if ref == inventory.Redacted {
+		return // redacted at collection: a value, not a reference
+	}
 	if a, ok := parseARN(ref); ok {
 		switch a.service {
 		case "secretsmanager":
