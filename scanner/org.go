@@ -394,7 +394,12 @@ func (c *collector) listAttached(ctx context.Context, target, typ string) ([]str
 	api := c.org.api
 	var ids []string
 	var token *string
-	for page := 0; page < maxPages; page++ {
+	for page := 0; ; page++ {
+		if page == maxPages {
+			e := newScanError(CodePagination, "more than %d pages", maxPages)
+			c.record(ctx, where{}, "organizations", "ListPoliciesForTarget", target, e)
+			return nil, e // an incomplete list would look complete
+		}
 		out, err := invoke(ctx, c, where{}, c.orgBucket, "organizations", "ListPoliciesForTarget", func(ctx context.Context) (*organizations.ListPoliciesForTargetOutput, error) {
 			return api.ListPoliciesForTarget(ctx, &organizations.ListPoliciesForTargetInput{
 				TargetId: aws.String(target), Filter: orgtypes.PolicyType(typ), NextToken: token})
@@ -417,12 +422,16 @@ func (c *collector) listAttached(ctx context.Context, target, typ string) ([]str
 			}
 		}
 		next := aws.ToString(out.NextToken)
-		if next == "" || (token != nil && *token == next) {
-			break
+		if next == "" {
+			return ids, nil
+		}
+		if token != nil && *token == next {
+			e := newScanError(CodePagination, "the same NextToken came back twice")
+			c.record(ctx, where{}, "organizations", "ListPoliciesForTarget", target, e)
+			return nil, e
 		}
 		token = &next
 	}
-	return ids, nil
 }
 
 func (c *collector) describePolicy(ctx context.Context, id string) (*inventory.OrgPolicy, error) {
