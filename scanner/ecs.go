@@ -183,32 +183,22 @@ func (rs *regionScan) failure(op string, f ecstypes.Failure) {
 // failed batch does not drop the others) and schedules the task
 // definitions they use.
 func (rs *regionScan) services(ctx context.Context, cl *inventory.Cluster) {
-	c, w, api := rs.c, rs.w, rs.api
-	arns, err := ecsPages(ctx, c, w, rs.b.service, "ListServices", cl.ARN, nil, nil,
+	api := rs.api
+	var mu sync.Mutex
+	rs.listAndDescribe(ctx, cl, rs.b.service, "ListServices", "DescribeServices", describeServicesBatch,
 		func(ctx context.Context, token *string) ([]string, *string, error) {
 			out, err := api.ListServices(ctx, &ecs.ListServicesInput{Cluster: aws.String(cl.ARN), MaxResults: aws.Int32(ecsPageSize), NextToken: token})
 			if err != nil {
 				return nil, nil, err
 			}
 			return out.ServiceArns, out.NextToken, nil
-		})
-	if err != nil && len(arns) == 0 {
-		return
-	}
-	slices.Sort(arns)
-	arns = slices.Compact(arns)
-	var mu sync.Mutex
-	var g errgroup.Group
-	for batch := range slices.Chunk(arns, describeServicesBatch) {
-		g.Go(func() error {
-			out, err := call(ctx, c, w, rs.b.service, "ecs", "DescribeServices", cl.ARN+" "+batchResource(batch), func(ctx context.Context) (*ecs.DescribeServicesOutput, error) {
+		},
+		func(ctx context.Context, batch []string) ([]ecstypes.Failure, error) {
+			out, err := call(ctx, rs.c, rs.w, rs.b.service, "ecs", "DescribeServices", cl.ARN+" "+batchResource(batch), func(ctx context.Context) (*ecs.DescribeServicesOutput, error) {
 				return api.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cl.ARN), Services: batch})
 			})
 			if err != nil {
-				return nil
-			}
-			for _, f := range out.Failures {
-				rs.failure("DescribeServices", f)
+				return nil, err
 			}
 			for _, s := range out.Services {
 				svc := convertService(s)
@@ -223,40 +213,29 @@ func (rs *regionScan) services(ctx context.Context, cl *inventory.Cluster) {
 				cl.Services = append(cl.Services, svc)
 				mu.Unlock()
 			}
-			return nil
+			return out.Failures, nil
 		})
-	}
-	_ = g.Wait()
 }
 
-// instances lists and describes a cluster's container instances.
+// instances lists and describes a cluster's container instances (batches
+// of 100).
 func (rs *regionScan) instances(ctx context.Context, cl *inventory.Cluster) {
-	c, w, api := rs.c, rs.w, rs.api
-	arns, err := ecsPages(ctx, c, w, rs.b.resource, "ListContainerInstances", cl.ARN, nil, nil,
+	api := rs.api
+	var mu sync.Mutex
+	rs.listAndDescribe(ctx, cl, rs.b.resource, "ListContainerInstances", "DescribeContainerInstances", describeInstancesBatch,
 		func(ctx context.Context, token *string) ([]string, *string, error) {
 			out, err := api.ListContainerInstances(ctx, &ecs.ListContainerInstancesInput{Cluster: aws.String(cl.ARN), MaxResults: aws.Int32(ecsPageSize), NextToken: token})
 			if err != nil {
 				return nil, nil, err
 			}
 			return out.ContainerInstanceArns, out.NextToken, nil
-		})
-	if err != nil && len(arns) == 0 {
-		return
-	}
-	slices.Sort(arns)
-	arns = slices.Compact(arns)
-	var mu sync.Mutex
-	var g errgroup.Group
-	for batch := range slices.Chunk(arns, describeInstancesBatch) {
-		g.Go(func() error {
-			out, err := call(ctx, c, w, rs.b.resource, "ecs", "DescribeContainerInstances", cl.ARN+" "+batchResource(batch), func(ctx context.Context) (*ecs.DescribeContainerInstancesOutput, error) {
+		},
+		func(ctx context.Context, batch []string) ([]ecstypes.Failure, error) {
+			out, err := call(ctx, rs.c, rs.w, rs.b.resource, "ecs", "DescribeContainerInstances", cl.ARN+" "+batchResource(batch), func(ctx context.Context) (*ecs.DescribeContainerInstancesOutput, error) {
 				return api.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String(cl.ARN), ContainerInstances: batch})
 			})
 			if err != nil {
-				return nil
-			}
-			for _, f := range out.Failures {
-				rs.failure("DescribeContainerInstances", f)
+				return nil, err
 			}
 			mu.Lock()
 			for _, ci := range out.ContainerInstances {
@@ -265,6 +244,32 @@ func (rs *regionScan) instances(ctx context.Context, cl *inventory.Cluster) {
 				}
 			}
 			mu.Unlock()
+			return out.Failures, nil
+		})
+}
+
+// listAndDescribe pages a cluster's ARNs with list, then describes them in
+// batches of size concurrently; a failed batch (its error is recorded by
+// call) does not drop the others, and every per-item failure is recorded.
+func (rs *regionScan) listAndDescribe(ctx context.Context, cl *inventory.Cluster, b *bucket, listOp, describeOp string, size int,
+	list func(ctx context.Context, token *string) ([]string, *string, error),
+	describe func(ctx context.Context, batch []string) ([]ecstypes.Failure, error)) {
+	arns, err := ecsPages(ctx, rs.c, rs.w, b, listOp, cl.ARN, nil, nil, list)
+	if err != nil && len(arns) == 0 {
+		return
+	}
+	slices.Sort(arns)
+	arns = slices.Compact(arns)
+	var g errgroup.Group
+	for batch := range slices.Chunk(arns, size) {
+		g.Go(func() error {
+			failures, err := describe(ctx, batch)
+			if err != nil {
+				return nil
+			}
+			for _, f := range failures {
+				rs.failure(describeOp, f)
+			}
 			return nil
 		})
 	}
