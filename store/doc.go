@@ -106,11 +106,18 @@
 // credentials refused, KMS key unusable), with a hint at the missing
 // permission.
 //
-// Permissions: writing needs s3:PutObject on prefix/*; Commit needs
-// s3:GetObject on prefix/<stamp>/* and on prefix/latest/manifest.json, and
-// s3:DeleteObject on prefix/latest/* (only to remove stale objects; without
-// it Commit reports them and latest/ is otherwise updated); reading a
-// baseline needs s3:GetObject; listing and Open's bucket check
-// s3:ListBucket (optional for Open: a 403 there is not fatal). With SSE-KMS,
-// kms:GenerateDataKey for writing and kms:Decrypt for copying and reading.
+// Permissions, for a role that writes runs to s3://bucket/prefix/:
+//
+//   - s3:PutObject on prefix/* (the run's objects, latest/ copies, the
+//     manifest);
+//   - s3:GetObject on prefix/* (CopyObject reads the run's objects; Commit
+//     reads the previous latest/manifest.json; --baseline reads
+//     latest/findings.json);
+//   - s3:ListBucket on the bucket, so that a missing object (the first
+//     run's manifest, a first baseline) reads as missing rather than as
+//     access denied, and for Open's bucket check and List;
+//   - s3:DeleteObject on prefix/latest/* (only to remove stale objects;
+//     without it Commit updates latest/ and reports what it could not
+//     remove);
+//   - with SSE-KMS, kms:GenerateDataKey and kms:Decrypt on the key.
 package store

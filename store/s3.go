@@ -121,6 +121,9 @@ func (c *s3Client) use(region string) {
 	c.client = s3.NewFromConfig(c.cfg, func(o *s3.Options) {
 		o.Region = region
 		o.UsePathStyle = c.pathStyle
+		// GetObject logs at debug level, on the configured logger (stderr
+		// by default), whenever an object carries no checksum it can check.
+		o.DisableLogOutputChecksumValidationSkipped = true
 	})
 }
 
