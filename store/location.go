@@ -141,12 +141,13 @@ func parseLocal(s string) (Location, error) {
 	if s == "" {
 		return Location{}, errors.New("empty location: expected a local path or s3://bucket/prefix/")
 	}
+	// A mistyped S3 URL is not a directory name.
+	if len(s) >= 3 && strings.EqualFold(s[:3], "s3:") {
+		return Location{}, urlError(s, "looks like an S3 URL but is not s3://bucket/prefix/")
+	}
 	// Something that looks like another URL scheme is a mistake, not a
 	// directory name.
 	if i := strings.Index(s, "://"); i > 0 && isScheme(s[:i]) {
-		if strings.EqualFold(s[:i], "s3") {
-			return Location{}, urlError(s, "the scheme must be lower-case s3://")
-		}
 		return Location{}, urlError(s, fmt.Sprintf("unsupported scheme %q: expected a local path or s3://bucket/prefix/", s[:i]))
 	}
 	return Location{Path: s}, nil

@@ -238,6 +238,33 @@ func testS3Runs(t *testing.T, bk *bucket) {
 	if len(objs) != 3 || objs[0].Name != "findings.json" || objs[0].URL != dest+"latest/findings.json" || objs[0].Size != 9 {
 		t.Errorf("List latest = %+v", objs)
 	}
+	// Every page of a listing, with a folder marker and a key that cannot
+	// be read back safely.
+	for _, k := range []string{"audit/folder/", "audit/x/../y.json"} {
+		if _, err := bk.c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bk.name), Key: aws.String(k), Body: strings.NewReader("")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	listPageSize = aws.Int32(2)
+	defer func() { listPageSize = nil }()
+	objs, err = List(ctx, dest, AWS{})
+	var names []string
+	for _, o := range objs {
+		names = append(names, o.Name)
+	}
+	want := []string{
+		"2026-12-03T10-00-00Z/evidence/aws/1/role.json", "2026-12-03T10-00-00Z/evidence/aws/1/task/1.json",
+		"2026-12-03T10-00-00Z/findings.csv", "2026-12-03T10-00-00Z/findings.json", "2026-12-03T10-00-00Z/findings.sarif",
+		"2026-12-03T10-00-00Z/findings.xlsx", "2026-12-03T10-00-00Z/inventory.json", "2026-12-03T10-00-00Z/report.html",
+		"2026-12-03T10-00-00Z/summary.md", "2026-12-04T10-00-00Z/findings.json", "2026-12-04T10-00-00Z/inventory.json",
+		"latest/findings.json", "latest/inventory.json", "latest/manifest.json",
+	}
+	if !reflect.DeepEqual(names, want) {
+		t.Errorf("List %s:\n%v\nwant\n%v", dest, names, want)
+	}
+	if err == nil || !strings.Contains(err.Error(), `1 key(s) left out`) || !strings.Contains(err.Error(), `"audit/x/../y.json"`) {
+		t.Errorf("List error %v", err)
+	}
 }
 
 // A large report streams through a temporary file: its content and length

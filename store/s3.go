@@ -346,6 +346,7 @@ func List(ctx context.Context, src string, a AWS) ([]Object, error) {
 				Bucket:            aws.String(loc.Bucket),
 				Prefix:            aws.String(loc.Key),
 				ContinuationToken: token,
+				MaxKeys:           listPageSize,
 			})
 			return err
 		})
@@ -370,10 +371,14 @@ func List(ctx context.Context, src string, a AWS) ([]Object, error) {
 	}
 	sortObjects(out)
 	if len(bad) > 0 {
-		return out, &Error{Op: "list", URL: loc.String(), Err: fmt.Errorf("%d keys left out, as they cannot be read back safely: %s", len(bad), strings.Join(bad, ", "))}
+		return out, &Error{Op: "list", URL: loc.String(), Err: fmt.Errorf("%d key(s) left out, as they cannot be read back safely: %s", len(bad), strings.Join(bad, ", "))}
 	}
 	return out, nil
 }
+
+// listPageSize is the MaxKeys of each ListObjectsV2 page; nil leaves S3's
+// default (1,000). Tests make it small to go through several pages.
+var listPageSize *int32
 
 // escapeKey percent-encodes a key for x-amz-copy-source: every byte but
 // unreserved characters and the slashes between segments.

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -189,27 +190,32 @@ func (d *Destination) LatestURL() string {
 // from updating latest/ (unless a later Put of the same name succeeds).
 // Putting a name twice replaces the first.
 func (d *Destination) Put(ctx context.Context, name string, write func(io.Writer) error) (Object, error) {
-	if err := CheckName(name); err != nil {
-		return Object{}, err
-	}
-	if d.latest != "" && name == ManifestName {
-		return Object{}, fmt.Errorf("object name %q is reserved for %s%s", name, d.LatestURL(), ManifestName)
-	}
 	key := d.runDir + name
-	if len(d.loc.Key)+len(key) > maxKeyBytes {
-		return Object{}, fmt.Errorf("object name %q: the key %s is longer than %d bytes", name, d.b.url(key), maxKeyBytes)
+	err := CheckName(name)
+	switch {
+	case err != nil:
+	case d.latest != "" && name == ManifestName:
+		err = fmt.Errorf("object name %q is reserved for %s", name, d.b.url(d.latest+ManifestName))
+	case len(key) > maxKeyBytes:
+		err = fmt.Errorf("object name %q: the key %s is longer than %d bytes", name, d.b.url(key), maxKeyBytes)
 	}
 	d.mu.Lock()
 	if d.done {
 		d.mu.Unlock()
 		return Object{}, fmt.Errorf("store: put %s: the destination was already committed", d.b.url(key))
 	}
+	if err != nil {
+		// The caller meant to write it: the run is incomplete.
+		d.failed[name] = err
+		d.mu.Unlock()
+		return Object{}, err
+	}
 	d.inflight++
 	d.mu.Unlock()
 
 	var size int64
 	h := sha256.New()
-	err := d.b.put(ctx, key, func(w io.Writer) error {
+	err = d.b.put(ctx, key, func(w io.Writer) error {
 		size = 0
 		h.Reset()
 		cw := &countWriter{w: io.MultiWriter(w, h), n: &size}
@@ -346,7 +352,9 @@ func (e *CommitError) Unwrap() error { return e.Err }
 //     beside fresh ones. Only names from the manifest are removed; other
 //     objects under latest/ are left alone.
 //
-// A failed Put, or none at all, leaves latest/ untouched. A failure in
+// Call Commit only when the whole run succeeded (every report rendered and
+// Put); Commit checks what it can see itself: a failed Put (including one
+// refused for its name), or none at all, leaves latest/ untouched. A failure in
 // step 2 stops there; the *CommitError says which objects were copied and
 // that latest/manifest.json still names the previous run. Commit can be
 // called once; later Puts fail.
@@ -376,6 +384,9 @@ func (d *Destination) Commit(ctx context.Context) error {
 		ce.Err = fmt.Errorf("%d Put calls were still running", inflight)
 	case len(failed) > 0:
 		sort.Strings(failed)
+		for i, n := range failed {
+			failed[i] = strconv.Quote(n)
+		}
 		ce.Err = fmt.Errorf("the run is incomplete: writing %s failed", strings.Join(failed, ", "))
 	case len(objs) == 0:
 		ce.Err = errors.New("the run wrote nothing")

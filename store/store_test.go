@@ -154,7 +154,11 @@ func TestLocalDatedCommit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d1.Put(ctx, ManifestName, writeString("x")); err == nil || !strings.Contains(err.Error(), "reserved") {
+	reserved, err := Open(ctx, t.TempDir(), Options{Time: run1, Dated: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reserved.Put(ctx, ManifestName, writeString("x")); err == nil || !strings.Contains(err.Error(), "reserved") {
 		t.Errorf("Put manifest.json: %v", err)
 	}
 	mustPut(t, d1, "findings.json", "run1 findings")
@@ -278,7 +282,13 @@ func TestCommitFailures(t *testing.T) {
 			name: "a Put fails: latest/ untouched", names: []string{"a.json", "b.json", "c.json"}, failPut: "b.json",
 			latest:      map[string]string{"a.json": "run1 a.json", "b.json": "run1 b.json", "c.json": "run1 c.json"},
 			manifestRun: run1Dir,
-			msg:         []string{"left as it was", "writing b.json failed", "still names the previous run", run1Dir},
+			msg:         []string{"left as it was", `writing "b.json" failed`, "still names the previous run", run1Dir},
+		},
+		{
+			name: "a Put is refused for its name: latest/ untouched", names: []string{"a.json", "../x.json"}, failPut: "../x.json",
+			latest:      map[string]string{"a.json": "run1 a.json", "b.json": "run1 b.json", "c.json": "run1 c.json"},
+			manifestRun: run1Dir,
+			msg:         []string{"left as it was", `writing "../x.json" failed`},
 		},
 		{
 			name: "a copy fails part-way: stops, says what happened", names: []string{"a.json", "b.json", "c.json"}, failCopy: "b.json",
