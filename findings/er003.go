@@ -52,16 +52,29 @@ func (e *evaluation) trustDecision(ri *roleInfo, account, region string) policy.
 func checkER003(e *evaluation) {
 	for _, t := range e.tds {
 		ri := t.exec
-		if ri == nil || ri.trust == nil {
+		if ri == nil || (ri.trust == nil && !ri.trustUnavailable) {
 			continue // a malformed trust policy is PL001
 		}
-		d := e.trustDecision(ri, t.account.ID, t.region)
+		var d policy.Result
+		if ri.trustUnavailable {
+			// Not collected: whether ECS may assume the role is unknown
+			// (fail closed, never a pass).
+			d = policy.Result{Decision: policy.Indeterminate, DecidingLayer: policy.LayerResourcePolicy,
+				Reason:   "the trust policy was not collected",
+				Outcomes: &policy.Outcomes{BestCase: policy.Allowed, WorstCase: policy.ImplicitDeny}}
+		} else {
+			d = e.trustDecision(ri, t.account.ID, t.region)
+		}
 		sev := Critical
 		var msg string
-		switch d.Decision {
-		case policy.Allowed:
+		switch {
+		case d.Decision == policy.Allowed:
 			continue
-		case policy.Indeterminate:
+		case ri.trustUnavailable:
+			sev = Medium
+			msg = fmt.Sprintf("The trust policy of execution role %s was not collected, so whether ecs-tasks.amazonaws.com may assume it for task definition %s in %s cannot be confirmed.",
+				ri.arn(), tdLabel(t), where(t.account.ID, t.region))
+		case d.Decision == policy.Indeterminate:
 			sev = Medium
 			msg = fmt.Sprintf("The trust policy of execution role %s allows ecs-tasks.amazonaws.com only under conditions on %s, whose values for task definition %s in %s cannot be confirmed.",
 				ri.arn(), unknownKeyList(d), tdLabel(t), where(t.account.ID, t.region))

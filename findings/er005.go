@@ -13,8 +13,10 @@ func init() {
 		Title:    "A needed permission is granted only under conditions that cannot be confirmed",
 		Severity: Medium,
 		Description: "The execution role is allowed a permission the task needs only when condition keys have values that cannot be known statically " +
-			"(aws:SourceVpce, aws:ResourceTag/…, kms:ViaService…), or only if a resource policy that was not collected also allows it " +
-			"(cross-account resources, KMS key policies, the ECR registry policy).",
+			"(aws:SourceVpce, aws:ResourceTag/…, kms:ViaService…), only if a resource policy that was not collected also allows it " +
+			"(cross-account resources, KMS key policies, the ECR registry policy), only for some values of a part of the resource that is not known " +
+			"(a secret's 6-character suffix), or while a policy that applies was not collected and may deny it (an identity policy, an SCP or RCP level, " +
+			"a secret's resource policy). Medium for a need the task requires, low for one it can start without.",
 		Why:         "Whether the task starts depends on the network path or on a policy outside the scan. When the condition does not hold, the task fails at start.",
 		Remediation: "Confirm the named conditions hold for the agent's or Fargate's calls (for example that Fargate's ecr:GetAuthorizationToken does not carry aws:SourceVpce conditions), or grant the need unconditionally on the exact resource.",
 		Docs: []string{
@@ -34,25 +36,27 @@ func checkER005(e *evaluation) {
 				continue
 			}
 			var why string
-			sev := Medium
 			switch {
 			case d.Decision == policy.Indeterminate:
 				keys := unknownKeyList(*d)
 				if len(d.UnknownKeys) == 0 {
 					why = d.Reason
-					if d.DecidingLayer == policy.LayerResourcePolicy {
-						sev = Low // a resource policy outside the scan
-					}
 				} else {
 					why = "it depends on the values of " + keys
 				}
 			case d.Decision == policy.ImplicitDeny && n.altGrantor != "" && d.DecidingLayer == policy.LayerIdentity:
 				why = "the identity policies do not allow it; " + n.altGrantor + " may, but it was not collected"
-				sev = Low
 			default:
 				continue
 			}
-			if n.Optional && sev.Rank() > Low.Rank() {
+			// The severity model (README): a need the task requires that
+			// cannot be confirmed may stop the task, whatever the unknown
+			// is (a condition key, a policy outside the scan or not
+			// collected, an unresolved suffix): medium, so that
+			// --fail-on medium never passes it. A need that is not
+			// strictly required (n.Optional) cannot stop the task: low.
+			sev := Medium
+			if n.Optional {
 				sev = Low
 			}
 			need := n.Need
