@@ -9,9 +9,10 @@ import (
 
 func init() {
 	register(&rule{RuleMeta: RuleMeta{
-		ID:       "ER003",
-		Title:    "Execution role's trust policy does not let ECS assume it",
-		Severity: Critical,
+		ID:            "ER003",
+		Title:         "Execution role's trust policy does not let ECS assume it",
+		Severity:      Critical,
+		SeverityRange: SeverityRange{Min: Medium, Max: Critical},
 		Description: "The role's trust policy does not allow the service principal ecs-tasks.amazonaws.com to call sts:AssumeRole " +
 			"(no matching Allow, an explicit Deny, or conditions that ECS's request cannot satisfy).",
 		Why:         "ECS assumes the execution role for every task start. If it cannot, tasks stop at start and services stay at zero running tasks.",

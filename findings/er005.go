@@ -9,9 +9,10 @@ import (
 
 func init() {
 	register(&rule{RuleMeta: RuleMeta{
-		ID:       "ER005",
-		Title:    "A needed permission is granted only under conditions that cannot be confirmed",
-		Severity: Medium,
+		ID:            "ER005",
+		Title:         "A needed permission is granted only under conditions that cannot be confirmed",
+		Severity:      Medium,
+		SeverityRange: SeverityRange{Min: Low, Max: Medium},
 		Description: "The execution role is allowed a permission the task needs only when condition keys have values that cannot be known statically " +
 			"(aws:SourceVpce, aws:ResourceTag/…, kms:ViaService…), only if a resource policy that was not collected also allows it " +
 			"(cross-account resources, KMS key policies, the ECR registry policy), only for some values of a part of the resource that is not known " +

@@ -184,10 +184,27 @@ func TestRulesAndVersion(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "ER004") || !strings.Contains(out, "AG002") {
 		t.Fatalf("rules: %d %s", code, out)
 	}
+	// Each rule's severity range is shown (the README's severity model).
+	for _, line := range []string{"ER004  low-critical", "ER005  low-medium", "ER001  critical"} {
+		if !strings.Contains(strings.Join(strings.Fields(out), " "), strings.Join(strings.Fields(line), " ")) {
+			t.Errorf("rules: no %q in\n%s", line, out)
+		}
+	}
 	code, out, _ = run(t, "", "rules", "--format", "json")
-	var cat []map[string]any
+	var cat []struct {
+		ID            string
+		SeverityRange struct{ Min, Max string }
+	}
 	if code != 0 || json.Unmarshal([]byte(out), &cat) != nil || len(cat) < 14 {
 		t.Fatalf("rules json: %d %s", code, out)
+	}
+	for _, r := range cat {
+		if r.SeverityRange.Min == "" || r.SeverityRange.Max == "" {
+			t.Errorf("rules json: %s has no severity range", r.ID)
+		}
+		if r.ID == "ER005" && (r.SeverityRange.Min != "low" || r.SeverityRange.Max != "medium") {
+			t.Errorf("rules json: ER005 range %+v", r.SeverityRange)
+		}
 	}
 	code, out, _ = run(t, "", "version")
 	if code != 0 || !strings.HasPrefix(out, "audit ") {
