@@ -18,7 +18,10 @@ import (
 type LoadError struct {
 	File   string
 	Field  string
-	Offset int64 // byte offset, when known
+	// Offset is the byte offset in the file (from 0) of the value, key or
+	// enclosing object at fault; -1 when the error has no place in the
+	// file (it cannot be read, or is empty).
+	Offset int64
 	Msg    string
 }
 
@@ -28,7 +31,7 @@ func (e *LoadError) Error() string {
 	if e.Field != "" {
 		fmt.Fprintf(&b, ": field %s", e.Field)
 	}
-	if e.Offset > 0 {
+	if e.Offset >= 0 {
 		fmt.Fprintf(&b, " (byte %d)", e.Offset)
 	}
 	b.WriteString(": ")
@@ -53,7 +56,7 @@ func Load(path string) (*Inventory, error) { return LoadWith(path, Options{}) }
 func LoadWith(path string, opts Options) (*Inventory, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, &LoadError{File: path, Msg: err.Error()}
+		return nil, &LoadError{File: path, Offset: -1, Msg: err.Error()}
 	}
 	return DecodeWith(data, path, opts)
 }
@@ -84,7 +87,7 @@ func decode(data []byte, opts Options) (*Inventory, *LoadError) {
 		data, base = data[len(utf8BOM):], int64(len(utf8BOM))
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, &LoadError{Msg: "file is empty"}
+		return nil, &LoadError{Offset: -1, Msg: "file is empty"}
 	}
 	version, lerr := checkHeader(data, base)
 	if lerr != nil {
@@ -98,7 +101,7 @@ func decode(data []byte, opts Options) (*Inventory, *LoadError) {
 	if err := json.Unmarshal(data, inv); err != nil {
 		// The walk accepted the document, so this is not expected; say
 		// what encoding/json said.
-		return nil, &LoadError{Msg: "cannot be decoded: " + strings.TrimPrefix(err.Error(), "json: ")}
+		return nil, &LoadError{Offset: -1, Msg: "cannot be decoded: " + strings.TrimPrefix(err.Error(), "json: ")}
 	}
 	if version < 2 {
 		// Version 1: a resolved secret without a resource policy and
@@ -111,14 +114,14 @@ func decode(data []byte, opts Options) (*Inventory, *LoadError) {
 		if !ok {
 			le = &LoadError{Msg: err.Error()}
 		}
-		le.Offset = max(locate(data, base, version, le.Field), 0)
+		le.Offset = locate(data, base, version, le.Field)
 		return nil, le
 	}
 	if opts.PolicyCheck != nil && inv.Organization != nil {
 		for _, id := range slices.Sorted(maps.Keys(inv.Organization.Policies)) {
 			if err := opts.PolicyCheck(inv.Organization.Policies[id].Document); err != nil {
 				f := fmt.Sprintf("organization.policies[%q].document", id)
-				return nil, &LoadError{Field: f, Offset: max(locate(data, base, version, f), 0),
+				return nil, &LoadError{Field: f, Offset: locate(data, base, version, f),
 					Msg: "is not a valid policy document: " + err.Error()}
 			}
 		}
@@ -130,11 +133,12 @@ func decode(data []byte, opts Options) (*Inventory, *LoadError) {
 func checkHeader(data []byte, base int64) (int, *LoadError) {
 	h := readHeader(data)
 	at := func(p int) int64 { return base + int64(p) }
+	root := at(h.rootAt) // a missing field: the enclosing object
 	if h.dupField != "" {
 		return 0, &LoadError{Field: h.dupField, Offset: at(h.dupAt), Msg: "duplicate key: the field appears more than once in the same object"}
 	}
 	if h.format == nil && h.complete {
-		return 0, &LoadError{Field: "format", Msg: fmt.Sprintf("missing; expected %q", Format)}
+		return 0, &LoadError{Field: "format", Offset: root, Msg: fmt.Sprintf("missing; expected %q", Format)}
 	}
 	if h.format != nil {
 		var f string
@@ -150,7 +154,7 @@ func checkHeader(data []byte, base int64) (int, *LoadError) {
 	}
 	if h.version == nil {
 		if h.complete {
-			return 0, &LoadError{Field: "schemaVersion", Msg: "missing"}
+			return 0, &LoadError{Field: "schemaVersion", Offset: root, Msg: "missing"}
 		}
 		return SchemaVersion, nil // malformed JSON: the walk reports it
 	}

@@ -485,7 +485,7 @@ func FuzzLoad(f *testing.F) {
 			if !errors.As(err, &le) {
 				t.Fatalf("not a *LoadError: %v", err)
 			}
-			if le.Offset < 0 || le.Offset > int64(len(b)) {
+			if le.Offset < -1 || le.Offset > int64(len(b)) {
 				t.Fatalf("offset %d outside the file (%d bytes): %v", le.Offset, len(b), err)
 			}
 			for _, w := range goTypeWords {
@@ -614,5 +614,23 @@ func TestRedactOptionsAllowList(t *testing.T) {
 		if got[k] != v {
 			t.Errorf("%s = %q, want %q", k, got[k], v)
 		}
+	}
+}
+
+// Errors about a missing top-level field point at the snapshot object; errors
+// with no place in the file state no offset.
+func TestLoadErrorOffsets(t *testing.T) {
+	_, err := Decode([]byte(`  {"schemaVersion":2}`), "x.json")
+	if err == nil || !strings.Contains(err.Error(), "field format (byte 2): missing") {
+		t.Errorf("missing format: %v", err)
+	}
+	_, err = Decode([]byte("  \n"), "x.json")
+	if err == nil || strings.Contains(err.Error(), "byte") {
+		t.Errorf("empty file: %v", err)
+	}
+	inv := minimal()
+	inv.Partition = ""
+	if err := inv.Validate(); err == nil || strings.Contains(err.Error(), "byte") {
+		t.Errorf("in memory: %v", err)
 	}
 }

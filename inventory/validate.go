@@ -16,7 +16,7 @@ func (inv *Inventory) Validate() error { return inv.validate(false, false) }
 // for it); v2 requires the fields version 2 added.
 func (inv *Inventory) validate(fromFile, v2 bool) error {
 	bad := func(field, format string, args ...any) error {
-		return &LoadError{Field: field, Msg: fmt.Sprintf(format, args...)}
+		return &LoadError{Field: field, Offset: -1, Msg: fmt.Sprintf(format, args...)}
 	}
 	// A document may be empty only when a collection error says it could
 	// not be read; otherwise an empty policy would silently grant or deny

@@ -608,11 +608,8 @@ func (w *walker) list(s *schema) bool {
 
 // locate returns the byte offset of the value at path in a document that
 // has passed the walk, or of the deepest value on the way to it (the
-// enclosing object of a missing field), or -1.
+// enclosing object of a missing field).
 func locate(data []byte, base int64, version int, path string) int64 {
-	if path == "" {
-		return -1
-	}
 	w := walker{data: data, base: base, version: version, target: []byte(path), found: -1}
 	w.value(snapshotSchema())
 	return w.found
@@ -626,6 +623,7 @@ type header struct {
 	format, version     []byte // raw JSON values, nil when absent
 	formatAt, versionAt int
 	complete            bool
+	rootAt              int // where the top-level object starts
 	dupField            string
 	dupAt               int
 }
@@ -634,6 +632,7 @@ func readHeader(data []byte) header {
 	var h header
 	w := walker{data: data, version: math.MaxInt}
 	w.ws()
+	h.rootAt = w.pos
 	if w.pos >= len(data) || data[w.pos] != '{' {
 		return h
 	}
