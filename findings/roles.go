@@ -225,15 +225,13 @@ func (e *evaluation) orgLevels(a *inventory.Account, cache map[string]orgLevels,
 		out.levels = append(out.levels, lvl)
 	}
 	switch {
-	case empty == len(a.Path) && typ == inventory.PolicyTypeRCP:
-		// No RCP on any level: RCPs are not enabled (RCPFullAWSAccess is
-		// attached everywhere when they are).
-		out = orgLevels{}
 	case a.Path[0].Type != inventory.NodeRoot:
 		out.incomplete = fmt.Sprintf("the organization path of account %s does not reach the root (not fully collected), so %s above it are unknown", a.ID, kind)
 	case empty == len(a.Path):
 		// Every level of an organization has at least one SCP
-		// (FullAWSAccess): none at all means they were not collected.
+		// (FullAWSAccess), and once RCPs are enabled (rcpLevels checks)
+		// every level has RCPFullAWSAccess: none at all means they were
+		// not collected.
 		out.incomplete = fmt.Sprintf("no %s were collected on the path of account %s", kind, a.ID)
 	case len(missing) > 0 || empty > 0:
 		// SCPs (and, once enabled, RCPs) are attached at every level, so an
