@@ -16,8 +16,8 @@ import (
 // LoadError says what is wrong with a snapshot file, naming the file and,
 // where known, the field (a JSON path such as accounts[2].regions[0].name).
 type LoadError struct {
-	File   string
-	Field  string
+	File  string
+	Field string
 	// Offset is the byte offset in the file (from 0) of the value, key or
 	// enclosing object at fault; -1 when the error has no place in the
 	// file (it cannot be read, or is empty).
