@@ -374,7 +374,7 @@ func TestEvaluateKMS(t *testing.T) {
 			reason: []string{"the KMS key policy", "which was not provided"}, rule: "brief: no key policy given → Indeterminate"},
 		{name: "key policy known absent", in: &Input{Identity: id, ResourcePolicyKind: ResourcePolicyKMSKey, ResourcePolicyAbsent: true}, req: req, want: ImplicitDeny, layer: LayerResourcePolicy,
 			reason: []string{"has no KMS key policy, so nothing allows principal " + sessARN + " to perform kms:Decrypt"},
-			rule: "api.go Input.ResourcePolicyAbsent; ecs-facts §1.9: nothing but the key policy can open a key"},
+			rule:   "api.go Input.ResourcePolicyAbsent; ecs-facts §1.9: nothing but the key policy can open a key"},
 		{name: "key in another account, delegated", in: &Input{Identity: []NamedPolicy{np(t, "inline:kms", stmts(allowStmt("kms:Decrypt", "*")))}, ResourcePolicy: key(`{"AWS":"arn:aws:iam::111122223333:root"}`), ResourcePolicyKind: ResourcePolicyKMSKey},
 			req: Request{Principal: sessARN, Action: "kms:Decrypt", Resource: "arn:aws:kms:us-east-1:444455556666:key/k"}, want: Allowed, layer: LayerResourcePolicy,
 			rule: "ecs-facts §5.1 cross-account KMS key: both sides"},
