@@ -17,7 +17,7 @@ func init() {
 			"(aws:SourceVpce, aws:ResourceTag/…, kms:ViaService…), only if a resource policy that was not collected also allows it " +
 			"(cross-account resources, KMS key policies, the ECR registry policy), only for some values of a part of the resource that is not known " +
 			"(a secret's 6-character suffix), or while a policy that applies was not collected and may deny it (an identity policy, an SCP or RCP level, " +
-			"a secret's resource policy). Medium for a need the task requires, low for one it can start without.",
+			"a secret's resource policy). Medium, or the need's own lower severity when its denial would be low (a permission the task can start without).",
 		Why:         "Whether the task starts depends on the network path or on a policy outside the scan. When the condition does not hold, the task fails at start.",
 		Remediation: "Confirm the named conditions hold for the agent's or Fargate's calls (for example that Fargate's ecr:GetAuthorizationToken does not carry aws:SourceVpce conditions), or grant the need unconditionally on the exact resource.",
 		Docs: []string{
@@ -50,15 +50,16 @@ func checkER005(e *evaluation) {
 			default:
 				continue
 			}
-			// The severity model (README): a need the task requires that
-			// cannot be confirmed may stop the task, whatever the unknown
-			// is (a condition key, a policy outside the scan or not
-			// collected, an unresolved suffix): medium, so that
-			// --fail-on medium never passes it. A need that is not
-			// strictly required (n.Optional) cannot stop the task: low.
+			// The severity model (README): a need that cannot be
+			// confirmed may stop the task, whatever the unknown is (a
+			// condition key, a policy outside the scan or not collected,
+			// an unresolved suffix): medium, so that --fail-on medium
+			// never passes it. Only a need whose denial is itself below
+			// medium (ecr:BatchCheckLayerAvailability, which a task can
+			// start without) keeps that lower severity.
 			sev := Medium
-			if n.Optional {
-				sev = Low
+			if n.severity.Rank() < Medium.Rank() {
+				sev = n.severity
 			}
 			need := n.Need
 			msg := fmt.Sprintf("Whether execution role %s of task definition %s in %s may call %s on %s (for %s, container %q, %s) cannot be confirmed: %s.",

@@ -175,6 +175,13 @@ func TestER005(t *testing.T) {
 				"c", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:BatchCheckLayerAvailability","Resource":"*","Condition":{"StringEquals":{"aws:SourceVpce":"vpce-1"}}}]}`),
 				"FARGATE", ctr("c", ecrImg("app:1")))
 		}, 1, Low, []string{"ecr:BatchCheckLayerAvailability", "aws:SourceVpce"}},
+		{"an optional need the task may still require is medium", func(w *tw) {
+			w.td("app", w.role("exec", ecsTrust, true, "c", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"logs:CreateLogGroup","Resource":"*","Condition":{"StringEquals":{"aws:SourceVpce":"vpce-1"}}}]}`),
+				"FARGATE", ctr("c", ecrImg("app:1"), func(c *inventory.ContainerDefinition) {
+					withLogs("/ecs/app", "p")(c)
+					c.LogConfiguration.Options["awslogs-create-group"] = "true"
+				}))
+		}, 1, Medium, []string{"logs:CreateLogGroup", "aws:SourceVpce"}},
 		{"partial secret ARN with one exact suffix in the policy", func(w *tw) {
 			w.td("app", w.role("exec", ecsTrust, true, "p", allowDoc(`"secretsmanager:GetSecretValue"`, `"arn:aws:secretsmanager:us-east-1:111122223333:secret:db-XyZ123"`)), "FARGATE",
 				ctr("c", "nginx", withSecret("X", "arn:aws:secretsmanager:us-east-1:111122223333:secret:db")))
