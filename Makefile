@@ -35,11 +35,13 @@ fmt:
 demo:
 	$(GO) run -ldflags '$(LDFLAGS)' ./cmd/audit demo --out out
 
-# Benchmarks (not run in CI): policy evaluation, writing 100,000 findings in
+# Benchmarks (not run in CI): policy evaluation, loading the demo snapshot
+# and a 160 MB generated one, writing 100,000 findings in
 # every format (time and peak memory, each in its own process), and a live
 # scan of a generated 200-account Organization through the fake endpoint.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 -cpu 1 ./policy/
+	$(GO) test -run '^$$' -bench BenchmarkLoad -benchmem -count=1 -cpu 1 ./inventory/
 	AUDIT_BENCH=1 $(GO) test -run TestBenchMemory -v -count=1 -timeout 30m ./report/
 	$(GO) test -run '^$$' -bench BenchmarkOrgScan -benchtime 1x -count=1 -timeout 30m ./scanner/
 

@@ -8,9 +8,10 @@ import (
 
 func init() {
 	register(&rule{RuleMeta: RuleMeta{
-		ID:       "AG001",
-		Title:    "Container agent older than 1.16.0 where task definitions use an execution role",
-		Severity: High,
+		ID:            "AG001",
+		Title:         "Container agent older than 1.16.0 where task definitions use an execution role",
+		Severity:      High,
+		SeverityRange: SeverityRange{Min: High, Max: High},
 		Description: "A container instance runs an ECS container agent older than 1.16.0 in a cluster whose EC2 or External task definitions " +
 			"use a task execution role.",
 		Why: "Agents before 1.16.0 do not support task execution roles: they cannot pull ECR images or send awslogs with the execution role, " +

@@ -10,9 +10,10 @@ import (
 
 func init() {
 	register(&rule{RuleMeta: RuleMeta{
-		ID:       "AG002",
-		Title:    "Container instance lacks a capability its cluster's task definitions require",
-		Severity: High,
+		ID:            "AG002",
+		Title:         "Container instance lacks a capability its cluster's task definitions require",
+		Severity:      High,
+		SeverityRange: SeverityRange{Min: High, Max: High},
 		Description: "An ACTIVE container instance does not advertise an attribute that task definitions placed on its cluster require " +
 			"(their requiresAttributes, or the capabilities derived from the task definition when ECS recorded none). In particular " +
 			"ecs.capability.execution-role-awslogs is only advertised when the agent runs with ECS_ENABLE_AWSLOGS_EXECUTIONROLE_OVERRIDE=true.",

@@ -8,9 +8,10 @@ import (
 
 func init() {
 	register(&rule{RuleMeta: RuleMeta{
-		ID:       "AG003",
-		Title:    "Container agent older than the minimum of a feature in use",
-		Severity: High,
+		ID:            "AG003",
+		Title:         "Container agent older than the minimum of a feature in use",
+		Severity:      High,
+		SeverityRange: SeverityRange{Min: High, Max: High},
 		Description: "A container instance's agent is older than the minimum version of a feature that task definitions placed on its cluster use: " +
 			"private registry authentication 1.19.0, SSM secrets 1.22.0, Secrets Manager secrets 1.23.0, secrets in log configuration 1.27.0, " +
 			"FireLens 1.30.0, FireLens configuration from S3 1.31.0, Secrets Manager JSON keys and versions 1.37.0, environment files 1.39.0.",

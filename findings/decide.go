@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ecs-audit/audit/internal/awsactions"
+	"github.com/ecs-audit/audit/inventory"
 	"github.com/ecs-audit/audit/policy"
 )
 
@@ -26,8 +27,91 @@ func (e *evaluation) evaluateNeeds(t *tdInfo) {
 }
 
 // decide evaluates one need with the role's policies, the boundary, the SCPs
-// on the account's path, the RCPs and the resource policy where known.
+// on the account's path, the RCPs and the resource policy where known, and
+// fails closed where a policy that exists was not collected: whatever the
+// collected policies allow, the uncollected one may deny.
 func (e *evaluation) decide(t *tdInfo, n *derivedNeed) policy.Result {
+	r := e.decideCollected(t, n)
+	if r.Decision != policy.Allowed && r.Decision != policy.Indeterminate {
+		return r // denied whatever the uncollected policies say
+	}
+	ri := t.exec
+	svc, _, _ := strings.Cut(n.Action, ":")
+	resAcct := n.resourceAccount
+	if resAcct == "" {
+		resAcct = t.account.ID
+	}
+	var unknown []string
+	layer := policy.Layer("")
+	add := func(l policy.Layer, what string) {
+		if layer == "" {
+			layer = l
+		}
+		unknown = append(unknown, what)
+	}
+	if lv := e.scpLevels(ri.account); lv.incomplete != "" {
+		add(policy.LayerSCP, lv.incomplete)
+	}
+	if rcpServices[svc] {
+		if ra := e.accounts[resAcct]; ra != nil {
+			if lv := e.rcpLevels(ra); lv.incomplete != "" {
+				add(policy.LayerRCP, lv.incomplete)
+			}
+		}
+	}
+	if len(ri.unavailable) > 0 {
+		add(policy.LayerIdentity, "identity policy "+strings.Join(ri.unavailable, ", ")+" was not collected")
+	}
+	// Across accounts a resource policy that was not collected already
+	// makes the decision indeterminate; in the same account it may still
+	// deny.
+	if svc == "secretsmanager" && resAcct == ri.account.ID {
+		if s := e.res.secretByARN(n.Resource); s != nil && e.secretPolicy(s) == nil && s.EffectivePolicyStatus(e.res.failed) != inventory.PolicyNone {
+			add(policy.LayerResourcePolicy, "the resource policy of secret "+s.ARN+" was not collected")
+		}
+	}
+	if len(unknown) == 0 {
+		return r
+	}
+	why := strings.Join(unknown, "; ")
+	if r.Decision == policy.Indeterminate {
+		r.Reason += "; moreover " + why + ", and it may deny the request"
+		return r
+	}
+	return policy.Result{Decision: policy.Indeterminate, DecidingLayer: layer,
+		Reason:     "the collected policies allow it (" + r.Reason + "), but " + why + ", and it may deny the request",
+		Statements: r.Statements, Outcomes: &policy.Outcomes{BestCase: policy.Allowed, WorstCase: policy.ExplicitDeny}}
+}
+
+// secretPolicy is the parsed resource policy of a secret whose policy was
+// collected, or nil.
+func (e *evaluation) secretPolicy(s *inventory.Secret) *policy.NamedPolicy {
+	if s.EffectivePolicyStatus(e.res.failed) != inventory.PolicyCollected {
+		return nil
+	}
+	return e.resourcePolicy("secret-policy:"+s.Name, s.ResourcePolicy, "resource policy of secret "+s.ARN)
+}
+
+// resourcePolicy parses a collected resource policy once. One that cannot
+// be parsed is as good as not collected (a coverage gap).
+func (e *evaluation) resourcePolicy(name, doc, what string) *policy.NamedPolicy {
+	key := name + "\x00" + doc
+	if np, ok := e.rpCache[key]; ok {
+		return np
+	}
+	var np *policy.NamedPolicy
+	if p, err := policy.ParseString(name, doc); err == nil {
+		np = &policy.NamedPolicy{Name: name, Policy: p}
+	} else {
+		e.gaps = append(e.gaps, fmt.Sprintf("%s could not be parsed, so it is treated as not collected: %v", what, err))
+	}
+	e.rpCache[key] = np
+	return np
+}
+
+// decideCollected is decide on what was collected, with the resource
+// policy's status: given, known to be absent, or not collected.
+func (e *evaluation) decideCollected(t *tdInfo, n *derivedNeed) policy.Result {
 	ri := t.exec
 	svc, _, _ := strings.Cut(n.Action, ":")
 	resAcct := n.resourceAccount
@@ -36,22 +120,37 @@ func (e *evaluation) decide(t *tdInfo, n *derivedNeed) policy.Result {
 	}
 	in := e.input(ri, svc, resAcct)
 	in.ResourceAccount = resAcct
+	// A resource policy that was collected is evaluated; one known to be
+	// absent is a fact (across accounts nothing grants); one not collected
+	// (or not resolved) is not provided, which the engine reports as
+	// indeterminate wherever it is needed.
 	switch svc {
 	case "secretsmanager":
-		if s := e.res.secretByARN(n.Resource); s != nil && s.ResourcePolicy != "" {
-			if p, err := policy.ParseString("secret-policy:"+s.Name, s.ResourcePolicy); err == nil {
-				in.ResourcePolicy = &policy.NamedPolicy{Name: "secret-policy:" + s.Name, Policy: p}
-			} else {
-				e.gaps = append(e.gaps, fmt.Sprintf("resource policy of secret %s could not be parsed: %v", s.ARN, err))
+		if s := e.res.secretByARN(n.Resource); s != nil {
+			in.ResourcePolicy = e.secretPolicy(s)
+			in.ResourcePolicyAbsent = s.EffectivePolicyStatus(e.res.failed) == inventory.PolicyNone
+		}
+	case "ssm":
+		// A parameter's resource policy shares it with other accounts.
+		if p := e.res.parameterByARN(n.Resource); p != nil {
+			switch p.EffectivePolicyStatus() {
+			case inventory.PolicyCollected:
+				in.ResourcePolicy = e.resourcePolicy("parameter-policy:"+p.Name, p.ResourcePolicy, "resource policy of parameter "+p.Name)
+			case inventory.PolicyNone:
+				in.ResourcePolicyAbsent = true
 			}
 		}
 	case "kms":
 		in.ResourcePolicyKind = policy.ResourcePolicyKMSKey
-		if k := e.res.kmsKey(n.Resource, resAcct, n.resourceRegion); k != nil && k.Policy != "" {
-			if p, err := policy.ParseString("key-policy:"+k.KeyID, k.Policy); err == nil {
-				in.ResourcePolicy = &policy.NamedPolicy{Name: "key-policy:" + k.KeyID, Policy: p}
-			} else {
-				e.gaps = append(e.gaps, fmt.Sprintf("key policy of %s could not be parsed: %v", k.ARN, err))
+		if k := e.res.kmsKey(n.Resource, resAcct, n.resourceRegion); k != nil {
+			switch k.EffectivePolicyStatus() {
+			case inventory.PolicyCollected:
+				in.ResourcePolicy = e.resourcePolicy("key-policy:"+k.KeyID, k.Policy, "key policy of "+k.ARN)
+			case inventory.PolicyNone:
+				// Every KMS key has a key policy (the snapshot loader
+				// rejects a key without one); an inventory that says
+				// otherwise describes a key nothing can open.
+				in.ResourcePolicyAbsent = true
 			}
 		}
 	}

@@ -67,6 +67,24 @@ func TestDemoGolden(t *testing.T) {
 }
 
 // Every rule of the catalog fires on the demo organization.
+// Every rule has a severity range that holds its default severity, and the
+// demo's findings stay inside their rules' ranges.
+func TestSeverityRanges(t *testing.T) {
+	for _, m := range Catalog() {
+		r := m.SeverityRange
+		if r.Min.Rank() == 0 || r.Max.Rank() == 0 || r.Min.Rank() > r.Max.Rank() || !r.Contains(m.Severity) {
+			t.Errorf("%s: range %s does not hold the default severity %s", m.ID, r, m.Severity)
+		}
+	}
+	// ER005 is never below medium for a required need (README, severity
+	// model): its range starts at low only for optional needs.
+	if m, _ := Rule("ER005"); m.SeverityRange.Max != Medium {
+		t.Errorf("ER005 range %s", m.SeverityRange)
+	}
+	_, res := demoResult(t)
+	inRange(t, res)
+}
+
 func TestDemoFiresEveryRule(t *testing.T) {
 	_, res := demoResult(t)
 	for _, r := range Catalog() {

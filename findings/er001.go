@@ -7,9 +7,10 @@ import (
 
 func init() {
 	register(&rule{RuleMeta: RuleMeta{
-		ID:       "ER001",
-		Title:    "Task definition needs an execution role but names none",
-		Severity: Critical,
+		ID:            "ER001",
+		Title:         "Task definition needs an execution role but names none",
+		Severity:      Critical,
+		SeverityRange: SeverityRange{Min: Critical, Max: Critical},
 		Description: "The task definition uses a feature that only the task execution role can serve (on Fargate: private ECR images and awslogs; " +
 			"on any launch type: secrets, secretOptions, repositoryCredentials, environmentFiles, FireLens configuration from S3) but executionRoleArn is empty.",
 		Why: "Without an execution role the ECS agent or Fargate has no credentials for these calls: registration is refused, or tasks stop at start " +

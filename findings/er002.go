@@ -4,9 +4,10 @@ import "fmt"
 
 func init() {
 	register(&rule{RuleMeta: RuleMeta{
-		ID:       "ER002",
-		Title:    "Execution role does not exist",
-		Severity: Critical,
+		ID:            "ER002",
+		Title:         "Execution role does not exist",
+		Severity:      Critical,
+		SeverityRange: SeverityRange{Min: Critical, Max: Critical},
 		Description: "executionRoleArn names a role that is not in the IAM of its account (or names a role in another account, which ECS " +
 			"cannot pass to the task).",
 		Why:         "ECS cannot assume a missing role: every task of this task definition stops at start, and services stay at zero running tasks.",

@@ -9,9 +9,10 @@ import (
 
 func init() {
 	register(&rule{RuleMeta: RuleMeta{
-		ID:       "ER003",
-		Title:    "Execution role's trust policy does not let ECS assume it",
-		Severity: Critical,
+		ID:            "ER003",
+		Title:         "Execution role's trust policy does not let ECS assume it",
+		Severity:      Critical,
+		SeverityRange: SeverityRange{Min: Medium, Max: Critical},
 		Description: "The role's trust policy does not allow the service principal ecs-tasks.amazonaws.com to call sts:AssumeRole " +
 			"(no matching Allow, an explicit Deny, or conditions that ECS's request cannot satisfy).",
 		Why:         "ECS assumes the execution role for every task start. If it cannot, tasks stop at start and services stay at zero running tasks.",
@@ -52,16 +53,29 @@ func (e *evaluation) trustDecision(ri *roleInfo, account, region string) policy.
 func checkER003(e *evaluation) {
 	for _, t := range e.tds {
 		ri := t.exec
-		if ri == nil || ri.trust == nil {
+		if ri == nil || (ri.trust == nil && !ri.trustUnavailable) {
 			continue // a malformed trust policy is PL001
 		}
-		d := e.trustDecision(ri, t.account.ID, t.region)
+		var d policy.Result
+		if ri.trustUnavailable {
+			// Not collected: whether ECS may assume the role is unknown
+			// (fail closed, never a pass).
+			d = policy.Result{Decision: policy.Indeterminate, DecidingLayer: policy.LayerResourcePolicy,
+				Reason:   "the trust policy was not collected",
+				Outcomes: &policy.Outcomes{BestCase: policy.Allowed, WorstCase: policy.ImplicitDeny}}
+		} else {
+			d = e.trustDecision(ri, t.account.ID, t.region)
+		}
 		sev := Critical
 		var msg string
-		switch d.Decision {
-		case policy.Allowed:
+		switch {
+		case d.Decision == policy.Allowed:
 			continue
-		case policy.Indeterminate:
+		case ri.trustUnavailable:
+			sev = Medium
+			msg = fmt.Sprintf("The trust policy of execution role %s was not collected, so whether ecs-tasks.amazonaws.com may assume it for task definition %s in %s cannot be confirmed.",
+				ri.arn(), tdLabel(t), where(t.account.ID, t.region))
+		case d.Decision == policy.Indeterminate:
 			sev = Medium
 			msg = fmt.Sprintf("The trust policy of execution role %s allows ecs-tasks.amazonaws.com only under conditions on %s, whose values for task definition %s in %s cannot be confirmed.",
 				ri.arn(), unknownKeyList(d), tdLabel(t), where(t.account.ID, t.region))

@@ -9,9 +9,10 @@ import (
 
 func init() {
 	register(&rule{RuleMeta: RuleMeta{
-		ID:       "ER004",
-		Title:    "Execution role is not granted a permission the task definition needs",
-		Severity: Critical,
+		ID:            "ER004",
+		Title:         "Execution role is not granted a permission the task definition needs",
+		Severity:      Critical,
+		SeverityRange: SeverityRange{Min: Low, Max: Critical},
 		Description: "A permission the task definition needs from its execution role (ECR pull, awslogs, a secret, a parameter, registry credentials, " +
 			"an environment file, FireLens configuration, kms:Decrypt) is denied: no Allow in the identity policies, an explicit Deny, " +
 			"the permissions boundary, an SCP level without an Allow, an RCP, or a resource policy.",

@@ -11,9 +11,10 @@ import (
 
 func init() {
 	register(&rule{RuleMeta: RuleMeta{
-		ID:       "ER006",
-		Title:    "Execution role holds more than its task definitions need",
-		Severity: High,
+		ID:            "ER006",
+		Title:         "Execution role holds more than its task definitions need",
+		Severity:      High,
+		SeverityRange: SeverityRange{Min: Info, Max: Critical},
 		Description: "The execution role's identity policies grant actions that none of the task definitions using it need (admin-like wildcards, " +
 			"actions of unrelated services, write or permission-management actions), or grant needed read actions on wildcard resources where " +
 			"exact ARNs would serve.",

@@ -4,9 +4,10 @@ import "fmt"
 
 func init() {
 	register(&rule{RuleMeta: RuleMeta{
-		ID:       "ER007",
-		Title:    "Task role and execution role are the same role",
-		Severity: Medium,
+		ID:            "ER007",
+		Title:         "Task role and execution role are the same role",
+		Severity:      Medium,
+		SeverityRange: SeverityRange{Min: Medium, Max: Medium},
 		Description: "taskRoleArn and executionRoleArn name the same IAM role, so the application containers receive the credentials " +
 			"meant for the ECS agent.",
 		Why: "The execution role can read the task's secrets and pull its images; the task role is what the application code runs with. " +

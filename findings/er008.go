@@ -9,9 +9,10 @@ import (
 
 func init() {
 	register(&rule{RuleMeta: RuleMeta{
-		ID:       "ER008",
-		Title:    "Execution role trust policy has no confused-deputy conditions",
-		Severity: Low,
+		ID:            "ER008",
+		Title:         "Execution role trust policy has no confused-deputy conditions",
+		Severity:      Low,
+		SeverityRange: SeverityRange{Min: Low, Max: Low},
 		Description: "The trust policy statement that lets ecs-tasks.amazonaws.com assume the role has no aws:SourceAccount or aws:SourceArn " +
 			"condition.",
 		Why: "Without them, the ECS service may assume the role on behalf of any account's task definition that names it (the confused-deputy " +

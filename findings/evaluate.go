@@ -35,9 +35,10 @@ type evaluation struct {
 	res      *resources
 	accounts map[string]*inventory.Account
 	roles    map[string]*roleInfo // account|lower(name)
-	scps     map[string][][]policy.NamedPolicy
-	rcps     map[string][][]policy.NamedPolicy
+	scps     map[string]orgLevels
+	rcps     map[string]orgLevels
 	orgDocs  map[string]*policy.Policy
+	rpCache  map[string]*policy.NamedPolicy // parsed resource policies
 	tds      []*tdInfo
 	tdByARN  map[string]*tdInfo
 	clusters []*clusterInfo
@@ -96,8 +97,8 @@ func Evaluate(inv *inventory.Inventory, opts Options) *Result {
 	e := &evaluation{
 		inv: inv, opts: opts, res: indexResources(inv),
 		accounts: map[string]*inventory.Account{}, roles: map[string]*roleInfo{},
-		scps: map[string][][]policy.NamedPolicy{}, rcps: map[string][][]policy.NamedPolicy{},
-		orgDocs: map[string]*policy.Policy{}, tdByARN: map[string]*tdInfo{},
+		scps: map[string]orgLevels{}, rcps: map[string]orgLevels{},
+		orgDocs: map[string]*policy.Policy{}, rpCache: map[string]*policy.NamedPolicy{}, tdByARN: map[string]*tdInfo{},
 	}
 	e.now = opts.Now
 	if e.now.IsZero() {

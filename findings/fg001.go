@@ -4,9 +4,10 @@ import "fmt"
 
 func init() {
 	register(&rule{RuleMeta: RuleMeta{
-		ID:       "FG001",
-		Title:    "Fargate platform version older than the minimum of a feature in use",
-		Severity: High,
+		ID:            "FG001",
+		Title:         "Fargate platform version older than the minimum of a feature in use",
+		Severity:      High,
+		SeverityRange: SeverityRange{Min: High, Max: Critical},
 		Description: "A Fargate service runs a task definition on a platform version that predates a feature it uses (Linux: private registry " +
 			"authentication 1.2.0; secrets, secretOptions and FireLens 1.3.0; Secrets Manager JSON keys and environment files 1.4.0), or uses " +
 			"a feature Fargate does not support at all (FireLens configuration from S3; environment files on Windows).",

@@ -7,9 +7,10 @@ import (
 
 func init() {
 	register(&rule{RuleMeta: RuleMeta{
-		ID:       "PL001",
-		Title:    "Execution role policy is malformed or names actions that do not exist",
-		Severity: High,
+		ID:            "PL001",
+		Title:         "Execution role policy is malformed or names actions that do not exist",
+		Severity:      High,
+		SeverityRange: SeverityRange{Min: Medium, Max: High},
 		Description: "A policy on an execution role (inline, attached managed, permissions boundary or trust policy) cannot be parsed as an IAM " +
 			"policy (unknown elements, a bad Effect, a condition block that maps values instead of condition keys…), names an action or service " +
 			"prefix that does not exist, or is attached but was not collected.",

@@ -15,13 +15,16 @@ type resources struct {
 	secretName map[string]*inventory.Secret    // account|region|name
 	params     map[string]*inventory.Parameter // by ARN
 	keys       map[string]*inventory.KMSKey    // by ARN, account|region|keyID, account|region|alias
+	// failed are the resources whose policy a collection error says could
+	// not be read (inventory.PolicyReadFailures).
+	failed map[string]bool
 }
 
 func indexResources(inv *inventory.Inventory) *resources {
 	r := &resources{
 		secrets: map[string]*inventory.Secret{}, secretBase: map[string]*inventory.Secret{},
 		secretName: map[string]*inventory.Secret{}, params: map[string]*inventory.Parameter{},
-		keys: map[string]*inventory.KMSKey{},
+		keys: map[string]*inventory.KMSKey{}, failed: inv.PolicyReadFailures(),
 	}
 	for _, a := range inv.Accounts {
 		for _, reg := range a.Regions {

@@ -251,16 +251,39 @@ type TaskDefReport struct {
 	Findings         int      `json:"findings"`
 }
 
+// SeverityRange is the lowest and the highest severity of a rule's
+// findings.
+type SeverityRange struct {
+	Min Severity `json:"min"`
+	Max Severity `json:"max"`
+}
+
+// String is "critical" for a single severity, "low-critical" for a range.
+func (r SeverityRange) String() string {
+	if r.Min == r.Max {
+		return string(r.Min)
+	}
+	return string(r.Min) + "-" + string(r.Max)
+}
+
+// Contains says whether s lies in the range.
+func (r SeverityRange) Contains(s Severity) bool {
+	return s.Rank() >= r.Min.Rank() && s.Rank() <= r.Max.Rank()
+}
+
 // RuleMeta describes a rule of the catalog.
 type RuleMeta struct {
-	ID          string   `json:"id"`
-	Title       string   `json:"title"`
-	Severity    Severity `json:"severity"` // the default severity; findings may differ
-	Description string   `json:"description"`
-	Why         string   `json:"why"`
-	Remediation string   `json:"remediation"`
-	Docs        []string `json:"docs"`
-	Tags        []string `json:"tags"`
+	ID       string   `json:"id"`
+	Title    string   `json:"title"`
+	Severity Severity `json:"severity"` // the default severity; findings may differ
+	// SeverityRange is the lowest and the highest severity the rule's
+	// findings take, by the severity model in the README.
+	SeverityRange SeverityRange `json:"severityRange"`
+	Description   string        `json:"description"`
+	Why           string        `json:"why"`
+	Remediation   string        `json:"remediation"`
+	Docs          []string      `json:"docs"`
+	Tags          []string      `json:"tags"`
 	// Precision is SARIF's: very-high, high, medium, low.
 	Precision string `json:"precision"`
 }

@@ -50,7 +50,8 @@ func TestMissingBoundaryIsIndeterminate(t *testing.T) {
 	}
 }
 
-// A path level whose SCPs were not collected must not deny everything.
+// A path level whose SCPs were not collected must not deny everything, nor
+// pass what it may deny.
 func TestIncompleteSCPPathIsAGapNotADenial(t *testing.T) {
 	w := newTW()
 	w.inOrg(allowDoc(`"*"`, `"*"`))
@@ -58,7 +59,8 @@ func TestIncompleteSCPPathIsAGapNotADenial(t *testing.T) {
 	w.td("app", w.role("exec", ecsTrust, true), "FARGATE", ctr("c", ecrImg("a:1")))
 	r := w.eval(t)
 	check(t, r, "ER004", 0, "")
-	if r.Coverage.Complete || !strings.Contains(strings.Join(r.Coverage.Gaps, "\n"), "organization policies") {
+	check(t, r, "ER005", 4, Medium, "service control policies on the path of account 111122223333 were not all collected")
+	if r.Coverage.Complete || !strings.Contains(strings.Join(r.Coverage.Gaps, "\n"), "service control policies") {
 		t.Fatalf("no coverage gap: %v", r.Coverage.Gaps)
 	}
 }

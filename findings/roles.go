@@ -30,12 +30,15 @@ type roleInfo struct {
 	boundary []policy.NamedPolicy
 	trust    *policy.Policy
 	trustErr error
-	problems []policyProblem
-	usedBy   []*tdInfo
-	// unavailable are attached policies that were not collected;
-	// boundaryUnavailable is a boundary that was not collected or not
-	// readable. Denials (resp. grants) that they could change are
-	// indeterminate.
+	// trustUnavailable: the trust policy was not collected (an empty
+	// document, with a collection error saying so).
+	trustUnavailable bool
+	problems         []policyProblem
+	usedBy           []*tdInfo
+	// unavailable are identity policies (attached or inline) that were not
+	// collected; boundaryUnavailable is a boundary that was not collected or
+	// not readable. Any decision they could change is indeterminate: they
+	// may grant what is missing, or deny what the others allow.
 	unavailable         []string
 	boundaryUnavailable string
 }
@@ -67,17 +70,18 @@ func (e *evaluation) role(a *inventory.Account, name string) *roleInfo {
 	}
 	for _, ip := range role.InlinePolicies {
 		name := "inline:" + ip.Name
+		if blankDoc(ip.Document) {
+			e.uncollectedIdentity(ri, name, "the inline policy's document was not collected, so what it grants or denies is unknown")
+			continue
+		}
 		if p := ri.parse(name, ip.Document); p != nil {
 			ri.identity = append(ri.identity, policy.NamedPolicy{Name: name, Policy: p})
 		}
 	}
 	for _, arn := range role.AttachedPolicies {
 		mp := managed[arn]
-		if mp == nil {
-			ri.problems = append(ri.problems, policyProblem{policy: arn, kind: "missing",
-				detail: "the attached managed policy was not collected, so what it grants is unknown", severity: Medium})
-			ri.unavailable = append(ri.unavailable, arn)
-			e.gaps = append(e.gaps, fmt.Sprintf("role %s: attached policy %s was not collected; denials it could lift are reported as indeterminate", role.ARN, arn))
+		if mp == nil || blankDoc(mp.Document) {
+			e.uncollectedIdentity(ri, arn, "the attached managed policy was not collected, so what it grants or denies is unknown")
 			continue
 		}
 		if p := ri.parse(arn, mp.Document); p != nil {
@@ -85,7 +89,7 @@ func (e *evaluation) role(a *inventory.Account, name string) *roleInfo {
 		}
 	}
 	if b := role.PermissionsBoundary; b != "" {
-		if mp := managed[b]; mp == nil {
+		if mp := managed[b]; mp == nil || blankDoc(mp.Document) {
 			ri.problems = append(ri.problems, policyProblem{policy: b, kind: "missing",
 				detail: "the permissions boundary policy was not collected, so what it allows is unknown", severity: Medium})
 			ri.boundaryUnavailable = b
@@ -98,7 +102,12 @@ func (e *evaluation) role(a *inventory.Account, name string) *roleInfo {
 			ri.boundaryUnavailable = b
 		}
 	}
-	if p, err := policy.ParseString("trust-policy", role.TrustPolicy); err != nil {
+	if blankDoc(role.TrustPolicy) {
+		ri.trustUnavailable = true
+		ri.problems = append(ri.problems, policyProblem{policy: "trust-policy", kind: "missing",
+			detail: "the trust policy was not collected, so whether ECS may assume the role is unknown", severity: Medium})
+		e.gaps = append(e.gaps, fmt.Sprintf("role %s: the trust policy was not collected; whether ECS may assume it is reported as indeterminate", role.ARN))
+	} else if p, err := policy.ParseString("trust-policy", role.TrustPolicy); err != nil {
 		ri.trustErr = err
 		ri.problems = append(ri.problems, policyProblem{policy: "trust-policy", kind: "malformed", detail: err.Error(), severity: High})
 	} else {
@@ -106,6 +115,20 @@ func (e *evaluation) role(a *inventory.Account, name string) *roleInfo {
 	}
 	e.roles[key] = ri
 	return ri
+}
+
+// uncollectedIdentity records an identity policy that was not collected.
+func (e *evaluation) uncollectedIdentity(ri *roleInfo, name, detail string) {
+	ri.problems = append(ri.problems, policyProblem{policy: name, kind: "missing", detail: detail, severity: Medium})
+	ri.unavailable = append(ri.unavailable, name)
+	e.gaps = append(e.gaps, fmt.Sprintf("role %s: policy %s was not collected; needs it could grant or deny are reported as indeterminate", ri.role.ARN, name))
+}
+
+// blankDoc is a policy document that was not collected: empty, or the JSON
+// null (the snapshot loader accepts one only with a collection error).
+func blankDoc(doc string) bool {
+	d := strings.TrimSpace(doc)
+	return d == "" || d == "null"
 }
 
 // parse parses one identity or boundary policy, recording problems.
@@ -122,81 +145,105 @@ func (ri *roleInfo) parse(name, doc string) *policy.Policy {
 // input is the policy.Input for requests by this role to a resource in
 // resourceAccount of service svc.
 func (e *evaluation) input(ri *roleInfo, svc, resourceAccount string) *policy.Input {
-	in := &policy.Input{Identity: ri.identity, Boundary: ri.boundary, SCPLevels: e.scpLevels(ri.account)}
+	in := &policy.Input{Identity: ri.identity, Boundary: ri.boundary, SCPLevels: e.scpLevels(ri.account).levels}
 	if rcpServices[svc] {
 		if ra := e.accounts[resourceAccount]; ra != nil {
-			in.RCPLevels = e.rcpLevels(ra)
+			in.RCPLevels = e.rcpLevels(ra).levels
 		}
 	}
 	return in
 }
 
+// orgLevels are the SCP or RCP levels of an account. When some of them were
+// not collected, incomplete says which, and each level that may miss
+// policies holds a stand-in that allows everything: the best case, so that a
+// collection gap never becomes a denial. The decision is then confirmed only
+// if it is a denial anyway; an Allow is indeterminate (decide).
+type orgLevels struct {
+	levels     [][]policy.NamedPolicy
+	incomplete string
+}
+
 // scpLevels returns the SCP levels of an account: root, each OU, the
 // account. None apply outside an organization or to the management account.
-func (e *evaluation) scpLevels(a *inventory.Account) [][]policy.NamedPolicy {
+func (e *evaluation) scpLevels(a *inventory.Account) orgLevels {
 	return e.orgLevels(a, e.scps, inventory.PolicyTypeSCP, func(n inventory.PathNode) []string { return n.SCPs })
 }
 
-func (e *evaluation) rcpLevels(a *inventory.Account) [][]policy.NamedPolicy {
+func (e *evaluation) rcpLevels(a *inventory.Account) orgLevels {
 	org := e.inv.Organization
 	if org == nil || !org.RCPsEnabled {
-		return nil
+		return orgLevels{}
 	}
 	return e.orgLevels(a, e.rcps, inventory.PolicyTypeRCP, func(n inventory.PathNode) []string { return n.RCPs })
 }
 
-func (e *evaluation) orgLevels(a *inventory.Account, cache map[string][][]policy.NamedPolicy, typ string, ids func(inventory.PathNode) []string) [][]policy.NamedPolicy {
+// notCollectedPolicy stands in for organization policies that were not
+// collected: in the best case they allow everything.
+var notCollectedPolicy = func() policy.NamedPolicy {
+	p, err := policy.ParseString("not-collected", `{"Version":"2012-10-17","Statement":[{"Sid":"BestCase","Effect":"Allow","Action":"*","Resource":"*"}]}`)
+	if err != nil {
+		panic(err)
+	}
+	return policy.NamedPolicy{Name: "(not collected)", Policy: p}
+}()
+
+func (e *evaluation) orgLevels(a *inventory.Account, cache map[string]orgLevels, typ string, ids func(inventory.PathNode) []string) orgLevels {
 	org := e.inv.Organization
 	if org == nil || len(a.Path) == 0 || a.ID == org.ManagementAccountID {
-		return nil
+		return orgLevels{}
 	}
 	if lv, ok := cache[a.ID]; ok {
 		return lv
 	}
-	if a.Path[0].Type != inventory.NodeRoot {
-		e.gaps = append(e.gaps, fmt.Sprintf("account %s: its organization path does not reach the root (not fully collected); organization policies were left out of the evaluation", a.ID))
-		cache[a.ID] = nil
-		return nil
+	kind := "service control policies"
+	if typ == inventory.PolicyTypeRCP {
+		kind = "resource control policies"
 	}
-	var levels [][]policy.NamedPolicy
+	var out orgLevels
 	var missing []string
 	empty := 0
 	for _, n := range a.Path {
 		var lvl []policy.NamedPolicy
+		lost := false
 		for _, id := range ids(n) {
 			p := e.orgPolicy(id)
 			if p == nil {
 				missing = append(missing, id)
+				lost = true
 				continue
 			}
 			lvl = append(lvl, policy.NamedPolicy{Name: p.Name, Policy: p})
 		}
 		if len(ids(n)) == 0 {
 			empty++
+			lost = true
 		}
-		levels = append(levels, lvl)
+		if lost {
+			lvl = append(lvl, notCollectedPolicy)
+		}
+		out.levels = append(out.levels, lvl)
 	}
-	scp := typ == inventory.PolicyTypeSCP
 	switch {
-	case empty == len(a.Path) && scp:
-		// Every level of an organization has at least one SCP
-		// (FullAWSAccess): none at all means they were not collected.
-		e.gaps = append(e.gaps, fmt.Sprintf("account %s: no service control policies were collected on its path; SCPs were left out of the evaluation", a.ID))
-		levels = nil
+	case a.Path[0].Type != inventory.NodeRoot:
+		out.incomplete = fmt.Sprintf("the organization path of account %s does not reach the root (not fully collected), so %s above it are unknown", a.ID, kind)
 	case empty == len(a.Path):
-		// No RCP on any level: RCPs are not enabled (RCPFullAWSAccess is
-		// attached everywhere when they are).
-		levels = nil
+		// Every level of an organization has at least one SCP
+		// (FullAWSAccess), and once RCPs are enabled (rcpLevels checks)
+		// every level has RCPFullAWSAccess: none at all means they were
+		// not collected.
+		out.incomplete = fmt.Sprintf("no %s were collected on the path of account %s", kind, a.ID)
 	case len(missing) > 0 || empty > 0:
-		// SCPs are attached at every level of an organization (at least
-		// FullAWSAccess), so an empty level or a missing policy means the
-		// path was not fully collected. Evaluating the rest would turn a
-		// collection gap into false denials: leave them out, and say so.
-		e.gaps = append(e.gaps, fmt.Sprintf("account %s: the organization policies on its path were not all collected (%d level(s) without policies, missing %v); they were left out of the evaluation", a.ID, empty, missing))
-		levels = nil
+		// SCPs (and, once enabled, RCPs) are attached at every level, so an
+		// empty level or a missing policy means the path was not fully
+		// collected.
+		out.incomplete = fmt.Sprintf("the %s on the path of account %s were not all collected (%d level(s) without policies, missing %v)", kind, a.ID, empty, missing)
 	}
-	cache[a.ID] = levels
-	return levels
+	if out.incomplete != "" {
+		e.gaps = append(e.gaps, out.incomplete+"; needs they could deny are reported as indeterminate")
+	}
+	cache[a.ID] = out
+	return out
 }
 
 func (e *evaluation) orgPolicy(id string) *policy.Policy {
@@ -218,7 +265,7 @@ func (e *evaluation) orgPolicy(id string) *policy.Policy {
 	}
 	p, err := policy.ParseString(name+" ("+id+")", op.Document)
 	if err != nil {
-		e.gaps = append(e.gaps, "organization policy "+id+" could not be parsed and was left out of the evaluation: "+err.Error())
+		e.gaps = append(e.gaps, "organization policy "+id+" could not be parsed; what it allows or denies is unknown: "+err.Error())
 		e.orgDocs[id] = nil
 		return nil
 	}

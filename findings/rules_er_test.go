@@ -166,10 +166,22 @@ func TestER005(t *testing.T) {
 		}, 3, Medium, []string{"aws:SourceVpce"}}, // BatchGetImage, GetDownloadUrlForLayer (medium), BatchCheckLayerAvailability (low)
 		{"cross-account ECR: repository policy not collected", func(w *tw) {
 			w.td("app", w.role("exec", ecsTrust, true), "FARGATE", ctr("c", "999988887777.dkr.ecr.us-east-1.amazonaws.com/base:1"))
-		}, 3, Low, []string{"999988887777"}},
+		}, 3, Medium, []string{"999988887777"}}, // a resource policy outside the scan: medium like any unconfirmable required need
 		{"pull-through cache import may come from the registry policy", func(w *tw) {
 			w.td("app", w.role("exec", ecsTrust, true), "FARGATE", ctr("c", ecrImg("docker-hub/library/nginx:latest")))
-		}, 1, Low, []string{"BatchImportUpstreamImage"}},
+		}, 1, Medium, []string{"BatchImportUpstreamImage"}},
+		{"an optional need stays low", func(w *tw) {
+			w.td("app", w.role("exec", ecsTrust, false, "p", allowDoc(`["ecr:GetAuthorizationToken","ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"]`, `"*"`),
+				"c", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:BatchCheckLayerAvailability","Resource":"*","Condition":{"StringEquals":{"aws:SourceVpce":"vpce-1"}}}]}`),
+				"FARGATE", ctr("c", ecrImg("app:1")))
+		}, 1, Low, []string{"ecr:BatchCheckLayerAvailability", "aws:SourceVpce"}},
+		{"an optional need the task may still require is medium", func(w *tw) {
+			w.td("app", w.role("exec", ecsTrust, true, "c", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"logs:CreateLogGroup","Resource":"*","Condition":{"StringEquals":{"aws:SourceVpce":"vpce-1"}}}]}`),
+				"FARGATE", ctr("c", ecrImg("app:1"), func(c *inventory.ContainerDefinition) {
+					withLogs("/ecs/app", "p")(c)
+					c.LogConfiguration.Options["awslogs-create-group"] = "true"
+				}))
+		}, 1, Medium, []string{"logs:CreateLogGroup", "aws:SourceVpce"}},
 		{"partial secret ARN with one exact suffix in the policy", func(w *tw) {
 			w.td("app", w.role("exec", ecsTrust, true, "p", allowDoc(`"secretsmanager:GetSecretValue"`, `"arn:aws:secretsmanager:us-east-1:111122223333:secret:db-XyZ123"`)), "FARGATE",
 				ctr("c", "nginx", withSecret("X", "arn:aws:secretsmanager:us-east-1:111122223333:secret:db")))

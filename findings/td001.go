@@ -8,9 +8,10 @@ import (
 
 func init() {
 	register(&rule{RuleMeta: RuleMeta{
-		ID:       "TD001",
-		Title:    "Environment variable looks like a plaintext secret",
-		Severity: High,
+		ID:            "TD001",
+		Title:         "Environment variable looks like a plaintext secret",
+		Severity:      High,
+		SeverityRange: SeverityRange{Min: Medium, Max: Critical},
 		Description: "A container's environment variable has a name that suggests a credential (PASSWORD, SECRET, TOKEN, API_KEY…) or a value " +
 			"shaped like one (an AWS access key, a private key, a GitHub or Slack token, a JWT, a URL with a password, a high-entropy string), " +
 			"or a log driver option holds a credential in plain text. The value is never written to any report.",

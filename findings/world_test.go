@@ -170,6 +170,7 @@ func ctr(name, image string, opts ...func(*inventory.ContainerDefinition)) inven
 // severity of the first and substrings of its message.
 func check(t *testing.T, r *Result, rule string, want int, sev Severity, contains ...string) {
 	t.Helper()
+	inRange(t, r)
 	got := byRule(r, rule)
 	if len(got) != want {
 		var msgs []string
@@ -195,6 +196,18 @@ func check(t *testing.T, r *Result, rule string, want int, sev Severity, contain
 		}
 		if f.Title == "" || f.Remediation == "" {
 			t.Errorf("%s: title/remediation missing", rule)
+		}
+	}
+}
+
+// inRange checks that every finding's severity lies in its rule's
+// documented severity range.
+func inRange(t *testing.T, r *Result) {
+	t.Helper()
+	for _, f := range r.Findings {
+		meta, ok := Rule(f.RuleID)
+		if !ok || !meta.SeverityRange.Contains(f.Severity) {
+			t.Errorf("%s finding of severity %s is outside the rule's range %s: %s", f.RuleID, f.Severity, meta.SeverityRange, f.Message)
 		}
 	}
 }

@@ -13,8 +13,12 @@ package inventory
 import "time"
 
 // SchemaVersion is the snapshot format version written by this build. The
-// loader accepts exactly this version.
-const SchemaVersion = 1
+// loader reads this version and every older one listed in docs/snapshot.md
+// (version 1), with the meaning that version documents.
+const SchemaVersion = 2
+
+// OldestSchemaVersion is the oldest snapshot format version the loader reads.
+const OldestSchemaVersion = 1
 
 // Format is the value of the snapshot's "format" field.
 const Format = "audit-inventory"
@@ -342,8 +346,15 @@ type Secret struct {
 	Name string `json:"name"`
 	// KMSKeyID is the key ARN or ID; empty means the AWS managed key aws/secretsmanager.
 	KMSKeyID string `json:"kmsKeyId,omitempty"`
-	// ResourcePolicy is the secret's resource policy JSON, if any.
+	// ResourcePolicy is the secret's resource policy JSON, when
+	// ResourcePolicyStatus is PolicyCollected.
 	ResourcePolicy string `json:"resourcePolicy,omitempty"`
+	// ResourcePolicyStatus says whether the secret is known to have no
+	// resource policy (PolicyNone), its policy was collected
+	// (PolicyCollected) or could not be (PolicyNotCollected). Required in a
+	// version 2 snapshot; empty only in memory, where EffectivePolicyStatus
+	// gives it the version 1 meaning.
+	ResourcePolicyStatus string `json:"resourcePolicyStatus,omitempty" snapshot:"since=2"`
 }
 
 // Parameter is SSM Parameter Store metadata (never the value).
@@ -353,6 +364,13 @@ type Parameter struct {
 	Type string `json:"type"` // String, StringList, SecureString
 	// KeyID is the KMS key of a SecureString ("alias/aws/ssm" for the AWS managed key).
 	KeyID string `json:"keyId,omitempty"`
+	// ResourcePolicy is the parameter's resource policy JSON (the policy
+	// that shares an advanced parameter with other accounts), when
+	// ResourcePolicyStatus is PolicyCollected.
+	ResourcePolicy string `json:"resourcePolicy,omitempty" snapshot:"since=2"`
+	// ResourcePolicyStatus is as for Secret. The scanner does not read
+	// parameter policies, so it records PolicyNotCollected.
+	ResourcePolicyStatus string `json:"resourcePolicyStatus,omitempty" snapshot:"since=2"`
 }
 
 // KMSKey is a KMS key's metadata and key policy.
@@ -362,7 +380,20 @@ type KMSKey struct {
 	Manager string   `json:"keyManager,omitempty"` // AWS or CUSTOMER
 	Aliases []string `json:"aliases,omitempty"`
 	Policy  string   `json:"policy,omitempty"` // the "default" key policy JSON
+	// PolicyStatus is PolicyCollected or PolicyNotCollected. Every KMS key
+	// has a key policy, so PolicyNone is not valid for a key.
+	PolicyStatus string `json:"policyStatus,omitempty" snapshot:"since=2"`
 }
+
+// Resource policy statuses (snapshot version 2). A status, rather than a
+// null or missing document, keeps "there is none" apart from "it was not
+// read": a missing field cannot be mistaken for a fact, and tools that
+// rewrite JSON keep it.
+const (
+	PolicyCollected    = "collected"     // the document is given
+	PolicyNone         = "none"          // looked up: the resource has no resource policy
+	PolicyNotCollected = "not-collected" // not read (see Errors); what it says is unknown
+)
 
 // CollectionError is one failed call. Nothing that fails is dropped.
 type CollectionError struct {

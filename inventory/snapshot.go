@@ -3,20 +3,25 @@ package inventory
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 )
 
 // LoadError says what is wrong with a snapshot file, naming the file and,
 // where known, the field (a JSON path such as accounts[2].regions[0].name).
 type LoadError struct {
-	File   string
-	Field  string
-	Offset int64 // byte offset, when known
+	File  string
+	Field string
+	// Offset is the byte offset in the file (from 0) of the value, key or
+	// enclosing object at fault; -1 when the error has no place in the
+	// file (it cannot be read, or is empty).
+	Offset int64
 	Msg    string
 }
 
@@ -26,7 +31,7 @@ func (e *LoadError) Error() string {
 	if e.Field != "" {
 		fmt.Fprintf(&b, ": field %s", e.Field)
 	}
-	if e.Offset > 0 {
+	if e.Offset >= 0 {
 		fmt.Fprintf(&b, " (byte %d)", e.Offset)
 	}
 	b.WriteString(": ")
@@ -34,110 +39,143 @@ func (e *LoadError) Error() string {
 	return b.String()
 }
 
+// Options tune Load and Decode.
+type Options struct {
+	// PolicyCheck, when set, is applied to the document of every SCP and
+	// RCP in organization.policies; an error makes the snapshot a load
+	// error naming the document. The inventory package knows no policy
+	// language (it imports only the standard library): the caller passes
+	// the policy parser's check in (cmd/audit passes policy.Parse).
+	PolicyCheck func(document string) error
+}
+
 // Load reads and validates a snapshot file.
-func Load(path string) (*Inventory, error) {
+func Load(path string) (*Inventory, error) { return LoadWith(path, Options{}) }
+
+// LoadWith is Load with options.
+func LoadWith(path string, opts Options) (*Inventory, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, &LoadError{File: path, Msg: err.Error()}
+		return nil, &LoadError{File: path, Offset: -1, Msg: err.Error()}
 	}
-	return Decode(data, path)
+	return DecodeWith(data, path, opts)
 }
 
 // Decode parses and validates a snapshot held in memory; name is used in
 // errors.
-func Decode(data []byte, name string) (*Inventory, error) {
-	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, &LoadError{File: name, Msg: "file is empty"}
-	}
-	// Check the header first, so that a file of another version gets a
-	// version error rather than a field error.
-	var head struct {
-		Format        *string `json:"format"`
-		SchemaVersion *int    `json:"schemaVersion"`
-	}
-	if err := json.Unmarshal(data, &head); err == nil {
-		if head.Format == nil {
-			return nil, &LoadError{File: name, Field: "format", Msg: fmt.Sprintf("missing; expected %q", Format)}
-		}
-		if *head.Format != Format {
-			return nil, &LoadError{File: name, Field: "format", Msg: fmt.Sprintf("is %q; expected %q", *head.Format, Format)}
-		}
-		if head.SchemaVersion == nil {
-			return nil, &LoadError{File: name, Field: "schemaVersion", Msg: "missing"}
-		}
-		if *head.SchemaVersion != SchemaVersion {
-			return nil, &LoadError{File: name, Field: "schemaVersion", Msg: fmt.Sprintf("version %d is not supported by this build (it reads version %d)", *head.SchemaVersion, SchemaVersion)}
-		}
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	inv := new(Inventory)
-	if err := dec.Decode(inv); err != nil {
-		return nil, jsonError(name, data, err)
-	}
-	if dec.More() {
-		return nil, &LoadError{File: name, Offset: dec.InputOffset(), Msg: "unexpected data after the snapshot object"}
-	}
-	if err := inv.Validate(); err != nil {
-		var le *LoadError
-		if errors.As(err, &le) {
-			le.File = name
-			return nil, le
-		}
-		return nil, &LoadError{File: name, Msg: err.Error()}
+func Decode(data []byte, name string) (*Inventory, error) { return DecodeWith(data, name, Options{}) }
+
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// DecodeWith is Decode with options. A version 1 snapshot is read with the
+// meaning version 1 documents and returned as version 2 (see
+// docs/snapshot.md).
+func DecodeWith(data []byte, name string, opts Options) (*Inventory, error) {
+	inv, err := decode(data, opts)
+	if err != nil {
+		err.File = name
+		return nil, err
 	}
 	return inv, nil
 }
 
-func jsonError(name string, data []byte, err error) error {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
-		return &LoadError{File: name, Offset: int64(len(data)), Msg: "truncated: the JSON ends before the snapshot is complete"}
-	case errors.As(err, &syn):
-		msg := "malformed JSON: " + syn.Error()
-		if syn.Offset >= int64(len(bytes.TrimRight(data, " \t\r\n"))) {
-			msg = "truncated: the JSON ends before the snapshot is complete"
+func decode(data []byte, opts Options) (*Inventory, *LoadError) {
+	// A UTF-8 byte order mark (some editors write one) is accepted; offsets
+	// still count from the start of the file.
+	var base int64
+	if bytes.HasPrefix(data, utf8BOM) {
+		data, base = data[len(utf8BOM):], int64(len(utf8BOM))
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, &LoadError{Offset: -1, Msg: "file is empty"}
+	}
+	version, lerr := checkHeader(data, base)
+	if lerr != nil {
+		return nil, lerr
+	}
+	w := walker{data: data, base: base, version: version}
+	if !w.document(snapshotSchema()) {
+		return nil, w.err
+	}
+	inv := new(Inventory)
+	if err := json.Unmarshal(data, inv); err != nil {
+		// The walk accepted the document, so this is not expected; say
+		// what encoding/json said.
+		return nil, &LoadError{Offset: -1, Msg: "cannot be decoded: " + strings.TrimPrefix(err.Error(), "json: ")}
+	}
+	if version < 2 {
+		// Version 1: a resolved secret without a resource policy and
+		// without a collection error for it has none (docs/snapshot.md).
+		inv.FillPolicyStatuses()
+		inv.SchemaVersion = SchemaVersion
+	}
+	if err := inv.validate(true, version >= 2); err != nil {
+		le, ok := err.(*LoadError)
+		if !ok {
+			le = &LoadError{Msg: err.Error()}
 		}
-		return &LoadError{File: name, Offset: syn.Offset, Msg: msg}
-	case errors.As(err, &typ):
-		return &LoadError{File: name, Field: typ.Field, Offset: typ.Offset, Msg: fmt.Sprintf("has a JSON %s where %s is expected", typ.Value, typeName(typ.Type.String()))}
+		le.Offset = locate(data, base, version, le.Field)
+		return nil, le
 	}
-	msg := err.Error()
-	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
-		return &LoadError{File: name, Field: strings.Trim(f, `"`), Msg: "unknown field (not part of snapshot version 1)"}
+	if opts.PolicyCheck != nil && inv.Organization != nil {
+		for _, id := range slices.Sorted(maps.Keys(inv.Organization.Policies)) {
+			if err := opts.PolicyCheck(inv.Organization.Policies[id].Document); err != nil {
+				f := fmt.Sprintf("organization.policies[%q].document", id)
+				return nil, &LoadError{Field: f, Offset: locate(data, base, version, f),
+					Msg: "is not a valid policy document: " + err.Error()}
+			}
+		}
 	}
-	var fe *fieldError
-	if errors.As(err, &fe) {
-		return &LoadError{File: name, Field: fe.field, Msg: fe.msg}
-	}
-	return &LoadError{File: name, Msg: msg}
+	return inv, nil
 }
 
-func typeName(t string) string {
-	switch {
-	case strings.HasPrefix(t, "int"):
-		return "a number"
-	case t == "string":
-		return "a string"
-	case t == "bool":
-		return "true or false"
-	case strings.HasPrefix(t, "[]"):
-		return "a list"
-	case strings.HasPrefix(t, "map"), strings.HasPrefix(t, "*"), strings.Contains(t, "."):
-		return "an object"
+// checkHeader checks format and schemaVersion and returns the version.
+func checkHeader(data []byte, base int64) (int, *LoadError) {
+	h := readHeader(data)
+	at := func(p int) int64 { return base + int64(p) }
+	root := at(h.rootAt) // a missing field: the enclosing object
+	if h.dupField != "" {
+		return 0, &LoadError{Field: h.dupField, Offset: at(h.dupAt), Msg: "duplicate key: the field appears more than once in the same object"}
 	}
-	return t
+	if h.format == nil && h.complete {
+		return 0, &LoadError{Field: "format", Offset: root, Msg: fmt.Sprintf("missing; expected %q", Format)}
+	}
+	if h.format != nil {
+		var f string
+		if json.Unmarshal(h.format, &f) != nil {
+			return 0, &LoadError{Field: "format", Offset: at(h.formatAt), Msg: fmt.Sprintf("is not a string; expected %q", Format)}
+		}
+		if f != Format {
+			if len(f) > 40 {
+				f = f[:40] + "…"
+			}
+			return 0, &LoadError{Field: "format", Offset: at(h.formatAt), Msg: fmt.Sprintf("is %q; expected %q", f, Format)}
+		}
+	}
+	if h.version == nil {
+		if h.complete {
+			return 0, &LoadError{Field: "schemaVersion", Offset: root, Msg: "missing"}
+		}
+		return SchemaVersion, nil // malformed JSON: the walk reports it
+	}
+	v, err := strconv.Atoi(string(h.version))
+	if err != nil {
+		return 0, &LoadError{Field: "schemaVersion", Offset: at(h.versionAt), Msg: "is not a whole number"}
+	}
+	if v < OldestSchemaVersion || v > SchemaVersion {
+		return 0, &LoadError{Field: "schemaVersion", Offset: at(h.versionAt),
+			Msg: fmt.Sprintf("version %d is not supported by this build (it reads versions %d to %d)", v, OldestSchemaVersion, SchemaVersion)}
+	}
+	return v, nil
 }
-
-type fieldError struct{ field, msg string }
-
-func (e *fieldError) Error() string { return e.field + ": " + e.msg }
 
 // Save writes the inventory atomically (temporary file in the same
 // directory, then rename).
+// It first records the effective resource-policy status of every resolved
+// resource that has none (FillPolicyStatuses), so that the file is a
+// complete version 2 snapshot.
 func Save(path string, inv *Inventory) error {
+	inv.FillPolicyStatuses()
 	return WriteFileAtomic(path, func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -178,23 +216,18 @@ func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
 // UnmarshalJSON accepts an environment variable as ECS returns it
 // ({"name","value"}) or as a snapshot stores it ({"name","valueClass",
 // "valueLength"}). A value is classified and then dropped: it never reaches
-// the inventory.
+// the inventory. (Decode has checked the fields and types already.)
 func (e *EnvVar) UnmarshalJSON(b []byte) error {
 	var raw struct {
-		Name        *string `json:"name"`
+		Name        string  `json:"name"`
 		Value       *string `json:"value"`
 		ValueClass  string  `json:"valueClass"`
 		ValueLength int     `json:"valueLength"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&raw); err != nil {
+	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
 	}
-	if raw.Name == nil {
-		return &fieldError{field: "environment[].name", msg: "missing"}
-	}
-	*e = EnvVar{Name: *raw.Name, ValueClass: raw.ValueClass, ValueLength: raw.ValueLength}
+	*e = EnvVar{Name: raw.Name, ValueClass: raw.ValueClass, ValueLength: raw.ValueLength}
 	if raw.Value != nil {
 		e.ValueClass = ClassifyValue(*raw.Value)
 		e.ValueLength = len(*raw.Value)
@@ -202,13 +235,11 @@ func (e *EnvVar) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// UnmarshalJSON redacts log options whose name suggests a credential.
+// UnmarshalJSON redacts log options as collection does (RedactOptions).
 func (l *LogConfiguration) UnmarshalJSON(b []byte) error {
 	type plain LogConfiguration
 	var p plain
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&p); err != nil {
+	if err := json.Unmarshal(b, &p); err != nil {
 		return err
 	}
 	*l = LogConfiguration(p)
@@ -216,13 +247,26 @@ func (l *LogConfiguration) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// UnmarshalJSON applies RedactValueFrom to a loaded secrets[] entry.
+// UnmarshalJSON redacts FireLens options as collection does
+// (RedactOptions): they are free-form and can carry credentials just like
+// log options.
+func (f *FirelensConfiguration) UnmarshalJSON(b []byte) error {
+	type plain FirelensConfiguration
+	var p plain
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	*f = FirelensConfiguration(p)
+	f.Options = RedactOptions(f.Options)
+	return nil
+}
+
+// UnmarshalJSON applies RedactValueFrom to a loaded secrets[] or
+// secretOptions[] entry.
 func (r *SecretRef) UnmarshalJSON(b []byte) error {
 	type plain SecretRef
 	var p plain
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&p); err != nil {
+	if err := json.Unmarshal(b, &p); err != nil {
 		return err
 	}
 	*r = SecretRef(p)

@@ -6,16 +6,62 @@ import (
 )
 
 // Validate checks the references and required fields a decoder cannot check.
-// The error is a *LoadError naming the field.
-func (inv *Inventory) Validate() error {
+// The error is a *LoadError naming the field. An inventory built in memory
+// may leave resource-policy statuses empty (see EffectivePolicyStatus); a
+// version 2 snapshot file may not.
+func (inv *Inventory) Validate() error { return inv.validate(false, false) }
+
+// validate is Validate. fromFile adds the checks for a snapshot file (a
+// collection time; no empty policy document without a collection error
+// for it); v2 requires the fields version 2 added.
+func (inv *Inventory) validate(fromFile, v2 bool) error {
 	bad := func(field, format string, args ...any) error {
-		return &LoadError{Field: field, Msg: fmt.Sprintf(format, args...)}
+		return &LoadError{Field: field, Offset: -1, Msg: fmt.Sprintf(format, args...)}
+	}
+	// A document may be empty only when a collection error says it could
+	// not be read; otherwise an empty policy would silently grant or deny
+	// nothing.
+	unread := map[string]bool{}
+	for _, e := range inv.Errors {
+		if e.Resource != "" {
+			unread[e.Service+"|"+e.Resource] = true
+		}
+	}
+	emptyDoc := func(doc string) bool {
+		d := strings.TrimSpace(doc)
+		return d == "" || d == "null"
+	}
+	status := func(field, st, doc string, noneOK bool) error {
+		switch st {
+		case "":
+			if v2 {
+				return bad(field+"Status", "missing; expected %s", statusList(noneOK))
+			}
+		case PolicyCollected:
+			if emptyDoc(doc) {
+				return bad(field, "is empty but %sStatus is %q", field[strings.LastIndexByte(field, '.')+1:], st)
+			}
+			return nil
+		case PolicyNone, PolicyNotCollected:
+			if st == PolicyNone && !noneOK {
+				return bad(field+"Status", "is %q, but every KMS key has a key policy; expected %s", st, statusList(false))
+			}
+		default:
+			return bad(field+"Status", "is %q; expected %s", st, statusList(noneOK))
+		}
+		if !emptyDoc(doc) && st != "" {
+			return bad(field, "is given but %sStatus is %q", field[strings.LastIndexByte(field, '.')+1:], st)
+		}
+		return nil
 	}
 	if inv.Format != Format {
 		return bad("format", "is %q; expected %q", inv.Format, Format)
 	}
 	if inv.SchemaVersion != SchemaVersion {
 		return bad("schemaVersion", "version %d is not supported (this build reads %d)", inv.SchemaVersion, SchemaVersion)
+	}
+	if fromFile && inv.CollectedAt.IsZero() {
+		return bad("collectedAt", "missing")
 	}
 	switch inv.Partition {
 	case "aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc":
@@ -42,7 +88,7 @@ func (inv *Inventory) Validate() error {
 			if p.Type != PolicyTypeSCP && p.Type != PolicyTypeRCP {
 				return bad(f+".type", "is %q; expected %s or %s", p.Type, PolicyTypeSCP, PolicyTypeRCP)
 			}
-			if strings.TrimSpace(p.Document) == "" {
+			if emptyDoc(p.Document) {
 				return bad(f+".document", "is empty")
 			}
 		}
@@ -70,9 +116,14 @@ func (inv *Inventory) Validate() error {
 			default:
 				return bad(nf+".type", "is %q; expected ROOT, ORGANIZATIONAL_UNIT or ACCOUNT", n.Type)
 			}
-			for k, id := range append(append([]string(nil), n.SCPs...), n.RCPs...) {
-				if inv.Organization == nil || inv.Organization.Policies[id] == nil {
-					return bad(fmt.Sprintf("%s.policies[%d]", nf, k), "policy %q is not in organization.policies", id)
+			for _, list := range []struct {
+				field string
+				ids   []string
+			}{{"scps", n.SCPs}, {"rcps", n.RCPs}} {
+				for k, id := range list.ids {
+					if inv.Organization == nil || inv.Organization.Policies[id] == nil {
+						return bad(fmt.Sprintf("%s.%s[%d]", nf, list.field, k), "policy %q is not in organization.policies", id)
+					}
 				}
 			}
 		}
@@ -88,6 +139,18 @@ func (inv *Inventory) Validate() error {
 				if r.Name == "" {
 					return bad(rf+".name", "missing")
 				}
+				if fromFile && emptyDoc(r.TrustPolicy) && !unread["iam|"+r.ARN] {
+					return bad(rf+".trustPolicy", "is empty, and no collection error says it could not be read")
+				}
+				for k, ip := range r.InlinePolicies {
+					pf := fmt.Sprintf("%s.inlinePolicies[%d]", rf, k)
+					if ip.Name == "" {
+						return bad(pf+".name", "missing")
+					}
+					if fromFile && emptyDoc(ip.Document) && !unread["iam|"+r.ARN] && !unread["iam|"+r.ARN+" inline policy "+ip.Name] {
+						return bad(pf+".document", "is empty, and no collection error says it could not be read")
+					}
+				}
 			}
 			for j, p := range a.IAM.ManagedPolicies {
 				pf := fmt.Sprintf("%s.iam.managedPolicies[%d]", f, j)
@@ -96,6 +159,9 @@ func (inv *Inventory) Validate() error {
 				}
 				if !strings.HasPrefix(p.ARN, "arn:") || !strings.Contains(p.ARN, ":policy/") {
 					return bad(pf+".arn", "%q is not a policy ARN", p.ARN)
+				}
+				if fromFile && emptyDoc(p.Document) && !unread["iam|"+p.ARN] {
+					return bad(pf+".document", "is empty, and no collection error says it could not be read")
 				}
 			}
 		}
@@ -134,18 +200,30 @@ func (inv *Inventory) Validate() error {
 				}
 			}
 			for k, sec := range r.Secrets {
+				sf := fmt.Sprintf("%s.secrets[%d]", rf, k)
 				if sec == nil || !strings.HasPrefix(sec.ARN, "arn:") {
-					return bad(fmt.Sprintf("%s.secrets[%d].arn", rf, k), "missing or not an ARN")
+					return bad(sf+".arn", "missing or not an ARN")
+				}
+				if err := status(sf+".resourcePolicy", sec.ResourcePolicyStatus, sec.ResourcePolicy, true); err != nil {
+					return err
 				}
 			}
 			for k, p := range r.Parameters {
+				pf := fmt.Sprintf("%s.parameters[%d]", rf, k)
 				if p == nil || p.Name == "" {
-					return bad(fmt.Sprintf("%s.parameters[%d].name", rf, k), "missing")
+					return bad(pf+".name", "missing")
+				}
+				if err := status(pf+".resourcePolicy", p.ResourcePolicyStatus, p.ResourcePolicy, true); err != nil {
+					return err
 				}
 			}
 			for k, key := range r.KMSKeys {
+				kf := fmt.Sprintf("%s.kmsKeys[%d]", rf, k)
 				if key == nil || !strings.HasPrefix(key.ARN, "arn:") {
-					return bad(fmt.Sprintf("%s.kmsKeys[%d].arn", rf, k), "missing or not an ARN")
+					return bad(kf+".arn", "missing or not an ARN")
+				}
+				if err := status(kf+".policy", key.PolicyStatus, key.Policy, false); err != nil {
+					return err
 				}
 			}
 			for k, td := range r.TaskDefinitions {
@@ -163,19 +241,35 @@ func (inv *Inventory) Validate() error {
 					return bad(tf+".revision", "must be a positive number")
 				}
 				for l, c := range td.ContainerDefinitions {
+					cf := fmt.Sprintf("%s.containerDefinitions[%d]", tf, l)
 					if c.Name == "" {
-						return bad(fmt.Sprintf("%s.containerDefinitions[%d].name", tf, l), "missing")
+						return bad(cf+".name", "missing")
+					}
+					for m, ev := range c.Environment {
+						if ev.Name == "" {
+							return bad(fmt.Sprintf("%s.environment[%d].name", cf, m), "missing")
+						}
 					}
 				}
 			}
 		}
 	}
 	for i, e := range inv.Errors {
-		if e.Operation == "" || e.Service == "" {
-			return bad(fmt.Sprintf("errors[%d]", i), "a collection error needs service and operation")
+		if e.Service == "" {
+			return bad(fmt.Sprintf("errors[%d].service", i), "missing (a collection error needs service and operation)")
+		}
+		if e.Operation == "" {
+			return bad(fmt.Sprintf("errors[%d].operation", i), "missing (a collection error needs service and operation)")
 		}
 	}
 	return nil
+}
+
+func statusList(noneOK bool) string {
+	if noneOK {
+		return fmt.Sprintf("%q, %q or %q", PolicyCollected, PolicyNone, PolicyNotCollected)
+	}
+	return fmt.Sprintf("%q or %q", PolicyCollected, PolicyNotCollected)
 }
 
 // IsAccountID reports whether s is a 12-digit AWS account ID.

@@ -105,8 +105,18 @@ type Input struct {
 	RCPLevels [][]NamedPolicy
 	// ResourcePolicy is the policy attached to the resource (a bucket policy,
 	// secret policy, repository policy, KMS key policy, or a role's trust
-	// policy), or nil.
+	// policy), or nil. nil means "not provided": where the decision needs it
+	// (across accounts, a KMS key, a trust policy) the result is
+	// Indeterminate, unless ResourcePolicyAbsent says there is none.
 	ResourcePolicy *NamedPolicy
+	// ResourcePolicyAbsent says the resource is known to have no resource
+	// policy (it was looked up and there is none), which is a fact, unlike a
+	// nil ResourcePolicy. It is evaluated as a resource policy without
+	// statements: in the same account the identity policies decide as
+	// usual; across accounts, and for a KMS key or a trust policy, nothing
+	// grants the request (ImplicitDeny in the resource-policy layer). It is
+	// ignored when ResourcePolicy is set.
+	ResourcePolicyAbsent bool
 	// ResourcePolicyKind selects special rules: KeyPolicy for KMS keys (the
 	// key policy must allow by itself or delegate to the account) and
 	// TrustPolicy (the trust policy must allow by itself). Empty means an

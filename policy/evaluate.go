@@ -52,6 +52,7 @@ const (
 	whyKMSNoGrant          // key policy neither allows nor delegates
 	whyTrustNoGrant        // trust policy does not allow
 	whyRPMissing           // the needed resource policy was not provided
+	whyRPAbsent            // the needed resource policy is known not to exist
 	whyAllowIdentity       // identity (and boundary) allow, same account
 	whyAllowRPSession      // resource policy names the session
 	whyAllowRPDirect       // resource policy names the role / "*" (and boundary allows)
@@ -325,6 +326,9 @@ func (e *evaluator) decide(best bool) outcome {
 	direct := e.hasRP && e.rp.has(best, pkDirect)
 	acct := e.hasRP && e.rp.has(best, pkAccount)
 	missing := func() outcome {
+		if e.in.ResourcePolicyAbsent {
+			return outcome{ImplicitDeny, LayerResourcePolicy, 0, whyRPAbsent}
+		}
 		if best {
 			return outcome{Allowed, LayerResourcePolicy, 0, whyRPMissing}
 		}
@@ -700,6 +704,21 @@ func (e *evaluator) reason(o outcome, refs []StatementRef, keys []UnknownKey, wo
 		b = append(b, e.r.prin.account...)
 		b = append(b, " for "...)
 		b = e.appendRequest(b)
+	case whyRPAbsent:
+		b = append(b, "the resource"...)
+		if e.resAcct != "" {
+			b = append(b, " of account "...)
+			b = append(b, e.resAcct...)
+		}
+		b = append(b, " has no "...)
+		b = append(b, strings.TrimPrefix(e.rpNoun(), "the ")...)
+		b = append(b, ", so nothing allows "...)
+		b = e.appendPrincipal(b)
+		b = append(b, " to perform "...)
+		b = e.appendRequest(b)
+		if e.cross {
+			b = append(b, " (cross-account access needs both sides)"...)
+		}
 	case whyTrustNoGrant:
 		b = e.appendRPName(b)
 		b = append(b, " does not allow "...)

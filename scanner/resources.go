@@ -277,8 +277,15 @@ func (c *collector) resolveSecrets(ctx context.Context, o resOwner, rs *regionSt
 			pol, err := call(ctx, c, wh, b, "secretsmanager", "GetResourcePolicy", s.ARN, func(ctx context.Context) (*secretsmanager.GetResourcePolicyOutput, error) {
 				return api.GetResourcePolicy(ctx, &secretsmanager.GetResourcePolicyInput{SecretId: aws.String(s.ARN)})
 			})
+			// No policy is a fact (none); a failed call is recorded as a
+			// collection error and leaves the policy unknown.
+			s.ResourcePolicyStatus = inventory.PolicyNotCollected
 			if err == nil {
 				s.ResourcePolicy = aws.ToString(pol.ResourcePolicy)
+				s.ResourcePolicyStatus = inventory.PolicyNone
+				if s.ResourcePolicy != "" {
+					s.ResourcePolicyStatus = inventory.PolicyCollected
+				}
 			}
 			if s.KMSKeyID != "" {
 				idx.addKey(o, s.KMSKeyID)
@@ -340,6 +347,7 @@ func (c *collector) resolveParameters(ctx context.Context, o resOwner, rs *regio
 				found[name] = true
 				rs.region.Parameters = append(rs.region.Parameters, &inventory.Parameter{
 					Name: name, ARN: aws.ToString(p.ARN), Type: string(p.Type), KeyID: aws.ToString(p.KeyId),
+					ResourcePolicyStatus: inventory.PolicyNotCollected, // parameter policies are not read
 				})
 				if p.Type == ssmtypes.ParameterTypeSecureString && aws.ToString(p.KeyId) != "" {
 					idx.addKey(o, aws.ToString(p.KeyId))
@@ -389,8 +397,12 @@ func (c *collector) resolveKeys(ctx context.Context, o resOwner, rs *regionState
 			pol, err := call(ctx, c, wh, b, "kms", "GetKeyPolicy", k.ARN, func(ctx context.Context) (*kms.GetKeyPolicyOutput, error) {
 				return api.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: aws.String(k.KeyID), PolicyName: aws.String("default")})
 			})
-			if err == nil {
+			// Every key has a key policy: without one in the answer it is
+			// not known.
+			k.PolicyStatus = inventory.PolicyNotCollected
+			if err == nil && aws.ToString(pol.Policy) != "" {
 				k.Policy = aws.ToString(pol.Policy)
+				k.PolicyStatus = inventory.PolicyCollected
 			}
 			mu.Lock()
 			rs.region.KMSKeys = append(rs.region.KMSKeys, k)

@@ -73,6 +73,9 @@ func resourceWorld(t *testing.T) *fakeBackend {
 		if op == "DescribeSecret" && aws.ToString(in.(*secretsmanager.DescribeSecretInput).SecretId) == secretARN(a, r, "denied") {
 			return apiErr("AccessDeniedException", "not allowed")
 		}
+		if op == "GetResourcePolicy" && aws.ToString(in.(*secretsmanager.GetResourcePolicyInput).SecretId) == secretARN(a, r, "viaref") {
+			return apiErr("AccessDeniedException", "not allowed")
+		}
 		return nil
 	}
 	ra.ssm.params = map[string]ssmtypes.ParameterMetadata{
@@ -114,6 +117,7 @@ func TestResolveResources(t *testing.T) {
 	}
 	wantErrs := []string{
 		memberA + "/DescribeSecret/AccessDeniedException/" + secretARN(memberA, "us-east-1", "denied"),
+		memberA + "/GetResourcePolicy/AccessDeniedException/" + secretARN(memberA, "us-east-1", "viaref"),
 		memberA + "/DescribeParameters/" + CodeParameterNotFound + "//app/missing",
 	}
 	if !slices.Equal(errs, wantErrs) {
@@ -132,20 +136,25 @@ func TestResolveResources(t *testing.T) {
 
 	var secrets []string
 	for _, s := range ra.Secrets {
-		secrets = append(secrets, s.Name)
+		// The resource policy's status: given, known to be absent, or
+		// not read (GetResourcePolicy failed for viaref).
+		secrets = append(secrets, s.Name+":"+s.ResourcePolicyStatus)
 		if s.Name == "db" && (s.ResourcePolicy == "" || s.KMSKeyID == "") {
 			t.Errorf("secret db = %+v", s)
 		}
 	}
-	if want := []string{"db", "registry", "viaref"}; !slices.Equal(secrets, want) {
+	if want := []string{"db:collected", "registry:none", "viaref:not-collected"}; !slices.Equal(secrets, want) {
 		t.Errorf("secrets of A %v, want %v", secrets, want)
 	}
-	if len(rb.Secrets) != 1 || rb.Secrets[0].Name != "shared" {
+	if len(rb.Secrets) != 1 || rb.Secrets[0].Name != "shared" || rb.Secrets[0].ResourcePolicyStatus != inventory.PolicyNone {
 		t.Errorf("secrets of B %+v", rb.Secrets)
 	}
 	var params []string
 	for _, p := range ra.Parameters {
 		params = append(params, p.Name)
+		if p.ResourcePolicyStatus != inventory.PolicyNotCollected {
+			t.Errorf("parameter %s: resource policy status %q (parameter policies are not read)", p.Name, p.ResourcePolicyStatus)
+		}
 	}
 	if len(params) != 15 || !slices.Contains(params, "flat") || !slices.Contains(params, "/app/deep") || slices.Contains(params, "/flat") {
 		t.Errorf("parameters %v", params)
@@ -153,8 +162,8 @@ func TestResolveResources(t *testing.T) {
 	var keys []string
 	for _, k := range ra.KMSKeys {
 		keys = append(keys, k.KeyID+":"+k.Manager+fmt.Sprint(k.Aliases))
-		if k.Policy == "" {
-			t.Errorf("key %s without policy", k.ARN)
+		if k.Policy == "" || k.PolicyStatus != inventory.PolicyCollected {
+			t.Errorf("key %s without policy (%q)", k.ARN, k.PolicyStatus)
 		}
 	}
 	if want := []string{"k-app:CUSTOMER[alias/app]", "k-ssm:AWS[alias/aws/ssm]"}; !slices.Equal(keys, want) {
@@ -185,6 +194,37 @@ func TestResolveResources(t *testing.T) {
 	}
 	if n := be.region(memberA, "eu-west-1").secrets.n("DescribeSecret"); n != 0 {
 		t.Errorf("resolved in a region that was not scanned")
+	}
+}
+
+// A key policy that could not be read is recorded as not collected, next to
+// the collection error.
+func TestResolveResourcesKeyPolicyNotCollected(t *testing.T) {
+	be := resourceWorld(t)
+	be.region(memberB, "us-east-1").kms.fail = func(op string, in any) error {
+		if op == "GetKeyPolicy" {
+			return apiErr("AccessDeniedException", "not allowed")
+		}
+		return nil
+	}
+	res := run(t, context.Background(), be, Config{Accounts: []string{memberA, memberB}, Regions: []string{"us-east-1"}, ResolveResources: true})
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	failed := res.inv.PolicyReadFailures()
+	for _, a := range res.inv.Accounts {
+		for _, k := range a.Regions[0].KMSKeys {
+			want := inventory.PolicyCollected
+			if a.ID == memberB {
+				want = inventory.PolicyNotCollected
+				if !failed[k.ARN] {
+					t.Errorf("no collection error for the key policy of %s", k.ARN)
+				}
+			}
+			if k.PolicyStatus != want || (want == inventory.PolicyNotCollected) != (k.Policy == "") {
+				t.Errorf("key %s: status %q policy %q, want %q", k.ARN, k.PolicyStatus, k.Policy, want)
+			}
+		}
 	}
 }
 

@@ -25,9 +25,11 @@ func init() {
 					return enc.Encode(cat)
 				case "text", "":
 					tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-					fmt.Fprintln(tw, "ID\tSEVERITY\tTITLE")
+					// SEVERITY is the range the rule's findings take (the
+					// severity model in the README), DEFAULT its usual one.
+					fmt.Fprintln(tw, "ID\tSEVERITY\tDEFAULT\tTITLE")
 					for _, r := range cat {
-						fmt.Fprintf(tw, "%s\t%s\t%s\n", r.ID, r.Severity, r.Title)
+						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.SeverityRange, r.Severity, r.Title)
 					}
 					return tw.Flush()
 				default:

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ecs-audit/audit/findings"
 	"github.com/ecs-audit/audit/inventory"
+	"github.com/ecs-audit/audit/policy"
 	"github.com/ecs-audit/audit/report"
 	"github.com/ecs-audit/audit/scanner"
 	"github.com/spf13/cobra"
@@ -133,6 +134,19 @@ func failOnRank(s string) (int, error) {
 	return sev.Rank(), nil
 }
 
+// checkOrgPolicy is the snapshot loader's check of every SCP and RCP
+// document: one that is not a policy is a load error (exit 2), never a
+// policy left out of the evaluation. The inventory package does not know
+// the policy language, so the check is passed in from here.
+func checkOrgPolicy(doc string) error {
+	_, err := policy.ParseString("organization policy", doc)
+	var pe *policy.ParseError
+	if errors.As(err, &pe) {
+		return errors.New(pe.Detail())
+	}
+	return err
+}
+
 func (a *app) runScan(ctx context.Context, f *scanFlags, changed func(string) bool) error {
 	formats, err := report.ParseFormats(f.formats)
 	if err != nil {
@@ -153,7 +167,7 @@ func (a *app) runScan(ctx context.Context, f *scanFlags, changed func(string) bo
 				return usageErr(fmt.Errorf("--%s cannot be used with --snapshot (the snapshot is analysed as it was collected)", name))
 			}
 		}
-		inv, err = inventory.Load(f.snapshot)
+		inv, err = inventory.LoadWith(f.snapshot, inventory.Options{PolicyCheck: checkOrgPolicy})
 		if err != nil {
 			return usageErr(err)
 		}

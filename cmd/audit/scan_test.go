@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ecs-audit/audit/inventory"
 )
 
 const demoSnapshot = "../../testdata/demo/snapshot.json"
@@ -91,17 +94,88 @@ func TestScanBadSnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, content := range map[string]string{
-		"truncated.json": string(good[:len(good)/2]),
-		"typed.json":     strings.Replace(string(good), `"revision": 7`, `"revision": "seven"`, 1),
-		"version.json":   strings.Replace(string(good), `"schemaVersion": 1`, `"schemaVersion": 99`, 1),
+	version := fmt.Sprintf(`"schemaVersion": %d`, inventory.SchemaVersion)
+	for name, c := range map[string]struct{ content, want string }{
+		"truncated.json": {string(good[:len(good)/2]), "truncated"},
+		"typed.json":     {strings.Replace(string(good), `"revision": 7`, `"revision": "seven"`, 1), "revision (byte "},
+		"version.json":   {strings.Replace(string(good), version, `"schemaVersion": 99`, 1), "version 99"},
+		"duplicate.json": {strings.Replace(string(good), `"partition": "aws",`, `"partition": "aws", "partition": "aws-cn",`, 1), "field partition (byte "},
+		// An SCP that is not a policy is a load error, never a policy
+		// dropped from the evaluation.
+		"scp.json": {"" /* breakFirstSCP */, `organization.policies[`},
 	} {
+		content := c.content
+		if name == "scp.json" {
+			content = breakFirstSCP(t, good)
+		}
 		p := filepath.Join(dir, name)
 		os.WriteFile(p, []byte(content), 0o644)
 		code, _, stderr := run(t, "", "scan", "--snapshot", p, "--out", dir)
-		if code != ExitUsage || !strings.Contains(stderr, name) {
-			t.Errorf("%s: exit %d, stderr %q", name, code, stderr)
+		if code != ExitUsage || !strings.Contains(stderr, name) || !strings.Contains(stderr, c.want) {
+			t.Errorf("%s: exit %d, stderr %q (want %q)", name, code, stderr, c.want)
 		}
+	}
+}
+
+// breakFirstSCP replaces the document of the demo's first SCP with one that
+// is JSON but not a policy.
+func breakFirstSCP(t *testing.T, good []byte) string {
+	t.Helper()
+	var doc map[string]any
+	if err := json.Unmarshal(good, &doc); err != nil {
+		t.Fatal(err)
+	}
+	pols := doc["organization"].(map[string]any)["policies"].(map[string]any)
+	for _, p := range pols {
+		p.(map[string]any)["document"] = `{"Version":"2012-10-17","Statement":{"Effect":"Allow"}}`
+		break
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// A version 1 snapshot still loads, with the meaning version 1 documents.
+func TestScanVersion1Snapshot(t *testing.T) {
+	dir := t.TempDir()
+	good, err := os.ReadFile(demoSnapshot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(good, &doc); err != nil {
+		t.Fatal(err)
+	}
+	doc["schemaVersion"] = 1
+	for _, a := range doc["accounts"].([]any) {
+		for _, r := range a.(map[string]any)["regions"].([]any) {
+			reg := r.(map[string]any)
+			for _, list := range []string{"secrets", "parameters", "kmsKeys"} {
+				items, _ := reg[list].([]any)
+				for _, it := range items {
+					delete(it.(map[string]any), "resourcePolicyStatus")
+					delete(it.(map[string]any), "policyStatus")
+				}
+			}
+		}
+	}
+	v1, _ := json.Marshal(doc)
+	p := filepath.Join(dir, "v1.json")
+	os.WriteFile(p, v1, 0o644)
+	code, _, stderr := run(t, "", "scan", "--snapshot", p, "--out", filepath.Join(dir, "v1"), "--format", "json")
+	code2, _, _ := run(t, "", "scan", "--snapshot", demoSnapshot, "--out", filepath.Join(dir, "v2"), "--format", "json")
+	if code != code2 {
+		t.Fatalf("version 1: exit %d (version 2: %d): %s", code, code2, stderr)
+	}
+	a, _ := os.ReadFile(filepath.Join(dir, "v1", "findings.json"))
+	b, _ := os.ReadFile(filepath.Join(dir, "v2", "findings.json"))
+	var fa, fb struct{ Findings []map[string]any }
+	json.Unmarshal(a, &fa)
+	json.Unmarshal(b, &fb)
+	if len(fa.Findings) == 0 || fmt.Sprint(fa.Findings) != fmt.Sprint(fb.Findings) {
+		t.Errorf("the demo as version 1 gives other findings than as version 2 (%d vs %d)", len(fa.Findings), len(fb.Findings))
 	}
 }
 
@@ -110,10 +184,27 @@ func TestRulesAndVersion(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "ER004") || !strings.Contains(out, "AG002") {
 		t.Fatalf("rules: %d %s", code, out)
 	}
+	// Each rule's severity range is shown (the README's severity model).
+	for _, line := range []string{"ER004  low-critical", "ER005  low-medium", "ER001  critical"} {
+		if !strings.Contains(strings.Join(strings.Fields(out), " "), strings.Join(strings.Fields(line), " ")) {
+			t.Errorf("rules: no %q in\n%s", line, out)
+		}
+	}
 	code, out, _ = run(t, "", "rules", "--format", "json")
-	var cat []map[string]any
+	var cat []struct {
+		ID            string
+		SeverityRange struct{ Min, Max string }
+	}
 	if code != 0 || json.Unmarshal([]byte(out), &cat) != nil || len(cat) < 14 {
 		t.Fatalf("rules json: %d %s", code, out)
+	}
+	for _, r := range cat {
+		if r.SeverityRange.Min == "" || r.SeverityRange.Max == "" {
+			t.Errorf("rules json: %s has no severity range", r.ID)
+		}
+		if r.ID == "ER005" && (r.SeverityRange.Min != "low" || r.SeverityRange.Max != "medium") {
+			t.Errorf("rules json: ER005 range %+v", r.SeverityRange)
+		}
 	}
 	code, out, _ = run(t, "", "version")
 	if code != 0 || !strings.HasPrefix(out, "audit ") {

@@ -64,6 +64,9 @@ func World() *inventory.Inventory {
 	b.analytics(ana)
 	b.management(mgmt)
 	b.shared(shr)
+	// The demo's secrets have no resource policy; its keys' policies and
+	// its parameters' (unread) policies take their documented meaning.
+	b.inv.FillPolicyStatuses()
 	return b.inv
 }
 

@@ -36,7 +36,9 @@ type WorldSpec struct {
 // one account out of three. The result passes inventory.Validate.
 func GenerateWorld(spec WorldSpec) *inventory.Inventory {
 	g := newGen(spec)
-	return g.world()
+	w := g.world()
+	w.FillPolicyStatuses() // a complete snapshot (format version 2)
+	return w
 }
 
 type gen struct {
