@@ -73,6 +73,7 @@ func TestGolden(t *testing.T) {
 		{"findings.csv.golden", func(b *bytes.Buffer, r *findings.Result) error { return WriteCSV(b, r) }},
 		{"malicious.md.golden", func(b *bytes.Buffer, _ *findings.Result) error { return WriteMarkdown(b, maliciousResult()) }},
 		{"malicious.csv.golden", func(b *bytes.Buffer, _ *findings.Result) error { return WriteCSV(b, maliciousResult()) }},
+		{"hostile.md.golden", func(b *bytes.Buffer, _ *findings.Result) error { return WriteMarkdown(b, hostileResult()) }},
 		{"hostile.csv.golden", func(b *bytes.Buffer, _ *findings.Result) error { return WriteCSV(b, hostileResult()) }},
 	}
 	for _, tt := range tests {
