@@ -69,8 +69,9 @@ type selftestResult struct {
 var selftestRe = regexp.MustCompile(`(?s)<pre id="selftest"[^>]*>(.*?)</pre>`)
 
 // runSelftest writes res as report.html, loads it in Chromium and returns
-// the self-test's result and Chromium's log.
-func runSelftest(t *testing.T, chromium string, res *findings.Result, budget time.Duration) (selftestResult, string) {
+// the self-test's result, Chromium's log and the DOM as the page left it
+// (the first page of findings, roles and task definitions rendered).
+func runSelftest(t *testing.T, chromium string, res *findings.Result, budget time.Duration) (selftestResult, string, string) {
 	t.Helper()
 	dir := t.TempDir()
 	page := filepath.Join(dir, "report.html")
@@ -112,7 +113,7 @@ func runSelftest(t *testing.T, chromium string, res *findings.Result, budget tim
 	}
 	t.Logf("%d findings: report.html %.1f MB, chromium ran %v, page script ready in %d ms, self-test %d ms",
 		len(res.Findings), float64(st.Size())/1e6, elapsed, r.InitMs, r.SelftestMs)
-	return r, stderr.String()
+	return r, stderr.String(), stdout.String()
 }
 
 func tail(s string, n int) string {
@@ -145,6 +146,7 @@ func TestBrowser(t *testing.T) {
 	}{
 		{"sample", sampleResult(), 5 * time.Second},
 		{"malicious", maliciousResult(), 5 * time.Second},
+		{"hostile", hostileResult(), 5 * time.Second},
 		{"empty", &findings.Result{GeneratedAt: fixedTime}, 5 * time.Second},
 		{"2500 findings", bigResult(2500), 10 * time.Second},
 	}
@@ -157,9 +159,20 @@ func TestBrowser(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, log := runSelftest(t, chromium, tt.res, tt.budget)
+			r, log, dom := runSelftest(t, chromium, tt.res, tt.budget)
 			if p := consoleProblems(log); len(p) > 0 {
 				t.Errorf("console errors:\n%s", strings.Join(p, "\n"))
+			}
+			// What the browser shows holds no bidi, invisible or control
+			// character: the hostile names appear revealed.
+			text := html.UnescapeString(dom)
+			noHidden(t, "rendered DOM", text)
+			if tt.name == "hostile" {
+				for _, want := range []string{"evil<U+202E>gnp.exe", "<U+2066>admin<U+2069>-role", "<U+0000>=1+2"} {
+					if !strings.Contains(text, want) {
+						t.Errorf("rendered DOM lacks %q", want)
+					}
+				}
 			}
 			if !r.Done || len(r.Errors) > 0 {
 				t.Fatalf("self-test: done=%v errors=%v", r.Done, r.Errors)

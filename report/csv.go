@@ -26,8 +26,9 @@ func (v *view) findingRow(f *findings.Finding) []string {
 }
 
 // WriteCSV writes findings.csv: a header and one row per finding, in the
-// view's order, RFC 4180 quoting, every cell neutralised against formula
-// injection (see neutralizeCell).
+// view's order, RFC 4180 quoting, every cell with its hidden characters
+// shown (see Reveal) and neutralised against formula injection (see
+// neutralizeCell).
 func WriteCSV(w io.Writer, res *findings.Result) error {
 	return newView(res).writeCSV(w)
 }
@@ -41,7 +42,7 @@ func (v *view) writeCSV(w io.Writer) error {
 	row := make([]string, len(findingColumns))
 	for _, f := range v.findings {
 		for i, c := range v.findingRow(f) {
-			row[i] = neutralizeCell(c)
+			row[i] = textCell(c)
 		}
 		if err := cw.Write(row); err != nil {
 			return err

@@ -291,7 +291,8 @@ func redactTaskDef(td *inventory.TaskDefinition) *inventory.TaskDefinition {
 	return &c
 }
 
-// writePrettyJSON writes v indented, with policy documents re-indented.
+// writePrettyJSON writes v indented, with policy documents re-indented and
+// hidden characters as \u escapes (EscapeHiddenJSON).
 func writePrettyJSON(w io.Writer, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -302,6 +303,6 @@ func writePrettyJSON(w io.Writer, v any) error {
 		return err
 	}
 	out.WriteByte('\n')
-	_, err = w.Write(out.Bytes())
+	_, err = w.Write(EscapeHiddenJSON(out.Bytes()))
 	return err
 }

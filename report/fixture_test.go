@@ -246,10 +246,41 @@ var payloads = []string{
 	"<!--", "]]>", "`code` | pipe | [link](http://evil.example) @org/team *bold* _em_ &amp;",
 }
 
+// spoofPayloads are hostile strings aimed at people and spreadsheets: bidi
+// controls, invisible and control characters, and formula triggers hidden
+// behind them (see Reveal and neutralizeCell).
+var spoofPayloads = []string{
+	"evil\u202Egnp.exe",                          // right-to-left override
+	"\u2066admin\u2069-role",                     // isolates
+	"a\u200Fb\u200Ec\u061Cd",                     // RLM, LRM, ALM
+	"prod\u200B\u200C\u200D\u2060\uFEFF",         // zero-width characters, BOM
+	"\x00=1+2",                                   // NUL then a formula
+	"\x1b]0;pwned\x07\x1b[2J",                    // terminal escape sequences
+	"ok\rEVIL",                                   // carriage return
+	"\u00A0@SUM(1,2)",                            // no-break space then a formula
+	"\u200B=HYPERLINK(\"http://evil.example/\")", // zero-width space then a formula
+	"\t-1+2",                // tab then a formula
+	"x\U000E0041\U000E0042", // tag characters (hidden ASCII)
+	"web\u2028prod\u2029",   // line and paragraph separators
+	"\n+1",                  // line feed then a formula (not in a finding ID: a browser's search box drops line feeds)
+	"\u0085\u009b31m",       // C1 controls (NEL, CSI)
+	"sp\u3000ace\u2007",     // ideographic and figure space
+	"\uFE0Fv\U000E0100s",    // variation selectors
+	"\uFFFE\uFDD0\uE000",    // noncharacters, private use
+}
+
 // maliciousResult puts a payload in every string an AWS resource controls.
-func maliciousResult() *findings.Result {
+func maliciousResult() *findings.Result { return payloadResult(payloads) }
+
+// hostileResult puts a spoof payload in every string an AWS resource
+// controls.
+func hostileResult() *findings.Result { return payloadResult(spoofPayloads) }
+
+// payloadResult puts a string of list in every string an AWS resource
+// controls.
+func payloadResult(list []string) *findings.Result {
 	res := sampleResult()
-	p := func(i int) string { return payloads[i%len(payloads)] }
+	p := func(i int) string { return list[i%len(list)] }
 	for i := range res.Scope.Accounts {
 		res.Scope.Accounts[i].Name = p(i) + " acct"
 	}

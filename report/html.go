@@ -35,6 +35,13 @@ import (
 // U+2028 and U+2029 as \u003c, \u003e, \u0026, \u2028 and \u2029: the text
 // "</script>" or "<!--" cannot appear inside it. Strings are interned in a
 // table ("s"), and evidence parts are deduplicated ("o"), see htmlData.
+//
+// Every string the page shows, rendered by the template or by the script,
+// has its hidden characters (bidi controls, invisible and control
+// characters) shown as "<U+202E>" by Reveal: the template is given revealed
+// copies (htmlShown), and every string of the JSON block is revealed
+// (revealJSONStrings), so that a name cannot reorder or hide text to pass
+// for another.
 
 //go:embed assets/report.html.tmpl
 var htmlTemplateText string
@@ -142,12 +149,12 @@ func (v *view) writeHTML(w io.Writer) error {
 		CSS:          template.CSS(htmlCSS),
 		JS:           template.JS(htmlJS),
 		Data:         template.JS(data),
-		Res:          v.res,
-		Regions:      v.regions,
+		Res:          htmlShown(v.res),
+		Regions:      revealAll(v.regions),
 		Total:        len(v.findings),
-		CoverageLine: v.coverageLine(),
+		CoverageLine: Reveal(v.coverageLine()),
 		Incomplete:   v.incomplete(),
-		Gaps:         v.gaps,
+		Gaps:         revealAll(v.gaps),
 		RoleCount:    len(v.roles),
 		TaskDefCount: len(v.taskDefs),
 		GeneratedAt:  fmtTime(v.res.GeneratedAt),
@@ -158,14 +165,14 @@ func (v *view) writeHTML(w io.Writer) error {
 		perAccount[c.Key] = c.Count
 	}
 	for _, a := range v.accounts {
-		page.Accounts = append(page.Accounts, htmlAccount{ID: a.ID, Name: v.accountNames[a.ID], Findings: perAccount[a.ID]})
+		page.Accounts = append(page.Accounts, htmlAccount{ID: Reveal(a.ID), Name: Reveal(v.accountNames[a.ID]), Findings: perAccount[a.ID]})
 	}
 	maxSev := 0
 	for _, c := range v.bySeverity {
 		maxSev = max(maxSev, c.Count)
 	}
 	for _, c := range v.bySeverity {
-		page.Severities = append(page.Severities, htmlBar{Key: c.Key, Label: c.Label, Class: sevClass(c.Key), Count: c.Count, Width: pct(c.Count, maxSev)})
+		page.Severities = append(page.Severities, htmlBar{Key: Reveal(c.Key), Label: Reveal(c.Label), Class: sevClass(c.Key), Count: c.Count, Width: pct(c.Count, maxSev)})
 	}
 	page.Rules, page.MoreRules = bars(v.byRule, htmlTopBars)
 	page.AccountBars, page.MoreAccounts = bars(v.byAccount, htmlTopBars)
@@ -178,18 +185,19 @@ func (v *view) writeHTML(w io.Writer) error {
 		}
 	}
 	for _, e := range v.errors {
-		page.Errors = append(page.Errors, htmlError{AccountID: e.AccountID, AccountName: v.accountNames[e.AccountID], Region: e.Region,
-			Service: e.Service, Operation: e.Operation, Resource: e.Resource, Code: e.Code, Message: e.Message})
+		page.Errors = append(page.Errors, htmlError{AccountID: Reveal(e.AccountID), AccountName: Reveal(v.accountNames[e.AccountID]), Region: Reveal(e.Region),
+			Service: Reveal(e.Service), Operation: Reveal(e.Operation), Resource: Reveal(e.Resource), Code: Reveal(e.Code), Message: Reveal(e.Message)})
 	}
 	for _, r := range v.rules {
+		r.ID, r.Title, r.Description, r.Why, r.Remediation = Reveal(r.ID), Reveal(r.Title), Reveal(r.Description), Reveal(r.Why), Reveal(r.Remediation)
 		page.Catalog = append(page.Catalog, htmlRule{RuleMeta: r, Level: sarifLevel(r.Severity)})
 	}
 	fired := map[string]int{}
 	for _, c := range v.byRule {
 		fired[c.Key] = c.Count
 	}
-	for i := range page.Catalog {
-		page.Catalog[i].Fired = fired[page.Catalog[i].ID]
+	for i, r := range v.rules {
+		page.Catalog[i].Fired = fired[r.ID]
 	}
 	for _, s := range findings.Severities {
 		page.SeverityOrder = append(page.SeverityOrder, string(s))
@@ -199,6 +207,25 @@ func (v *view) writeHTML(w io.Writer) error {
 		return err
 	}
 	return bw.Flush()
+}
+
+// htmlShown is the part of the Result the template reads directly (tool
+// and scope), with its strings revealed.
+func htmlShown(res *findings.Result) *findings.Result {
+	return &findings.Result{
+		Tool: findings.Tool{Name: Reveal(res.Tool.Name), Version: Reveal(res.Tool.Version)},
+		Scope: findings.Scope{OrganizationID: Reveal(res.Scope.OrganizationID), Partition: Reveal(res.Scope.Partition),
+			Source: Reveal(res.Scope.Source)},
+	}
+}
+
+// revealAll returns Reveal of each string.
+func revealAll(list []string) []string {
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = Reveal(s)
+	}
+	return out
 }
 
 func bars(c []count, top int) ([]htmlBar, int) {
@@ -211,7 +238,7 @@ func bars(c []count, top int) ([]htmlBar, int) {
 		if i == top {
 			return out, len(c) - top
 		}
-		out = append(out, htmlBar{Key: x.Key, Label: x.Label, Count: x.Count, Width: pct(x.Count, maxN)})
+		out = append(out, htmlBar{Key: Reveal(x.Key), Label: Reveal(x.Label), Count: x.Count, Width: pct(x.Count, maxN)})
 	}
 	return out, 0
 }
@@ -242,7 +269,9 @@ func pct(n, of int) float64 {
 //	}
 //
 // In "f", the first 14 entries are indexes into "s", need is an index into
-// "n", and the last four index "o" (-1 for none). In "r" and "t" strings
+// "n", and the last four index "o" (-1 for none); the suggested policy is
+// there as its indented text (prettyPolicy), which the page shows and
+// copies as is. In "r" and "t" strings
 // are indexes into "s" too, numbers are numbers.
 func (v *view) htmlData() ([]byte, error) {
 	st := newStringTable()
@@ -297,7 +326,7 @@ func (v *view) htmlData() ([]byte, error) {
 		add(ev.Decision, ev.Decision == nil)
 		add(ev.Excess, len(ev.Excess) == 0)
 		add(ev.Facts, len(ev.Facts) == 0)
-		add(ev.SuggestedPolicy, len(ev.SuggestedPolicy) == 0)
+		add(prettyPolicy(ev.SuggestedPolicy), len(ev.SuggestedPolicy) == 0)
 		if err != nil {
 			return nil, fmt.Errorf("finding %s: evidence: %w", f.ID, err)
 		}
@@ -332,7 +361,9 @@ func (v *view) htmlData() ([]byte, error) {
 	if err := enc.Encode(&d); err != nil {
 		return nil, err
 	}
-	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+	// Every string the script shows, revealed in one pass; the document
+	// keeps its structure and its key order.
+	return revealJSONStrings(bytes.TrimRight(buf.Bytes(), "\n"))
 }
 
 // needsSummary counts needs by feature: "ecr-pull ×2, ssm-parameter ×1".
@@ -348,8 +379,11 @@ func needsSummary(needs []findings.Need) string {
 	return strings.Join(parts, ", ")
 }
 
-// prettyPolicy indents a policy document for display; invalid JSON is
-// returned as text.
+// prettyPolicy indents a policy document for display, with hidden
+// characters (bidi controls, invisible characters) written as \u escapes
+// (EscapeHiddenJSON): the text shows them, and stays the exact policy, so
+// that copying it into IAM gives the policy audit computed. Invalid JSON is
+// returned as text (and revealed by the writer).
 func prettyPolicy(raw json.RawMessage) string {
 	if len(raw) == 0 {
 		return ""
@@ -358,7 +392,7 @@ func prettyPolicy(raw json.RawMessage) string {
 	if err := json.Indent(&out, raw, "", "  "); err != nil {
 		return string(raw)
 	}
-	return out.String()
+	return string(EscapeHiddenJSON(out.Bytes()))
 }
 
 type stringTable struct {

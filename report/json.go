@@ -16,6 +16,11 @@ import (
 // account, region, resource, ID; roles and task definitions by account and
 // name; collection errors by account, region, service, operation). Map keys
 // are sorted by encoding/json. The caller's Result is not modified.
+//
+// The data are exact. Hidden characters (bidi controls, invisible
+// characters, see hidden in escape.go) are written as \u escapes rather
+// than as themselves (EscapeHiddenJSON), which is the same JSON value but
+// cannot reorder or hide text when a person reads the file.
 func WriteJSON(w io.Writer, res *findings.Result) error {
 	return newView(res).writeJSON(w)
 }
@@ -45,6 +50,7 @@ func (v *view) writeJSON(w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	head = EscapeHiddenJSON(head)
 	// A top-level field is the only place where this text can occur
 	// unescaped at this indentation.
 	const marker = "\n  \"findings\": []"
@@ -65,7 +71,7 @@ func (v *view) writeJSON(w io.Writer) error {
 			bw.WriteByte(',')
 		}
 		bw.WriteString("\n    ")
-		bw.Write(b)
+		bw.Write(EscapeHiddenJSON(b))
 	}
 	bw.WriteString("\n  ]")
 	bw.Write(head[i+len(marker):])

@@ -14,7 +14,9 @@ import (
 // request comment: scope, coverage, counts by severity, the most severe
 // findings as a table, and the coverage gaps.
 //
-// Escaping. Identifiers from AWS (accounts, regions, ARNs, rule IDs) are
+// Escaping. Every string first has its hidden characters (bidi controls,
+// invisible and control characters) shown as "<U+202E>" by Reveal, so that
+// a name cannot reorder or hide text to pass for another. Identifiers from AWS (accounts, regions, ARNs, rule IDs) are
 // written as code spans (mdCode): nothing inside a code span is read as
 // Markdown or HTML, nor as an @mention or a link. Free text (messages,
 // account names, errors) is written with mdText: line breaks become spaces,
@@ -120,7 +122,7 @@ func mdCode(s string, inTable bool) string {
 	if s == "" {
 		return "—"
 	}
-	s = oneLine(s)
+	s = oneLine(Reveal(s))
 	if inTable {
 		s = strings.ReplaceAll(s, "|", `\|`)
 	}
@@ -142,7 +144,7 @@ func mdCode(s string, inTable bool) string {
 
 // mdText escapes free text (see the comment at the top of the file).
 func mdText(s string) string {
-	s = oneLine(s)
+	s = oneLine(Reveal(s))
 	var b strings.Builder
 	b.Grow(len(s) + 8)
 	for _, r := range s {
@@ -159,7 +161,8 @@ func mdText(s string) string {
 	return b.String()
 }
 
-// oneLine replaces line breaks and other control characters by spaces.
+// oneLine replaces line breaks and other control characters by spaces
+// (after Reveal, only TAB and LF are left).
 func oneLine(s string) string {
 	return strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f || r == '\u2028' || r == '\u2029' || r == '\u0085' {

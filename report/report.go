@@ -12,7 +12,14 @@
 //     HTML-safe JSON in a <script type="application/json"> block and
 //     rendered by the page's own script with textContent only.
 //   - XLSX and CSV cells that a spreadsheet could read as a formula are
-//     neutralised (see neutralizeCell).
+//     neutralised (see neutralizeCell), whatever blank, invisible or
+//     control character precedes the trigger.
+//   - Characters that can hide, reorder or fake text (bidi controls such as
+//     U+202E, zero-width and other invisible characters, control
+//     characters) are shown as "<U+202E>" by Reveal in everything people
+//     read: HTML, Markdown, CSV, XLSX, SARIF message text and audit's
+//     terminal output. JSON, SARIF data and evidence files keep the exact
+//     text, with these characters as \u escapes (see escape.go).
 //   - Markdown puts identifiers in code spans and escapes everything else
 //     (see markdown.go).
 //   - SARIF artifact locations are relative paths built from sanitised

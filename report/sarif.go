@@ -33,6 +33,14 @@ import (
 // fingerprint "auditFingerprint/v1" = Finding.ID (stable across runs), and
 // properties with the account, region, severity and the evidence.
 //
+// Text and data. Message text (of results and notifications) is what GitHub
+// shows people, in the alert list, the alert page and pull request
+// annotations: its hidden characters (bidi controls, invisible and control
+// characters) are shown as "<U+202E>" by Reveal, so that a name cannot pass
+// for another there. Everything else (properties, logical locations,
+// fingerprints) is exact data, with hidden characters written as \u
+// escapes (EscapeHiddenJSON) like findings.json.
+//
 // Coverage: each collection error becomes a toolExecutionNotification of
 // level error, each gap one of level warning, and executionSuccessful is
 // false when the scan is incomplete.
@@ -231,7 +239,7 @@ func (v *view) writeSARIF(w io.Writer, opts Options) error {
 		if err != nil {
 			return fmt.Errorf("finding %s: %w", v.findings[i].ID, err)
 		}
-		chunks[i] = b
+		chunks[i] = EscapeHiddenJSON(b)
 	}
 	keep := fitGzip(chunks, sarifMaxGzipBytes-sarifGzipHeadroom)
 	for {
@@ -332,6 +340,7 @@ func (v *view) sarifFileument(results [][]byte, category string) (*sarifFile, er
 	if err != nil {
 		return nil, err
 	}
+	b = EscapeHiddenJSON(b)
 	// "results" is the last field of the run; this text occurs only there.
 	const marker = `"results": []`
 	i := bytes.LastIndex(b, []byte(marker))
@@ -347,7 +356,7 @@ func (v *view) sarifNotifications(included int) []sarifNotification {
 	if c.Interrupted != "" {
 		out = append(out, sarifNotification{
 			Level:      "error",
-			Message:    sarifText{Text: "The scan was interrupted (" + c.Interrupted + "); what was not collected was not evaluated."},
+			Message:    sarifText{Text: Reveal("The scan was interrupted (" + c.Interrupted + "); what was not collected was not evaluated.")},
 			Descriptor: &sarifDescriptor{ID: "scan-interrupted"},
 		})
 	}
@@ -371,11 +380,11 @@ func (v *view) sarifNotifications(included int) []sarifNotification {
 		if e.Resource != "" {
 			props["resource"] = e.Resource
 		}
-		out = append(out, sarifNotification{Level: "error", Message: sarifText{Text: text},
+		out = append(out, sarifNotification{Level: "error", Message: sarifText{Text: Reveal(text)},
 			Descriptor: &sarifDescriptor{ID: "collection-error"}, Properties: props})
 	}
 	for _, g := range v.gaps {
-		out = append(out, sarifNotification{Level: "warning", Message: sarifText{Text: "Coverage gap: " + g},
+		out = append(out, sarifNotification{Level: "warning", Message: sarifText{Text: Reveal("Coverage gap: " + g)},
 			Descriptor: &sarifDescriptor{ID: "coverage-gap"}})
 	}
 	if dropped := len(v.findings) - included; dropped > 0 {
@@ -525,7 +534,7 @@ func (v *view) sarifResult(f *findings.Finding) sarifResult {
 		RuleID:              f.RuleID,
 		RuleIndex:           v.ruleIndex[f.RuleID],
 		Level:               sarifLevel(f.Severity),
-		Message:             sarifText{Text: v.sarifMessage(f)},
+		Message:             sarifText{Text: Reveal(v.sarifMessage(f))},
 		PartialFingerprints: map[string]string{FingerprintKey: f.ID},
 		Properties: sarifResultProps{
 			AccountID:         f.AccountID,

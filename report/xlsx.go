@@ -20,11 +20,16 @@ import (
 // Table sheets have a bold header row, a frozen header (the pane is split
 // below row 1), an autofilter over the whole table and column widths.
 //
-// Every text cell is written as a string cell (inline string, never a
-// formula or a number) and passed through sheetCell: neutralizeCell puts an
-// apostrophe before text that starts with '=', '+', '-', '@', tab or CR
-// (see escape.go), and text longer than a cell holds (32,767 characters) is
-// cut with a note. Only counts are numeric cells.
+// Every text cell is written as a string cell (an inline string, t="inlineStr",
+// never a formula or a number) and passed through sheetCell: Reveal shows
+// hidden characters (bidi controls, invisible and control characters) as
+// "<U+202E>", neutralizeCell puts an apostrophe before text whose first
+// visible character is '=', '+', '-', '@' or a control character (see
+// escape.go), and text longer than a cell holds (32,767 characters) is cut
+// with a note. Excel and LibreOffice never evaluate a string cell when they
+// open a workbook; the apostrophe is for what happens next: a person who
+// edits the cell and presses Enter, or who saves the sheet as CSV, gets
+// text, not a formula. Only counts are numeric cells.
 //
 // Document properties: title, subject, creator "audit", keywords, and the
 // created/modified time = Result.GeneratedAt.
@@ -173,15 +178,15 @@ func (v *view) writeXLSX(w io.Writer, inv *inventory.Inventory) (err error) {
 	}
 	if err := f.SetDocProps(&excelize.DocProperties{
 		Title:          "audit findings — ECS task execution roles",
-		Subject:        "ECS task execution role audit of " + orgLabel(v.res),
+		Subject:        "ECS task execution role audit of " + Reveal(orgLabel(v.res)),
 		Creator:        "audit",
 		LastModifiedBy: "audit",
 		Created:        created,
 		Modified:       created,
 		Keywords:       "audit; ECS; IAM; task execution role; least privilege; findings",
-		Description:    fmt.Sprintf("%d findings; %s", len(v.findings), v.coverageLine()),
+		Description:    fmt.Sprintf("%d findings; %s", len(v.findings), Reveal(v.coverageLine())),
 		Category:       "Security audit",
-		Version:        v.res.Tool.Version,
+		Version:        Reveal(v.res.Tool.Version),
 	}); err != nil {
 		return err
 	}

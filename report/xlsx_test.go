@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -174,7 +175,7 @@ func TestXLSX(t *testing.T) {
 	v := newView(res)
 	for i, fd := range v.findings {
 		row := rows[i+1]
-		if row[0] != string(fd.Severity) || row[1] != fd.RuleID || row[len(row)-1] != neutralizeCell(fd.ID) {
+		if row[0] != string(fd.Severity) || row[1] != fd.RuleID || row[len(row)-1] != textCell(fd.ID) {
 			t.Errorf("row %d = %v, want finding %s", i+2, row, fd.ID)
 		}
 	}
@@ -225,70 +226,213 @@ func TestXLSXLongCell(t *testing.T) {
 	}
 }
 
-// TestLibreOffice converts the workbook's Findings sheet to CSV with
-// LibreOffice (Debian package libreoffice-calc-nogui) and checks the rows:
-// the file opens in a second spreadsheet program, and neutralised cells
-// stay text there.
-func TestLibreOffice(t *testing.T) {
-	soffice := ""
+// sofficePath returns LibreOffice's program, or skips the test (fails in
+// CI) when it is not installed.
+func sofficePath(t *testing.T) string {
+	t.Helper()
 	for _, name := range []string{"soffice", "libreoffice"} {
 		if p, err := exec.LookPath(name); err == nil {
-			soffice = p
-			break
+			return p
 		}
 	}
-	if soffice == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("LibreOffice not found; CI must install the Debian package libreoffice-calc-nogui")
-		}
-		t.Skip("LibreOffice not found (apt-get install libreoffice-calc-nogui)")
+	if os.Getenv("CI") == "true" {
+		t.Fatal("LibreOffice not found; CI must install the Debian package libreoffice-calc-nogui")
 	}
-	withCatalog(t)
-	dir := t.TempDir()
-	res := maliciousResult()
-	path := writeXLSXFile(t, res, dir)
-	out := filepath.Join(dir, "out")
+	t.Skip("LibreOffice not found (apt-get install libreoffice-calc-nogui)")
+	return ""
+}
+
+// libreOfficeCSV converts each input file to CSV with LibreOffice, in one
+// run, and returns the rows of each output, by input path. convertTo is
+// the export filter; infilter, when set, the import filter.
+func libreOfficeCSV(t *testing.T, dir, convertTo, infilter string, inputs ...string) map[string][][]string {
+	t.Helper()
+	soffice := sofficePath(t)
+	out := filepath.Join(dir, "lo-out")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	// Filter options: comma, double quote, UTF-8, first line 1, no column
-	// formats, language, quoted as text, detect special numbers, save as
-	// shown, export formulas, remove space, sheet 2 (Findings).
-	cmd := exec.CommandContext(ctx, soffice, "--headless", "--norestore", "--nolockcheck",
-		"-env:UserInstallation=file://"+filepath.Join(dir, "lo-profile"),
-		"--convert-to", `csv:Text - txt - csv (StarCalc):44,34,76,1,,0,true,true,true,false,false,2`,
-		"--outdir", out, path)
+	args := []string{"--headless", "--norestore", "--nolockcheck",
+		"-env:UserInstallation=file://" + filepath.Join(dir, "lo-profile"), "--convert-to", convertTo}
+	if infilter != "" {
+		args = append(args, "--infilter="+infilter)
+	}
+	args = append(append(args, "--outdir", out), inputs...)
+	cmd := exec.CommandContext(ctx, soffice, args...)
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("libreoffice: %v\n%s", err, stderr.String())
 	}
-	matches, _ := filepath.Glob(filepath.Join(out, "*.csv"))
-	if len(matches) != 1 {
-		t.Fatalf("converted files %v\n%s", matches, stderr.String())
+	got := map[string][][]string{}
+	for _, in := range inputs {
+		base := strings.TrimSuffix(filepath.Base(in), filepath.Ext(in))
+		// One sheet is written as <base>.csv or <base>-<sheet>.csv.
+		matches, _ := filepath.Glob(filepath.Join(out, base+"*.csv"))
+		if len(matches) != 1 {
+			t.Fatalf("%s: converted files %v\n%s", in, matches, stderr.String())
+		}
+		b, err := os.ReadFile(matches[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if regexp.MustCompile(`(?m)(^|,)"?(#NAME|#VALUE|#REF|Err:)`).Match(b) {
+			t.Errorf("%s: LibreOffice evaluated a cell:\n%s", in, b)
+		}
+		r := csv.NewReader(bytes.NewReader(b))
+		r.FieldsPerRecord = -1
+		rows, err := r.ReadAll()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", in, err, b)
+		}
+		got[in] = rows
 	}
-	b, err := os.ReadFile(matches[0])
-	if err != nil {
+	return got
+}
+
+// TestLibreOffice converts the workbook's Findings sheet to CSV with
+// LibreOffice (Debian package libreoffice-calc-nogui) and checks every cell
+// of every finding: the file opens in a second spreadsheet program, and
+// the cells stay the text we wrote (nothing is computed), for the
+// injection payloads and the spoof payloads. A control workbook shows what
+// the check would catch: a formula cell comes out computed, while a string
+// cell holding "=1+2" (as excelize writes every text cell: an inline
+// string) stays text even without the apostrophe.
+func TestLibreOffice(t *testing.T) {
+	sofficePath(t)
+	withCatalog(t)
+	dir := t.TempDir()
+	fixtures := map[string]*findings.Result{
+		"malicious": maliciousResult(),
+		"hostile":   hostileResult(),
+	}
+	var inputs []string
+	for name, res := range fixtures {
+		sub := filepath.Join(dir, name)
+		if err := os.MkdirAll(sub, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name+".xlsx")
+		if err := os.Rename(writeXLSXFile(t, res, sub), p); err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, p)
+	}
+	control := filepath.Join(dir, "control.xlsx")
+	{
+		f := excelize.NewFile()
+		if _, err := f.NewSheet(sheetFindings); err != nil {
+			t.Fatal(err)
+		}
+		sw, err := f.NewStreamWriter(sheetFindings)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sw.SetRow("A1", []any{excelize.Cell{Formula: "1+2"}, "=1+2", "'=1+2", "@SUM(1,2)"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := sw.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.SaveAs(control); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	inputs = append(inputs, control)
+	// Filter options: comma, double quote, UTF-8, first line 1, no column
+	// formats, language, quoted as text, detect special numbers, save as
+	// shown, export formulas, remove space, sheet 2 (Findings).
+	got := libreOfficeCSV(t, dir, `csv:Text - txt - csv (StarCalc):44,34,76,1,,0,true,true,true,false,false,2`, "", inputs...)
+
+	if want := []string{"3", "=1+2", "'=1+2", "@SUM(1,2)"}; !reflect.DeepEqual(got[control], [][]string{want}) {
+		t.Errorf("control workbook = %q, want %q", got[control], want)
+	}
+	for name, res := range fixtures {
+		rows := got[filepath.Join(dir, name+".xlsx")]
+		if len(rows) != len(res.Findings)+1 || strings.Join(rows[0], "|") != strings.Join(findingColumns, "|") {
+			t.Fatalf("%s: LibreOffice CSV has %d rows, header %v", name, len(rows), rows[0])
+		}
+		v := newView(res)
+		for i, fd := range v.findings {
+			for j, c := range v.findingRow(fd) {
+				if want := textCell(c); rows[i+1][j] != want {
+					t.Errorf("%s: row %d column %s = %q, want %q", name, i+2, findingColumns[j], rows[i+1][j], want)
+				}
+			}
+		}
+	}
+}
+
+// TestLibreOfficeCSV opens findings.csv in LibreOffice with formula
+// evaluation on (the import option "Evaluate formulas"), as a person
+// double-clicking the file would, and checks that every cell comes out as
+// the text we wrote. A control file written without escaping shows that
+// the check can fail: LibreOffice computes "=1+2" and also "\x00=1+3"
+// (it drops the leading NUL).
+func TestLibreOfficeCSV(t *testing.T) {
+	sofficePath(t)
+	withCatalog(t)
+	dir := t.TempDir()
+	fixtures := map[string]*findings.Result{
+		"malicious": maliciousResult(),
+		"hostile":   hostileResult(),
+	}
+	var inputs []string
+	want := map[string][][]string{}
+	for name, res := range fixtures {
+		var b bytes.Buffer
+		if err := WriteCSV(&b, res); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name+".csv")
+		if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := csv.NewReader(bytes.NewReader(b.Bytes())).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, p)
+		want[p] = rows
+	}
+	// The control: the same cells, raw and through textCell.
+	raw := []string{"=1+2", "\x00=1+3", "+1+4", "ok"}
+	control := filepath.Join(dir, "control.csv")
+	var cb bytes.Buffer
+	cw := csv.NewWriter(&cb)
+	_ = cw.Write(raw)
+	escaped := make([]string, len(raw))
+	for i, c := range raw {
+		escaped[i] = textCell(c)
+	}
+	_ = cw.Write(escaped)
+	cw.Flush()
+	if err := os.WriteFile(control, cb.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
-	if err != nil {
-		t.Fatalf("%v\n%s", err, b)
+	inputs = append(inputs, control)
+	// Import: comma, double quote, UTF-8, from line 1, no column formats,
+	// language, quoted fields as text off, detect special numbers off, -,
+	// -, remove spaces off, all sheets, evaluate formulas on. Export: the
+	// same separators, values (not formulas).
+	got := libreOfficeCSV(t, dir, `csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,false,false,false,false`,
+		`CSV:44,34,76,1,,0,false,false,false,false,false,-1,true`, inputs...)
+
+	if c := got[control]; len(c) != 2 || c[0][0] != "3" || c[0][1] != "4" {
+		t.Errorf("control row = %q: LibreOffice did not evaluate the raw formulas, so this test cannot see an evaluation", c)
+	} else if !reflect.DeepEqual(c[1], escaped) {
+		t.Errorf("escaped control row = %q, want %q", c[1], escaped)
 	}
-	if len(rows) != len(res.Findings)+1 || strings.Join(rows[0], "|") != strings.Join(findingColumns, "|") {
-		t.Fatalf("LibreOffice CSV has %d rows, header %v", len(rows), rows[0])
-	}
-	v := newView(res)
-	for i, fd := range v.findings {
-		row := rows[i+1]
-		if row[0] != string(fd.Severity) || row[1] != fd.RuleID || row[3] != fd.AccountID {
-			t.Errorf("row %d = %v, want finding %s", i+2, row[:4], fd.ID)
+	for _, p := range inputs[:len(inputs)-1] {
+		if !reflect.DeepEqual(got[p], want[p]) {
+			for i := range want[p] {
+				if i < len(got[p]) && !reflect.DeepEqual(got[p][i], want[p][i]) {
+					t.Errorf("%s row %d:\n got %q\nwant %q", filepath.Base(p), i+1, got[p][i], want[p][i])
+				}
+			}
+			if len(got[p]) != len(want[p]) {
+				t.Errorf("%s: %d rows, want %d", filepath.Base(p), len(got[p]), len(want[p]))
+			}
 		}
-		// LibreOffice computed nothing: the message is the text we wrote.
-		if want := neutralizeCell(fd.Message); row[11] != strings.ReplaceAll(want, "\r", "\n") && row[11] != want {
-			t.Errorf("row %d message = %q, want %q", i+2, row[11], want)
-		}
-	}
-	if regexp.MustCompile(`(?m)^#(NAME|VALUE|REF)`).Match(b) || bytes.Contains(b, []byte("Err:")) {
-		t.Error("LibreOffice evaluated a cell")
 	}
 }

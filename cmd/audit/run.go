@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/ecs-audit/audit/report"
 	"github.com/spf13/cobra"
 )
 
@@ -46,7 +47,9 @@ type app struct {
 }
 
 // Run executes the audit command line and returns the process exit code. It
-// never calls os.Exit.
+// never calls os.Exit. Error messages can quote AWS strings and snapshot
+// content (ARNs, names, AWS error text): they are printed through
+// report.Reveal, which shows control and bidi characters as "<U+202E>".
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := a.rootCmd()
@@ -61,12 +64,12 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintf(stderr, "audit: %v\n", ee.err)
+			fmt.Fprintf(stderr, "audit: %s\n", report.Reveal(ee.err.Error()))
 		}
 		return ee.code
 	}
 	// cobra's own errors (unknown flag, bad args) are usage errors.
-	fmt.Fprintf(stderr, "audit: %v\n", err)
+	fmt.Fprintf(stderr, "audit: %s\n", report.Reveal(err.Error()))
 	return ExitUsage
 }
 

@@ -117,9 +117,24 @@ func (f *scanFlags) logger(w io.Writer) (*slog.Logger, error) {
 	case "text":
 		return slog.New(slog.NewTextHandler(w, opts)), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		// The JSON handler leaves bidi controls and other invisible
+		// characters of logged AWS strings as they are (the text handler
+		// quotes them): they are written as \u escapes instead, the same
+		// JSON value.
+		return slog.New(slog.NewJSONHandler(escapingWriter{w}, opts)), nil
 	}
 	return nil, fmt.Errorf("--log-format %q: expected text or json", f.logFormat)
+}
+
+// escapingWriter writes JSON log records (one per Write, as slog's JSON
+// handler writes them) with hidden characters as \u escapes.
+type escapingWriter struct{ w io.Writer }
+
+func (e escapingWriter) Write(p []byte) (int, error) {
+	if _, err := e.w.Write(report.EscapeHiddenJSON(p)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // failOnRank returns the rank at or above which findings fail the run; 0 = never.
@@ -184,7 +199,7 @@ func (a *app) runScan(ctx context.Context, f *scanFlags, changed func(string) bo
 			if inv == nil {
 				return withCode(ExitIncomplete, err)
 			}
-			fmt.Fprintf(a.stderr, "audit: %v\n", err)
+			fmt.Fprintf(a.stderr, "audit: %s\n", report.Reveal(err.Error()))
 		}
 		inv.ToolVersion = toolVersion()
 	}
@@ -197,7 +212,7 @@ func (a *app) analyseAndWrite(inv *inventory.Inventory, f *scanFlags, formats []
 	failed := false
 	if f.saveSnapshot != "" {
 		if err := inventory.Save(f.saveSnapshot, inv); err != nil {
-			fmt.Fprintf(a.stderr, "audit: writing snapshot: %v\n", err)
+			fmt.Fprintf(a.stderr, "audit: writing snapshot: %s\n", report.Reveal(err.Error()))
 			failed = true // the reports are still written
 		}
 	}
@@ -210,7 +225,7 @@ func (a *app) analyseAndWrite(inv *inventory.Inventory, f *scanFlags, formats []
 	res := findings.Evaluate(inv, findings.Options{ToolVersion: toolVersion(), Now: now})
 	written, err := report.Write(res, inv, report.Options{Formats: formats, OutDir: f.out, SARIFCategory: f.sarifCat, EvidenceDir: f.evidenceDir, Stderr: a.stderr})
 	if err != nil {
-		fmt.Fprintf(a.stderr, "audit: writing reports: %v\n", err)
+		fmt.Fprintf(a.stderr, "audit: writing reports: %s\n", report.Reveal(err.Error()))
 		return withCode(ExitIncomplete, nil)
 	}
 	if f.saveSnapshot != "" && !failed {
@@ -232,20 +247,24 @@ func (a *app) analyseAndWrite(inv *inventory.Inventory, f *scanFlags, formats []
 	return nil
 }
 
+// printSummary writes the end-of-scan summary to the terminal. Counts are
+// ours; every string is passed through report.Reveal, so that a control or
+// bidi character (from a path, or from AWS in the future) cannot move the
+// cursor, send a terminal escape sequence or reorder the line.
 func printSummary(w io.Writer, res *findings.Result, written []string) {
 	fmt.Fprintf(w, "%d task definitions, %d execution roles, %d accounts: %d findings (", res.Summary.TaskDefinitions, res.Summary.Roles, len(res.Scope.Accounts), res.Summary.Total)
 	for i, s := range findings.Severities {
 		if i > 0 {
 			fmt.Fprint(w, ", ")
 		}
-		fmt.Fprintf(w, "%d %s", res.Summary.BySeverity[string(s)], s)
+		fmt.Fprintf(w, "%d %s", res.Summary.BySeverity[string(s)], report.Reveal(string(s)))
 	}
 	fmt.Fprintln(w, ")")
 	if !res.Coverage.Complete {
 		fmt.Fprintf(w, "scan INCOMPLETE: %d collection errors, %d gaps (see coverage in the reports)\n", len(res.Coverage.Errors), len(res.Coverage.Gaps))
 	}
 	for _, p := range written {
-		fmt.Fprintf(w, "wrote %s\n", p)
+		fmt.Fprintf(w, "wrote %s\n", report.Reveal(p))
 	}
 }
 

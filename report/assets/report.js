@@ -265,7 +265,8 @@
     }
     var sugg = obj(f[F.sugg]);
     if (sugg) {
-      var text = JSON.stringify(sugg, null, 2), wrap = el("div");
+      // The indented policy text, exact (hidden characters as \u escapes).
+      var text = String(sugg), wrap = el("div");
       wrap.appendChild(copyButton(text));
       wrap.appendChild(el("pre", "policy", text));
       section(box, "Suggested policy", wrap);
