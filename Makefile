@@ -5,13 +5,49 @@ PKGS          := ./...
 BIN           := bin/audit
 VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS       := -s -w -X main.version=$(VERSION)
+# One set of build flags for build, install, demo and dist, so that they share
+# the build cache.
+BUILDFLAGS    := -trimpath -ldflags '$(LDFLAGS)'
+# Release platforms for make dist (os/arch).
+PLATFORMS     ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
+DIST          := dist
+# make install puts audit in $(PREFIX)/bin when PREFIX is set, else where
+# `go install` would: $GOBIN, else the first entry of $GOPATH + /bin.
+PREFIX        ?=
 
-.PHONY: all build test test-short lint fmt demo bench fuzz generate golden clean
+.PHONY: all build install dist test test-short lint fmt demo bench fuzz generate golden clean
 
 all: lint test build
 
 build:
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/audit
+	$(GO) build $(BUILDFLAGS) -o $(BIN) ./cmd/audit
+
+install: build
+	@if [ -n "$(PREFIX)" ]; then dir="$(PREFIX)/bin"; \
+	else dir="$$($(GO) env GOBIN)"; \
+	  if [ -z "$$dir" ]; then gopath="$$($(GO) env GOPATH)"; dir="$${gopath%%:*}/bin"; fi; \
+	fi; \
+	mkdir -p "$(DESTDIR)$$dir" && install -m 0755 $(BIN) "$(DESTDIR)$$dir/audit" && \
+	echo "installed $(DESTDIR)$$dir/audit"
+
+# Release binaries: static (no cgo), without local paths (-trimpath) and
+# without VCS stamping (the version comes from -X main.version), so the same
+# commit and Go version give the same bytes on any machine. GOFLAGS from the
+# environment is cleared and the instruction-set levels are pinned because
+# both would change the output. dist/SHA256SUMS is checked with
+# `cd dist && sha256sum -c SHA256SUMS`.
+dist:
+	rm -rf $(DIST)
+	mkdir -p $(DIST)
+	@set -e; for p in $(PLATFORMS); do \
+	  os=$${p%/*}; arch=$${p#*/}; \
+	  echo "$(GO) build $$os/$$arch -> $(DIST)/audit-$$os-$$arch"; \
+	  GOFLAGS= CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch GOAMD64=v1 GOARM64=v8.0 \
+	    $(GO) build -buildvcs=false $(BUILDFLAGS) -o $(DIST)/audit-$$os-$$arch ./cmd/audit; \
+	done
+	@cd $(DIST) && if command -v sha256sum >/dev/null 2>&1; then sha256sum audit-*; \
+	  else shasum -a 256 audit-*; fi > SHA256SUMS
+	@cat $(DIST)/SHA256SUMS
 
 # The README's test command. Integration tests against moto_server and the
 # browser/LibreOffice report tests run here too (they skip only outside CI
@@ -31,9 +67,10 @@ fmt:
 	gofmt -w $$(git ls-files '*.go')
 
 # A full Organization scan of the built-in demo organization (served by the
-# in-process fake AWS endpoint), writing every report format to out/.
-demo:
-	$(GO) run -ldflags '$(LDFLAGS)' ./cmd/audit demo --out out
+# in-process fake AWS endpoint), writing every report format to out/. It runs
+# the binary make build writes, so the two share one build.
+demo: build
+	$(BIN) demo --out out
 
 # Benchmarks (not run in CI): policy evaluation, loading the demo snapshot
 # and a 160 MB generated one, writing 100,000 findings in
@@ -63,4 +100,4 @@ golden:
 	$(GO) test ./findings/ ./report/ -update
 
 clean:
-	rm -rf bin out
+	rm -rf bin out $(DIST)

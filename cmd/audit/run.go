@@ -80,7 +80,10 @@ func (a *app) rootCmd() *cobra.Command {
 		Long:          "audit checks that every ECS task definition in every account and region can start with the task execution role it names, and that the role holds no more than it needs.",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// --version (and -v) print the same line as `audit version`.
+		Version: toolVersion(),
 	}
+	root.SetVersionTemplate(versionTemplate())
 	root.CompletionOptions.DisableDefaultCmd = true
 	for _, add := range subcommands {
 		root.AddCommand(add(a))

@@ -156,7 +156,8 @@ func TestGenerateWorldFeatures(t *testing.T) {
 }
 
 // TestGenerateBenchWorld: the make-bench world (200 accounts × 4 regions ×
-// 30 task definitions) is built quickly and served.
+// 30 task definitions) is built and served. How long that takes is logged,
+// not asserted: speed is measured by benchmarks, not by timed tests.
 func TestGenerateBenchWorld(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the 200-account world")
@@ -167,9 +168,6 @@ func TestGenerateBenchWorld(t *testing.T) {
 	gen := time.Since(start)
 	ts := startServer(t, w, Options{})
 	t.Logf("generated in %v, served after %v", gen, time.Since(start))
-	if took := time.Since(start); took > 10*time.Second {
-		t.Errorf("generating and indexing took %v", took)
-	}
 	ctx := context.Background()
 	var n int
 	p := organizations.NewListAccountsPaginator(organizations.NewFromConfig(ts.callerCfg(t, "us-east-1")), &organizations.ListAccountsInput{})

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+
+	"github.com/ecs-audit/audit/findings"
+)
+
+// readmeSection returns the lines of README.md from the heading to the next
+// heading of the same or a higher level.
+func readmeSection(t *testing.T, heading string) []string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	level := strings.Index(heading, " ")
+	var out []string
+	in := false
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "#") {
+			l := strings.Index(line, " ")
+			if in && l > 0 && l <= level {
+				break
+			}
+			if line == heading {
+				in = true
+				continue
+			}
+		}
+		if in {
+			out = append(out, line)
+		}
+	}
+	if !in {
+		t.Fatalf("README.md has no section %q", heading)
+	}
+	return out
+}
+
+// markdownTable returns the first table of lines whose header row has a
+// first cell equal to firstHeader: the header cells and the body rows.
+func markdownTable(lines []string, firstHeader string) (header []string, rows [][]string) {
+	for _, line := range lines {
+		line = strings.TrimSpace(line)
+		if !strings.HasPrefix(line, "|") {
+			if header != nil {
+				break
+			}
+			continue
+		}
+		cells := strings.Split(strings.TrimSuffix(strings.TrimPrefix(line, "|"), "|"), "|")
+		for i := range cells {
+			cells[i] = strings.TrimSpace(cells[i])
+		}
+		switch {
+		case header == nil && cells[0] == firstHeader:
+			header = cells
+		case header == nil:
+		case strings.Trim(strings.Join(cells, ""), "-: ") == "": // |---|---|
+		default:
+			rows = append(rows, cells)
+		}
+	}
+	return header, rows
+}
+
+// readmeSeverity is a rule's cell in the README's severity column: the
+// range of severities the rule can take (RuleMeta.SeverityRange).
+func readmeSeverity(m findings.RuleMeta) string { return m.SeverityRange.String() }
+
+// readmeSeverityHeader is the header of the README's severity column.
+const readmeSeverityHeader = "severity"
+
+// TestREADMERules keeps the README's rule table equal to the catalog: the
+// same rule IDs in the same order, each with its severity and its title.
+func TestREADMERules(t *testing.T) {
+	header, rows := markdownTable(readmeSection(t, "## Rules"), "ID")
+	want := []string{"ID", readmeSeverityHeader, "finding"}
+	if !slices.Equal(header, want) {
+		t.Fatalf("README.md rule table header = %q, want %q", header, want)
+	}
+	var expected strings.Builder
+	fmt.Fprintf(&expected, "| %s |\n|%s\n", strings.Join(want, " | "), strings.Repeat("---|", len(want)))
+	catalog := findings.Catalog()
+	for _, m := range catalog {
+		fmt.Fprintf(&expected, "| %s | %s | %s |\n", m.ID, readmeSeverity(m), m.Title)
+	}
+	byID := map[string][]string{}
+	var ids []string
+	for _, r := range rows {
+		if len(r) != len(want) {
+			t.Errorf("README.md rule table row %q has %d cells, want %d", strings.Join(r, " | "), len(r), len(want))
+			continue
+		}
+		ids = append(ids, r[0])
+		byID[r[0]] = r
+	}
+	var catIDs []string
+	for _, m := range catalog {
+		catIDs = append(catIDs, m.ID)
+		r, ok := byID[m.ID]
+		if !ok {
+			t.Errorf("README.md rule table has no row for %s", m.ID)
+			continue
+		}
+		if got, want := r[1], readmeSeverity(m); got != want {
+			t.Errorf("README.md rule table, %s: severity %q, catalog %q", m.ID, got, want)
+		}
+		if got, want := r[2], m.Title; got != want {
+			t.Errorf("README.md rule table, %s: finding %q, catalog title %q", m.ID, got, want)
+		}
+	}
+	for _, id := range ids {
+		if _, ok := findings.Rule(id); !ok {
+			t.Errorf("README.md rule table lists %s, which is not in the catalog", id)
+		}
+	}
+	if !slices.Equal(ids, catIDs) && len(ids) == len(catIDs) {
+		t.Errorf("README.md rule table order %v, catalog order %v", ids, catIDs)
+	}
+	if t.Failed() {
+		t.Logf("the catalog's table for README.md:\n%s", expected.String())
+	}
+}
+
+// TestREADMEScanFlags: every flag of `audit scan` is in the README's flag
+// table, and the table names no flag scan does not have.
+func TestREADMEScanFlags(t *testing.T) {
+	header, rows := markdownTable(readmeSection(t, "## Scanning AWS"), "flag")
+	if header == nil {
+		t.Fatal(`README.md: no table with a "flag" column under "## Scanning AWS"`)
+	}
+	a := &app{stdin: strings.NewReader(""), stdout: &strings.Builder{}, stderr: &strings.Builder{}}
+	root := a.rootCmd()
+	scan, _, err := root.Find([]string{"scan"})
+	if err != nil || scan.Name() != "scan" {
+		t.Fatalf("no scan command: %v", err)
+	}
+	flagRE := regexp.MustCompile(`--[a-z][a-z0-9-]*`)
+	documented := map[string]bool{}
+	for _, r := range rows {
+		for _, f := range flagRE.FindAllString(r[0], -1) {
+			documented[strings.TrimPrefix(f, "--")] = true
+		}
+	}
+	have := map[string]bool{}
+	scan.LocalFlags().VisitAll(func(f *pflag.Flag) {
+		if f.Name == "help" {
+			return
+		}
+		have[f.Name] = true
+		if !documented[f.Name] {
+			t.Errorf("audit scan --%s (%s) is not in the README's flag table under \"## Scanning AWS\"", f.Name, f.Usage)
+		}
+	})
+	if len(have) == 0 {
+		t.Fatal("audit scan has no flags")
+	}
+	for name := range documented {
+		if !have[name] {
+			t.Errorf("the README's flag table names --%s, which audit scan does not have", name)
+		}
+	}
+}
