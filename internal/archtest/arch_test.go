@@ -57,8 +57,9 @@ type layer struct {
 // table is the import table of DESIGN.md and of the README's package table,
 // held once, here. The README's "may import" column is rendered from it.
 var table = []layer{
-	// inventory: the plain data model and its snapshot; the standard library only.
-	{pkg: "inventory", floor: 0},
+	// inventory: the plain data model and its snapshot; the standard library
+	// only. Its load benchmark generates a large world with internal/fakeaws.
+	{pkg: "inventory", floor: 0, testImports: []string{"internal/fakeaws"}},
 	// policy: the IAM policy language, parse/match/evaluate; the standard library only.
 	{pkg: "policy", floor: 0},
 	// internal/awsactions: the catalog of IAM service prefixes and actions; a leaf.
@@ -85,9 +86,11 @@ var table = []layer{
 	{pkg: "internal/fakeaws", floor: 1, imports: []string{"inventory"}, testModules: []string{awsSDK}},
 	// internal/demo: the demo organization, built as an inventory world.
 	{pkg: "internal/demo", floor: 1, imports: []string{"inventory"}},
-	// store (planned): where reports and snapshots go (local dir, s3://); the
-	// only package besides scanner that imports the AWS SDK.
-	{pkg: "store", floor: 1, modules: []string{awsSDK}, planned: true},
+	// store: where reports and snapshots go (local dir, s3://); the only
+	// package besides scanner that imports the AWS SDK. Local files are
+	// written with inventory's atomic writer; its tests run against moto.
+	{pkg: "store", floor: 1, imports: []string{"inventory"}, modules: []string{awsSDK},
+		testImports: []string{"internal/mototest"}},
 	// report: one writer per format over findings and inventory (and policy
 	// types in evidence); excelize for XLSX. Tests validate against JSON
 	// Schema and read workbooks back.
