@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -330,7 +331,12 @@ func (m *nfa) start() stateSet {
 
 // step reads one character.
 func (m *nfa) step(b stateSet, c rune) stateSet {
-	out := m.newSet()
+	return m.stepInto(m.newSet(), b, c)
+}
+
+// stepInto is step writing into out (cleared first), which must not be b.
+func (m *nfa) stepInto(out, b stateSet, c rune) stateSet {
+	clear(out)
 	for w, word := range b {
 		for word != 0 {
 			k := bits.TrailingZeros64(word)
@@ -361,14 +367,37 @@ func (m *nfa) step(b stateSet, c rune) stateSet {
 	return out
 }
 
+// feed reads s; b is not modified.
 func (m *nfa) feed(b stateSet, s []rune) stateSet {
+	if len(s) == 0 {
+		return b
+	}
+	x, y := m.newSet(), m.newSet()
 	for _, c := range s {
 		if b.empty() {
 			return b
 		}
-		b = m.step(b, c)
+		b = m.stepInto(x, b, c)
+		x, y = y, x
 	}
 	return b
+}
+
+// universal reports whether the subset holds a state of a known pattern
+// from which only unrestricted stars remain: every continuation matches.
+func (m *nfa) universal(b stateSet) bool {
+	for g := len(m.toks) - 1; g >= 0; g-- {
+		if m.toks[g].kind != gEnd {
+			continue
+		}
+		// The trailing unrestricted stars of this pattern.
+		for k := g - 1; k >= 0 && m.toks[k].kind == gStar && m.known[k]; k-- {
+			if b.has(k) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // accepts says whether the subset accepts through any pattern, and through
@@ -387,9 +416,14 @@ func (m *nfa) accepts(b stateSet) (any, known bool) {
 
 // unknownSet is a compiled partly known resource.
 type unknownSet struct {
-	seg      *UnknownSegment
+	seg *UnknownSegment
+	// prefix and tail as characters; joined is prefix+tail, the value with
+	// an empty run, decoded as one string (an incomplete UTF-8 sequence at
+	// the end of the prefix may complete with the tail; the run's ASCII
+	// characters never join with their neighbours).
 	prefix   []rune
 	tail     []rune
+	joined   []rune
 	alpha    alphabet
 	alphaRun []rune
 }
@@ -399,7 +433,7 @@ func newUnknownSet(prefix string, u *UnknownSegment) (*unknownSet, error) {
 		return nil, err
 	}
 	a, _ := parseAlphabet(u.Alphabet)
-	return &unknownSet{seg: u, prefix: toRunes(prefix), tail: toRunes(u.Tail), alpha: a, alphaRun: a.runes()}, nil
+	return &unknownSet{seg: u, prefix: toRunes(prefix), tail: toRunes(u.Tail), joined: toRunes(prefix + u.Tail), alpha: a, alphaRun: a.runes()}, nil
 }
 
 // account returns the account part of the partly known resource, or
@@ -433,9 +467,11 @@ type setMatch struct {
 }
 
 // classes returns one character of each class of the alphabet that the
-// automaton cannot tell apart: every literal of the patterns that is in the
-// alphabet, ':' (which the in-part wildcards refuse), and one of the rest.
-func (u *unknownSet) classes(m *nfa) []rune {
+// automaton cannot tell apart from the states in b on: every literal of the
+// patterns at or after the first state of b (states only move forward) that
+// is in the alphabet, ':' (which the in-part wildcards refuse), and one of
+// the rest.
+func (u *unknownSet) classes(m *nfa, b stateSet) []rune {
 	var special alphabet
 	var out []rune
 	mark := func(r rune) {
@@ -444,7 +480,14 @@ func (u *unknownSet) classes(m *nfa) []rune {
 			out = append(out, r)
 		}
 	}
-	for _, t := range m.toks {
+	first := len(m.toks)
+	for w, x := range b {
+		if x != 0 {
+			first = w*64 + bits.TrailingZeros64(x)
+			break
+		}
+	}
+	for _, t := range m.toks[first:] {
 		if t.kind == gLit {
 			mark(t.r)
 		}
@@ -464,12 +507,20 @@ func (u *unknownSet) classes(m *nfa) []rune {
 func (u *unknownSet) run(m *nfa) setMatch {
 	var res setMatch
 	b := m.feed(m.start(), u.prefix)
-	if b.empty() {
+	if b.empty() && u.seg.MinLength > 0 {
 		return setMatch{anyNo: true, knownNo: true}
 	}
-	classes := u.classes(m)
-	record := func(d stateSet) {
-		any, known := m.accepts(m.feed(d, u.tail))
+	if m.universal(b) && (u.seg.MinLength > 0 || slices.Equal(u.joined, append(u.prefix[:len(u.prefix):len(u.prefix)], u.tail...))) {
+		return setMatch{anyYes: true, knownYes: true}
+	}
+	classes := u.classes(m, b)
+	record := func(d stateSet, l int) {
+		var any, known bool
+		if l == 0 {
+			any, known = m.accepts(m.feed(m.start(), u.joined))
+		} else {
+			any, known = m.accepts(m.feed(d, u.tail))
+		}
 		if any {
 			res.anyYes = true
 		} else {
@@ -487,7 +538,7 @@ func (u *unknownSet) run(m *nfa) setMatch {
 	for l := 0; ; l++ {
 		if l >= u.seg.MinLength {
 			for _, d := range layer {
-				record(d)
+				record(d, l)
 			}
 			if done() {
 				return res
@@ -553,7 +604,9 @@ func triOfSet(yes, no bool) Tri {
 // MatchResourceUnknown decides a Resource pattern (as MatchResource, without
 // policy variables) against the partly known resource prefix + run + tail:
 // TriTrue when it matches for every value of the run, TriFalse for none,
-// TriUnknown for some. It returns an error when u is invalid.
+// TriUnknown for some. It returns an error when u is invalid. The pattern
+// must be valid UTF-8 (as every pattern from Parse is); the resource parts
+// may hold any bytes.
 func MatchResourceUnknown(pattern, prefix string, u *UnknownSegment) (Tri, error) {
 	us, err := newUnknownSet(prefix, u)
 	if err != nil {
@@ -586,12 +639,19 @@ func (c *compiledStatement) matchResourceUnknown(r *evalReq) (t Tri, partial boo
 				all = true
 				break
 			}
-			m.add(rp.raw, nil, true)
+			if literalPrefixFits(rp.raw, nil, r.resource) {
+				m.add(rp.raw, nil, true)
+			}
 			continue
 		}
+		if !literalPrefixFits(rp.tmpl.wild, nil, r.resource) {
+			continue // not even with every variable as a wildcard
+		}
 		rp.tmpl.eachExpansion(r.ctx, func(p string, mask []bool, w bool) {
-			m.add(p, mask, !w)
-			wild = wild || w
+			if literalPrefixFits(p, mask, r.resource) {
+				m.add(p, mask, !w)
+				wild = wild || w
+			}
 		})
 	}
 	var res Tri
@@ -617,6 +677,21 @@ func (c *compiledStatement) matchResourceUnknown(r *evalReq) (t Tri, partial boo
 		return res.not(), partial
 	}
 	return res, partial
+}
+
+// literalPrefixFits is a quick reject: the pattern's text before its first
+// wildcard must agree with the request's known prefix where both have
+// characters, or the pattern matches no value.
+func literalPrefixFits(p string, mask []bool, prefix string) bool {
+	for i := 0; i < len(p) && i < len(prefix); i++ {
+		if (p[i] == '*' || p[i] == '?') && (mask == nil || !mask[i]) {
+			return true
+		}
+		if p[i] != prefix[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // eachExpansion calls fn with every expansion of the template as a pattern

@@ -377,3 +377,30 @@ func TestEvaluateKnownResourceAllocations(t *testing.T) {
 		}
 	}
 }
+
+// Beyond maxDFAStates subsets per length the answer for "every value" is not
+// claimed: two patterns that together cover every value of a long run over
+// {a,b} (the 21st character from the end is a or b) need more subsets than
+// the cap, so the engine answers "some" — Indeterminate, never a wrong
+// certainty — while "no value matches" stays exact.
+func TestMatchResourceUnknownStateCap(t *testing.T) {
+	q := strings.Repeat("?", 20)
+	u := &UnknownSegment{Alphabet: "ab", MinLength: 21, MaxLength: 30}
+	p := mustParse(t, "p", stmts(`{"Effect":"Deny","Action":"s3:GetObject","Resource":["arn:aws:s3:::b/*a`+q+`","arn:aws:s3:::b/*b`+q+`"]}`))
+	if got := p.Statements[0].MatchesResourceUnknown("arn:aws:s3:::b/", u, nil); got != TriUnknown {
+		t.Errorf("capped: %v, want unknown (conservative)", got)
+	}
+	// The same shape, short enough to stay under the cap: exact.
+	short := mustParse(t, "short", stmts(`{"Effect":"Deny","Action":"s3:GetObject","Resource":["arn:aws:s3:::b/*a???","arn:aws:s3:::b/*b???"]}`))
+	if got := short.Statements[0].MatchesResourceUnknown("arn:aws:s3:::b/", &UnknownSegment{Alphabet: "ab", MinLength: 4, MaxLength: 9}, nil); got != TriTrue {
+		t.Errorf("under the cap: %v, want true", got)
+	}
+	if got, _ := MatchResourceUnknown("arn:aws:s3:::b/*c"+q, "arn:aws:s3:::b/", u); got != TriFalse {
+		t.Errorf("no value: %v, want false (exact even when capped)", got)
+	}
+	in := &Input{Identity: []NamedPolicy{np(t, "all", fullAccess), {Name: "p", Policy: p}}}
+	r := Evaluate(in, Request{Principal: sessARN, Action: "s3:GetObject", Resource: "arn:aws:s3:::b/", ResourceUnknown: u})
+	if r.Decision != Indeterminate {
+		t.Errorf("decision %s, want Indeterminate", r.Decision)
+	}
+}
