@@ -2,7 +2,6 @@ package findings
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -155,8 +154,8 @@ func (e *evaluation) decideCollected(t *tdInfo, n *derivedNeed) policy.Result {
 		}
 	}
 	ctx := e.requestContext(t, n)
-	req := policy.Request{Principal: ri.arn(), Action: n.Action, Resource: n.Resource, Context: ctx}
-	r := policy.Evaluate(in, req)
+	req := policy.Request{Principal: ri.arn(), Action: n.Action, Context: ctx}
+	r := evaluateReadings(in, &req, &n.Need)
 	// Policies that were not collected make certain answers uncertain.
 	if r.Decision == policy.Allowed && ri.boundaryUnavailable != "" {
 		return policy.Result{Decision: policy.Indeterminate, DecidingLayer: policy.LayerBoundary,
@@ -175,52 +174,14 @@ func (e *evaluation) decideCollected(t *tdInfo, n *derivedNeed) policy.Result {
 	// the group ARN (ecs-facts §1.4, UNCONFIRMED which applies): allowed on
 	// the group only is indeterminate, not a failure.
 	if n.groupARN != "" && r.Decision == policy.ImplicitDeny {
-		req.Resource = n.groupARN
+		req.Resource, req.ResourceUnknown = n.groupARN, nil
 		if alt := policy.Evaluate(in, req); alt.Decision == policy.Allowed {
 			return policy.Result{Decision: policy.Indeterminate, DecidingLayer: r.DecidingLayer,
 				Reason:     "allowed on the log group ARN " + n.groupARN + " but not on the log stream ARN; which of the two AWS authorizes for CreateLogStream is not confirmed",
 				Statements: alt.Statements, Outcomes: &policy.Outcomes{BestCase: policy.Allowed, WorstCase: policy.ImplicitDeny}}
 		}
 	}
-	// A partial secret ARN: a policy naming one exact suffix may or may not
-	// be the real one.
-	if n.partialSecret && r.Decision == policy.ImplicitDeny && r.DecidingLayer == policy.LayerIdentity {
-		if ref := exactSuffixGrant(ri, n); ref != nil {
-			return policy.Result{Decision: policy.Indeterminate, DecidingLayer: policy.LayerIdentity,
-				Reason:     "the task definition names the secret without its 6-character suffix and the policy allows one exact suffix; whether it is this secret's cannot be known without resolving the secret",
-				Statements: []policy.StatementRef{*ref}, Outcomes: &policy.Outcomes{BestCase: policy.Allowed, WorstCase: policy.ImplicitDeny}}
-		}
-	}
-	// An unresolved name that ends like a suffix may be a partial ARN.
-	if n.ambiguousSuffix && r.Decision == policy.ImplicitDeny && r.DecidingLayer == policy.LayerIdentity {
-		req.Resource = n.Resource + "-" + placeholderSecretSuffix
-		if alt := policy.Evaluate(in, req); alt.Decision == policy.Allowed {
-			return policy.Result{Decision: policy.Indeterminate, DecidingLayer: policy.LayerIdentity,
-				Reason:     "the secret was not resolved, and its name ends like the 6-character suffix; read as a partial ARN (" + req.Resource + ") it is allowed, read as a full ARN it is not",
-				Statements: alt.Statements, Outcomes: &policy.Outcomes{BestCase: policy.Allowed, WorstCase: policy.ImplicitDeny}}
-		}
-	}
 	return r
-}
-
-// exactSuffixGrant finds an identity Allow statement whose resource names the
-// partial secret with one literal 6-character suffix.
-func exactSuffixGrant(ri *roleInfo, n *derivedNeed) *policy.StatementRef {
-	base := strings.TrimSuffix(n.Resource, placeholderSecretSuffix)
-	re := regexp.MustCompile("^" + regexp.QuoteMeta(base) + "[A-Za-z0-9]{6}$")
-	for _, np := range ri.identity {
-		for _, s := range np.Policy.Statements {
-			if s.Effect != "Allow" || !s.MatchesAction(n.Action) {
-				continue
-			}
-			for _, r := range s.Resources {
-				if re.MatchString(r) {
-					return &policy.StatementRef{Layer: policy.LayerIdentity, Policy: np.Name, Sid: s.Sid, Index: s.Index, Effect: s.Effect}
-				}
-			}
-		}
-	}
-	return nil
 }
 
 // requestContext is what is known of the request the agent (or Fargate)

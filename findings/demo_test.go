@@ -126,9 +126,21 @@ func TestDemoLeastPrivilegeCoversNeeds(t *testing.T) {
 			if strings.HasPrefix(n.Note, "invalid reference") {
 				continue
 			}
-			d := policy.Evaluate(in, policy.Request{Principal: r.RoleARN, Action: n.Action, Resource: n.Resource, Context: policy.NewContext()})
-			if d.Decision != policy.Allowed && !(d.Decision == policy.Indeterminate && inventoryAccountOf(n.Resource, r.AccountID) != r.AccountID) {
-				t.Errorf("%s: least-privilege policy does not grant %s on %s: %s", r.RoleARN, n.Action, n.Resource, d.Reason)
+			// Every reading of the resource, with its unknown run: the
+			// policy must grant every value of it.
+			readings := []*reading{n.req}
+			if n.alt != nil {
+				readings = append(readings, n.alt)
+			}
+			for _, rd := range readings {
+				req := policy.Request{Principal: r.RoleARN, Action: n.Action, Resource: n.Resource, Context: policy.NewContext()}
+				if rd != nil {
+					req.Resource, req.ResourceUnknown = rd.prefix, rd.unknown
+				}
+				d := policy.Evaluate(in, req)
+				if d.Decision != policy.Allowed && !(d.Decision == policy.Indeterminate && inventoryAccountOf(n.Resource, r.AccountID) != r.AccountID) {
+					t.Errorf("%s: least-privilege policy does not grant %s on %s: %s", r.RoleARN, n.Action, policy.DisplayResource(req.Resource, req.ResourceUnknown), d.Reason)
+				}
 			}
 		}
 	}

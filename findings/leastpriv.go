@@ -32,17 +32,28 @@ var featureSids = map[string]string{
 	FeatureFSxCredentials:   "FsxCredentials",
 }
 
-// policyResource is the resource a least-privilege policy names for a need:
-// placeholders become the narrowest pattern that covers every real value.
-func policyResource(n Need) string {
-	r := n.Resource
-	switch {
-	case strings.HasSuffix(r, "/"+placeholderTaskID):
-		return strings.TrimSuffix(r, placeholderTaskID) + "*"
-	case strings.HasSuffix(r, ":log-stream:"+placeholderContainerID):
-		return strings.TrimSuffix(r, placeholderContainerID) + "*"
+// policyResources are the resources a least-privilege policy names for a
+// need: its ARN, or, when the ARN is known only in part, the narrowest
+// pattern that covers every value of the unknown run (NAME-?????? for a
+// secret's suffix, * for a task or container ID). An ambiguous resource
+// (a secret name that may be a partial ARN) gets both readings.
+func policyResources(n Need) []string {
+	out := []string{readingPattern(n.req, n.Resource)}
+	if n.alt != nil {
+		out = append(out, readingPattern(n.alt, ""))
 	}
-	return r
+	return out
+}
+
+func readingPattern(r *reading, resource string) string {
+	if r == nil {
+		return resource
+	}
+	u := r.unknown
+	if u.MinLength == u.MaxLength && u.MaxLength <= 8 {
+		return r.prefix + strings.Repeat("?", u.MaxLength) + u.Tail
+	}
+	return r.prefix + "*" + u.Tail
 }
 
 // leastPrivilege builds the minimal identity policy that grants every need
@@ -60,7 +71,9 @@ func leastPrivilege(needs []Need) json.RawMessage {
 		if res[k] == nil {
 			res[k] = map[string]bool{}
 		}
-		res[k][policyResource(n)] = true
+		for _, r := range policyResources(n) {
+			res[k][r] = true
+		}
 	}
 	// Group actions of a feature that share the same resources.
 	type group struct {

@@ -6,23 +6,45 @@ import (
 	"strings"
 
 	"github.com/ecs-audit/audit/inventory"
+	"github.com/ecs-audit/audit/policy"
 )
 
-// Placeholders stand where the real value exists only at run time. They are
-// evaluated as written: the wildcard patterns a policy uses for such parts
-// (log-stream:prefix/*, secret:NAME-??????, NAME-*) match them, while a
-// policy naming one literal value does not, and is reported as such.
-const (
-	// placeholderTaskID stands for the ECS task ID in awslogs stream names.
-	placeholderTaskID = "<task-id>"
-	// placeholderContainerID stands for the Docker container ID, the stream
-	// name when no awslogs-stream-prefix is set (EC2 only).
-	placeholderContainerID = "<container-id>"
-	// placeholderSecretSuffix stands for the 6 random characters Secrets
-	// Manager appends to a secret's name in its ARN, when only a partial ARN
-	// or a name is known.
-	placeholderSecretSuffix = "??????"
+// Some resources are known only in part until run time: the ECS task ID in
+// an awslogs stream name, the Docker container ID (the stream name without
+// awslogs-stream-prefix, EC2 only), and the 6 random characters Secrets
+// Manager appends to a secret's name when the task definition names the
+// secret without them and it was not resolved. The policy engine evaluates
+// such a need with the unknown run (policy.Request.ResourceUnknown): a
+// policy that covers every value allows it, one that covers some values
+// makes it indeterminate, one that covers none denies it. Need.Resource
+// shows the run as a placeholder.
+var (
+	placeholderTaskID       = policy.ECSTaskID().Placeholder()            // <task-id>
+	placeholderContainerID  = policy.DockerContainerID().Placeholder()    // <container-id>
+	placeholderSecretSuffix = policy.SecretsManagerSuffix().Placeholder() // ??????
 )
+
+// reading is the resource the policy engine evaluates for a need whose
+// resource is known only in part: the known prefix, the unknown run, and
+// why it is unknown.
+type reading struct {
+	prefix  string
+	unknown *policy.UnknownSegment
+	why     string
+}
+
+func (r *reading) display() string { return policy.DisplayResource(r.prefix, r.unknown) }
+
+const (
+	whySecretSuffix = "the task definition names the secret without its 6-character suffix and the secret was not resolved"
+	whyTaskID       = "the stream name ends in the task's ID, which is new for every task: a task whose ID the policies do not allow cannot start"
+	whyContainerID  = "without awslogs-stream-prefix the stream is named after the Docker container ID, which is new for every container: a task whose container ID the policies do not allow cannot start"
+)
+
+// partialSecret is the reading of a secret ARN known without its suffix.
+func partialSecret(arnWithoutSuffix string) *reading {
+	return &reading{prefix: arnWithoutSuffix + "-", unknown: policy.SecretsManagerSuffix(), why: whySecretSuffix}
+}
 
 // pullThroughCachePrefixes are the repository prefixes the ECR console
 // proposes for pull-through cache rules (ecs-facts §1.3).
@@ -34,12 +56,6 @@ var pullThroughCachePrefixes = map[string]bool{
 // derivedNeed is a Need plus what evaluation needs to know about it.
 type derivedNeed struct {
 	Need
-	// partialSecret: the resource is a secret ARN built from a name or a
-	// partial ARN; its real suffix is unknown.
-	partialSecret bool
-	// ambiguousSuffix: the secret name ends like a suffix but was not
-	// resolved; it may be a partial ARN of NAME-XXXXXX.
-	ambiguousSuffix bool
 	// altGrantor names another policy that may grant the need and that is
 	// not collected (ECR registry policy for pull-through cache).
 	altGrantor string
@@ -247,24 +263,26 @@ func (in tdInput) awslogsNeeds(lc *inventory.LogConfiguration, container, path, 
 	if region == "" {
 		region = in.region
 	}
-	stream := placeholderContainerID
-	if p := lc.Options["awslogs-stream-prefix"]; p != "" {
-		stream = p + "/" + container + "/" + placeholderTaskID
-	}
 	groupARN := fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s", in.partition, region, in.account, group)
-	streamARN := groupARN + ":log-stream:" + stream
-	mk := func(action, resource string, sev Severity, optional bool, note, field string) derivedNeed {
+	stream := &reading{prefix: groupARN + ":log-stream:", unknown: policy.DockerContainerID(), why: whyContainerID}
+	if p := lc.Options["awslogs-stream-prefix"]; p != "" {
+		stream = &reading{prefix: stream.prefix + p + "/" + container + "/", unknown: policy.ECSTaskID(), why: whyTaskID}
+	}
+	mk := func(action string, res *reading, resource string, sev Severity, optional bool, note, field string) derivedNeed {
+		if res != nil {
+			resource = res.display()
+		}
 		return derivedNeed{
 			Need: Need{Feature: FeatureAwslogs, Action: action, Resource: resource, Container: container,
-				FieldPath: path + field, ServedBy: servedBy, Optional: optional, Note: note},
+				FieldPath: path + field, ServedBy: servedBy, Optional: optional, Note: note, req: res},
 			resourceAccount: in.account, resourceRegion: region, severity: sev, minFeature: featAwslogsExec,
 		}
 	}
-	cs := mk("logs:CreateLogStream", streamARN, Critical, false, "", ".options.awslogs-group")
+	cs := mk("logs:CreateLogStream", stream, "", Critical, false, "", ".options.awslogs-group")
 	cs.groupARN = groupARN
-	out := []derivedNeed{cs, mk("logs:PutLogEvents", streamARN, Critical, false, "", ".options.awslogs-group")}
+	out := []derivedNeed{cs, mk("logs:PutLogEvents", stream, "", Critical, false, "", ".options.awslogs-group")}
 	if strings.EqualFold(lc.Options["awslogs-create-group"], "true") {
-		out = append(out, mk("logs:CreateLogGroup", groupARN, Medium, true,
+		out = append(out, mk("logs:CreateLogGroup", nil, groupARN, Medium, true,
 			"Needed only when the log group does not exist yet (awslogs-create-group is true).", ".options.awslogs-create-group"))
 	}
 	return out
@@ -272,15 +290,19 @@ func (in tdInput) awslogsNeeds(lc *inventory.LogConfiguration, container, path, 
 
 // secretRef is a parsed secrets[].valueFrom.
 type secretRef struct {
-	provider  string // "secretsmanager" or "ssm"
-	arn       string // the ARN IAM evaluates
-	partial   bool   // secretsmanager: suffix unknown
-	jsonKey   bool   // secretsmanager: json-key/version-stage/version-id form
+	provider string // "secretsmanager" or "ssm"
+	arn      string // the ARN IAM evaluates, as displayed (NAME-?????? when partial)
+	// partial: secretsmanager, suffix unknown: the ARN IAM evaluates is
+	// known only in part.
+	partial *reading
+	// ambiguous: secretsmanager, an unresolved name ending like -XXXXXX:
+	// arn as written, or the partial ARN of a longer name.
+	ambiguous *reading
+	jsonKey   bool // secretsmanager: json-key/version-stage/version-id form
 	account   string
 	region    string
 	invalid   string // why the reference cannot work
 	reference bool   // ssm /aws/reference/secretsmanager/...
-	ambiguous bool   // secretsmanager: unresolved name ending in -XXXXXX (a suffix, or part of the name)
 	refSecret string // for a reference: the secret name
 }
 
@@ -313,10 +335,10 @@ func (in tdInput) parseSecretRef(v string) secretRef {
 			}
 			if secretSuffixRe.MatchString(name) {
 				r.arn = base + name
-				r.ambiguous = true
+				r.ambiguous = partialSecret(base + name)
 			} else {
-				r.arn = base + name + "-" + placeholderSecretSuffix
-				r.partial = true
+				r.partial = partialSecret(base + name)
+				r.arn = r.partial.display()
 			}
 			return r
 		case "ssm":
@@ -387,11 +409,11 @@ func (in tdInput) secretNeeds(valueFrom, container, path, kind string) []derived
 	case "secretsmanager":
 		n := derivedNeed{
 			Need: Need{Feature: feature, Action: "secretsmanager:GetSecretValue", Resource: ref.arn, Container: container,
-				FieldPath: path, ServedBy: ServedByExecutionRole},
-			partialSecret: ref.partial, ambiguousSuffix: ref.ambiguous, resourceAccount: ref.account, resourceRegion: ref.region,
+				FieldPath: path, ServedBy: ServedByExecutionRole, req: ref.partial, alt: ref.ambiguous},
+			resourceAccount: ref.account, resourceRegion: ref.region,
 			severity: Critical, minFeature: minFeat,
 		}
-		if ref.partial {
+		if ref.partial != nil {
 			n.Note = "Partial ARN: the secret's 6-character suffix is not known; a policy must allow NAME-??????, NAME-* or broader."
 		}
 		out = append(out, n)
@@ -407,14 +429,15 @@ func (in tdInput) secretNeeds(valueFrom, container, path, kind string) []derived
 		}
 		if ref.reference {
 			sref := secretRef{provider: "secretsmanager", account: in.account, region: ref.region,
-				arn: fmt.Sprintf("arn:%s:secretsmanager:%s:%s:secret:%s-%s", in.partition, ref.region, in.account, ref.refSecret, placeholderSecretSuffix), partial: true}
+				partial: partialSecret(fmt.Sprintf("arn:%s:secretsmanager:%s:%s:secret:%s", in.partition, ref.region, in.account, ref.refSecret))}
+			sref.arn = sref.partial.display()
 			if s := in.res.secretByName(in.account, ref.region, ref.refSecret); s != nil {
-				sref.arn, sref.partial = s.ARN, false
+				sref.arn, sref.partial = s.ARN, nil
 			}
 			out = append(out, derivedNeed{
 				Need: Need{Feature: FeatureSecretsManager, Action: "secretsmanager:GetSecretValue", Resource: sref.arn, Container: container,
-					FieldPath: path, ServedBy: ServedByExecutionRole, Note: "SSM parameter that references a Secrets Manager secret."},
-				partialSecret: sref.partial, resourceAccount: in.account, resourceRegion: ref.region, severity: Critical, minFeature: minFeat,
+					FieldPath: path, ServedBy: ServedByExecutionRole, Note: "SSM parameter that references a Secrets Manager secret.", req: sref.partial},
+				resourceAccount: in.account, resourceRegion: ref.region, severity: Critical, minFeature: minFeat,
 			})
 			out = append(out, in.secretKMSNeeds(sref, container, path, FeatureSecretsManager)...)
 		} else {
@@ -434,8 +457,8 @@ func (in tdInput) registryNeeds(param, container, path string) []derivedNeed {
 		if s := in.res.secretByName(in.account, in.region, param); s != nil {
 			ref.arn = s.ARN
 		} else {
-			ref.arn = fmt.Sprintf("arn:%s:secretsmanager:%s:%s:secret:%s-%s", in.partition, in.region, in.account, param, placeholderSecretSuffix)
-			ref.partial = true
+			ref.partial = partialSecret(fmt.Sprintf("arn:%s:secretsmanager:%s:%s:secret:%s", in.partition, in.region, in.account, param))
+			ref.arn = ref.partial.display()
 		}
 	}
 	if ref.invalid != "" || ref.provider != "secretsmanager" {
@@ -451,10 +474,10 @@ func (in tdInput) registryNeeds(param, container, path string) []derivedNeed {
 	}
 	n := derivedNeed{
 		Need: Need{Feature: FeaturePrivateRegistry, Action: "secretsmanager:GetSecretValue", Resource: ref.arn, Container: container,
-			FieldPath: path, ServedBy: ServedByExecutionRole},
-		partialSecret: ref.partial, resourceAccount: ref.account, resourceRegion: ref.region, severity: Critical, minFeature: featPrivateRegistry,
+			FieldPath: path, ServedBy: ServedByExecutionRole, req: ref.partial, alt: ref.ambiguous},
+		resourceAccount: ref.account, resourceRegion: ref.region, severity: Critical, minFeature: featPrivateRegistry,
 	}
-	if ref.partial {
+	if ref.partial != nil {
 		n.Note = "Secret named without its 6-character suffix; a policy must allow NAME-??????, NAME-* or broader."
 	}
 	return append([]derivedNeed{n}, in.secretKMSNeeds(ref, container, path, FeaturePrivateRegistry)...)

@@ -213,6 +213,21 @@ type Need struct {
 	Optional bool `json:"optional,omitempty"`
 	// Note explains something about the need (partial ARN, cross-account…).
 	Note string `json:"note,omitempty"`
+
+	// req, when set, is the resource evaluated: Resource is then its display
+	// form (the unknown run as a placeholder). alt is a second reading of an
+	// ambiguous resource (an unresolved secret name that may be a partial
+	// ARN), evaluated too.
+	req, alt *reading
+}
+
+// request returns the resource the policy engine evaluates for the need:
+// the ARN, or the known prefix and the unknown run.
+func (n *Need) request() (string, *policy.UnknownSegment) {
+	if n.req != nil {
+		return n.req.prefix, n.req.unknown
+	}
+	return n.Resource, nil
 }
 
 // ExcessGrant is one thing a role's policies grant beyond its needs.

@@ -22,7 +22,8 @@ const (
 	// ExplicitDeny: a Deny statement matches for certain.
 	ExplicitDeny Decision = "ExplicitDeny"
 	// Indeterminate: the outcome depends on context keys whose values are
-	// unknown (or on a resource policy that was not provided).
+	// unknown, on the unknown part of a partly known resource, or on a
+	// resource policy that was not provided.
 	Indeterminate Decision = "Indeterminate"
 )
 
@@ -45,9 +46,26 @@ type StatementRef struct {
 	Sid    string `json:"sid,omitempty"`
 	Index  int    `json:"index"` // position of the statement in the policy, from 0
 	Effect string `json:"effect"`
-	// Conditional is true when the statement's conditions could not be
-	// decided (they name unknown keys).
+	// Conditional is true when whether the statement applies could not be
+	// decided: its conditions (or policy variables) name unknown keys, or
+	// (PartialResource) its Resource matches only some values of the
+	// request's unknown resource segment.
 	Conditional bool `json:"conditional,omitempty"`
+	// PartialResource is true when the statement's Resource or NotResource
+	// matches some but not all values of the request's unknown resource
+	// segment (Request.ResourceUnknown).
+	PartialResource bool `json:"partialResource,omitempty"`
+}
+
+// UnknownResource is, for an Indeterminate decision, the partly known
+// request resource the decision depends on, with the statements that match
+// only some of its values.
+type UnknownResource struct {
+	// Resource is the resource as displayed, e.g.
+	// arn:aws:secretsmanager:us-east-1:111122223333:secret:db-??????.
+	Resource   string         `json:"resource"`
+	Unknown    UnknownSegment `json:"unknown"`
+	Statements []StatementRef `json:"statements"`
 }
 
 // UnknownKey is a condition key whose value the request context does not
@@ -79,7 +97,10 @@ type Result struct {
 	// that were conditional (for Indeterminate).
 	Statements  []StatementRef `json:"statements,omitempty"`
 	UnknownKeys []UnknownKey   `json:"unknownKeys,omitempty"`
-	Outcomes    *Outcomes      `json:"outcomes,omitempty"`
+	// UnknownResource is set when the decision is Indeterminate because the
+	// request resource is only partly known.
+	UnknownResource *UnknownResource `json:"unknownResource,omitempty"`
+	Outcomes        *Outcomes        `json:"outcomes,omitempty"`
 }
 
 // NamedPolicy is a parsed policy with the name it is reported under
@@ -145,8 +166,17 @@ type Request struct {
 	// "ecs-tasks.amazonaws.com".
 	Principal string
 	Action    string // service:Action, any case
-	Resource  string // an ARN, or "*" for actions without a resource type
-	Context   *Context
+	// Resource is an ARN, or "*" for actions without a resource type. With
+	// ResourceUnknown set it is the known text before the unknown run.
+	Resource string
+	// ResourceUnknown, when set, says that the resource is Resource followed
+	// by a run of unknown characters (and then ResourceUnknown.Tail), e.g.
+	// a secret ARN without its 6-character suffix. Resource and NotResource
+	// then match for every value of the run, for none, or for some; a
+	// statement that matches for some applies only possibly, like a
+	// statement with an unknown condition.
+	ResourceUnknown *UnknownSegment
+	Context         *Context
 }
 
 // Parse, Evaluate, Context and the other functions are implemented in the

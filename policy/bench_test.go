@@ -137,3 +137,21 @@ func BenchmarkMatchResource(b *testing.B) {
 		rp.matchParts(&a, r)
 	}
 }
+
+// BenchmarkEvaluateUnknown: the role of BenchmarkEvaluate with partly known
+// resources (a secret without its suffix, a log stream of a task not
+// started yet).
+func BenchmarkEvaluateUnknown(b *testing.B) {
+	in := &Input{Identity: benchRole(b, 10, 20), SCPLevels: benchSCPs(b)}
+	ctx := benchContext()
+	p := "arn:aws:sts::111122223333:assumed-role/exec/task"
+	reqs := []Request{
+		{Principal: p, Action: "secretsmanager:GetSecretValue", Resource: "arn:aws:secretsmanager:us-east-1:111122223333:secret:app/db-", ResourceUnknown: SecretsManagerSuffix(), Context: ctx},
+		{Principal: p, Action: "logs:CreateLogStream", Resource: "arn:aws:logs:us-east-1:111122223333:log-group:/ecs/app:log-stream:app/web/", ResourceUnknown: ECSTaskID(), Context: ctx},
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		Evaluate(in, reqs[i%len(reqs)])
+	}
+}

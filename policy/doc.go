@@ -22,6 +22,16 @@
 // that was not provided (cross-account, KMS key, trust policy) is treated
 // the same way. Nothing unknown is ever silently taken as allowed or denied.
 //
+// A request resource may be known only in part (Request.ResourceUnknown): a
+// known prefix, a run of unknown characters from a known alphabet with a
+// known length, and a known tail — a Secrets Manager ARN without its
+// 6-character suffix, an awslogs stream of a task not started yet. Resource
+// and NotResource then match exactly for every value of the run, for none,
+// or for some, decided on the patterns' automaton by subset construction
+// over the classes of the alphabet the patterns cannot tell apart, with the
+// same ARN part rules as for a known resource. A statement that matches for
+// some values applies only possibly, like one with an unknown condition.
+//
 // # What is not modelled
 //
 //   - Session policies (passed to AssumeRole) and permissions of the role

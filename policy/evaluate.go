@@ -68,6 +68,17 @@ type outcome struct {
 	why   why
 }
 
+// rank orders decisions from the requester's point of view.
+func rank(d Decision) int {
+	switch d {
+	case Allowed:
+		return 2
+	case ImplicitDeny:
+		return 1
+	}
+	return 0
+}
+
 const maxStackLevels = 8
 
 // hit is one statement that applies (true or unknown) to the request,
@@ -80,6 +91,9 @@ type hit struct {
 	layer layerID
 	t     Tri
 	pk    principalKind
+	// partial: the Resource matches only some values of the request's
+	// unknown resource segment.
+	partial bool
 }
 
 // layerID is a Layer as a small number, in evaluation order.
@@ -97,7 +111,7 @@ var layerNames = [...]Layer{LayerSCP, LayerRCP, LayerResourcePolicy, LayerIdenti
 
 func (h *hit) ref() StatementRef {
 	return StatementRef{Layer: layerNames[h.layer], Level: int(h.level), Policy: h.pol.Name, Sid: h.st.Sid, Index: h.st.Index,
-		Effect: h.st.Effect, Conditional: h.t == TriUnknown}
+		Effect: h.st.Effect, Conditional: h.t == TriUnknown, PartialResource: h.partial}
 }
 
 const maxHits = 32
@@ -119,7 +133,10 @@ type evaluator struct {
 	hasBD   bool
 	hasRP   bool
 	cross   bool
-	resAcct string
+	// crossUnknown: the resource's account is in the unknown part of a
+	// partly known resource; both answers to "cross-account?" are decided.
+	crossUnknown bool
+	resAcct      string
 	// hits recorded by scan; when more than maxHits applied, overflow is
 	// set and the result is built by walking the layers again.
 	hits     [maxHits]hit
@@ -153,7 +170,16 @@ var emptyInput Input
 // both Allowed → Allowed; best case not Allowed → that decision, which is
 // then certain; otherwise Indeterminate with both outcomes, the conditional
 // statements and the unknown keys. A resource policy that is needed but not
-// provided (cross-account, KMS, trust) is treated the same way.
+// provided (cross-account, KMS, trust) is treated the same way, and so is a
+// statement whose Resource matches only some values of the unknown part of
+// a partly known resource (Request.ResourceUnknown): an Allow that covers
+// every value with no Deny that could match is Allowed, a Deny that covers
+// every value is ExplicitDeny, anything between is Indeterminate with
+// Result.UnknownResource naming the statements. Statements are treated as
+// independent of each other, as for conditions, so two statements that
+// together cover every value (and neither alone) give Indeterminate: never
+// a certainty that does not hold. An invalid ResourceUnknown gives
+// Indeterminate with the reason.
 //
 // Principal and NotPrincipal are ignored in identity policies, boundaries and
 // SCPs. Evaluate allocates only for the Result it returns.
@@ -162,22 +188,43 @@ func Evaluate(in *Input, req Request) Result {
 		in = &emptyInput
 	}
 	var e evaluator
-	e.init(in, &req)
+	if err := e.init(in, &req); err != nil {
+		return Result{Decision: Indeterminate, Reason: "the unknown part of the request resource is invalid: " + err.Error(),
+			Outcomes: &Outcomes{BestCase: Allowed, WorstCase: ExplicitDeny}}
+	}
 	e.scan()
 	best := e.decide(true)
 	worst := e.decide(false)
+	bestCross, worstCross := e.cross, e.cross
+	if e.crossUnknown {
+		// The resource account is unknown: decide both ways and keep the
+		// better best case and the worse worst case.
+		e.cross = !e.cross
+		b2, w2 := e.decide(true), e.decide(false)
+		e.cross = !e.cross
+		if rank(b2.d) > rank(best.d) {
+			best, bestCross = b2, !e.cross
+		}
+		if rank(w2.d) < rank(worst.d) {
+			worst, worstCross = w2, !e.cross
+		}
+	}
 	switch {
 	case best.d != Allowed:
+		e.cross = bestCross
 		return e.certain(best)
 	case worst.d == Allowed:
+		e.cross = worstCross
 		return e.certain(worst)
 	}
 	return e.indeterminate(best, worst)
 }
 
-func (e *evaluator) init(in *Input, req *Request) {
+func (e *evaluator) init(in *Input, req *Request) error {
 	e.in = in
-	e.r.set(req)
+	if err := e.r.set(req); err != nil {
+		return err
+	}
 	e.svcID, e.svcKnown = serviceID(e.r.act.lservice)
 	e.nscp, e.nrcp = len(in.SCPLevels), len(in.RCPLevels)
 	if e.nscp > maxStackLevels {
@@ -190,12 +237,18 @@ func (e *evaluator) init(in *Input, req *Request) {
 	e.hasRP = in.ResourcePolicy != nil && in.ResourcePolicy.Policy != nil
 	e.resAcct = in.ResourceAccount
 	if e.resAcct == "" {
-		if a := AccountOf(req.Resource); isAccountID(a) {
+		a, unknown := AccountOf(req.Resource), false
+		if e.r.unk != nil {
+			a, unknown = e.r.unk.account(req.Resource)
+		}
+		if isAccountID(a) {
 			e.resAcct = a
 		}
+		e.crossUnknown = unknown && e.r.prin.account != ""
 	}
 	pa := e.r.prin.account
 	e.cross = pa != "" && e.resAcct != "" && pa != e.resAcct
+	return nil
 }
 
 func (e *evaluator) scp(i int) *flags {
@@ -255,9 +308,9 @@ func (e *evaluator) scanLayer(l layerID, level int, pols []NamedPolicy, pm princ
 
 func (e *evaluator) scanStatement(l layerID, level int, pol *NamedPolicy, st *Statement, pm principalMode, f *flags) {
 	c := &st.compiled
-	if t, pk := c.applies(&e.r, pm); t != TriFalse {
+	if t, pk, partial := c.applies(&e.r, pm); t != TriFalse {
 		f.add(c.deny, t)
-		e.record(hit{pol, st, int32(level), l, t, pk})
+		e.record(hit{pol, st, int32(level), l, t, pk, partial})
 	}
 }
 
@@ -271,7 +324,7 @@ func (e *evaluator) scan() {
 	if e.hasRP {
 		for _, st := range e.in.ResourcePolicy.Policy.Statements {
 			c := &st.compiled
-			t, pk := c.applies(&e.r, principalRequired)
+			t, pk, partial := c.applies(&e.r, principalRequired)
 			if t == TriFalse {
 				continue
 			}
@@ -283,7 +336,7 @@ func (e *evaluator) scan() {
 					e.rp.maybe[pk] = true
 				}
 			}
-			e.record(hit{e.in.ResourcePolicy, st, 0, lidRP, t, pk})
+			e.record(hit{e.in.ResourcePolicy, st, 0, lidRP, t, pk, partial})
 		}
 	}
 	e.scanLayer(lidID, 0, e.in.Identity, principalIgnored, &e.id)
@@ -433,8 +486,8 @@ func (e *evaluator) visit(ls layerSet, fn func(h hit)) {
 				continue
 			}
 			for _, st := range p.Statements {
-				if t, pk := st.compiled.applies(&e.r, pm); t != TriFalse {
-					fn(hit{&pols[i], st, int32(level), l, t, pk})
+				if t, pk, partial := st.compiled.applies(&e.r, pm); t != TriFalse {
+					fn(hit{&pols[i], st, int32(level), l, t, pk, partial})
 				}
 			}
 		}
@@ -550,6 +603,17 @@ func (e *evaluator) indeterminate(best, worst outcome) Result {
 	sort.SliceStable(res.UnknownKeys, func(i, j int) bool {
 		return strings.ToLower(res.UnknownKeys[i].Key) < strings.ToLower(res.UnknownKeys[j].Key)
 	})
+	if e.r.unk != nil {
+		for _, ref := range res.Statements {
+			if !ref.PartialResource {
+				continue
+			}
+			if res.UnknownResource == nil {
+				res.UnknownResource = &UnknownResource{Resource: e.r.display(), Unknown: *e.r.unk.seg}
+			}
+			res.UnknownResource.Statements = append(res.UnknownResource.Statements, ref)
+		}
+	}
 	res.Reason = e.reason(best, res.Statements, res.UnknownKeys, worst)
 	return res
 }
@@ -615,6 +679,9 @@ func appendNames(b []byte, pols []NamedPolicy) []byte {
 func (e *evaluator) appendRequest(b []byte) []byte {
 	b = append(b, e.r.act.action...)
 	b = append(b, " on "...)
+	if e.r.unk != nil {
+		return append(b, e.r.display()...)
+	}
 	return append(b, e.r.resource...)
 }
 
@@ -690,8 +757,10 @@ func (e *evaluator) reason(o outcome, refs []StatementRef, keys []UnknownKey, wo
 		b = e.appendRequest(b)
 	case whyRPNoGrant:
 		b = e.appendRPName(b)
-		b = append(b, " of account "...)
-		b = append(b, e.resAcct...)
+		if e.resAcct != "" {
+			b = append(b, " of account "...)
+			b = append(b, e.resAcct...)
+		}
 		b = append(b, " does not allow "...)
 		b = e.appendPrincipal(b)
 		b = append(b, " (cross-account access needs both sides) to perform "...)
@@ -775,6 +844,27 @@ func (e *evaluator) appendFirst(b []byte, refs []StatementRef, l Layer) []byte {
 func (e *evaluator) appendIndeterminate(b []byte, best outcome, refs []StatementRef, keys []UnknownKey, worst outcome) []byte {
 	rpMissing := best.why == whyRPMissing || worst.why == whyRPMissing
 	b = append(b, "the decision depends on "...)
+	var partial *StatementRef
+	for i := range refs {
+		if refs[i].PartialResource {
+			partial = &refs[i]
+			break
+		}
+	}
+	if partial != nil {
+		b = append(b, "the unknown part of the resource "...)
+		b = append(b, e.r.display()...)
+		b = append(b, " ("...)
+		b = append(b, e.r.unk.seg.Describe()...)
+		b = append(b, "), which "...)
+		b = e.appendLayer(b, partial.Layer, partial.Level)
+		b = append(b, " ("...)
+		b = appendRef(b, partial)
+		b = append(b, ") matches only for some values"...)
+		if len(keys) > 0 || rpMissing {
+			b = append(b, ", and on "...)
+		}
+	}
 	switch {
 	case len(keys) > 0:
 		if len(keys) == 1 {
@@ -794,7 +884,7 @@ func (e *evaluator) appendIndeterminate(b []byte, best outcome, refs []Statement
 		b = append(b, ", "...)
 		b = appendRef(b, ref)
 		b = append(b, ')')
-	case len(refs) > 0:
+	case len(refs) > 0 && partial == nil:
 		b = append(b, "conditional statements (in "...)
 		b = e.appendLayer(b, refs[0].Layer, refs[0].Level)
 		b = append(b, ", "...)
@@ -802,7 +892,7 @@ func (e *evaluator) appendIndeterminate(b []byte, best outcome, refs []Statement
 		b = append(b, ')')
 	}
 	if rpMissing {
-		if len(keys) > 0 || len(refs) > 0 {
+		if len(keys) > 0 || (len(refs) > 0 && partial == nil) {
 			b = append(b, " and on "...)
 		}
 		b = append(b, e.rpNoun()...)

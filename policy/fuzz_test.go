@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"testing"
@@ -33,6 +34,13 @@ func FuzzParse(f *testing.F) {
 		{Principal: "ecs-tasks.amazonaws.com", Action: "sts:AssumeRole", Resource: "*"},
 		{Principal: "arn:aws:iam::444455556666:role/x", Action: "kms:Decrypt", Resource: "arn:aws:kms:us-east-1:111122223333:key/k", Context: NewContext().Set("aws:SourceIp", "10.0.0.1").Set("aws:TagKeys", "a", "b").SetAbsent("aws:SourceVpce")},
 	}
+	// Partly known resources: the answer for the unknown run must hold for
+	// every value of it (checked against each value below).
+	unknownReqs := []Request{
+		{Principal: "arn:aws:sts::111122223333:assumed-role/r/s", Action: "s3:GetObject", Resource: "arn:aws:s3:::b/", ResourceUnknown: &UnknownSegment{Alphabet: "a/", MinLength: 0, MaxLength: 2}, Context: NewContext().Set("aws:username", "a")},
+		{Principal: "arn:aws:iam::444455556666:role/x", Action: "secretsmanager:GetSecretValue", Resource: "arn:aws:secretsmanager:us-east-1:111122223333:secret:db-", ResourceUnknown: &UnknownSegment{Alphabet: "Ab", MinLength: 1, MaxLength: 2}},
+		{Principal: "arn:aws:sts::111122223333:assumed-role/r/s", Action: "kms:Decrypt", Resource: "arn:aws:kms:us-east-1:", ResourceUnknown: &UnknownSegment{Alphabet: "1:", MinLength: 0, MaxLength: 3, Tail: ":key/k"}},
+	}
 	f.Fuzz(func(t *testing.T, doc string) {
 		p, err := ParseString("fuzz", doc)
 		if err != nil {
@@ -62,6 +70,22 @@ func FuzzParse(f *testing.F) {
 					t.Fatalf("outcomes %v for %s", res.Outcomes, res.Decision)
 				}
 			}
+			for _, r := range unknownReqs {
+				res := Evaluate(in, r)
+				if res.Reason == "" || (res.Decision == Indeterminate) != (res.Outcomes != nil) {
+					t.Fatalf("result %+v", res)
+				}
+				forEachValue(r.ResourceUnknown, func(v string) {
+					known := r
+					known.Resource, known.ResourceUnknown = r.Resource+v+r.ResourceUnknown.Tail, nil
+					d := Evaluate(in, known).Decision
+					switch {
+					case res.Decision == Allowed && d != Allowed,
+						(res.Decision == ImplicitDeny || res.Decision == ExplicitDeny) && d != ImplicitDeny && d != ExplicitDeny:
+						t.Fatalf("kind %q: %s on %s is %s, but %s for the value %q", kind, r.Action, DisplayResource(r.Resource, r.ResourceUnknown), res.Decision, d, v)
+					}
+				})
+			}
 		}
 		for _, st := range p.Statements {
 			st.ConditionKeys()
@@ -71,6 +95,107 @@ func FuzzParse(f *testing.F) {
 			st.MatchesPrincipal("arn:aws:iam::111122223333:root")
 		}
 	})
+}
+
+// forEachValue calls fn with every value of a (small) unknown run.
+func forEachValue(u *UnknownSegment, fn func(string)) {
+	a, err := parseAlphabet(u.Alphabet)
+	if err != nil {
+		panic(err)
+	}
+	chars := a.runes()
+	var walk func(s []rune)
+	walk = func(s []rune) {
+		if len(s) >= u.MinLength {
+			fn(string(s))
+		}
+		if len(s) == u.MaxLength {
+			return
+		}
+		for _, c := range chars {
+			walk(append(s[:len(s):len(s)], c))
+		}
+	}
+	walk(nil)
+}
+
+// FuzzMatchResourceUnknown: the three-valued match of a pattern against a
+// partly known resource agrees with MatchResource over every value of a
+// small run (alphabet of up to 3 characters from the input, length up to
+// 4): TriTrue when every value matches, TriFalse when none, TriUnknown when
+// some do.
+func FuzzMatchResourceUnknown(f *testing.F) {
+	for _, s := range []struct {
+		pattern, prefix, tail, alpha string
+		lo, hi                       uint8
+	}{
+		{"arn:aws:secretsmanager:us-east-1:1:secret:db-??????", "arn:aws:secretsmanager:us-east-1:1:secret:db-", "", "aZ9", 6, 6},
+		{"arn:aws:secretsmanager:us-east-1:1:secret:db-Ab????", "arn:aws:secretsmanager:us-east-1:1:secret:db-", "", "Ab", 4, 4},
+		{"arn:aws:secretsmanager:us-east-1:1:secret:db-Zz9Yx8", "arn:aws:secretsmanager:us-east-1:1:secret:db-Zz9Y", "", "x8", 2, 2},
+		{"arn:aws:secretsmanager:us-east-1:1:secret:db-*", "arn:aws:secretsmanager:us-east-1:1:secret:db-", "", "a-", 1, 3},
+		{"arn:aws:secretsmanager:us-east-1:1:secret:db-*-??", "arn:aws:secretsmanager:us-east-1:1:secret:db-", "", "a-", 2, 4},
+		{"arn:aws:logs:us-east-1:1:log-group:g:log-stream:p/c/*", "arn:aws:logs:us-east-1:1:log-group:g:log-stream:p/c/", "", "0f-", 2, 4},
+		{"arn:aws:logs:*:1:log-group:g:*", "arn:aws:logs:", ":1:log-group:g:log-stream:x", "a:-", 0, 3},
+		{"arn:aws:s*:*:*:x", "arn:aws:s", "", "3:x", 1, 4},
+		{"*a?*", "", "", "a?*", 0, 4},
+		{"a:b:c:d:e:f", "a", "e:f", ":bc", 4, 4},
+	} {
+		f.Add(s.pattern, s.prefix, s.tail, s.alpha, s.lo, s.hi)
+	}
+	f.Fuzz(func(t *testing.T, pattern, prefix, tail, alpha string, lo, hi uint8) {
+		// Patterns from Parse are valid UTF-8 (JSON strings); for invalid
+		// ones glob's byte-wise literals and rune-wise ? differ from any
+		// character-level automaton.
+		if len(pattern) > 64 || len(prefix) > 64 || len(tail) > 16 || !utf8.ValidString(pattern) {
+			return
+		}
+		// Up to 3 distinct printable characters, '-' last (so no range).
+		var chars []byte
+		dash := false
+		for i := 0; i < len(alpha) && len(chars)+btoi(dash) < 3; i++ {
+			c := alpha[i]
+			switch {
+			case c < 0x20 || c > 0x7e:
+			case c == '-':
+				dash = true
+			case bytes.IndexByte(chars, c) < 0:
+				chars = append(chars, c)
+			}
+		}
+		if dash {
+			chars = append(chars, '-')
+		}
+		if len(chars) == 0 {
+			return
+		}
+		u := &UnknownSegment{Alphabet: string(chars), MinLength: int(lo % 4), Tail: tail}
+		u.MaxLength = u.MinLength + int(hi%3)
+		if u.MaxLength > 4 {
+			u.MaxLength = 4
+		}
+		got, err := MatchResourceUnknown(pattern, prefix, u)
+		if err != nil {
+			t.Fatalf("segment %+v: %v", u, err)
+		}
+		yes, no := false, false
+		forEachValue(u, func(v string) {
+			if MatchResource(pattern, prefix+v+tail) {
+				yes = true
+			} else {
+				no = true
+			}
+		})
+		if want := triOfSet(yes, no); got != want {
+			t.Fatalf("MatchResourceUnknown(%q, %q + %d..%d of [%s] + %q) = %v, every value says %v", pattern, prefix, u.MinLength, u.MaxLength, u.Alphabet, tail, got, want)
+		}
+	})
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // refGlob is a plain dynamic-programming glob over runes, the reference the
@@ -117,6 +242,9 @@ func FuzzMatchResource(f *testing.F) {
 		{"arn:aws:s3:::b/${aws:username}", "arn:aws:s3:::b/${aws:username}"},
 		{"**?*", "x"},
 		{"", ""},
+		{"arn:aws:secretsmanager:us-east-1:1:secret:db-Ab????", "arn:aws:secretsmanager:us-east-1:1:secret:db-??????"},
+		{"arn:aws:secretsmanager:us-east-1:1:secret:db-Zz9Yx8", "arn:aws:secretsmanager:us-east-1:1:secret:db-Zz9Yx8"},
+		{"arn:aws:logs:us-east-1:1:log-group:g:log-stream:p/c/*", "arn:aws:logs:us-east-1:1:log-group:g:log-stream:p/c/<task-id>"},
 	} {
 		f.Add(s[0], s[1])
 	}

@@ -11,14 +11,36 @@ type evalReq struct {
 	resource string
 	prin     requestPrincipal
 	ctx      *Context
+	// unk is set when the resource is only partly known: resource is then
+	// the known prefix.
+	unk *unknownSet
 }
 
-func (r *evalReq) set(req *Request) {
+// set prepares the request; it fails only for an invalid
+// Request.ResourceUnknown.
+func (r *evalReq) set(req *Request) error {
 	r.act.set(req.Action)
 	r.resource = req.Resource
 	r.res.split(req.Resource)
 	r.prin.set(req.Principal)
 	r.ctx = req.Context
+	r.unk = nil
+	if req.ResourceUnknown != nil {
+		u, err := newUnknownSet(req.Resource, req.ResourceUnknown)
+		if err != nil {
+			return err
+		}
+		r.unk = u
+	}
+	return nil
+}
+
+// display is the request resource as a person reads it.
+func (r *evalReq) display() string {
+	if r.unk != nil {
+		return DisplayResource(r.resource, r.unk.seg)
+	}
+	return r.resource
 }
 
 type principalMode uint8
@@ -53,6 +75,10 @@ func (c *compiledStatement) matchAction(r *preparedAction) bool {
 }
 
 func (c *compiledStatement) matchResource(r *evalReq) Tri {
+	if r.unk != nil {
+		t, _ := c.matchResourceUnknown(r)
+		return t
+	}
 	if c.anyResource {
 		return TriTrue
 	}
@@ -99,24 +125,31 @@ func (c *compiledStatement) matchConditions(ctx *Context) Tri {
 }
 
 // applies says whether the statement applies to the request (true, false or
-// unknown) and how its Principal names the caller.
-func (c *compiledStatement) applies(r *evalReq, pm principalMode) (Tri, principalKind) {
+// unknown) and how its Principal names the caller. partial is true when the
+// answer is unknown because the statement's Resource matches only some
+// values of the request's unknown resource segment.
+func (c *compiledStatement) applies(r *evalReq, pm principalMode) (t Tri, pk principalKind, partial bool) {
 	if !c.matchAction(&r.act) {
-		return TriFalse, pkNone
+		return TriFalse, pkNone, false
 	}
-	pk := c.matchPrincipal(&r.prin, pm)
+	pk = c.matchPrincipal(&r.prin, pm)
 	if pk == pkNone {
-		return TriFalse, pkNone
+		return TriFalse, pkNone, false
 	}
-	res := c.matchResource(r)
+	var res Tri
+	if r.unk != nil {
+		res, partial = c.matchResourceUnknown(r)
+	} else {
+		res = c.matchResource(r)
+	}
 	if res == TriFalse {
-		return res, pkNone
+		return res, pkNone, false
 	}
 	res = res.and(c.matchConditions(r.ctx))
 	if res == TriFalse {
-		return res, pkNone
+		return res, pkNone, false
 	}
-	return res, pk
+	return res, pk, partial
 }
 
 // unknownKeys reports the keys that make the statement's resource or
@@ -124,7 +157,9 @@ func (c *compiledStatement) applies(r *evalReq, pm principalMode) (Tri, principa
 func (c *compiledStatement) unknownKeys(r *evalReq, add func(string)) {
 	if !c.anyResource {
 		for i := range c.resources {
-			if t := c.resources[i].tmpl; t != nil && c.resources[i].match(&r.res, r.resource, r.ctx) == TriUnknown {
+			if t := c.resources[i].tmpl; t != nil && r.unk != nil {
+				t.unknownKeys(r.ctx, add)
+			} else if t != nil && c.resources[i].match(&r.res, r.resource, r.ctx) == TriUnknown {
 				t.unknownKeys(r.ctx, add)
 			}
 		}
@@ -156,6 +191,19 @@ func (s *Statement) MatchesResource(resource string, ctx *Context) Tri {
 	return s.compiled.matchResource(&r)
 }
 
+// MatchesResourceUnknown is MatchesResource for a partly known resource:
+// the known prefix, then the run u describes. TriTrue: the statement covers
+// every value of the run; TriFalse: none; TriUnknown: some (or a policy
+// variable's value is unknown). An invalid u gives TriUnknown.
+func (s *Statement) MatchesResourceUnknown(prefix string, u *UnknownSegment, ctx *Context) Tri {
+	var r evalReq
+	if err := r.set(&Request{Resource: prefix, ResourceUnknown: u, Context: ctx}); err != nil {
+		return TriUnknown
+	}
+	t, _ := s.compiled.matchResourceUnknown(&r)
+	return t
+}
+
 // MatchesPrincipal reports whether the statement's Principal (or
 // NotPrincipal) applies to principal, as in a resource-based policy. A
 // statement without either element matches no principal.
@@ -175,8 +223,10 @@ func (s *Statement) ConditionsHold(ctx *Context) Tri {
 // Principal is ignored, as for identity policies) for one request.
 func (s *Statement) Applies(req Request) Tri {
 	var r evalReq
-	r.set(&req)
-	t, _ := s.compiled.applies(&r, principalIgnored)
+	if err := r.set(&req); err != nil {
+		return TriUnknown
+	}
+	t, _, _ := s.compiled.applies(&r, principalIgnored)
 	return t
 }
 

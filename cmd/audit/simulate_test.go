@@ -101,6 +101,91 @@ func TestPolicySimulate(t *testing.T) {
 			decision: policy.ImplicitDeny, stderr: []string{`audit: warning: identityPolicies[0] "w": statement 0: Condition.NumericEquals.s3:max-keys:`, "not a number"},
 			rule: "brief: unparseable condition values → false and a warning",
 		},
+		// Partly known resources (issue 8 §1): request.resourceUnknownSuffix.
+		{
+			name: "unresolved secret suffix, grant fixes part of it",
+			stdin: `{"identityPolicies":[` + simAllow("secretsmanager:GetSecretValue", simSecret+"db-Ab????") + `],` +
+				`"request":{"action":"secretsmanager:GetSecretValue","resource":"` + simSecret + `db-","resourceUnknownSuffix":"secrets-manager-suffix","principal":"` + simSession + `"}}`,
+			decision: policy.Indeterminate, stdout: []string{`"unknownResource": {`, `"resource": "` + simSecret + `db-??????"`, `"partialResource": true`, `"alphabet": "A-Za-z0-9"`},
+			rule: "issue 8 example 1; ecs-facts §1.6 the suffix is 6 of [A-Za-z0-9]",
+		},
+		{
+			name: "object form covering every suffix",
+			stdin: `{"identityPolicies":[` + simAllow("secretsmanager:GetSecretValue", simSecret+"db-??????") + `],` +
+				`"request":{"action":"secretsmanager:GetSecretValue","resource":"` + simSecret + `db-","resourceUnknownSuffix":{"alphabet":"A-Za-z0-9","length":6},"principal":"` + simSession + `"}}`,
+			decision: policy.Allowed, rule: "ecs-facts §1.6: NAME-?????? covers every suffix",
+		},
+		{
+			name: "deny of one exact suffix, minLength/maxLength form",
+			stdin: `{"identityPolicies":[{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"` + simSecret + `db-??????"},{"Sid":"One","Effect":"Deny","Action":"secretsmanager:GetSecretValue","Resource":"` + simSecret + `db-Zz9Yx8"}]}],` +
+				`"request":{"action":"secretsmanager:GetSecretValue","resource":"` + simSecret + `db-","resourceUnknownSuffix":{"alphabet":"A-Za-z0-9","minLength":6,"maxLength":6},"principal":"` + simSession + `"}}`,
+			decision: policy.Indeterminate, stdout: []string{`"worstCase": "ExplicitDeny"`, `"sid": "One"`}, rule: "issue 8 example 2 (was silently Allowed)",
+		},
+		{
+			name: "task ID preset",
+			stdin: `{"identityPolicies":[` + simAllow("logs:CreateLogStream", "arn:aws:logs:us-east-1:111122223333:log-group:/ecs/app:*") + `],` +
+				`"request":{"action":"logs:CreateLogStream","resource":"arn:aws:logs:us-east-1:111122223333:log-group:/ecs/app:log-stream:web/c/","resourceUnknownSuffix":"ecs-task-id","principal":"` + simSession + `"}}`,
+			decision: policy.Allowed, rule: "ecs-facts §1.4: log-group:G:* covers every task's stream",
+		},
+		{name: "unknown preset", stdin: `{"request":{"action":"s3:GetObject","resource":"arn:aws:s3:::b/","resourceUnknownSuffix":"uuid"}}`, code: ExitUsage,
+			stderr: []string{`request.resourceUnknownSuffix: unknown preset "uuid"`, "secrets-manager-suffix, ecs-task-id, docker-container-id"}, rule: "presets are listed"},
+		{name: "suffix of the wrong type", stdin: `{"request":{"action":"s3:GetObject","resource":"arn:aws:s3:::b/","resourceUnknownSuffix":6}}`, code: ExitUsage,
+			stderr: []string{`request.resourceUnknownSuffix: expected a preset name`, `{"alphabet": "A-Za-z0-9", "length": 6}`}, rule: "the expected shape in words"},
+		{name: "suffix without alphabet", stdin: `{"request":{"action":"s3:GetObject","resource":"arn:aws:s3:::b/","resourceUnknownSuffix":{"length":6}}}`, code: ExitUsage,
+			stderr: []string{"alphabet is required"}, rule: "shape"},
+		{name: "suffix length and minLength", stdin: `{"request":{"action":"s3:GetObject","resource":"arn:aws:s3:::b/","resourceUnknownSuffix":{"alphabet":"a","length":6,"minLength":1}}}`, code: ExitUsage,
+			stderr: []string{"either length or minLength and maxLength"}, rule: "shape"},
+		{name: "suffix length as a string", stdin: `{"request":{"action":"s3:GetObject","resource":"arn:aws:s3:::b/","resourceUnknownSuffix":{"alphabet":"a","length":"6"}}}`, code: ExitUsage,
+			stderr: []string{"request.resourceUnknownSuffix.length: expected a whole number, not a string"}, rule: "wrong type named in words"},
+		{name: "suffix length fractional", stdin: `{"request":{"action":"s3:GetObject","resource":"arn:aws:s3:::b/","resourceUnknownSuffix":{"alphabet":"a","length":6.5}}}`, code: ExitUsage,
+			stderr: []string{"request.resourceUnknownSuffix.length: expected a whole number, not the number 6.5"}, rule: "wrong type named in words"},
+		{name: "suffix reversed range", stdin: `{"request":{"action":"s3:GetObject","resource":"arn:aws:s3:::b/","resourceUnknownSuffix":{"alphabet":"z-a","length":1}}}`, code: ExitUsage,
+			stderr: []string{"range z-a is reversed"}, rule: "policy.UnknownSegment.Validate"},
+		{name: "suffix unknown field", stdin: `{"request":{"action":"s3:GetObject","resource":"arn:aws:s3:::b/","resourceUnknownSuffix":{"alphabet":"a","length":1,"size":2}}}`, code: ExitUsage,
+			stderr: []string{`request.resourceUnknownSuffix: unknown field "size"`}, rule: "unknown fields → error"},
+		// resourcePolicyKind inferred from a KMS key ARN (issue 8 §6).
+		{
+			name: "KMS key ARN with a resource policy: a key policy",
+			stdin: `{"identityPolicies":[` + simFull + `],"resourcePolicy":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/admin"},"Action":"kms:*","Resource":"*"}]},` +
+				`"request":{"action":"kms:Decrypt","resource":"arn:aws:kms:us-east-1:111122223333:key/k","principal":"` + simSession + `"}}`,
+			decision: policy.ImplicitDeny, stdout: []string{"the KMS key policy", `"warnings": [`, "evaluated as its key policy"},
+			rule: "ecs-facts §1.9: a key policy must allow or delegate; inferred from the ARN",
+		},
+		{
+			name: "KMS key ARN, ordinary resource policy asked for",
+			stdin: `{"identityPolicies":[` + simFull + `],"resourcePolicyKind":"","resourcePolicy":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/admin"},"Action":"kms:*","Resource":"*"}]},` +
+				`"request":{"action":"kms:Decrypt","resource":"arn:aws:kms:us-east-1:111122223333:key/k","principal":"` + simSession + `"}}`,
+			decision: policy.Allowed, rule: "an explicit resourcePolicyKind wins over the inference",
+		},
+		{
+			name:     "KMS key ARN without a resource policy: nothing inferred",
+			stdin:    `{"identityPolicies":[` + simFull + `],"request":{"action":"kms:Decrypt","resource":"arn:aws:kms:us-east-1:111122223333:key/k","principal":"` + simSession + `"}}`,
+			decision: policy.Allowed, rule: "no resource policy given, no kind to infer (same-account identity allow)",
+		},
+		// Actions that are not in the action catalog (issue 8 §6).
+		{
+			name:     "unknown request action and policy action",
+			stdin:    `{"identityPolicies":[` + simAllow("secretmanager:GetSecretValue", "*") + `],"request":{"action":"secretmanager:GetSecretValue"}}`,
+			decision: policy.Allowed, stdout: []string{`"warnings": [`, `request.action: unknown service prefix \"secretmanager\"`, `identityPolicies[0]: statement 0: unknown service prefix \"secretmanager\"`},
+			stderr: []string{"audit: warning: request.action: unknown service prefix"}, rule: "as PL001 in scans: a typo grants nothing in AWS",
+		},
+		{
+			name:     "misspelled action name of a cataloged service",
+			stdin:    `{"identityPolicies":[` + simAllow("s3:GetObjekt", "*") + `],"request":{"action":"s3:GetObject","resource":"arn:aws:s3:::b/k"}}`,
+			decision: policy.ImplicitDeny, stdout: []string{`identityPolicies[0]: statement 0: no action of s3 matches \"GetObjekt\"`}, rule: "awsactions.Check",
+		},
+		// Wrong JSON types name the expected shape in words.
+		{name: "input is a list", stdin: `[]`, code: ExitUsage, stderr: []string{"the input must be a JSON object with identityPolicies", "not a list"}, rule: "shape in words"},
+		{name: "identityPolicies is a string", stdin: `{"identityPolicies":"x","request":{"action":"s3:GetObject"}}`, code: ExitUsage,
+			stderr: []string{"identityPolicies: expected a list of policies, not a string"}, rule: "shape in words"},
+		{name: "scpLevels is a flat list", stdin: `{"scpLevels":[` + simFull + `],"request":{"action":"s3:GetObject"}}`, code: ExitUsage,
+			stderr: []string{"scpLevels: expected a list of levels (root, each OU, account), each a list of policies, not an object"}, rule: "shape in words"},
+		{name: "request is a list", stdin: `{"request":[]}`, code: ExitUsage, stderr: []string{"request: expected an object with action"}, rule: "shape in words"},
+		{name: "action is a number", stdin: `{"request":{"action":5}}`, code: ExitUsage, stderr: []string{"request.action: expected a string", "not a number"}, rule: "shape in words"},
+		{name: "resourcePolicyKind is a number", stdin: `{"resourcePolicyKind":1,"request":{"action":"s3:GetObject"}}`, code: ExitUsage,
+			stderr: []string{`resourcePolicyKind: expected a string: "", "kms-key-policy" or "trust-policy", not a number`}, rule: "shape in words"},
+		{name: "resourceAccount is a number", stdin: `{"resourceAccount":111122223333,"request":{"action":"s3:GetObject"}}`, code: ExitUsage,
+			stderr: []string{"resourceAccount: expected a string (a 12-digit account ID), not a number"}, rule: "shape in words"},
 		// Bad input: exit 2 with a clear message.
 		{name: "malformed JSON", stdin: `{"request":`, code: ExitUsage, stderr: []string{"audit: policy simulate: invalid input"}, rule: "brief: malformed JSON → exit 2"},
 		{name: "empty input", stdin: ``, code: ExitUsage, stderr: []string{"invalid input"}, rule: "brief: bad input → exit 2"},
@@ -162,6 +247,12 @@ func TestPolicySimulate(t *testing.T) {
 			} else if stdout != "" {
 				t.Errorf("stdout on error: %q", stdout)
 			}
+			// Messages speak JSON, not Go (issue 8 §6).
+			for _, goism := range []string{"Go struct", "Go value", "[]", "map[", "interface {", "json.", "main.", "policy.", "RawMessage"} {
+				if strings.Contains(stderr, goism) {
+					t.Errorf("stderr names a Go type (%q): %s", goism, stderr)
+				}
+			}
 			for _, s := range tt.stdout {
 				if !strings.Contains(stdout, s) {
 					t.Errorf("stdout lacks %q (%s)\n%s", s, tt.rule, stdout)
@@ -185,6 +276,12 @@ func TestPolicyCommandHelp(t *testing.T) {
 	if code != ExitOK || !strings.Contains(stdout, "simulate") {
 		t.Fatalf("exit %d\n%s", code, stdout)
 	}
+}
+
+const simSecret = "arn:aws:secretsmanager:us-east-1:111122223333:secret:"
+
+func simAllow(action, resource string) string {
+	return `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"` + action + `","Resource":"` + resource + `"}]}`
 }
 
 func jsonString(s string) string {
