@@ -30,11 +30,17 @@ const (
 	CodeParameterNotFound = "ParameterNotFound"
 	CodeAccountNotFound   = "AccountNotFound"
 	CodeAccountNotActive  = "AccountNotActive"
+	// CodeEndpointUnreachable: the endpoint did not accept a connection
+	// (refused, DNS failure, unreachable, no answer to the connection
+	// attempt), or the scan had stopped calling it after such failures.
+	CodeEndpointUnreachable = "EndpointUnreachable"
+	// CodeNotResolved: a reference the scanner could not resolve without a
+	// call it does not make (see resolveKeys).
+	CodeNotResolved = "NotResolved"
+	// CodeInterrupted: not collected because the scan was interrupted
+	// (Ctrl-C or its deadline) before the call was made or finished.
+	CodeInterrupted = "Interrupted"
 )
-
-// maxPages guards every pagination loop against an endpoint that never
-// stops (each page costs at least one call, so this is generous).
-const maxPages = 10000
 
 // stats are the scan's counters.
 type stats struct {
