@@ -102,14 +102,29 @@ type where struct {
 // the per-call timeout, counts and logs it. It does not record failures.
 func invoke[T any](ctx context.Context, c *collector, w where, b *bucket, svc, op string, fn func(context.Context) (T, error)) (T, error) {
 	var zero T
-	release, err := b.acquire(ctx)
+	// A call to an endpoint the scan has given up on fails at once, without
+	// waiting for its turn.
+	key := svc + "|" + w.region
+	if err := c.eps.downFor(key); err != nil {
+		return zero, err
+	}
+	wctx, stopWaiting := c.eps.untilDown(ctx, key)
+	release, err := b.acquire(wctx)
+	stopWaiting()
 	if err != nil {
+		if derr := c.eps.isDown(key); derr != nil && ctx.Err() == nil {
+			return zero, derr // given up on while the call waited
+		}
 		if errors.Is(err, errDeadlineAhead) {
 			c.markInterrupted("deadline")
 		}
 		return zero, err
 	}
 	defer release()
+	if err := c.eps.downFor(key); err != nil {
+		return zero, err
+	}
+	ctx = withEndpointKey(ctx, key)
 	limit := c.callLimit()
 	cctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
@@ -159,6 +174,16 @@ func (e *timeoutError) Unwrap() error { return e.err }
 
 // classify turns an error into a collection error code and message.
 func classify(err error) (code, msg string) {
+	var down *endpointDownError
+	if errors.As(err, &down) {
+		return CodeEndpointUnreachable, sanitize(down.Error())
+	}
+	if ep, cause, ok := connectFailure(err); ok {
+		if ep == "" {
+			return CodeEndpointUnreachable, sanitize("cannot connect: " + cause)
+		}
+		return CodeEndpointUnreachable, sanitize("cannot connect to endpoint " + ep + ": " + cause)
+	}
 	var te *timeoutError
 	if errors.As(err, &te) {
 		return CodeTimeout, sanitize(te.Error())

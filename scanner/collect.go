@@ -31,7 +31,7 @@ func Collect(ctx context.Context, cfg Config) (*inventory.Inventory, error) {
 		return nil, err
 	}
 	st := &stats{}
-	be, err := newSDKBackend(ctx, cfg, st)
+	be, err := newSDKBackend(ctx, cfg, st, newEndpoints(cfg.Logger))
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +52,8 @@ type collector struct {
 	regionSem *semaphore.Weighted
 	stsBucket *bucket
 	orgBucket *bucket
-	org       *orgState // nil without Org
+	org       *orgState  // nil without Org
+	eps       *endpoints // nil with a backend without endpoints
 
 	errMu sync.Mutex
 	errs  []inventory.CollectionError
@@ -93,6 +94,9 @@ func collect(ctx context.Context, cfg Config, be backend, st *stats) (*inventory
 		cfg: cfg, be: be, log: cfg.Logger, stats: st,
 		progress:  newProgress(cfg.Progress, st),
 		regionSem: semaphore.NewWeighted(int64(cfg.RegionConcurrency)),
+	}
+	if t, ok := be.(interface{ endpoints() *endpoints }); ok {
+		c.eps = t.endpoints()
 	}
 	c.stsBucket = c.newBucket(stsRate, stsBurst, stsInFlight)
 	c.orgBucket = c.newBucket(orgRate, orgBurst, orgInFlight)

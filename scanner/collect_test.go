@@ -374,6 +374,10 @@ func TestClassify(t *testing.T) {
 		{"network timeout", timeoutErr, CodeTimeout, "read"},
 		{"scanner's own", newScanError(CodePagination, "loop"), CodePagination, "loop"},
 		{"anything else", errors.New("connection refused"), CodeRequestError, "connection refused"},
+		{"refused connection names the endpoint", &smithy.OperationError{ServiceID: "ECS", OperationName: "ListClusters", Err: refused("ecs.eu-west-1.amazonaws.com")},
+			CodeEndpointUnreachable, "cannot connect to endpoint https://ecs.eu-west-1.amazonaws.com: connection to 10.0.0.1:443 refused"},
+		{"endpoint given up on", &endpointDownError{endpoint: "https://sts.amazonaws.com", cause: "connection refused", failures: 3, over: time.Second},
+			CodeEndpointUnreachable, "endpoint https://sts.amazonaws.com is not answering (connection refused)"},
 		{"control characters and a long message", apiErr("X", "a\x1b[31mb\nc"+strings.Repeat("é", 2000)), "X", "a [31mb c"},
 	}
 	for _, tt := range tests {
