@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"strings"
 	"sync"
@@ -262,17 +263,36 @@ func sanitize(s string) string {
 	return strings.TrimSpace(s)
 }
 
-// record adds a collection error, unless the scan itself is being stopped
-// (an interrupted scan is reported once, as Inventory.Interrupted).
+// record adds a collection error. A call cut short because the scan itself
+// is being stopped (Ctrl-C, its deadline) is recorded as Interrupted, so
+// that the coverage lists everything that was not collected.
 func (c *collector) record(ctx context.Context, w where, svc, op, resource string, err error) {
-	if ctx.Err() != nil || errors.Is(err, errDeadlineAhead) {
-		return
-	}
 	code, msg := classify(err)
+	if why := stopReason(ctx, err); why != "" && (code == CodeCanceled || code == CodeTimeout || errors.Is(err, errDeadlineAhead)) {
+		code, msg = CodeInterrupted, "not collected: the scan was "+why+" before this call was made or finished"
+	}
 	c.addError(inventory.CollectionError{
 		AccountID: w.account, Region: w.region, Service: svc, Operation: op,
 		Resource: sanitize(resource), Code: code, Message: msg,
 	})
+}
+
+// stopReason says why the scan is being stopped ("" when it is not).
+func stopReason(ctx context.Context, err error) string {
+	switch {
+	case errors.Is(err, errDeadlineAhead) || errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return "stopped by its deadline"
+	case ctx.Err() != nil:
+		return "interrupted"
+	}
+	return ""
+}
+
+// notStarted records an account or region that the scan was stopped before
+// it began with: nothing of it was collected.
+func (c *collector) notStarted(ctx context.Context, w where, op, what string) {
+	c.addError(inventory.CollectionError{AccountID: w.account, Region: w.region, Service: "scanner", Operation: op,
+		Code: CodeInterrupted, Message: "not collected: the scan was " + stopReason(ctx, nil) + " before " + what + " was started"})
 }
 
 // addError appends e and logs it.
@@ -281,7 +301,11 @@ func (c *collector) addError(e inventory.CollectionError) {
 	c.errs = append(c.errs, e)
 	c.errMu.Unlock()
 	c.stats.errors.Add(1)
-	c.log.Warn("collection error", "service", e.Service, "operation", e.Operation, "account", e.AccountID,
+	lvl := slog.LevelWarn
+	if e.Code == CodeInterrupted {
+		lvl = slog.LevelInfo // one per item left out of an interrupted scan
+	}
+	c.log.Log(context.Background(), lvl, "collection error", "service", e.Service, "operation", e.Operation, "account", e.AccountID,
 		"region", e.Region, "resource", e.Resource, "code", e.Code, "message", e.Message)
 	c.progress.changed(true)
 }

@@ -170,6 +170,7 @@ func collect(ctx context.Context, cfg Config, be backend, st *stats) (*inventory
 	g.SetLimit(cfg.AccountConcurrency)
 	for i, t := range targets {
 		if ctx.Err() != nil {
+			c.notStarted(ctx, where{account: t.id}, "ScanAccount", "account "+t.id)
 			continue
 		}
 		g.Go(func() error {
@@ -179,7 +180,9 @@ func collect(ctx context.Context, cfg Config, be backend, st *stats) (*inventory
 	}
 	_ = g.Wait() // the workers record their failures; they never return one
 
-	if cfg.ResolveResources && ctx.Err() == nil {
+	if cfg.ResolveResources {
+		// Also when interrupted: every reference left unresolved is then
+		// recorded as such.
 		c.resolveResources(ctx, states)
 	}
 	_ = paths.Wait()
@@ -308,7 +311,11 @@ func (c *collector) scanAccount(ctx context.Context, t target, st *accountState)
 		}
 		g.Go(func() error {
 			if err := c.regionSem.Acquire(ctx, 1); err != nil {
-				return nil // interrupted before this region started
+				// Interrupted before this region started.
+				c.notStarted(ctx, where{account: t.id, region: p.name}, "ScanRegion", "account "+t.id+" region "+p.name)
+				rs.region = &inventory.Region{Name: p.name, Status: inventory.RegionFailed}
+				c.progress.regionDone()
+				return nil
 			}
 			defer c.regionSem.Release(1)
 			rs.clients = sess.regional(p.name)

@@ -189,8 +189,18 @@ func TestCancellation(t *testing.T) {
 	if inv.Complete || inv.Interrupted != "interrupted" {
 		t.Errorf("Complete=%v Interrupted=%q", inv.Complete, inv.Interrupted)
 	}
-	if len(inv.Errors) != 0 {
-		t.Errorf("an interruption is reported once, not as errors: %+v", inv.Errors)
+	// What was not collected is listed: the hanging ListClusters (so the
+	// clusters, services and instances) at least, and nothing else than
+	// interrupted calls.
+	listed := false
+	for _, e := range inv.Errors {
+		if e.Code != CodeInterrupted || !strings.Contains(e.Message, "interrupted") {
+			t.Errorf("error %+v, want only Interrupted", e)
+		}
+		listed = listed || (e.Operation == "ListClusters" && e.Region == "us-east-1" && e.AccountID == callerAcct)
+	}
+	if !listed {
+		t.Errorf("the interrupted ListClusters is not listed: %+v", inv.Errors)
 	}
 	if len(inv.Accounts) != 1 {
 		t.Errorf("accounts %+v", inv.Accounts)
@@ -229,8 +239,57 @@ func TestManyAccountsInterruptedLeavesOthersUnstarted(t *testing.T) {
 	if res.err != nil {
 		t.Fatal(res.err)
 	}
-	if res.inv.Complete || len(res.inv.Accounts) != 43 || len(res.inv.Errors) != 0 {
-		t.Errorf("complete=%v accounts=%d errors=%+v", res.inv.Complete, len(res.inv.Accounts), res.inv.Errors)
+	if res.inv.Complete || len(res.inv.Accounts) != 43 {
+		t.Errorf("complete=%v accounts=%d", res.inv.Complete, len(res.inv.Accounts))
+	}
+	// Each account is listed as not collected, once: the AssumeRole that
+	// was cut short, or the scan of it that never started.
+	per := map[string][]string{}
+	for _, e := range res.inv.Errors {
+		if e.Code != CodeInterrupted || !strings.Contains(e.Message, "deadline") {
+			t.Errorf("error %+v, want Interrupted (deadline)", e)
+		}
+		per[e.AccountID] = append(per[e.AccountID], e.Service+"/"+e.Operation)
+	}
+	started := 0
+	for _, a := range res.inv.Accounts {
+		switch got := per[a.ID]; {
+		case slices.Equal(got, []string{"sts/AssumeRole"}):
+			started++
+		case slices.Equal(got, []string{"scanner/ScanAccount"}):
+		default:
+			t.Errorf("account %s listed as %v", a.ID, got)
+		}
+	}
+	if started < 4 || started > 8 {
+		t.Errorf("%d accounts started with 4 at a time", started)
+	}
+}
+
+// A region the scan was stopped before is listed as such, and marked as
+// not collected.
+func TestInterruptedBeforeARegionStarted(t *testing.T) {
+	be := newFakeBackend(callerAcct)
+	blk := &blockingECS{fakeECS: ecsWorld(callerAcct, "us-east-1", 1, 1, 1, 1, 1), ready: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-blk.ready
+		cancel()
+	}()
+	res := runWithECS(t, ctx, be, blk, Config{Regions: []string{"eu-west-1", "us-east-1"}, RegionConcurrency: 1, CallTimeout: time.Hour})
+	var regionErrs []string
+	for _, e := range res.inv.Errors {
+		if e.Service == "scanner" {
+			regionErrs = append(regionErrs, e.Region+"/"+e.Operation)
+		}
+	}
+	if len(regionErrs) != 1 || regionErrs[0] != "us-east-1/ScanRegion" && regionErrs[0] != "eu-west-1/ScanRegion" {
+		t.Fatalf("regions listed as not started: %v (all errors %+v)", regionErrs, res.inv.Errors)
+	}
+	for _, r := range res.inv.Accounts[0].Regions {
+		if r.Name == strings.Split(regionErrs[0], "/")[0] && r.Status != inventory.RegionFailed {
+			t.Errorf("region %s not started but %q", r.Name, r.Status)
+		}
 	}
 }
 

@@ -82,6 +82,9 @@ func (c *collector) regionsFor(ctx context.Context, acct string, api accountAPI)
 			}
 			return out.Regions, out.NextToken, nil
 		})
+	if err != nil && ctx.Err() != nil {
+		return nil // interrupted (recorded): the regions are not known
+	}
 	if err != nil {
 		// The list is incomplete (its error is recorded): the regions it
 		// named, and the partition's default regions it did not reach.

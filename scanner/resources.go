@@ -222,9 +222,6 @@ func (c *collector) resolveResources(ctx context.Context, states []*accountState
 		g.SetLimit(c.cfg.RegionConcurrency)
 		for _, o := range owners {
 			w := works[o]
-			if ctx.Err() != nil {
-				break
-			}
 			rs := target(o)
 			if rs == nil {
 				c.log.Info("not resolving resources outside the scanned accounts and regions", "phase", phase,
