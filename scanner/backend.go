@@ -80,13 +80,14 @@ func newSDKBackend(ctx context.Context, cfg Config, st *stats, eps *endpoints) (
 	}
 	base, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("scanner: cannot load the AWS configuration: %w", err)
+		return nil, configLoadError(cfg.Profile, err)
 	}
 	if base.Region == "" {
 		base.Region = DefaultHomeRegion
 	}
 	if !validRegion(base.Region) {
-		return nil, fmt.Errorf("scanner: the configured region %q is not a region name", base.Region)
+		return nil, &StartError{Cause: fmt.Sprintf("the region %q from the AWS configuration (AWS_REGION or the profile) is not a region name", sanitize(base.Region)),
+			Fix: "set a region name such as us-east-1 there, or give the home region explicitly"}
 	}
 	if cfg.BaseEndpoint != "" {
 		base.BaseEndpoint = aws.String(cfg.BaseEndpoint)

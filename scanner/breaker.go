@@ -229,7 +229,8 @@ func (e *endpoints) after(ep string, probe bool, o attemptOutcome, cause string)
 	}
 	s.open, s.openedAt = true, now
 	err := s.downErr()
-	e.log.Warn("endpoint not answering; the scan gives up on it", "endpoint", s.endpoint, "cause", cause,
+	// Info: each call it ends is a collection error, logged as a warning.
+	e.log.Info("endpoint not answering; the scan gives up on it", "endpoint", s.endpoint, "cause", cause,
 		"failures", s.failures, "over", err.over.Round(time.Millisecond))
 	s.trip(err)
 	return err

@@ -20,11 +20,15 @@ import (
 )
 
 // Collect scans what cfg asks for and returns the inventory. The inventory
-// may be partial: every failed call is listed in inv.Errors. The error is
-// non-nil only for fatal setup problems (invalid configuration, no
-// credentials, organization not accessible with Org). When ctx ends, Collect
-// stops promptly and returns what it has with Complete false and Interrupted
-// set ("interrupted" or "deadline").
+// may be partial: every failed call is listed in inv.Errors, and what an
+// interrupted scan did not reach is listed there too. The error is non-nil
+// only when nothing could be collected: an invalid configuration
+// (*ConfigError, found before any call), a scan that could not start
+// (*StartError: no credentials, an unreachable endpoint, rejected
+// credentials, an organization that cannot be read), or ctx ending before
+// the scan started. When ctx ends later, Collect stops promptly and returns
+// what it has with Complete false and Interrupted set ("interrupted" or
+// "deadline").
 func Collect(ctx context.Context, cfg Config) (*inventory.Inventory, error) {
 	cfg, err := cfg.normalize()
 	if err != nil {
@@ -33,6 +37,9 @@ func Collect(ctx context.Context, cfg Config) (*inventory.Inventory, error) {
 	st := &stats{}
 	be, err := newSDKBackend(ctx, cfg, st, newEndpoints(cfg.Logger))
 	if err != nil {
+		return nil, err
+	}
+	if err := be.checkCredentials(ctx); err != nil {
 		return nil, err
 	}
 	return collect(ctx, cfg, be, st)
@@ -102,22 +109,23 @@ func collect(ctx context.Context, cfg Config, be backend, st *stats) (*inventory
 	c.orgBucket = c.newBucket(orgRate, orgBurst, orgInFlight)
 	start := time.Now()
 
-	id, err := call(ctx, c, where{}, c.stsBucket, "sts", "GetCallerIdentity", "", func(ctx context.Context) (*sts.GetCallerIdentityOutput, error) {
+	// Not recorded: without it there is no scan, and the error says why.
+	id, err := invoke(ctx, c, where{}, c.stsBucket, "sts", "GetCallerIdentity", func(ctx context.Context) (*sts.GetCallerIdentityOutput, error) {
 		return be.sts().GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("scanner: interrupted before the scan started: %w", ctx.Err())
 		}
-		return nil, fmt.Errorf("scanner: cannot identify the caller (missing or invalid credentials?): %w", err)
+		return nil, startError("identify the caller with sts:GetCallerIdentity", err, "check the credentials and the endpoint configuration")
 	}
 	c.caller = aws.ToString(id.Account)
 	if parsed, perr := arn.Parse(aws.ToString(id.Arn)); perr == nil {
 		c.partition = parsed.Partition
 	}
 	if !inventory.IsAccountID(c.caller) || !validPartition(c.partition) {
-		return nil, fmt.Errorf("scanner: sts:GetCallerIdentity returned an unusable identity (account %q, ARN %q)",
-			sanitize(c.caller), sanitize(aws.ToString(id.Arn)))
+		return nil, &StartError{Cause: fmt.Sprintf("sts:GetCallerIdentity returned an unusable identity (account %q, ARN %q)",
+			sanitize(c.caller), sanitize(aws.ToString(id.Arn))), Fix: "check that the endpoint (AWS_ENDPOINT_URL) is an AWS STS endpoint"}
 	}
 
 	regionsScope := cfg.Regions

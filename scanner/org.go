@@ -73,10 +73,10 @@ func (c *collector) orgTargets(ctx context.Context) ([]target, error) {
 		return api.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("scanner: the organization is not accessible (scan from the management account or a delegated administrator): %w", err)
+		return nil, startError("read the organization (organizations:DescribeOrganization)", err, fixOrg)
 	}
 	if desc.Organization == nil {
-		return nil, fmt.Errorf("scanner: organizations:DescribeOrganization returned no organization")
+		return nil, &StartError{Cause: "organizations:DescribeOrganization returned no organization", Fix: fixOrg}
 	}
 	o.org = &inventory.Organization{
 		ID:                  aws.ToString(desc.Organization.Id),
@@ -96,7 +96,7 @@ func (c *collector) orgTargets(ctx context.Context) ([]target, error) {
 		if err == nil {
 			err = newScanError(CodeInvalidResponse, "ListRoots returned no root")
 		}
-		return nil, fmt.Errorf("scanner: cannot list the organization's root: %w", err)
+		return nil, startError("list the organization's root (organizations:ListRoots)", err, fixOrg)
 	}
 	// An organization has exactly one root.
 	o.org.RootID = aws.ToString(roots[0].Id)
@@ -115,7 +115,7 @@ func (c *collector) orgTargets(ctx context.Context) ([]target, error) {
 		for _, ou := range c.cfg.OUs {
 			got, err := c.walkOU(ctx, ou, 0, seen)
 			if err != nil {
-				return nil, fmt.Errorf("scanner: cannot list the accounts under OU %s: %w", ou, err)
+				return nil, startError("list the accounts under OU "+ou, err, "check that the OU IDs name OUs of this organization")
 			}
 			accts = append(accts, got...)
 		}
@@ -130,7 +130,7 @@ func (c *collector) orgTargets(ctx context.Context) ([]target, error) {
 				return out.Accounts, out.NextToken, nil
 			})
 		if err != nil && len(accts) == 0 {
-			return nil, fmt.Errorf("scanner: cannot list the organization's accounts: %w", err)
+			return nil, startError("list the organization's accounts (organizations:ListAccounts)", err, fixOrg)
 		}
 		// A list cut short (recorded) still scans the accounts it named.
 		o.size = len(accts)
