@@ -747,7 +747,7 @@ type fakeKMS struct {
 
 // noteAWSAlias records a call whose key ID names an alias/aws/* alias.
 func (f *fakeKMS) noteAWSAlias(op, ref string) {
-	if strings.HasPrefix(ref, "alias/aws/") || strings.Contains(ref, ":alias/aws/") {
+	if ref := strings.ToLower(ref); strings.HasPrefix(ref, "alias/aws/") || strings.Contains(ref, ":alias/aws/") {
 		f.mu.Lock()
 		f.awsAliasCalls = append(f.awsAliasCalls, op+" "+ref)
 		f.mu.Unlock()

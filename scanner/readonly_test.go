@@ -147,6 +147,10 @@ func TestAWSManagedAliasesAreNeverDescribed(t *testing.T) {
 			wantKeys: []string{"k-ssm:AWS[alias/aws/ssm]"},
 		},
 		{
+			name: "predefined alias spelt in capitals", refs: []string{"Alias/AWS/ssm", "ARN:aws:kms:us-east-1:" + a + ":ALIAS/aws/ssm"},
+			aliases: map[string]string{"alias/aws/ssm": "k-ssm"},
+		},
+		{
 			name: "predefined alias without a key yet", refs: []string{"alias/aws/secretsmanager", aliasARN("alias/aws/secretsmanager")},
 			aliases: map[string]string{"alias/aws/secretsmanager": ""},
 		},

@@ -490,12 +490,14 @@ func (c *collector) awsManagedKey(o resOwner, target string) *inventory.KMSKey {
 }
 
 // kmsAliasName returns the alias a key reference names ("alias/x" or an
-// alias ARN "arn:...:alias/x").
+// alias ARN "arn:...:alias/x"). The prefix is matched whatever its case, so
+// that no spelling of an AWS managed alias reaches DescribeKey.
 func kmsAliasName(ref string) (string, bool) {
-	if strings.HasPrefix(ref, "alias/") {
+	lower := strings.ToLower(ref)
+	if strings.HasPrefix(lower, "alias/") {
 		return ref, true
 	}
-	if i := strings.Index(ref, ":alias/"); i >= 0 && strings.HasPrefix(ref, "arn:") {
+	if i := strings.Index(lower, ":alias/"); i >= 0 && strings.HasPrefix(lower, "arn:") {
 		return ref[i+1:], true
 	}
 	return "", false
