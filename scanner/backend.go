@@ -42,12 +42,14 @@ type sdkBackend struct {
 
 	orgOnce   sync.Once
 	orgClient *organizations.Client
+
+	eps *endpoints
 }
 
 // newSDKBackend loads the shared configuration (profile, environment
 // including AWS_ENDPOINT_URL and its service-specific variants, SSO, IMDS)
 // and prepares the caller's clients.
-func newSDKBackend(ctx context.Context, cfg Config, st *stats) (*sdkBackend, error) {
+func newSDKBackend(ctx context.Context, cfg Config, st *stats, eps *endpoints) (*sdkBackend, error) {
 	var pool []aws.HTTPClient
 	if cfg.HTTPClient != nil {
 		pool = []aws.HTTPClient{cfg.HTTPClient}
@@ -78,18 +80,19 @@ func newSDKBackend(ctx context.Context, cfg Config, st *stats) (*sdkBackend, err
 	}
 	base, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("scanner: cannot load the AWS configuration: %w", err)
+		return nil, configLoadError(cfg.Profile, err)
 	}
 	if base.Region == "" {
 		base.Region = DefaultHomeRegion
 	}
 	if !validRegion(base.Region) {
-		return nil, fmt.Errorf("scanner: the configured region %q is not a region name", base.Region)
+		return nil, &StartError{Cause: fmt.Sprintf("the region %q from the AWS configuration (AWS_REGION or the profile) is not a region name", sanitize(base.Region)),
+			Fix: "set a region name such as us-east-1 there, or give the home region explicitly"}
 	}
 	if cfg.BaseEndpoint != "" {
 		base.BaseEndpoint = aws.String(cfg.BaseEndpoint)
 	}
-	base.APIOptions = append(base.APIOptions, countThrottles(st), attemptTimeout(cfg.CallTimeout))
+	base.APIOptions = append(base.APIOptions, countThrottles(st), attemptTimeout(cfg.CallTimeout), breakerMiddleware(eps))
 	stsClient := sts.NewFromConfig(base)
 	return &sdkBackend{
 		pool:       pool,
@@ -97,8 +100,12 @@ func newSDKBackend(ctx context.Context, cfg Config, st *stats) (*sdkBackend, err
 		stsClient:  stsClient,
 		assumer:    &limitedAssumer{api: stsClient, lim: rate.NewLimiter(stsRate, stsBurst), st: st},
 		externalID: cfg.ExternalID,
+		eps:        eps,
 	}, nil
 }
+
+// endpoints is the scan's per-endpoint circuit breaker.
+func (b *sdkBackend) endpoints() *endpoints { return b.eps }
 
 // newRetryer returns the retryer factory: MaxAttempts attempts, no retry
 // quota (the client-side token buckets keep the scan under the limits, and a

@@ -72,7 +72,7 @@ func TestEndpointFromEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	be, err := newSDKBackend(ctx, cfg, &stats{})
+	be, err := newSDKBackend(ctx, cfg, &stats{}, newEndpoints(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestThrottleCounter(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := &stats{}
-	be, err := newSDKBackend(context.Background(), cfg, st)
+	be, err := newSDKBackend(context.Background(), cfg, st, newEndpoints(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func TestAttemptTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	be, err := newSDKBackend(context.Background(), cfg, &stats{})
+	be, err := newSDKBackend(context.Background(), cfg, &stats{}, newEndpoints(nil))
 	if err != nil {
 		t.Fatal(err)
 	}

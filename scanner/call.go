@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"strings"
 	"sync"
@@ -30,11 +31,17 @@ const (
 	CodeParameterNotFound = "ParameterNotFound"
 	CodeAccountNotFound   = "AccountNotFound"
 	CodeAccountNotActive  = "AccountNotActive"
+	// CodeEndpointUnreachable: the endpoint did not accept a connection
+	// (refused, DNS failure, unreachable, no answer to the connection
+	// attempt), or the scan had stopped calling it after such failures.
+	CodeEndpointUnreachable = "EndpointUnreachable"
+	// CodeNotResolved: a reference the scanner could not resolve without a
+	// call it does not make (see resolveKeys).
+	CodeNotResolved = "NotResolved"
+	// CodeInterrupted: not collected because the scan was interrupted
+	// (Ctrl-C or its deadline) before the call was made or finished.
+	CodeInterrupted = "Interrupted"
 )
-
-// maxPages guards every pagination loop against an endpoint that never
-// stops (each page costs at least one call, so this is generous).
-const maxPages = 10000
 
 // stats are the scan's counters.
 type stats struct {
@@ -96,14 +103,29 @@ type where struct {
 // the per-call timeout, counts and logs it. It does not record failures.
 func invoke[T any](ctx context.Context, c *collector, w where, b *bucket, svc, op string, fn func(context.Context) (T, error)) (T, error) {
 	var zero T
-	release, err := b.acquire(ctx)
+	// A call to an endpoint the scan has given up on fails at once, without
+	// waiting for its turn.
+	key := svc + "|" + w.region
+	if err := c.eps.downFor(key); err != nil {
+		return zero, err
+	}
+	wctx, stopWaiting := c.eps.untilDown(ctx, key)
+	release, err := b.acquire(wctx)
+	stopWaiting()
 	if err != nil {
+		if derr := c.eps.isDown(key); derr != nil && ctx.Err() == nil {
+			return zero, derr // given up on while the call waited
+		}
 		if errors.Is(err, errDeadlineAhead) {
 			c.markInterrupted("deadline")
 		}
 		return zero, err
 	}
 	defer release()
+	if err := c.eps.downFor(key); err != nil {
+		return zero, err
+	}
+	ctx = withEndpointKey(ctx, key)
 	limit := c.callLimit()
 	cctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
@@ -153,6 +175,16 @@ func (e *timeoutError) Unwrap() error { return e.err }
 
 // classify turns an error into a collection error code and message.
 func classify(err error) (code, msg string) {
+	var down *endpointDownError
+	if errors.As(err, &down) {
+		return CodeEndpointUnreachable, sanitize(down.Error())
+	}
+	if ep, cause, ok := connectFailure(err); ok {
+		if ep == "" {
+			return CodeEndpointUnreachable, sanitize("cannot connect: " + cause)
+		}
+		return CodeEndpointUnreachable, sanitize("cannot connect to endpoint " + ep + ": " + cause)
+	}
 	var te *timeoutError
 	if errors.As(err, &te) {
 		return CodeTimeout, sanitize(te.Error())
@@ -231,17 +263,36 @@ func sanitize(s string) string {
 	return strings.TrimSpace(s)
 }
 
-// record adds a collection error, unless the scan itself is being stopped
-// (an interrupted scan is reported once, as Inventory.Interrupted).
+// record adds a collection error. A call cut short because the scan itself
+// is being stopped (Ctrl-C, its deadline) is recorded as Interrupted, so
+// that the coverage lists everything that was not collected.
 func (c *collector) record(ctx context.Context, w where, svc, op, resource string, err error) {
-	if ctx.Err() != nil || errors.Is(err, errDeadlineAhead) {
-		return
-	}
 	code, msg := classify(err)
+	if why := stopReason(ctx, err); why != "" && (code == CodeCanceled || code == CodeTimeout || errors.Is(err, errDeadlineAhead)) {
+		code, msg = CodeInterrupted, "not collected: the scan was "+why+" before this call was made or finished"
+	}
 	c.addError(inventory.CollectionError{
 		AccountID: w.account, Region: w.region, Service: svc, Operation: op,
 		Resource: sanitize(resource), Code: code, Message: msg,
 	})
+}
+
+// stopReason says why the scan is being stopped ("" when it is not).
+func stopReason(ctx context.Context, err error) string {
+	switch {
+	case errors.Is(err, errDeadlineAhead) || errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return "stopped by its deadline"
+	case ctx.Err() != nil:
+		return "interrupted"
+	}
+	return ""
+}
+
+// notStarted records an account or region that the scan was stopped before
+// it began with: nothing of it was collected.
+func (c *collector) notStarted(ctx context.Context, w where, op, what string) {
+	c.addError(inventory.CollectionError{AccountID: w.account, Region: w.region, Service: "scanner", Operation: op,
+		Code: CodeInterrupted, Message: "not collected: the scan was " + stopReason(ctx, nil) + " before " + what + " was started"})
 }
 
 // addError appends e and logs it.
@@ -250,7 +301,11 @@ func (c *collector) addError(e inventory.CollectionError) {
 	c.errs = append(c.errs, e)
 	c.errMu.Unlock()
 	c.stats.errors.Add(1)
-	c.log.Warn("collection error", "service", e.Service, "operation", e.Operation, "account", e.AccountID,
+	lvl := slog.LevelWarn
+	if e.Code == CodeInterrupted {
+		lvl = slog.LevelInfo // one per item left out of an interrupted scan
+	}
+	c.log.Log(context.Background(), lvl, "collection error", "service", e.Service, "operation", e.Operation, "account", e.AccountID,
 		"region", e.Region, "resource", e.Resource, "code", e.Code, "message", e.Message)
 	c.progress.changed(true)
 }

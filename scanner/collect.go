@@ -20,19 +20,26 @@ import (
 )
 
 // Collect scans what cfg asks for and returns the inventory. The inventory
-// may be partial: every failed call is listed in inv.Errors. The error is
-// non-nil only for fatal setup problems (invalid configuration, no
-// credentials, organization not accessible with Org). When ctx ends, Collect
-// stops promptly and returns what it has with Complete false and Interrupted
-// set ("interrupted" or "deadline").
+// may be partial: every failed call is listed in inv.Errors, and what an
+// interrupted scan did not reach is listed there too. The error is non-nil
+// only when nothing could be collected: an invalid configuration
+// (*ConfigError, found before any call), a scan that could not start
+// (*StartError: no credentials, an unreachable endpoint, rejected
+// credentials, an organization that cannot be read), or ctx ending before
+// the scan started. When ctx ends later, Collect stops promptly and returns
+// what it has with Complete false and Interrupted set ("interrupted" or
+// "deadline").
 func Collect(ctx context.Context, cfg Config) (*inventory.Inventory, error) {
 	cfg, err := cfg.normalize()
 	if err != nil {
 		return nil, err
 	}
 	st := &stats{}
-	be, err := newSDKBackend(ctx, cfg, st)
+	be, err := newSDKBackend(ctx, cfg, st, newEndpoints(cfg.Logger))
 	if err != nil {
+		return nil, err
+	}
+	if err := be.checkCredentials(ctx); err != nil {
 		return nil, err
 	}
 	return collect(ctx, cfg, be, st)
@@ -52,7 +59,8 @@ type collector struct {
 	regionSem *semaphore.Weighted
 	stsBucket *bucket
 	orgBucket *bucket
-	org       *orgState // nil without Org
+	org       *orgState  // nil without Org
+	eps       *endpoints // nil with a backend without endpoints
 
 	errMu sync.Mutex
 	errs  []inventory.CollectionError
@@ -94,26 +102,30 @@ func collect(ctx context.Context, cfg Config, be backend, st *stats) (*inventory
 		progress:  newProgress(cfg.Progress, st),
 		regionSem: semaphore.NewWeighted(int64(cfg.RegionConcurrency)),
 	}
+	if t, ok := be.(interface{ endpoints() *endpoints }); ok {
+		c.eps = t.endpoints()
+	}
 	c.stsBucket = c.newBucket(stsRate, stsBurst, stsInFlight)
 	c.orgBucket = c.newBucket(orgRate, orgBurst, orgInFlight)
 	start := time.Now()
 
-	id, err := call(ctx, c, where{}, c.stsBucket, "sts", "GetCallerIdentity", "", func(ctx context.Context) (*sts.GetCallerIdentityOutput, error) {
+	// Not recorded: without it there is no scan, and the error says why.
+	id, err := invoke(ctx, c, where{}, c.stsBucket, "sts", "GetCallerIdentity", func(ctx context.Context) (*sts.GetCallerIdentityOutput, error) {
 		return be.sts().GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("scanner: interrupted before the scan started: %w", ctx.Err())
 		}
-		return nil, fmt.Errorf("scanner: cannot identify the caller (missing or invalid credentials?): %w", err)
+		return nil, startError("identify the caller with sts:GetCallerIdentity", err, "check the credentials and the endpoint configuration")
 	}
 	c.caller = aws.ToString(id.Account)
 	if parsed, perr := arn.Parse(aws.ToString(id.Arn)); perr == nil {
 		c.partition = parsed.Partition
 	}
 	if !inventory.IsAccountID(c.caller) || !validPartition(c.partition) {
-		return nil, fmt.Errorf("scanner: sts:GetCallerIdentity returned an unusable identity (account %q, ARN %q)",
-			sanitize(c.caller), sanitize(aws.ToString(id.Arn)))
+		return nil, &StartError{Cause: fmt.Sprintf("sts:GetCallerIdentity returned an unusable identity (account %q, ARN %q)",
+			sanitize(c.caller), sanitize(aws.ToString(id.Arn))), Fix: "check that the endpoint (AWS_ENDPOINT_URL) is an AWS STS endpoint"}
 	}
 
 	regionsScope := cfg.Regions
@@ -166,6 +178,7 @@ func collect(ctx context.Context, cfg Config, be backend, st *stats) (*inventory
 	g.SetLimit(cfg.AccountConcurrency)
 	for i, t := range targets {
 		if ctx.Err() != nil {
+			c.notStarted(ctx, where{account: t.id}, "ScanAccount", "account "+t.id)
 			continue
 		}
 		g.Go(func() error {
@@ -175,7 +188,9 @@ func collect(ctx context.Context, cfg Config, be backend, st *stats) (*inventory
 	}
 	_ = g.Wait() // the workers record their failures; they never return one
 
-	if cfg.ResolveResources && ctx.Err() == nil {
+	if cfg.ResolveResources {
+		// Also when interrupted: every reference left unresolved is then
+		// recorded as such.
 		c.resolveResources(ctx, states)
 	}
 	_ = paths.Wait()
@@ -304,7 +319,11 @@ func (c *collector) scanAccount(ctx context.Context, t target, st *accountState)
 		}
 		g.Go(func() error {
 			if err := c.regionSem.Acquire(ctx, 1); err != nil {
-				return nil // interrupted before this region started
+				// Interrupted before this region started.
+				c.notStarted(ctx, where{account: t.id, region: p.name}, "ScanRegion", "account "+t.id+" region "+p.name)
+				rs.region = &inventory.Region{Name: p.name, Status: inventory.RegionFailed}
+				c.progress.regionDone()
+				return nil
 			}
 			defer c.regionSem.Release(1)
 			rs.clients = sess.regional(p.name)

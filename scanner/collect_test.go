@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -65,6 +67,92 @@ func TestCallerFailureIsFatal(t *testing.T) {
 	res := run(t, context.Background(), be, Config{})
 	if res.err == nil || res.inv != nil || !strings.Contains(res.err.Error(), "InvalidClientTokenId") {
 		t.Fatalf("want a fatal error naming the cause, got %v", res.err)
+	}
+}
+
+// TestStartErrors: a scan that cannot start says why in one line, and what
+// to do; an unreachable endpoint is named as such, not as a credentials
+// problem.
+func TestStartErrors(t *testing.T) {
+	denied := apiErr("AccessDeniedException", "You don't have permissions")
+	tests := []struct {
+		name   string
+		caller error
+		org    faults
+		cause  []string
+		fix    string
+	}{
+		{name: "rejected credentials", caller: apiErr("InvalidClientTokenId", "The security token included in the request is invalid."),
+			cause: []string{"AWS rejected the credentials", "InvalidClientTokenId"}, fix: fixRejected},
+		{name: "expired session", caller: apiErr("ExpiredToken", "The security token included in the request is expired"),
+			cause: []string{"AWS rejected the credentials", "ExpiredToken"}, fix: fixRejected},
+		{name: "endpoint refuses connections", caller: &smithy.OperationError{ServiceID: "STS", OperationName: "GetCallerIdentity", Err: refused("sts.us-east-1.amazonaws.com")},
+			cause: []string{"cannot reach the AWS endpoint https://sts.us-east-1.amazonaws.com (connection to 10.0.0.1:443 refused)"}, fix: fixEndpoint},
+		{name: "endpoint given up on", caller: &endpointDownError{endpoint: "http://127.0.0.1:9", cause: "connection to 127.0.0.1:9 refused", failures: 3, over: time.Second},
+			cause: []string{"cannot reach the AWS endpoint http://127.0.0.1:9 (connection to 127.0.0.1:9 refused)"}, fix: fixEndpoint},
+		{name: "organization not readable", org: failOp("DescribeOrganization", denied),
+			cause: []string{"cannot read the organization", "AccessDeniedException"}, fix: fixOrg},
+		{name: "accounts not listable", org: failOp("ListAccounts", denied),
+			cause: []string{"cannot list the organization's accounts", "AccessDeniedException"}, fix: fixOrg},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			be := newFakeBackend(callerAcct)
+			if tt.caller != nil {
+				be.caller.fail = func(string, any) error { return tt.caller }
+			}
+			be.org = orgFixture(0)
+			be.org.fail = tt.org
+			res := run(t, context.Background(), be, Config{Org: true, Regions: []string{"us-east-1"}})
+			var se *StartError
+			if !errors.As(res.err, &se) || res.inv != nil {
+				t.Fatalf("err = %v (%T), want a *StartError and no inventory", res.err, res.err)
+			}
+			for _, c := range tt.cause {
+				if !strings.Contains(se.Cause, c) {
+					t.Errorf("cause %q does not say %q", se.Cause, c)
+				}
+			}
+			if se.Fix != tt.fix || strings.Contains(se.Error(), "\n") || strings.Contains(se.Cause, "credentials?") {
+				t.Errorf("start error %q", se.Error())
+			}
+		})
+	}
+}
+
+// Without any credentials, Collect says so before calling AWS.
+func TestNoCredentials(t *testing.T) {
+	isolateEnv(t)
+	for _, k := range []string{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN"} {
+		t.Setenv(k, "")
+	}
+	var mu sync.Mutex
+	requests := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		requests++
+		mu.Unlock()
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	defer srv.Close()
+	t.Setenv("AWS_ENDPOINT_URL", srv.URL)
+	_, err := Collect(context.Background(), Config{})
+	var se *StartError
+	if !errors.As(err, &se) || !strings.Contains(se.Cause, "credentials") || se.Fix != fixCredentials {
+		t.Fatalf("err = %v, want a StartError about credentials", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if requests != 0 {
+		t.Errorf("%d requests to AWS without credentials", requests)
+	}
+
+	// A profile that does not exist is a configuration error.
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "x")
+	_, err = Collect(context.Background(), Config{Profile: "no-such-profile"})
+	if ces := ConfigErrors(err); len(ces) != 1 || ces[0].Field != "Profile" || ces[0].Value != "no-such-profile" {
+		t.Errorf("err = %v, want a ConfigError on Profile", err)
 	}
 }
 
@@ -189,8 +277,18 @@ func TestCancellation(t *testing.T) {
 	if inv.Complete || inv.Interrupted != "interrupted" {
 		t.Errorf("Complete=%v Interrupted=%q", inv.Complete, inv.Interrupted)
 	}
-	if len(inv.Errors) != 0 {
-		t.Errorf("an interruption is reported once, not as errors: %+v", inv.Errors)
+	// What was not collected is listed: the hanging ListClusters (so the
+	// clusters, services and instances) at least, and nothing else than
+	// interrupted calls.
+	listed := false
+	for _, e := range inv.Errors {
+		if e.Code != CodeInterrupted || !strings.Contains(e.Message, "interrupted") {
+			t.Errorf("error %+v, want only Interrupted", e)
+		}
+		listed = listed || (e.Operation == "ListClusters" && e.Region == "us-east-1" && e.AccountID == callerAcct)
+	}
+	if !listed {
+		t.Errorf("the interrupted ListClusters is not listed: %+v", inv.Errors)
 	}
 	if len(inv.Accounts) != 1 {
 		t.Errorf("accounts %+v", inv.Accounts)
@@ -229,8 +327,57 @@ func TestManyAccountsInterruptedLeavesOthersUnstarted(t *testing.T) {
 	if res.err != nil {
 		t.Fatal(res.err)
 	}
-	if res.inv.Complete || len(res.inv.Accounts) != 43 || len(res.inv.Errors) != 0 {
-		t.Errorf("complete=%v accounts=%d errors=%+v", res.inv.Complete, len(res.inv.Accounts), res.inv.Errors)
+	if res.inv.Complete || len(res.inv.Accounts) != 43 {
+		t.Errorf("complete=%v accounts=%d", res.inv.Complete, len(res.inv.Accounts))
+	}
+	// Each account is listed as not collected, once: the AssumeRole that
+	// was cut short, or the scan of it that never started.
+	per := map[string][]string{}
+	for _, e := range res.inv.Errors {
+		if e.Code != CodeInterrupted || !strings.Contains(e.Message, "deadline") {
+			t.Errorf("error %+v, want Interrupted (deadline)", e)
+		}
+		per[e.AccountID] = append(per[e.AccountID], e.Service+"/"+e.Operation)
+	}
+	started := 0
+	for _, a := range res.inv.Accounts {
+		switch got := per[a.ID]; {
+		case slices.Equal(got, []string{"sts/AssumeRole"}):
+			started++
+		case slices.Equal(got, []string{"scanner/ScanAccount"}):
+		default:
+			t.Errorf("account %s listed as %v", a.ID, got)
+		}
+	}
+	if started < 4 || started > 8 {
+		t.Errorf("%d accounts started with 4 at a time", started)
+	}
+}
+
+// A region the scan was stopped before is listed as such, and marked as
+// not collected.
+func TestInterruptedBeforeARegionStarted(t *testing.T) {
+	be := newFakeBackend(callerAcct)
+	blk := &blockingECS{fakeECS: ecsWorld(callerAcct, "us-east-1", 1, 1, 1, 1, 1), ready: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-blk.ready
+		cancel()
+	}()
+	res := runWithECS(t, ctx, be, blk, Config{Regions: []string{"eu-west-1", "us-east-1"}, RegionConcurrency: 1, CallTimeout: time.Hour})
+	var regionErrs []string
+	for _, e := range res.inv.Errors {
+		if e.Service == "scanner" {
+			regionErrs = append(regionErrs, e.Region+"/"+e.Operation)
+		}
+	}
+	if len(regionErrs) != 1 || regionErrs[0] != "us-east-1/ScanRegion" && regionErrs[0] != "eu-west-1/ScanRegion" {
+		t.Fatalf("regions listed as not started: %v (all errors %+v)", regionErrs, res.inv.Errors)
+	}
+	for _, r := range res.inv.Accounts[0].Regions {
+		if r.Name == strings.Split(regionErrs[0], "/")[0] && r.Status != inventory.RegionFailed {
+			t.Errorf("region %s not started but %q", r.Name, r.Status)
+		}
 	}
 }
 
@@ -374,6 +521,10 @@ func TestClassify(t *testing.T) {
 		{"network timeout", timeoutErr, CodeTimeout, "read"},
 		{"scanner's own", newScanError(CodePagination, "loop"), CodePagination, "loop"},
 		{"anything else", errors.New("connection refused"), CodeRequestError, "connection refused"},
+		{"refused connection names the endpoint", &smithy.OperationError{ServiceID: "ECS", OperationName: "ListClusters", Err: refused("ecs.eu-west-1.amazonaws.com")},
+			CodeEndpointUnreachable, "cannot connect to endpoint https://ecs.eu-west-1.amazonaws.com: connection to 10.0.0.1:443 refused"},
+		{"endpoint given up on", &endpointDownError{endpoint: "https://sts.amazonaws.com", cause: "connection refused", failures: 3, over: time.Second},
+			CodeEndpointUnreachable, "endpoint https://sts.amazonaws.com is not answering (connection refused)"},
 		{"control characters and a long message", apiErr("X", "a\x1b[31mb\nc"+strings.Repeat("é", 2000)), "X", "a [31mb c"},
 	}
 	for _, tt := range tests {
@@ -395,10 +546,9 @@ func (timeoutNetErr) Temporary() bool { return true }
 
 func TestConfigNormalize(t *testing.T) {
 	tests := []struct {
-		name    string
-		cfg     Config
-		wantErr string
-		check   func(t *testing.T, c Config)
+		name  string
+		cfg   Config
+		check func(t *testing.T, c Config)
 	}{
 		{name: "defaults", check: func(t *testing.T, c Config) {
 			if c.RoleName != DefaultRoleName || c.AccountConcurrency != 16 || c.RegionConcurrency != 64 || c.MaxAttempts != 10 ||
@@ -417,28 +567,11 @@ func TestConfigNormalize(t *testing.T) {
 					t.Errorf("%v %v", c.Regions, c.Accounts)
 				}
 			}},
-		{name: "bad region", cfg: Config{Regions: []string{"us-east-1", "attacker.example.com"}}, wantErr: "attacker.example.com"},
-		{name: "all with others", cfg: Config{Regions: []string{"all", "us-east-1"}}, wantErr: `"all"`},
-		{name: "bad account", cfg: Config{Accounts: []string{"12345"}}, wantErr: "12345"},
-		{name: "bad excluded account", cfg: Config{ExcludeAccounts: []string{"abc"}}, wantErr: "abc"},
-		{name: "OU without org", cfg: Config{OUs: []string{ouProd}}, wantErr: "--org"},
-		{name: "bad OU", cfg: Config{Org: true, OUs: []string{"r-1234"}}, wantErr: "r-1234"},
-		{name: "bad role", cfg: Config{RoleName: "a role"}, wantErr: "role name"},
 		{name: "role with path", cfg: Config{RoleName: "audit/ReadOnly"}},
-		{name: "bad external ID", cfg: Config{ExternalID: "x"}, wantErr: "external ID"},
-		{name: "bad retry mode", cfg: Config{RetryMode: "yolo"}, wantErr: "retry mode"},
-		{name: "negative concurrency", cfg: Config{AccountConcurrency: -1}, wantErr: "positive"},
-		{name: "bad home region", cfg: Config{Region: "moon"}, wantErr: "moon"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := tt.cfg.normalize()
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want one mentioning %s", err, tt.wantErr)
-				}
-				return
-			}
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -446,6 +579,65 @@ func TestConfigNormalize(t *testing.T) {
 				tt.check(t, c)
 			}
 		})
+	}
+}
+
+// TestConfigValidate: every invalid configuration is found before any call,
+// as one *ConfigError per problem naming the field and the value.
+func TestConfigValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+		want []string // Field=Value of each ConfigError
+	}{
+		{name: "valid", cfg: Config{Org: true, OUs: []string{ouProd}, Accounts: []string{memberA}, Regions: []string{"eu-west-1"}, RoleName: "audit/ReadOnly", ExternalID: "ext-123", Region: "us-east-1"}},
+		{name: "all alone", cfg: Config{Regions: []string{"all"}}},
+		{name: "bad region", cfg: Config{Regions: []string{"us-east-1", "attacker.example.com"}}, want: []string{"Regions=attacker.example.com"}},
+		{name: "garbage region", cfg: Config{Regions: []string{"garbage"}}, want: []string{"Regions=garbage"}},
+		{name: "empty region", cfg: Config{Regions: []string{""}}, want: []string{"Regions="}},
+		{name: "all with others", cfg: Config{Regions: []string{"all", "us-east-1"}}, want: []string{"Regions=all"}},
+		{name: "bad account", cfg: Config{Accounts: []string{"12345"}}, want: []string{"Accounts=12345"}},
+		{name: "bad excluded account", cfg: Config{ExcludeAccounts: []string{"abc"}}, want: []string{"ExcludeAccounts=abc"}},
+		{name: "OU without org", cfg: Config{OUs: []string{ouProd}}, want: []string{"OUs=" + ouProd}},
+		{name: "bad OU", cfg: Config{Org: true, OUs: []string{"r-1234"}}, want: []string{"OUs=r-1234"}},
+		{name: "role name with a space", cfg: Config{RoleName: "a role"}, want: []string{"RoleName=a role"}},
+		{name: "role name with slashes around", cfg: Config{RoleName: "/bad/"}, want: []string{"RoleName=/bad/"}},
+		{name: "role name with an empty path segment", cfg: Config{RoleName: "a//b"}, want: []string{"RoleName=a//b"}},
+		{name: "bad external ID (not shown)", cfg: Config{ExternalID: "x"}, want: []string{"ExternalID="}},
+		{name: "bad retry mode", cfg: Config{RetryMode: "yolo"}, want: []string{"RetryMode=yolo"}},
+		{name: "negative concurrency", cfg: Config{AccountConcurrency: -1, RegionConcurrency: -2, RegionCallConcurrency: -3}, want: []string{"AccountConcurrency=-1", "RegionConcurrency=-2", "RegionCallConcurrency=-3"}},
+		{name: "negative attempts", cfg: Config{MaxAttempts: -1}, want: []string{"MaxAttempts=-1"}},
+		{name: "negative timeout", cfg: Config{CallTimeout: -time.Second}, want: []string{"CallTimeout=-1s"}},
+		{name: "bad home region", cfg: Config{Region: "moon"}, want: []string{"Region=moon"}},
+		{name: "several at once, in field order", cfg: Config{Regions: []string{"garbage"}, RoleName: "/bad/", Region: "moon"},
+			want: []string{"Region=moon", "Regions=garbage", "RoleName=/bad/"}},
+		{name: "control characters are not echoed", cfg: Config{Regions: []string{"us\x1b[31m"}}, want: []string{"Regions=us [31m"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.cfg.Validate()
+			var got []string
+			for _, ce := range ConfigErrors(err) {
+				got = append(got, ce.Field+"="+ce.Value)
+				if ce.Reason == "" || !strings.Contains(ce.Error(), ce.Field) {
+					t.Errorf("error without a reason or field: %q", ce.Error())
+				}
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("errors %v, want %v (err %v)", got, tt.want, err)
+			}
+			if (err == nil) != (len(tt.want) == 0) {
+				t.Errorf("err = %v", err)
+			}
+			// normalize refuses what Validate refuses, and keeps the type.
+			if _, nerr := tt.cfg.normalize(); len(ConfigErrors(nerr)) != len(tt.want) {
+				t.Errorf("normalize: %v", nerr)
+			}
+		})
+	}
+	var ce *ConfigError
+	if err := (Config{OUs: []string{ouProd}}).Validate(); !errors.As(err, &ce) || ce.Needs != "Org" {
+		t.Errorf("OUs without Org: %v", err)
 	}
 }
 

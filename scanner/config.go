@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -144,75 +145,154 @@ var (
 // up in endpoint host names, so one from AWS is checked before use.
 func validRegion(s string) bool { return regionNameRe.MatchString(s) }
 
-// normalize validates cfg and fills its defaults.
-func (cfg Config) normalize() (Config, error) {
-	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+// ConfigError is one invalid Config field, found by Validate before any
+// AWS call.
+type ConfigError struct {
+	// Field is the Config field ("Regions", "RoleName", ...).
+	Field string
+	// Value is the offending value ("" when it is not to be shown, as for
+	// ExternalID).
+	Value string
+	// Reason says what is wrong, or what a valid value looks like.
+	Reason string
+	// Needs names another Config field this one requires ("Org" for OUs).
+	Needs string
+}
 
+func (e *ConfigError) Error() string {
+	s := e.Field
+	if e.Value != "" {
+		s += fmt.Sprintf(" %q", e.Value)
+	}
+	s += ": " + e.Reason
+	if e.Needs != "" {
+		s += " (needs " + e.Needs + ")"
+	}
+	return s
+}
+
+// ConfigErrors returns the *ConfigErrors in err (one, or several joined by
+// Validate), in order.
+func ConfigErrors(err error) []*ConfigError {
+	var out []*ConfigError
+	var walk func(error)
+	walk = func(err error) {
+		var ce *ConfigError
+		switch e := err.(type) {
+		case nil:
+		case *ConfigError:
+			out = append(out, e)
+		case interface{ Unwrap() []error }:
+			for _, x := range e.Unwrap() {
+				walk(x)
+			}
+		case interface{ Unwrap() error }:
+			walk(e.Unwrap())
+		default:
+			if errors.As(err, &ce) {
+				out = append(out, ce)
+			}
+		}
+	}
+	walk(err)
+	return out
+}
+
+// Validate checks cfg without calling AWS or reading any file. It returns
+// nil, or every problem as a *ConfigError (several joined with
+// errors.Join), in the order of the fields.
+func (cfg Config) Validate() error {
+	var errs []error
+	bad := func(field, value, reason string) {
+		errs = append(errs, &ConfigError{Field: field, Value: sanitize(value), Reason: reason})
+	}
 	if cfg.Region != "" && !validRegion(cfg.Region) {
-		bad("region %q is not a region name", cfg.Region)
+		bad("Region", cfg.Region, "not a region name (like us-east-1)")
 	}
 	if len(cfg.OUs) > 0 && !cfg.Org {
-		bad("OUs need an Organization scan (--org)")
+		errs = append(errs, &ConfigError{Field: "OUs", Value: sanitize(strings.Join(cfg.OUs, ",")),
+			Reason: "only restricts an Organization scan", Needs: "Org"})
 	}
 	for _, ou := range cfg.OUs {
 		if !ouIDRe.MatchString(ou) {
-			bad("OU %q is not an OU ID (ou-xxxx-xxxxxxxx)", ou)
+			bad("OUs", ou, "not an OU ID (ou-xxxx-xxxxxxxx)")
 		}
 	}
-	for _, a := range append(slices.Clone(cfg.Accounts), cfg.ExcludeAccounts...) {
+	for _, a := range cfg.Accounts {
 		if !inventory.IsAccountID(a) {
-			bad("account %q is not a 12-digit account ID", a)
+			bad("Accounts", a, "not a 12-digit account ID")
 		}
+	}
+	for _, a := range cfg.ExcludeAccounts {
+		if !inventory.IsAccountID(a) {
+			bad("ExcludeAccounts", a, "not a 12-digit account ID")
+		}
+	}
+	if !(len(cfg.Regions) == 1 && strings.EqualFold(cfg.Regions[0], "all")) {
+		for _, r := range cfg.Regions {
+			switch {
+			case strings.EqualFold(r, "all"):
+				bad("Regions", r, `"all" stands alone: every region enabled in each account`)
+			case !validRegion(r):
+				bad("Regions", r, `not a region name (like us-east-1), nor "all"`)
+			}
+		}
+	}
+	if cfg.RoleName != "" && (!roleNameRe.MatchString(cfg.RoleName) || strings.HasPrefix(cfg.RoleName, "/") || strings.HasSuffix(cfg.RoleName, "/") || strings.Contains(cfg.RoleName, "//")) {
+		bad("RoleName", cfg.RoleName, "not an IAM role name (letters, digits and +=,.@_-, optionally under a path such as team/Name)")
+	}
+	if cfg.ExternalID != "" && (len(cfg.ExternalID) < 2 || len(cfg.ExternalID) > 1224 || !externalIDRe.MatchString(cfg.ExternalID)) {
+		bad("ExternalID", "", "2 to 1224 characters of letters, digits and +=,.@:/-_, as sts:AssumeRole accepts")
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{
+		{"AccountConcurrency", cfg.AccountConcurrency}, {"RegionConcurrency", cfg.RegionConcurrency},
+		{"RegionCallConcurrency", cfg.RegionCallConcurrency}, {"MaxAttempts", cfg.MaxAttempts},
+	} {
+		if f.v < 0 {
+			bad(f.name, strconv.Itoa(f.v), "must be a positive number (0 for the default)")
+		}
+	}
+	switch cfg.RetryMode {
+	case "", RetryAdaptive, RetryStandard:
+	default:
+		bad("RetryMode", cfg.RetryMode, "expected "+RetryAdaptive+" or "+RetryStandard)
+	}
+	if cfg.CallTimeout < 0 {
+		bad("CallTimeout", cfg.CallTimeout.String(), "must be positive (0 for the default)")
+	}
+	return errors.Join(errs...)
+}
+
+// normalize validates cfg and fills its defaults.
+func (cfg Config) normalize() (Config, error) {
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("scanner: invalid configuration: %w", err)
 	}
 	cfg.Accounts = sortedUnique(cfg.Accounts)
 	cfg.ExcludeAccounts = sortedUnique(cfg.ExcludeAccounts)
 	cfg.OUs = sortedUnique(cfg.OUs)
-
 	if len(cfg.Regions) == 1 && strings.EqualFold(cfg.Regions[0], "all") {
 		cfg.Regions = nil
 	}
-	for _, r := range cfg.Regions {
-		if !validRegion(r) {
-			bad("region %q is not a region name (or use \"all\" alone)", r)
-		}
-	}
 	cfg.Regions = sortedUnique(cfg.Regions)
-
 	if cfg.RoleName == "" {
 		cfg.RoleName = DefaultRoleName
-	}
-	if !roleNameRe.MatchString(cfg.RoleName) || strings.HasPrefix(cfg.RoleName, "/") || strings.HasSuffix(cfg.RoleName, "/") {
-		bad("role name %q is not a valid IAM role name", cfg.RoleName)
-	}
-	if cfg.ExternalID != "" && (len(cfg.ExternalID) < 2 || len(cfg.ExternalID) > 1224 || !externalIDRe.MatchString(cfg.ExternalID)) {
-		bad("external ID has characters or a length sts:AssumeRole does not accept")
 	}
 	cfg.AccountConcurrency = orDefault(cfg.AccountConcurrency, DefaultAccountConcurrency)
 	cfg.RegionConcurrency = orDefault(cfg.RegionConcurrency, DefaultRegionConcurrency)
 	cfg.RegionCallConcurrency = orDefault(cfg.RegionCallConcurrency, DefaultRegionCallConcurrency)
 	cfg.MaxAttempts = orDefault(cfg.MaxAttempts, DefaultMaxAttempts)
-	if cfg.AccountConcurrency < 0 || cfg.RegionConcurrency < 0 || cfg.RegionCallConcurrency < 0 || cfg.MaxAttempts < 0 {
-		bad("concurrency limits and max attempts must be positive")
-	}
-	switch cfg.RetryMode {
-	case "":
+	if cfg.RetryMode == "" {
 		cfg.RetryMode = RetryStandard
-	case RetryAdaptive, RetryStandard:
-	default:
-		bad("retry mode %q: expected %s or %s", cfg.RetryMode, RetryAdaptive, RetryStandard)
 	}
 	if cfg.CallTimeout == 0 {
 		cfg.CallTimeout = DefaultCallTimeout
 	}
-	if cfg.CallTimeout < 0 {
-		bad("call timeout must be positive")
-	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if len(errs) > 0 {
-		return cfg, fmt.Errorf("scanner: invalid configuration: %w", errors.Join(errs...))
 	}
 	return cfg, nil
 }

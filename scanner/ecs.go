@@ -102,7 +102,7 @@ func (rs *regionScan) clusterChain(ctx context.Context, first *ecs.ListClustersO
 		token = first.NextToken
 	}
 	if first == nil || aws.ToString(token) != "" {
-		more, err := ecsPages(ctx, c, w, rs.b.cluster, "ListClusters", "", token, nil,
+		more, err := paginate(ctx, c, listing{w: w, b: rs.b.cluster, svc: "ecs", op: "ListClusters", start: token}, nil,
 			func(ctx context.Context, token *string) ([]string, *string, error) {
 				out, err := api.ListClusters(ctx, &ecs.ListClustersInput{MaxResults: aws.Int32(ecsPageSize), NextToken: token})
 				if err != nil {
@@ -254,7 +254,7 @@ func (rs *regionScan) instances(ctx context.Context, cl *inventory.Cluster) {
 func (rs *regionScan) listAndDescribe(ctx context.Context, cl *inventory.Cluster, b *bucket, listOp, describeOp string, size int,
 	list func(ctx context.Context, token *string) ([]string, *string, error),
 	describe func(ctx context.Context, batch []string) ([]ecstypes.Failure, error)) {
-	arns, err := ecsPages(ctx, rs.c, rs.w, b, listOp, cl.ARN, nil, nil, list)
+	arns, err := paginate(ctx, rs.c, listing{w: rs.w, b: b, svc: "ecs", op: listOp, resource: cl.ARN}, nil, list)
 	if err != nil && len(arns) == 0 {
 		return
 	}
@@ -299,7 +299,7 @@ func (rs *regionScan) listTaskDefinitions(ctx context.Context) {
 			}
 		}
 	}
-	_, err := ecsPages(ctx, c, w, rs.b.taskDef, "ListTaskDefinitions", "", nil, onPage,
+	listed, err := paginate(ctx, c, listing{w: w, b: rs.b.taskDef, svc: "ecs", op: "ListTaskDefinitions"}, onPage,
 		func(ctx context.Context, token *string) ([]string, *string, error) {
 			out, err := api.ListTaskDefinitions(ctx, &ecs.ListTaskDefinitionsInput{
 				Status: ecstypes.TaskDefinitionStatusActive, Sort: ecstypes.SortOrderDesc,
@@ -310,12 +310,12 @@ func (rs *regionScan) listTaskDefinitions(ctx context.Context) {
 			}
 			return out.TaskDefinitionArns, out.NextToken, nil
 		})
-	if err != nil {
+	if err != nil && len(listed) == 0 {
 		rs.mu.Lock()
 		rs.topFailed++
 		rs.mu.Unlock()
 	}
-	// What was listed before a failure is still described.
+	// What was listed before a failure (recorded) is still described.
 	families := slices.Sorted(func(yield func(string) bool) {
 		for f := range latest {
 			if !yield(f) {
@@ -406,44 +406,6 @@ func parseTaskDefinitionRef(s string) (tdRef, bool) {
 		return tdRef{}, false
 	}
 	return tdRef{arn: s, family: rest[:j], revision: rev}, true
-}
-
-// ecsPages follows NextToken from token on and returns every item; onPage
-// (may be nil) sees each page as it arrives. On a failure it returns what
-// was read before, with the (recorded) error.
-func ecsPages(ctx context.Context, c *collector, w where, b *bucket, op, resource string, token *string,
-	onPage func([]string), fetch func(ctx context.Context, token *string) ([]string, *string, error)) ([]string, error) {
-	var all []string
-	for page := 0; ; page++ {
-		if page == maxPages {
-			c.record(ctx, w, "ecs", op, resource, newScanError(CodePagination, "more than %d pages", maxPages))
-			return all, nil
-		}
-		type result struct {
-			items []string
-			next  *string
-		}
-		r, err := call(ctx, c, w, b, "ecs", op, resource, func(ctx context.Context) (result, error) {
-			items, next, err := fetch(ctx, token)
-			return result{items, next}, err
-		})
-		if err != nil {
-			return all, err
-		}
-		all = append(all, r.items...)
-		if onPage != nil {
-			onPage(r.items)
-		}
-		next := aws.ToString(r.next)
-		if next == "" {
-			return all, nil
-		}
-		if token != nil && *token == next {
-			c.record(ctx, w, "ecs", op, resource, newScanError(CodePagination, "the same nextToken came back twice"))
-			return all, nil
-		}
-		token = &next
-	}
 }
 
 // batchResource names a batch in a collection error.

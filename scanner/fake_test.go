@@ -417,6 +417,10 @@ type fakeOrg struct {
 	ouNames          map[string]string
 	attached         map[string][]string // target → policy IDs
 	policies         map[string]orgtypes.Policy
+	// repeatToken names the policies (ListTargetsForPolicy) and targets
+	// (ListPoliciesForTarget) whose listing answers a page asked for with a
+	// token with that same token again.
+	repeatToken map[string]bool
 }
 
 func (f *fakeOrg) DescribeOrganization(ctx context.Context, in *organizations.DescribeOrganizationInput, _ ...func(*organizations.Options)) (*organizations.DescribeOrganizationOutput, error) {
@@ -547,6 +551,9 @@ func (f *fakeOrg) ListPoliciesForTarget(ctx context.Context, in *organizations.L
 	if err != nil {
 		return nil, err
 	}
+	if f.repeatToken[target] && in.NextToken != nil {
+		next = in.NextToken
+	}
 	return &organizations.ListPoliciesForTargetOutput{Policies: items, NextToken: next}, nil
 }
 
@@ -599,6 +606,9 @@ func (f *fakeOrg) ListTargetsForPolicy(ctx context.Context, in *organizations.Li
 	items, next, err := fakePage(targets, in.NextToken, pageSize(in.MaxResults, 20, 20), f.emptyPages)
 	if err != nil {
 		return nil, err
+	}
+	if f.repeatToken[id] && in.NextToken != nil {
+		next = in.NextToken
 	}
 	return &organizations.ListTargetsForPolicyOutput{Targets: items, NextToken: next}, nil
 }
@@ -719,9 +729,29 @@ func (f *fakeSSM) DescribeParameters(ctx context.Context, in *ssm.DescribeParame
 
 type fakeKMS struct {
 	counter
-	fail    faults
-	keys    map[string]kmstypes.KeyMetadata // by key ID
-	aliases map[string]string               // alias name → key ID
+	fail faults
+	keys map[string]kmstypes.KeyMetadata // by key ID
+	// aliases maps alias names to key IDs; "" is a predefined AWS managed
+	// alias whose key does not exist yet (listed without TargetKeyId).
+	aliases map[string]string
+	// aliasPage > 0 lists aliases in pages of that size; aliasLoop makes
+	// every page after the first answer with the first page's marker.
+	aliasPage int
+	aliasLoop bool
+
+	mu sync.Mutex
+	// awsAliasCalls are the calls that named an AWS managed alias: in AWS,
+	// DescribeKey on a predefined alias creates the key.
+	awsAliasCalls []string
+}
+
+// noteAWSAlias records a call whose key ID names an alias/aws/* alias.
+func (f *fakeKMS) noteAWSAlias(op, ref string) {
+	if ref := strings.ToLower(ref); strings.HasPrefix(ref, "alias/aws/") || strings.Contains(ref, ":alias/aws/") {
+		f.mu.Lock()
+		f.awsAliasCalls = append(f.awsAliasCalls, op+" "+ref)
+		f.mu.Unlock()
+	}
 }
 
 func (f *fakeKMS) resolve(ref string) (kmstypes.KeyMetadata, bool) {
@@ -740,6 +770,7 @@ func (f *fakeKMS) resolve(ref string) (kmstypes.KeyMetadata, bool) {
 
 func (f *fakeKMS) DescribeKey(ctx context.Context, in *kms.DescribeKeyInput, _ ...func(*kms.Options)) (*kms.DescribeKeyOutput, error) {
 	f.hit("DescribeKey", -1, aws.ToString(in.KeyId))
+	f.noteAWSAlias("DescribeKey", aws.ToString(in.KeyId))
 	if err := f.fail.check("DescribeKey", in); err != nil {
 		return nil, err
 	}
@@ -752,6 +783,7 @@ func (f *fakeKMS) DescribeKey(ctx context.Context, in *kms.DescribeKeyInput, _ .
 
 func (f *fakeKMS) GetKeyPolicy(ctx context.Context, in *kms.GetKeyPolicyInput, _ ...func(*kms.Options)) (*kms.GetKeyPolicyOutput, error) {
 	f.hit("GetKeyPolicy", -1, aws.ToString(in.KeyId))
+	f.noteAWSAlias("GetKeyPolicy", aws.ToString(in.KeyId))
 	if err := f.fail.check("GetKeyPolicy", in); err != nil {
 		return nil, err
 	}
@@ -766,13 +798,29 @@ func (f *fakeKMS) ListAliases(ctx context.Context, in *kms.ListAliasesInput, _ .
 	if err := f.fail.check("ListAliases", in); err != nil {
 		return nil, err
 	}
-	out := &kms.ListAliasesOutput{}
-	for name, id := range f.aliases {
-		if in.KeyId == nil || id == aws.ToString(in.KeyId) { // without KeyId: every alias of the region
-			out.Aliases = append(out.Aliases, kmstypes.AliasListEntry{AliasName: aws.String(name), TargetKeyId: aws.String(id)})
+	var all []kmstypes.AliasListEntry
+	for _, name := range slices.Sorted(maps.Keys(f.aliases)) {
+		id := f.aliases[name]
+		if in.KeyId != nil && id != aws.ToString(in.KeyId) { // without KeyId: every alias of the region
+			continue
 		}
+		e := kmstypes.AliasListEntry{AliasName: aws.String(name)}
+		if id != "" {
+			e.TargetKeyId = aws.String(id)
+		}
+		all = append(all, e)
 	}
-	return out, nil
+	if f.aliasPage == 0 {
+		return &kms.ListAliasesOutput{Aliases: all}, nil
+	}
+	items, next, err := fakePage(all, in.Marker, f.aliasPage, false)
+	if err != nil {
+		return nil, err
+	}
+	if f.aliasLoop && in.Marker != nil {
+		next = aws.String(strconv.Itoa(f.aliasPage))
+	}
+	return &kms.ListAliasesOutput{Aliases: items, NextMarker: next, Truncated: next != nil}, nil
 }
 
 // ---- backend

@@ -48,39 +48,36 @@ func decodeDocument(doc string) (string, error) {
 func (c *collector) collectIAM(ctx context.Context, acct string, api iamAPI) *inventory.IAM {
 	w := where{account: acct}
 	b := c.newBucket(iamRate, iamBurst, iamInFlight)
-	var roles []iamtypes.RoleDetail
-	var policies []iamtypes.ManagedPolicyDetail
-	var marker *string
-	for page := 0; ; page++ {
-		if page == maxPages {
-			c.record(ctx, w, "iam", "GetAccountAuthorizationDetails", "", newScanError(CodePagination, "more than %d pages", maxPages))
-			return nil
-		}
-		out, err := call(ctx, c, w, b, "iam", "GetAccountAuthorizationDetails", "", func(ctx context.Context) (*iam.GetAccountAuthorizationDetailsOutput, error) {
-			return api.GetAccountAuthorizationDetails(ctx, &iam.GetAccountAuthorizationDetailsInput{
+	pages, err := paginate(ctx, c, listing{w: w, b: b, svc: "iam", op: "GetAccountAuthorizationDetails"}, nil,
+		func(ctx context.Context, marker *string) ([]*iam.GetAccountAuthorizationDetailsOutput, *string, error) {
+			out, err := api.GetAccountAuthorizationDetails(ctx, &iam.GetAccountAuthorizationDetailsInput{
 				Filter: []iamtypes.EntityType{
 					iamtypes.EntityTypeRole, iamtypes.EntityTypeLocalManagedPolicy, iamtypes.EntityTypeAWSManagedPolicy,
 				},
 				MaxItems: aws.Int32(iamPageSize),
 				Marker:   marker,
 			})
+			if err != nil {
+				return nil, nil, err
+			}
+			// IAM may return fewer than MaxItems while IsTruncated: follow
+			// the marker, not the count.
+			if !out.IsTruncated {
+				return []*iam.GetAccountAuthorizationDetailsOutput{out}, nil, nil
+			}
+			if aws.ToString(out.Marker) == "" {
+				return nil, nil, newScanError(CodePagination, "IsTruncated without a Marker")
+			}
+			return []*iam.GetAccountAuthorizationDetailsOutput{out}, out.Marker, nil
 		})
-		if err != nil {
-			return nil
-		}
+	if err != nil {
+		return nil
+	}
+	var roles []iamtypes.RoleDetail
+	var policies []iamtypes.ManagedPolicyDetail
+	for _, out := range pages {
 		roles = append(roles, out.RoleDetailList...)
 		policies = append(policies, out.Policies...)
-		// IAM may return fewer than MaxItems while IsTruncated: follow the
-		// marker, not the count.
-		if !out.IsTruncated {
-			break
-		}
-		next := aws.ToString(out.Marker)
-		if next == "" || (marker != nil && *marker == next) {
-			c.record(ctx, w, "iam", "GetAccountAuthorizationDetails", "", newScanError(CodePagination, "IsTruncated without a new Marker"))
-			return nil
-		}
-		marker = &next
 	}
 	return c.convertIAM(ctx, w, roles, policies)
 }

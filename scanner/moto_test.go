@@ -33,8 +33,10 @@ import (
 //     module is not a dependency, so RunInstances is signed by hand. The
 //     instance then reports agent 1.0.0, "DockerVersion: 1.5.0" and
 //     ecs.os-type windows, and task definitions have no requiresAttributes.
-//   - DescribeParameters returns no ARN, and DescribeKey on alias/aws/ssm
-//     answers with a CUSTOMER key (AWS says AWS).
+//   - DescribeParameters returns no ARN. ListAliases lists the predefined
+//     alias/aws/* aliases with target key IDs that DescribeKey does not know;
+//     the scanner takes an AWS managed alias's key from the listing and
+//     describes only customer keys, so this does not show.
 //   - CreateService uses the EC2 launch type with bridge networking (awsvpc
 //     would need subnets and security groups).
 func TestMotoIntegration(t *testing.T) {

@@ -73,10 +73,10 @@ func (c *collector) orgTargets(ctx context.Context) ([]target, error) {
 		return api.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("scanner: the organization is not accessible (scan from the management account or a delegated administrator): %w", err)
+		return nil, startError("read the organization (organizations:DescribeOrganization)", err, fixOrg)
 	}
 	if desc.Organization == nil {
-		return nil, fmt.Errorf("scanner: organizations:DescribeOrganization returned no organization")
+		return nil, &StartError{Cause: "organizations:DescribeOrganization returned no organization", Fix: fixOrg}
 	}
 	o.org = &inventory.Organization{
 		ID:                  aws.ToString(desc.Organization.Id),
@@ -84,28 +84,26 @@ func (c *collector) orgTargets(ctx context.Context) ([]target, error) {
 		ManagementAccountID: aws.ToString(desc.Organization.MasterAccountId),
 	}
 
-	var token *string
-	for page := 0; page < maxPages; page++ {
-		out, err := call(ctx, c, where{}, c.orgBucket, "organizations", "ListRoots", "", func(ctx context.Context) (*organizations.ListRootsOutput, error) {
-			return api.ListRoots(ctx, &organizations.ListRootsInput{NextToken: token})
+	roots, err := paginate(ctx, c, listing{b: c.orgBucket, svc: "organizations", op: "ListRoots"}, nil,
+		func(ctx context.Context, token *string) ([]orgtypes.Root, *string, error) {
+			out, err := api.ListRoots(ctx, &organizations.ListRootsInput{NextToken: token})
+			if err != nil {
+				return nil, nil, err
+			}
+			return out.Roots, out.NextToken, nil
 		})
-		if err != nil {
-			return nil, fmt.Errorf("scanner: cannot list the organization's root: %w", err)
+	if len(roots) == 0 {
+		if err == nil {
+			err = newScanError(CodeInvalidResponse, "ListRoots returned no root")
 		}
-		for _, r := range out.Roots {
-			if o.org.RootID != "" {
-				break
-			}
-			o.org.RootID = aws.ToString(r.Id)
-			o.rootName = aws.ToString(r.Name)
-			for _, pt := range r.PolicyTypes {
-				if pt.Type == orgtypes.PolicyTypeResourceControlPolicy && pt.Status == orgtypes.PolicyTypeStatusEnabled {
-					o.rcps = true
-				}
-			}
-		}
-		if token = out.NextToken; aws.ToString(token) == "" || o.org.RootID != "" {
-			break
+		return nil, startError("list the organization's root (organizations:ListRoots)", err, fixOrg)
+	}
+	// An organization has exactly one root.
+	o.org.RootID = aws.ToString(roots[0].Id)
+	o.rootName = aws.ToString(roots[0].Name)
+	for _, pt := range roots[0].PolicyTypes {
+		if pt.Type == orgtypes.PolicyTypeResourceControlPolicy && pt.Status == orgtypes.PolicyTypeStatusEnabled {
+			o.rcps = true
 		}
 	}
 	o.org.RCPsEnabled = o.rcps
@@ -117,13 +115,13 @@ func (c *collector) orgTargets(ctx context.Context) ([]target, error) {
 		for _, ou := range c.cfg.OUs {
 			got, err := c.walkOU(ctx, ou, 0, seen)
 			if err != nil {
-				return nil, fmt.Errorf("scanner: cannot list the accounts under OU %s: %w", ou, err)
+				return nil, startError("list the accounts under OU "+ou, err, "check that the OU IDs name OUs of this organization")
 			}
 			accts = append(accts, got...)
 		}
 	} else {
 		var err error
-		accts, err = pages(ctx, c, where{}, c.orgBucket, "organizations", "ListAccounts", "",
+		accts, err = paginate(ctx, c, listing{b: c.orgBucket, svc: "organizations", op: "ListAccounts"}, nil,
 			func(ctx context.Context, token *string) ([]orgtypes.Account, *string, error) {
 				out, err := api.ListAccounts(ctx, &organizations.ListAccountsInput{NextToken: token, MaxResults: aws.Int32(20)})
 				if err != nil {
@@ -131,9 +129,10 @@ func (c *collector) orgTargets(ctx context.Context) ([]target, error) {
 				}
 				return out.Accounts, out.NextToken, nil
 			})
-		if err != nil {
-			return nil, fmt.Errorf("scanner: cannot list the organization's accounts: %w", err)
+		if err != nil && len(accts) == 0 {
+			return nil, startError("list the organization's accounts (organizations:ListAccounts)", err, fixOrg)
 		}
+		// A list cut short (recorded) still scans the accounts it named.
 		o.size = len(accts)
 	}
 
@@ -186,7 +185,7 @@ func (c *collector) walkOU(ctx context.Context, ou string, depth int, seen map[s
 	seen[ou] = true
 	api := c.org.api
 	w := where{}
-	accts, err := pages(ctx, c, w, c.orgBucket, "organizations", "ListAccountsForParent", ou,
+	accts, err := paginate(ctx, c, listing{w: w, b: c.orgBucket, svc: "organizations", op: "ListAccountsForParent", resource: ou}, nil,
 		func(ctx context.Context, token *string) ([]orgtypes.Account, *string, error) {
 			out, err := api.ListAccountsForParent(ctx, &organizations.ListAccountsForParentInput{ParentId: aws.String(ou), NextToken: token, MaxResults: aws.Int32(20)})
 			if err != nil {
@@ -194,14 +193,14 @@ func (c *collector) walkOU(ctx context.Context, ou string, depth int, seen map[s
 			}
 			return out.Accounts, out.NextToken, nil
 		})
-	if err != nil && depth == 0 {
+	if err != nil && depth == 0 && len(accts) == 0 {
 		return nil, err
 	}
 	for _, a := range accts {
 		// The walk tells each account's parent: no ListParents needed.
 		c.org.parents.set(aws.ToString(a.Id), orgParent{id: ou, typ: inventory.NodeOU})
 	}
-	children, err := pages(ctx, c, w, c.orgBucket, "organizations", "ListChildren", ou,
+	children, err := paginate(ctx, c, listing{w: w, b: c.orgBucket, svc: "organizations", op: "ListChildren", resource: ou}, nil,
 		func(ctx context.Context, token *string) ([]orgtypes.Child, *string, error) {
 			out, err := api.ListChildren(ctx, &organizations.ListChildrenInput{ParentId: aws.String(ou), ChildType: orgtypes.ChildTypeOrganizationalUnit, NextToken: token, MaxResults: aws.Int32(20)})
 			if err != nil {
@@ -209,7 +208,7 @@ func (c *collector) walkOU(ctx context.Context, ou string, depth int, seen map[s
 			}
 			return out.Children, out.NextToken, nil
 		})
-	if err != nil && depth == 0 {
+	if err != nil && depth == 0 && len(children) == 0 && len(accts) == 0 {
 		return nil, err
 	}
 	for _, ch := range children {
@@ -218,43 +217,6 @@ func (c *collector) walkOU(ctx context.Context, ou string, depth int, seen map[s
 		accts = append(accts, sub...)
 	}
 	return accts, nil
-}
-
-// pages calls fetch until NextToken is empty (pages may be empty while
-// NextToken is set) and returns every item. A failure is recorded once and
-// returned with nothing; a repeated token or too many pages is recorded as a
-// pagination error and what was read is returned.
-func pages[T any](ctx context.Context, c *collector, w where, b *bucket, svc, op, resource string,
-	fetch func(ctx context.Context, token *string) ([]T, *string, error)) ([]T, error) {
-	var all []T
-	var token *string
-	for page := 0; ; page++ {
-		if page == maxPages {
-			c.record(ctx, w, svc, op, resource, newScanError(CodePagination, "more than %d pages", maxPages))
-			return all, nil
-		}
-		type result struct {
-			items []T
-			next  *string
-		}
-		r, err := call(ctx, c, w, b, svc, op, resource, func(ctx context.Context) (result, error) {
-			items, next, err := fetch(ctx, token)
-			return result{items, next}, err
-		})
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, r.items...)
-		next := aws.ToString(r.next)
-		if next == "" {
-			return all, nil
-		}
-		if token != nil && *token == next {
-			c.record(ctx, w, svc, op, resource, newScanError(CodePagination, "the same NextToken came back twice"))
-			return all, nil
-		}
-		token = &next
-	}
 }
 
 // accountPath resolves root → OUs → account with the SCPs (and RCPs)
@@ -314,7 +276,7 @@ func (c *collector) accountPath(ctx context.Context, t target) []inventory.PathN
 // parentOf is one ListParents lookup (paged: pages may be empty).
 func (c *collector) parentOf(ctx context.Context, w where, child string) (orgParent, error) {
 	api := c.org.api
-	parents, err := pages(ctx, c, w, c.orgBucket, "organizations", "ListParents", child,
+	parents, err := paginate(ctx, c, listing{w: w, b: c.orgBucket, svc: "organizations", op: "ListParents", resource: child}, nil,
 		func(ctx context.Context, token *string) ([]orgtypes.Parent, *string, error) {
 			out, err := api.ListParents(ctx, &organizations.ListParentsInput{ChildId: aws.String(child), NextToken: token})
 			if err != nil {
@@ -392,46 +354,34 @@ func (c *collector) attachedPolicies(ctx context.Context, target, typ string) []
 
 func (c *collector) listAttached(ctx context.Context, target, typ string) ([]string, error) {
 	api := c.org.api
-	var ids []string
-	var token *string
-	for page := 0; ; page++ {
-		if page == maxPages {
-			e := newScanError(CodePagination, "more than %d pages", maxPages)
-			c.record(ctx, where{}, "organizations", "ListPoliciesForTarget", target, e)
-			return nil, e // an incomplete list would look complete
-		}
-		out, err := invoke(ctx, c, where{}, c.orgBucket, "organizations", "ListPoliciesForTarget", func(ctx context.Context) (*organizations.ListPoliciesForTargetOutput, error) {
-			return api.ListPoliciesForTarget(ctx, &organizations.ListPoliciesForTargetInput{
-				TargetId: aws.String(target), Filter: orgtypes.PolicyType(typ), NextToken: token})
-		})
+	l := listing{b: c.orgBucket, svc: "organizations", op: "ListPoliciesForTarget", resource: target, quiet: true}
+	pols, err := paginate(ctx, c, l, nil, func(ctx context.Context, token *string) ([]orgtypes.PolicySummary, *string, error) {
+		out, err := api.ListPoliciesForTarget(ctx, &organizations.ListPoliciesForTargetInput{
+			TargetId: aws.String(target), Filter: orgtypes.PolicyType(typ), NextToken: token})
 		if err != nil {
-			if typ == inventory.PolicyTypeRCP && errorCode(err) == "PolicyTypeNotEnabledException" {
-				// RCPs are simply not enabled: not an error.
-				c.org.mu.Lock()
-				c.org.rcps = false
-				c.org.org.RCPsEnabled = false
-				c.org.mu.Unlock()
-				return nil, nil
-			}
-			c.record(ctx, where{}, "organizations", "ListPoliciesForTarget", target, err)
-			return nil, err
+			return nil, nil, err
 		}
-		for _, p := range out.Policies {
-			if id := aws.ToString(p.Id); id != "" {
-				ids = append(ids, id)
-			}
+		return out.Policies, out.NextToken, nil
+	})
+	if err != nil {
+		if typ == inventory.PolicyTypeRCP && errorCode(err) == "PolicyTypeNotEnabledException" {
+			// RCPs are simply not enabled: not an error.
+			c.org.mu.Lock()
+			c.org.rcps = false
+			c.org.org.RCPsEnabled = false
+			c.org.mu.Unlock()
+			return nil, nil
 		}
-		next := aws.ToString(out.NextToken)
-		if next == "" {
-			return ids, nil
-		}
-		if token != nil && *token == next {
-			e := newScanError(CodePagination, "the same NextToken came back twice")
-			c.record(ctx, where{}, "organizations", "ListPoliciesForTarget", target, e)
-			return nil, e
-		}
-		token = &next
+		c.record(ctx, l.w, l.svc, l.op, target, err)
+		return nil, err // an incomplete list would look complete
 	}
+	var ids []string
+	for _, p := range pols {
+		if id := aws.ToString(p.Id); id != "" {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
 }
 
 func (c *collector) describePolicy(ctx context.Context, id string) (*inventory.OrgPolicy, error) {
@@ -512,29 +462,14 @@ func (c *collector) bulkIndex(ctx context.Context) {
 }
 
 // bulkList pages through one organizations list call without recording
-// failures.
+// failures: the index is an optimisation, and a list that failed or was
+// cut short is not used (the per-account lookups record their own
+// failures).
 func bulkList[T any](ctx context.Context, c *collector, op string, fetch func(ctx context.Context, token *string) ([]T, *string, error)) ([]T, error) {
-	var all []T
-	var token *string
-	for page := 0; page < maxPages; page++ {
-		type result struct {
-			items []T
-			next  *string
-		}
-		r, err := invoke(ctx, c, where{}, c.orgBucket, "organizations", op, func(ctx context.Context) (result, error) {
-			items, next, err := fetch(ctx, token)
-			return result{items, next}, err
-		})
-		if err != nil {
-			c.log.Info("organization index incomplete; falling back to per-account lookups", "operation", op, "code", errorCode(err))
-			return nil, err
-		}
-		all = append(all, r.items...)
-		next := aws.ToString(r.next)
-		if next == "" || (token != nil && *token == next) {
-			return all, nil
-		}
-		token = &next
+	all, err := paginate(ctx, c, listing{b: c.orgBucket, svc: "organizations", op: op, quiet: true}, nil, fetch)
+	if err != nil {
+		c.log.Info("organization index incomplete; falling back to per-account lookups", "operation", op, "code", errorCode(err))
+		return nil, err
 	}
 	return all, nil
 }

@@ -363,3 +363,72 @@ func TestOrgFailures(t *testing.T) {
 		})
 	}
 }
+
+// A listing of policy attachments cut short by a repeated token is never
+// taken for the complete list: in bulk, the index is dropped and every node
+// is looked up on its own (a Deny attached to the accounts on the pages not
+// read would otherwise vanish); per target, the level becomes an error and
+// is left empty, which the evaluation reports as not collected.
+func TestOrgAttachmentListCutShort(t *testing.T) {
+	t.Run("bulk ListTargetsForPolicy", func(t *testing.T) {
+		be := newFakeBackend(callerAcct)
+		be.org = orgFixture(45)
+		f := be.org
+		// A Deny on every prod account: three pages of targets.
+		f.policies["p-deny"] = orgtypes.Policy{Content: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}`),
+			PolicySummary: &orgtypes.PolicySummary{Id: aws.String("p-deny"), Name: aws.String("deny"), Type: orgtypes.PolicyTypeServiceControlPolicy}}
+		var prod []string
+		for i := range 45 {
+			id := fmt.Sprintf("5%011d", i)
+			prod = append(prod, id)
+			f.attached[id] = append(f.attached[id], "p-deny")
+		}
+		f.repeatToken = map[string]bool{"p-deny": true}
+		res := run(t, context.Background(), be, Config{Org: true, Regions: []string{"us-east-1"}, forceBulk: true})
+		if res.err != nil {
+			t.Fatal(res.err)
+		}
+		if len(res.inv.Errors) != 0 {
+			t.Errorf("errors %+v: the index is an optimisation, its failure is quiet", res.inv.Errors)
+		}
+		if f.n("ListTargetsForPolicy") == 0 || f.n("ListPoliciesForTarget") == 0 {
+			t.Errorf("ListTargetsForPolicy %d, ListPoliciesForTarget %d: the per-target lookups must replace the cut-short index",
+				f.n("ListTargetsForPolicy"), f.n("ListPoliciesForTarget"))
+		}
+		for _, a := range res.inv.Accounts {
+			if !slices.Contains(prod, a.ID) {
+				continue
+			}
+			own := a.Path[len(a.Path)-1]
+			if own.ID != a.ID || !slices.Equal(own.SCPs, []string{"p-FullAWSAccess", "p-deny"}) {
+				t.Errorf("account %s: its own level has %v, want p-FullAWSAccess and p-deny", a.ID, own.SCPs)
+			}
+		}
+	})
+	t.Run("per-target ListPoliciesForTarget", func(t *testing.T) {
+		be := newFakeBackend(callerAcct)
+		be.org = orgFixture(0)
+		be.org.emptyPages = true // every other page is empty but has a token
+		be.org.repeatToken = map[string]bool{memberA: true}
+		res := run(t, context.Background(), be, Config{Org: true, Regions: []string{"us-east-1"}})
+		if res.err != nil {
+			t.Fatal(res.err)
+		}
+		var errs []string
+		for _, e := range res.inv.Errors {
+			errs = append(errs, e.Operation+"/"+e.Code+"/"+e.Resource)
+		}
+		if want := []string{"ListPoliciesForTarget/" + CodePagination + "/" + memberA}; !slices.Equal(errs, want) {
+			t.Errorf("errors %v, want %v", errs, want)
+		}
+		for _, a := range res.inv.Accounts {
+			own := a.Path[len(a.Path)-1]
+			switch {
+			case a.ID == memberA && len(own.SCPs) != 0:
+				t.Errorf("account %s: a cut-short list kept as %v", a.ID, own.SCPs)
+			case a.ID != memberA && !slices.Equal(own.SCPs, []string{"p-FullAWSAccess"}):
+				t.Errorf("account %s: %v", a.ID, own.SCPs)
+			}
+		}
+	})
+}

@@ -1,23 +1,32 @@
 package scanner
 
 import (
+	"context"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/aws/aws-sdk-go-v2/service/account"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
@@ -109,5 +118,117 @@ func TestNoMutatingCallInSource(t *testing.T) {
 	}
 	if checked < 5 {
 		t.Fatalf("only %d source files checked", checked)
+	}
+}
+
+// TestAWSManagedAliasesAreNeverDescribed: AWS documents that DescribeKey on
+// a predefined alias/aws/* alias whose AWS managed key does not exist yet
+// creates the key. The scanner resolves such aliases through ListAliases
+// only, whatever the listing says, and never names one in DescribeKey or
+// GetKeyPolicy.
+func TestAWSManagedAliasesAreNeverDescribed(t *testing.T) {
+	const r = "us-east-1"
+	a := callerAcct
+	aliasARN := func(alias string) string { return "arn:aws:kms:" + r + ":" + a + ":" + alias }
+	tests := []struct {
+		name     string
+		refs     []string // KeyIds of the SecureString parameters the task definition uses
+		aliases  map[string]string
+		listFail bool
+		page     int  // ListAliases page size (0: one page)
+		loop     bool // the listing repeats a marker
+		wantKeys []string
+		wantErrs []string
+		describe []string // the DescribeKey arguments
+	}{
+		{
+			name: "predefined alias with its key, by name and by alias ARN", refs: []string{"alias/aws/ssm", aliasARN("alias/aws/ssm")},
+			aliases:  map[string]string{"alias/aws/ssm": "k-ssm"},
+			wantKeys: []string{"k-ssm:AWS[alias/aws/ssm]"},
+		},
+		{
+			name: "predefined alias spelt in capitals", refs: []string{"Alias/AWS/ssm", "ARN:aws:kms:us-east-1:" + a + ":ALIAS/aws/ssm"},
+			aliases: map[string]string{"alias/aws/ssm": "k-ssm"},
+		},
+		{
+			name: "predefined alias without a key yet", refs: []string{"alias/aws/secretsmanager", aliasARN("alias/aws/secretsmanager")},
+			aliases: map[string]string{"alias/aws/secretsmanager": ""},
+		},
+		{
+			name: "predefined alias the complete listing does not show", refs: []string{"alias/aws/ebs"},
+			aliases: map[string]string{"alias/app": "k-app"},
+		},
+		{
+			name: "customer alias and key ARN beside a predefined alias", refs: []string{"alias/app", "alias/aws/ssm", aliasARN("alias/app"), "arn:aws:kms:us-east-1:" + a + ":key/k-app"},
+			aliases:  map[string]string{"alias/app": "k-app", "alias/aws/ssm": "k-ssm"},
+			wantKeys: []string{"k-app:CUSTOMER[alias/app]", "k-ssm:AWS[alias/aws/ssm]"},
+			describe: []string{"arn:aws:kms:us-east-1:" + a + ":key/k-app", "k-app"},
+		},
+		{
+			name: "listing denied: customer alias by DescribeKey, AWS managed alias not resolved", refs: []string{"alias/app", "alias/aws/ssm"},
+			aliases: map[string]string{"alias/app": "k-app", "alias/aws/ssm": "k-ssm"}, listFail: true,
+			wantKeys: []string{"k-app:CUSTOMER[]"},
+			wantErrs: []string{"ListAliases/AccessDeniedException/", "ListAliases/" + CodeNotResolved + "/alias/aws/ssm"},
+			describe: []string{"alias/app"},
+		},
+		{
+			name: "listing cut short by a repeated marker", refs: []string{"alias/aws/sqs"},
+			aliases: map[string]string{"alias/a1": "k-app", "alias/a2": "k-app", "alias/aws/sqs": "k-sqs"}, page: 1, loop: true,
+			wantErrs: []string{"ListAliases/" + CodePagination + "/", "ListAliases/" + CodeNotResolved + "/alias/aws/sqs"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			be := newFakeBackend(a)
+			f := ecsWorld(a, r, 0, 0, 0, 1, 1)
+			fr := be.region(a, r)
+			fr.ssm.params = map[string]ssmtypes.ParameterMetadata{}
+			for i, ref := range tt.refs {
+				name := fmt.Sprintf("/p%d", i)
+				f.tds[0].ContainerDefinitions[0].Secrets = append(f.tds[0].ContainerDefinitions[0].Secrets,
+					ecstypes.Secret{Name: aws.String(fmt.Sprintf("S%d", i)), ValueFrom: aws.String(name)})
+				fr.ssm.params[name] = ssmtypes.ParameterMetadata{Name: aws.String(name), Type: ssmtypes.ParameterTypeSecureString, KeyId: aws.String(ref)}
+			}
+			fr.ecs = f
+			fr.kms.keys = map[string]kmstypes.KeyMetadata{
+				"k-app": {KeyId: aws.String("k-app"), Arn: aws.String(keyARN(a, r, "k-app")), KeyManager: kmstypes.KeyManagerTypeCustomer},
+				"k-ssm": {KeyId: aws.String("k-ssm"), Arn: aws.String(keyARN(a, r, "k-ssm")), KeyManager: kmstypes.KeyManagerTypeAws},
+				"k-sqs": {KeyId: aws.String("k-sqs"), Arn: aws.String(keyARN(a, r, "k-sqs")), KeyManager: kmstypes.KeyManagerTypeAws},
+			}
+			fr.kms.aliases, fr.kms.aliasPage, fr.kms.aliasLoop = tt.aliases, tt.page, tt.loop
+			if tt.listFail {
+				fr.kms.fail = failOp("ListAliases", apiErr("AccessDeniedException", "not allowed"))
+			}
+			res := run(t, context.Background(), be, Config{Regions: []string{r}, ResolveResources: true})
+			if res.err != nil {
+				t.Fatal(res.err)
+			}
+			if calls := fr.kms.awsAliasCalls; len(calls) != 0 {
+				t.Errorf("calls naming an AWS managed alias (they can create the key): %v", calls)
+			}
+			var keys, errs []string
+			for _, k := range res.inv.Accounts[0].Regions[0].KMSKeys {
+				keys = append(keys, fmt.Sprintf("%s:%s%v", k.KeyID, k.Manager, k.Aliases))
+				if want := keyARN(a, r, k.KeyID); k.ARN != want {
+					t.Errorf("key ARN %s, want %s", k.ARN, want)
+				}
+			}
+			for _, e := range res.inv.Errors {
+				errs = append(errs, e.Operation+"/"+e.Code+"/"+e.Resource)
+			}
+			slices.Sort(keys)
+			slices.Sort(errs)
+			wantErrs := slices.Sorted(slices.Values(tt.wantErrs))
+			if !slices.Equal(keys, tt.wantKeys) {
+				t.Errorf("keys %v, want %v", keys, tt.wantKeys)
+			}
+			if !slices.Equal(errs, wantErrs) {
+				t.Errorf("errors %v, want %v", errs, wantErrs)
+			}
+			described := slices.Sorted(maps.Keys(fr.kms.keyCounts("DescribeKey")))
+			if !slices.Equal(described, tt.describe) {
+				t.Errorf("DescribeKey on %v, want %v", described, tt.describe)
+			}
+		})
 	}
 }

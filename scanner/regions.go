@@ -54,47 +54,46 @@ func (c *collector) regionsFor(ctx context.Context, acct string, api accountAPI)
 	b := c.newBucket(accountRate, accountBurst, 1)
 	var plans []regionPlan
 	seen := map[string]bool{}
-	var token *string
-	for page := 0; ; page++ {
-		if page == maxPages {
-			c.record(ctx, w, "account", "ListRegions", "", newScanError(CodePagination, "more than %d pages", maxPages))
-			break
-		}
-		out, err := call(ctx, c, w, b, "account", "ListRegions", "", func(ctx context.Context) (*account.ListRegionsOutput, error) {
-			return api.ListRegions(ctx, &account.ListRegionsInput{MaxResults: aws.Int32(50), NextToken: token})
+	_, err := paginate(ctx, c, listing{w: w, b: b, svc: "account", op: "ListRegions"},
+		func(page []accounttypes.Region) {
+			for _, r := range page {
+				name := aws.ToString(r.RegionName)
+				if !validRegion(name) {
+					c.record(ctx, w, "account", "ListRegions", name, newScanError(CodeInvalidResponse, "ListRegions returned %q, which is not a region name", name))
+					continue
+				}
+				if seen[name] {
+					continue
+				}
+				seen[name] = true
+				switch r.RegionOptStatus {
+				case accounttypes.RegionOptStatusEnabled, accounttypes.RegionOptStatusEnabledByDefault, accounttypes.RegionOptStatusDisabling:
+					// Still usable while it is being disabled.
+					plans = append(plans, regionPlan{name: name})
+				default: // DISABLED, ENABLING
+					plans = append(plans, regionPlan{name: name, status: inventory.RegionNotEnabled})
+				}
+			}
+		},
+		func(ctx context.Context, token *string) ([]accounttypes.Region, *string, error) {
+			out, err := api.ListRegions(ctx, &account.ListRegionsInput{MaxResults: aws.Int32(50), NextToken: token})
+			if err != nil {
+				return nil, nil, err
+			}
+			return out.Regions, out.NextToken, nil
 		})
-		if err != nil {
-			return c.fallbackRegions()
-		}
-		for _, r := range out.Regions {
-			name := aws.ToString(r.RegionName)
-			if !validRegion(name) {
-				c.record(ctx, w, "account", "ListRegions", name, newScanError(CodeInvalidResponse, "ListRegions returned %q, which is not a region name", name))
-				continue
-			}
-			if seen[name] {
-				continue
-			}
-			seen[name] = true
-			switch r.RegionOptStatus {
-			case accounttypes.RegionOptStatusEnabled, accounttypes.RegionOptStatusEnabledByDefault, accounttypes.RegionOptStatusDisabling:
-				// Still usable while it is being disabled.
-				plans = append(plans, regionPlan{name: name})
-			default: // DISABLED, ENABLING
-				plans = append(plans, regionPlan{name: name, status: inventory.RegionNotEnabled})
-			}
-		}
-		next := aws.ToString(out.NextToken)
-		if next == "" {
-			break
-		}
-		if token != nil && *token == next {
-			c.record(ctx, w, "account", "ListRegions", "", newScanError(CodePagination, "the same NextToken came back twice"))
-			break
-		}
-		token = &next
+	if err != nil && ctx.Err() != nil {
+		return nil // interrupted (recorded): the regions are not known
 	}
-	if len(plans) == 0 && ctx.Err() == nil {
+	if err != nil {
+		// The list is incomplete (its error is recorded): the regions it
+		// named, and the partition's default regions it did not reach.
+		for _, p := range c.fallbackRegions() {
+			if !seen[p.name] {
+				plans = append(plans, p)
+			}
+		}
+	} else if len(plans) == 0 && ctx.Err() == nil {
 		c.record(ctx, w, "account", "ListRegions", "", newScanError(CodeInvalidResponse, "ListRegions returned no region; scanning the default regions"))
 		return c.fallbackRegions()
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
@@ -221,9 +222,6 @@ func (c *collector) resolveResources(ctx context.Context, states []*accountState
 		g.SetLimit(c.cfg.RegionConcurrency)
 		for _, o := range owners {
 			w := works[o]
-			if ctx.Err() != nil {
-				break
-			}
 			rs := target(o)
 			if rs == nil {
 				c.log.Info("not resolving resources outside the scanned accounts and regions", "phase", phase,
@@ -319,7 +317,7 @@ func (c *collector) resolveParameters(ctx context.Context, o resOwner, rs *regio
 	var g errgroup.Group
 	for batch := range slices.Chunk(names, describeParametersBatch) {
 		g.Go(func() error {
-			got, err := pages(ctx, c, wh, b, "ssm", "DescribeParameters", batchResource(batch),
+			got, err := paginate(ctx, c, listing{w: wh, b: b, svc: "ssm", op: "DescribeParameters", resource: batchResource(batch)}, nil,
 				func(ctx context.Context, token *string) ([]ssmtypes.ParameterMetadata, *string, error) {
 					out, err := api.DescribeParameters(ctx, &ssm.DescribeParametersInput{
 						ParameterFilters: []ssmtypes.ParameterStringFilter{{Key: aws.String("Name"), Option: aws.String("Equals"), Values: batch}},
@@ -333,12 +331,6 @@ func (c *collector) resolveParameters(ctx context.Context, o resOwner, rs *regio
 				})
 			mu.Lock()
 			defer mu.Unlock()
-			if err != nil {
-				for _, n := range batch {
-					failed[n] = true
-				}
-				return nil
-			}
 			for _, p := range got {
 				name := aws.ToString(p.Name)
 				if name == "" || found[name] || !slices.Contains(batch, name) {
@@ -351,6 +343,13 @@ func (c *collector) resolveParameters(ctx context.Context, o resOwner, rs *regio
 				})
 				if p.Type == ssmtypes.ParameterTypeSecureString && aws.ToString(p.KeyId) != "" {
 					idx.addKey(o, aws.ToString(p.KeyId))
+				}
+			}
+			if err != nil {
+				// The listing was cut short (recorded): what it did not
+				// find is unknown, not missing.
+				for _, n := range batch {
+					failed[n] = true
 				}
 			}
 			return nil
@@ -367,6 +366,19 @@ func (c *collector) resolveParameters(ctx context.Context, o resOwner, rs *regio
 	}
 }
 
+// resolveKeys describes the KMS keys referenced in one account×region and
+// reads their key policies.
+//
+// Aliases are resolved through the region's ListAliases, never by calling
+// DescribeKey (or GetKeyPolicy) on an alias/aws/* name: AWS documents that
+// describing a predefined alias whose AWS managed key does not exist yet
+// creates that key. An AWS managed alias is the AWS managed key by
+// definition: the listing gives its key ID, and it is recorded without
+// further calls (its key policy is AWS's, and no need is derived from it).
+// One that the complete listing shows without a key has no key yet; one
+// that a failed listing did not show is recorded as not resolved. Customer
+// aliases the listing did not show are described by alias (that creates
+// nothing, and reports a missing alias).
 func (c *collector) resolveKeys(ctx context.Context, o resOwner, rs *regionState, w *resWork) {
 	if len(w.keys) == 0 {
 		return
@@ -374,13 +386,79 @@ func (c *collector) resolveKeys(ctx context.Context, o resOwner, rs *regionState
 	api := rs.clients.kms
 	wh := where(o)
 	b := c.newBucket(kmsRate, kmsBurst, resourceInFlight)
+
+	// The aliases of every key of the region: one paged ListAliases for the
+	// region rather than one per key.
+	targets := map[string]string{} // alias name → target key ID ("" for a predefined alias without a key)
+	aliasesOf := map[string][]string{}
+	_, listErr := paginate(ctx, c, listing{w: wh, b: b, svc: "kms", op: "ListAliases"},
+		func(page []kmstypes.AliasListEntry) {
+			for _, a := range page {
+				n, id := aws.ToString(a.AliasName), aws.ToString(a.TargetKeyId)
+				if n == "" {
+					continue
+				}
+				targets[n] = id
+				if id != "" {
+					aliasesOf[lastSegment(id)] = append(aliasesOf[lastSegment(id)], n)
+				}
+			}
+		},
+		func(ctx context.Context, marker *string) ([]kmstypes.AliasListEntry, *string, error) {
+			out, err := api.ListAliases(ctx, &kms.ListAliasesInput{Marker: marker})
+			if err != nil {
+				return nil, nil, err
+			}
+			if !out.Truncated {
+				return out.Aliases, nil, nil
+			}
+			if aws.ToString(out.NextMarker) == "" {
+				return nil, nil, newScanError(CodePagination, "Truncated without a NextMarker")
+			}
+			return out.Aliases, out.NextMarker, nil
+		})
+
 	var mu sync.Mutex
 	seen := map[string]bool{}
-	var g errgroup.Group
+	add := func(k *inventory.KMSKey) {
+		mu.Lock()
+		defer mu.Unlock()
+		if seen[k.ARN] {
+			return // an alias and the key's ARN name the same key
+		}
+		seen[k.ARN] = true
+		k.Aliases = slices.Compact(slices.Sorted(slices.Values(aliasesOf[k.KeyID])))
+		rs.region.KMSKeys = append(rs.region.KMSKeys, k)
+	}
+
+	// What to describe: key IDs and key ARNs as named, customer aliases by
+	// the key the listing says they point to.
+	describe := map[string]bool{}
 	for _, ref := range slices.Sorted(maps.Keys(w.keys)) {
+		alias, isAlias := kmsAliasName(ref)
+		switch {
+		case !isAlias:
+			describe[ref] = true
+		case isAWSManagedAlias(alias) && targets[alias] != "":
+			add(c.awsManagedKey(o, targets[alias]))
+		case targets[alias] != "":
+			describe[targets[alias]] = true
+		case !isAWSManagedAlias(alias):
+			describe[ref] = true
+		case listErr == nil:
+			c.log.Info("AWS managed key not created yet", "account", o.account, "region", o.region, "alias", sanitize(alias))
+		default:
+			c.addError(inventory.CollectionError{AccountID: o.account, Region: o.region, Service: "kms", Operation: "ListAliases",
+				Resource: sanitize(ref), Code: CodeNotResolved,
+				Message: "the AWS managed key behind " + sanitize(alias) + " was not resolved: ListAliases did not complete, and DescribeKey on an AWS managed alias could create the key"})
+		}
+	}
+
+	var g errgroup.Group
+	for _, id := range slices.Sorted(maps.Keys(describe)) {
 		g.Go(func() error {
-			out, err := call(ctx, c, wh, b, "kms", "DescribeKey", ref, func(ctx context.Context) (*kms.DescribeKeyOutput, error) {
-				return api.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(ref)})
+			out, err := call(ctx, c, wh, b, "kms", "DescribeKey", id, func(ctx context.Context) (*kms.DescribeKeyOutput, error) {
+				return api.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(id)})
 			})
 			if err != nil || out.KeyMetadata == nil {
 				return nil
@@ -388,12 +466,12 @@ func (c *collector) resolveKeys(ctx context.Context, o resOwner, rs *regionState
 			md := out.KeyMetadata
 			k := &inventory.KMSKey{ARN: aws.ToString(md.Arn), KeyID: aws.ToString(md.KeyId), Manager: string(md.KeyManager)}
 			mu.Lock()
-			dup := k.ARN == "" || seen[k.ARN]
-			seen[k.ARN] = true
+			dup := k.ARN == "" || k.KeyID == "" || seen[k.ARN]
 			mu.Unlock()
 			if dup {
-				return nil // an alias and the key's ARN name the same key
+				return nil
 			}
+			// By key ID, as DescribeKey returned it: never an alias.
 			pol, err := call(ctx, c, wh, b, "kms", "GetKeyPolicy", k.ARN, func(ctx context.Context) (*kms.GetKeyPolicyOutput, error) {
 				return api.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: aws.String(k.KeyID), PolicyName: aws.String("default")})
 			})
@@ -404,41 +482,43 @@ func (c *collector) resolveKeys(ctx context.Context, o resOwner, rs *regionState
 				k.Policy = aws.ToString(pol.Policy)
 				k.PolicyStatus = inventory.PolicyCollected
 			}
-			mu.Lock()
-			rs.region.KMSKeys = append(rs.region.KMSKeys, k)
-			mu.Unlock()
+			add(k)
 			return nil
 		})
 	}
-	// The aliases of every key of the region: one paged ListAliases for the
-	// region rather than one per key.
-	aliases := map[string][]string{}
-	g.Go(func() error {
-		var marker *string
-		for page := 0; page < maxPages; page++ {
-			al, err := call(ctx, c, wh, b, "kms", "ListAliases", "", func(ctx context.Context) (*kms.ListAliasesOutput, error) {
-				return api.ListAliases(ctx, &kms.ListAliasesInput{Marker: marker})
-			})
-			if err != nil {
-				return nil
-			}
-			for _, a := range al.Aliases {
-				if n, id := aws.ToString(a.AliasName), aws.ToString(a.TargetKeyId); n != "" && id != "" {
-					aliases[id] = append(aliases[id], n)
-				}
-			}
-			next := aws.ToString(al.NextMarker)
-			if !al.Truncated || next == "" || (marker != nil && *marker == next) {
-				return nil
-			}
-			marker = &next
-		}
-		return nil
-	})
 	_ = g.Wait()
-	for _, k := range rs.region.KMSKeys {
-		k.Aliases = append(k.Aliases, aliases[k.KeyID]...)
-		slices.Sort(k.Aliases)
-		k.Aliases = slices.Compact(k.Aliases)
+}
+
+// awsManagedKey is the AWS managed key a predefined alias points to, as
+// ListAliases named it (a key ID, or an ARN).
+func (c *collector) awsManagedKey(o resOwner, target string) *inventory.KMSKey {
+	// Its key policy is not read (GetKeyPolicy is only called with a key ID
+	// DescribeKey returned): not collected, never "absent".
+	k := &inventory.KMSKey{KeyID: target, Manager: string(kmstypes.KeyManagerTypeAws), PolicyStatus: inventory.PolicyNotCollected}
+	if strings.HasPrefix(target, "arn:") {
+		k.ARN, k.KeyID = target, lastSegment(target)
+	} else {
+		k.ARN = "arn:" + c.partition + ":kms:" + o.region + ":" + o.account + ":key/" + target
 	}
+	return k
+}
+
+// kmsAliasName returns the alias a key reference names ("alias/x" or an
+// alias ARN "arn:...:alias/x"). The prefix is matched whatever its case, so
+// that no spelling of an AWS managed alias reaches DescribeKey.
+func kmsAliasName(ref string) (string, bool) {
+	lower := strings.ToLower(ref)
+	if strings.HasPrefix(lower, "alias/") {
+		return ref, true
+	}
+	if i := strings.Index(lower, ":alias/"); i >= 0 && strings.HasPrefix(lower, "arn:") {
+		return ref[i+1:], true
+	}
+	return "", false
+}
+
+// isAWSManagedAlias reports whether an alias is one of the names AWS
+// reserves for AWS managed keys (alias/aws/...).
+func isAWSManagedAlias(alias string) bool {
+	return strings.HasPrefix(strings.ToLower(alias), "alias/aws/")
 }

@@ -162,8 +162,13 @@ func TestResolveResources(t *testing.T) {
 	var keys []string
 	for _, k := range ra.KMSKeys {
 		keys = append(keys, k.KeyID+":"+k.Manager+fmt.Sprint(k.Aliases))
-		if k.Policy == "" || k.PolicyStatus != inventory.PolicyCollected {
+		// An AWS managed key named by its alias is taken from ListAliases:
+		// its key policy is not read.
+		if k.Manager == "CUSTOMER" && (k.Policy == "" || k.PolicyStatus != inventory.PolicyCollected) {
 			t.Errorf("key %s without policy (%q)", k.ARN, k.PolicyStatus)
+		}
+		if k.Manager == "AWS" && k.PolicyStatus != inventory.PolicyNotCollected {
+			t.Errorf("AWS managed key %s: policy status %q, want not-collected (its policy is not read)", k.ARN, k.PolicyStatus)
 		}
 	}
 	if want := []string{"k-app:CUSTOMER[alias/app]", "k-ssm:AWS[alias/aws/ssm]"}; !slices.Equal(keys, want) {
@@ -189,8 +194,11 @@ func TestResolveResources(t *testing.T) {
 			t.Errorf("DescribeParameters asked for %d names", size)
 		}
 	}
-	if n := fa.kms.n("GetKeyPolicy"); n != 2 {
-		t.Errorf("%d GetKeyPolicy calls, want 2", n)
+	if n := fa.kms.n("GetKeyPolicy"); n != 1 {
+		t.Errorf("%d GetKeyPolicy calls, want 1 (k-app; alias/aws/ssm is AWS managed by definition)", n)
+	}
+	if len(fa.kms.awsAliasCalls) != 0 {
+		t.Errorf("calls naming an AWS managed alias: %v", fa.kms.awsAliasCalls)
 	}
 	if n := be.region(memberA, "eu-west-1").secrets.n("DescribeSecret"); n != 0 {
 		t.Errorf("resolved in a region that was not scanned")
@@ -215,6 +223,13 @@ func TestResolveResourcesKeyPolicyNotCollected(t *testing.T) {
 	for _, a := range res.inv.Accounts {
 		for _, k := range a.Regions[0].KMSKeys {
 			want := inventory.PolicyCollected
+			if k.Manager == "AWS" {
+				// Taken from ListAliases; its key policy is never read.
+				if k.PolicyStatus != inventory.PolicyNotCollected || k.Policy != "" {
+					t.Errorf("AWS managed key %s: status %q policy %q", k.ARN, k.PolicyStatus, k.Policy)
+				}
+				continue
+			}
 			if a.ID == memberB {
 				want = inventory.PolicyNotCollected
 				if !failed[k.ARN] {

@@ -55,7 +55,7 @@ SDK (--org --regions all), and writes every report format to --out.`,
 				})
 				bar.finish()
 				if err != nil {
-					return withCode(ExitIncomplete, fmt.Errorf("demo scan: %w", err))
+					return collectFailed(err)
 				}
 				inv.Scope.Source = "demo"
 				if !quiet {

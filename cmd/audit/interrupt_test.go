@@ -56,8 +56,37 @@ func TestScanInterruptedWritesPartialResults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var res struct{ Coverage struct{ Complete bool } }
+	var res struct {
+		Coverage struct {
+			Complete bool
+			Errors   []inventory.CollectionError
+		}
+	}
 	if err := json.Unmarshal(b, &res); err != nil || res.Coverage.Complete {
 		t.Errorf("findings.json coverage says complete (err %v)", err)
+	}
+	// The coverage lists exactly what was not collected: every account
+	// without IAM, every region without data, and nothing but interrupted
+	// calls.
+	listed := map[string]bool{}
+	for _, e := range res.Coverage.Errors {
+		if e.Code != "Interrupted" {
+			t.Errorf("coverage error %+v, want only Interrupted", e)
+		}
+		listed[e.AccountID] = true
+		listed[e.AccountID+"/"+e.Region] = true
+	}
+	if len(res.Coverage.Errors) != len(inv.Errors) || len(inv.Errors) == 0 {
+		t.Errorf("coverage lists %d errors, the snapshot %d", len(res.Coverage.Errors), len(inv.Errors))
+	}
+	for _, a := range inv.Accounts {
+		if a.IAM == nil && !listed[a.ID] {
+			t.Errorf("account %s: IAM not collected and nothing says why", a.ID)
+		}
+		for _, r := range a.Regions {
+			if r.Status == inventory.RegionFailed && !listed[a.ID+"/"+r.Name] {
+				t.Errorf("account %s region %s: not collected and nothing says why", a.ID, r.Name)
+			}
+		}
 	}
 }

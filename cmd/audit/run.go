@@ -14,8 +14,8 @@ import (
 const (
 	ExitOK         = 0 // nothing at or above --fail-on
 	ExitFindings   = 1 // findings at or above --fail-on
-	ExitUsage      = 2 // usage or input error
-	ExitIncomplete = 3 // the scan is incomplete (collection errors or interrupted)
+	ExitUsage      = 2 // nothing scanned: usage, input or setup error (no reports)
+	ExitIncomplete = 3 // the scan is incomplete (collection errors, gaps or interrupted; reports written)
 )
 
 // exitError carries an exit code out of a command.

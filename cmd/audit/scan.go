@@ -62,8 +62,12 @@ task definition's execution role, and writes reports to --out.
 With --snapshot FILE it analyses a saved inventory instead of calling AWS.
 
 Exit codes: 0 no finding at or above --fail-on; 1 findings at or above
---fail-on; 2 usage or input error; 3 the scan is incomplete (collection
-errors or interrupted; the reports are still written).`,
+--fail-on; 2 nothing was scanned and no report written: an invalid flag
+(named), a malformed snapshot, or a scan that could not start (no
+credentials, endpoint unreachable, credentials rejected, organization not
+readable; one line says why and what to do); 3 the scan is incomplete
+(collection errors, coverage gaps, interrupted; the reports are still
+written and list what was not collected).`,
 			Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				return a.runScan(cmd.Context(), f, cmd.Flags().Changed)
@@ -187,9 +191,10 @@ func (a *app) runScan(ctx context.Context, f *scanFlags, changed func(string) bo
 			return usageErr(err)
 		}
 	} else {
-		cfg, err := f.scannerConfig(logger)
-		if err != nil {
-			return usageErr(err)
+		cfg := f.scannerConfig(logger)
+		// Every check of the configuration, before any AWS call.
+		if err := cfg.Validate(); err != nil {
+			return usageErr(flagErrors(err))
 		}
 		bar := a.newProgress(f.quiet)
 		cfg.Progress = bar.update
@@ -197,7 +202,7 @@ func (a *app) runScan(ctx context.Context, f *scanFlags, changed func(string) bo
 		bar.finish()
 		if err != nil {
 			if inv == nil {
-				return withCode(ExitIncomplete, err)
+				return collectFailed(err)
 			}
 			fmt.Fprintf(a.stderr, "audit: %s\n", report.Reveal(err.Error()))
 		}
@@ -268,25 +273,63 @@ func printSummary(w io.Writer, res *findings.Result, written []string) {
 	}
 }
 
-func (f *scanFlags) scannerConfig(logger *slog.Logger) (scanner.Config, error) {
-	for _, id := range append(append([]string{}, f.accounts...), f.excludeAccounts...) {
-		if !inventory.IsAccountID(id) {
-			return scanner.Config{}, fmt.Errorf("account %q is not a 12-digit account ID", id)
-		}
-	}
-	if len(f.ous) > 0 && !f.org {
-		return scanner.Config{}, errors.New("--ou needs --org")
-	}
-	regions := f.regions
-	if len(regions) == 1 && regions[0] == "all" {
-		regions = nil
-	}
+func (f *scanFlags) scannerConfig(logger *slog.Logger) scanner.Config {
 	return scanner.Config{
 		Profile: f.profile, Region: f.region, Org: f.org, OUs: f.ous, Accounts: f.accounts, ExcludeAccounts: f.excludeAccounts,
-		Regions: regions, RoleName: f.roleName, ExternalID: f.externalID, AllRevisions: f.allRevisions,
+		Regions: f.regions, RoleName: f.roleName, ExternalID: f.externalID, AllRevisions: f.allRevisions,
 		AccountConcurrency: f.accountConc, RegionConcurrency: f.regionConc, MaxAttempts: f.maxAttempts,
 		Logger: logger, ResolveResources: !f.noResolve,
-	}, nil
+	}
+}
+
+// configFlags names the flag of each scanner.Config field a user sets.
+var configFlags = map[string]string{
+	"Profile": "--profile", "Region": "--region", "Org": "--org", "OUs": "--ou", "Accounts": "--accounts",
+	"ExcludeAccounts": "--exclude-accounts", "Regions": "--regions", "RoleName": "--role-name", "ExternalID": "--external-id",
+	"AccountConcurrency": "--account-concurrency", "RegionConcurrency": "--region-concurrency", "MaxAttempts": "--max-attempts",
+}
+
+func flagName(field string) string {
+	if f, ok := configFlags[field]; ok {
+		return f
+	}
+	return "the scanner setting " + field
+}
+
+// flagErrors renders the scanner's configuration errors with the flags
+// that set the fields, one line each.
+func flagErrors(err error) error {
+	ces := scanner.ConfigErrors(err)
+	if len(ces) == 0 {
+		return err
+	}
+	lines := make([]string, 0, len(ces))
+	for _, ce := range ces {
+		s := flagName(ce.Field)
+		if ce.Value != "" {
+			s += fmt.Sprintf(" %q", ce.Value)
+		}
+		s += ": " + ce.Reason
+		if ce.Needs != "" {
+			s += " (needs " + flagName(ce.Needs) + ")"
+		}
+		lines = append(lines, s)
+	}
+	return errors.New(strings.Join(lines, "\naudit: "))
+}
+
+// collectFailed maps a scan that produced nothing to its exit code: 2 for
+// a configuration the scanner refused or a scan that could not start (one
+// line: the cause and what to do), 3 for one interrupted before it began.
+func collectFailed(err error) error {
+	if len(scanner.ConfigErrors(err)) > 0 {
+		return usageErr(flagErrors(err))
+	}
+	var se *scanner.StartError
+	if errors.As(err, &se) {
+		return usageErr(errors.New(se.Cause + "; " + se.Fix))
+	}
+	return withCode(ExitIncomplete, err)
 }
 
 // isTerminal says whether w is a terminal (for the progress bar).

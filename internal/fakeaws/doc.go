@@ -31,6 +31,9 @@
 // and sts:GetCallerIdentity) are served. Everything else, and the reads that
 // return secret values (ssm:GetParameter(s), secretsmanager:GetSecretValue,
 // ...), is refused with an AccessDenied error and recorded in MutatingCalls.
+// kms:DescribeKey naming a predefined alias/aws/* alias is served but
+// recorded too, as "kms:DescribeKey(alias/aws/<service>)": AWS documents
+// that it creates the AWS managed key when there is none yet.
 //
 // # Regions
 //
@@ -69,7 +72,11 @@
 // plausible, deterministic values: creation timestamps from CollectedAt,
 // role and policy IDs, the default key policy of a key stored without one,
 // and the AWS managed KMS keys alias/aws/<service> (ssm, secretsmanager,
-// ...) with their usual via-service key policy. Environment values are
+// ...) with their usual via-service key policy. ListAliases lists every
+// predefined alias/aws/<service> alias, with a TargetKeyId only when the key
+// exists: when a secret or SecureString parameter of the account and region
+// uses it (a secret without a key uses aws/secretsmanager) or the world lists
+// it. Environment values are
 // synthesized from valueClass and valueLength so that
 // inventory.ClassifyValue gives the stored class back. Deployments whose ID
 // starts with "ts-" or whose status is DRAINING are served as task sets;

@@ -191,6 +191,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.opts.Latency > 0 && !s.sleep(c.ctx, s.opts.Latency) {
+		s.abortIfClosing()
 		return
 	}
 	if c.auth.akid == "" {
@@ -233,6 +234,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if aerr, hang := s.injectFaults(c); hang {
+		s.abortIfClosing()
 		return
 	} else if aerr != nil {
 		s.writeError(w, c, aerr)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 
@@ -496,6 +497,11 @@ func (s *Server) kmsDescribeKey(c *call) (any, error) {
 	if err := c.decodeJSON(&in); err != nil {
 		return nil, err
 	}
+	if alias, ok := awsManagedAliasIn(in.KeyId); ok {
+		// AWS creates the AWS managed key of a predefined alias that has
+		// none yet when DescribeKey names the alias: a read that writes.
+		s.recordMutating("kms:DescribeKey(" + alias + ")")
+	}
 	k, err := s.findKey(c, in.KeyId, true)
 	if err != nil {
 		return nil, err
@@ -542,10 +548,42 @@ func (s *Server) kmsGetKeyPolicy(c *call) (any, error) {
 	return map[string]string{"Policy": pol, "PolicyName": "default"}, nil
 }
 
+// awsManagedAliasIn returns the alias/aws/* alias a key ID names (as an
+// alias name or alias ARN).
+func awsManagedAliasIn(id string) (string, bool) {
+	if i := strings.Index(id, ":alias/"); i >= 0 && strings.HasPrefix(id, "arn:") {
+		id = id[i+1:]
+	}
+	return id, strings.HasPrefix(id, "alias/aws/")
+}
+
+// awsManagedKeyExists says whether the AWS managed key of svc exists in the
+// caller's account and region: AWS creates it when a service first uses
+// it, so it exists when a secret or SecureString parameter of the region
+// is encrypted with it (a secret without a key uses aws/secretsmanager).
+func (s *Server) awsManagedKeyExists(c *call, svc string) bool {
+	if c.reg == nil {
+		return false
+	}
+	alias := "alias/aws/" + svc
+	uses := func(ref string) bool { return ref == alias || strings.HasSuffix(ref, ":"+alias) }
+	for _, sec := range c.reg.r.Secrets {
+		if uses(sec.KMSKeyID) || (svc == "secretsmanager" && sec.KMSKeyID == "") {
+			return true
+		}
+	}
+	for _, p := range c.reg.r.Parameters {
+		if p.Type == "SecureString" && (uses(p.KeyID) || (svc == "ssm" && p.KeyID == "")) {
+			return true
+		}
+	}
+	return false
+}
+
 type kmsAlias struct {
 	AliasName       string
 	AliasArn        string
-	TargetKeyId     string
+	TargetKeyId     string `json:",omitempty"`
 	CreationDate    float64
 	LastUpdatedDate float64
 }
@@ -568,13 +606,31 @@ func (s *Server) kmsListAliases(c *call) (any, error) {
 		only = k
 	}
 	var list []aliasEntry
+	listed := map[string]bool{}
 	if c.reg != nil {
 		for _, a := range c.reg.aliases {
+			listed[a.name] = true
 			if only == nil || a.key == only {
 				list = append(list, a)
 			}
 		}
 	}
+	// The predefined aliases of AWS managed keys: with their key once it
+	// exists, without a target before.
+	for _, svc := range sortedKeys(awsManagedKeyServices) {
+		name := "alias/aws/" + svc
+		if listed[name] {
+			continue
+		}
+		e := aliasEntry{name: name}
+		if s.awsManagedKeyExists(c, svc) {
+			e.key = s.awsManagedKey(c, svc)
+		}
+		if only == nil || (e.key != nil && e.key.ARN == only.ARN) {
+			list = append(list, e)
+		}
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].name < list[j].name })
 	lim, has := optInt(in.Limit)
 	lo, hi, next, err := s.paginate(c, pageSpec{
 		scope: c.op + "|" + c.caller.account + "|" + c.region + "|" + in.KeyId, token: in.Marker,
@@ -586,7 +642,11 @@ func (s *Server) kmsListAliases(c *call) (any, error) {
 	out := []kmsAlias{}
 	for _, a := range list[lo:hi] {
 		t := epoch(s.w.base.Add(-300 * 24 * time.Hour))
-		out = append(out, kmsAlias{AliasName: a.name, AliasArn: s.aliasARN(c, a.name), TargetKeyId: keyID(a.key), CreationDate: t, LastUpdatedDate: t})
+		e := kmsAlias{AliasName: a.name, AliasArn: s.aliasARN(c, a.name), CreationDate: t, LastUpdatedDate: t}
+		if a.key != nil {
+			e.TargetKeyId = keyID(a.key)
+		}
+		out = append(out, e)
 	}
 	m := map[string]any{"Aliases": out, "Truncated": next != ""}
 	if next != "" {

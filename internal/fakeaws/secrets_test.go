@@ -2,6 +2,7 @@ package fakeaws
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -160,10 +161,15 @@ func TestKMS(t *testing.T) {
 			}
 		})
 	}
-	// AWS managed keys resolve without being in the world, by alias and then by ID.
+	// AWS managed keys resolve without being in the world, by alias and then
+	// by ID. DescribeKey on the predefined alias is recorded: in AWS it
+	// creates the key when there is none yet.
 	managed, err := client.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String("alias/aws/ssm")})
 	if err != nil || managed.KeyMetadata.KeyManager != "AWS" {
 		t.Fatalf("alias/aws/ssm: %v", err)
+	}
+	if m := ts.MutatingCalls(); !slices.Equal(m, []string{"kms:DescribeKey(alias/aws/ssm)"}) {
+		t.Errorf("mutating calls %v, want DescribeKey of the predefined alias", m)
 	}
 	again, err := client.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: managed.KeyMetadata.KeyId})
 	if err != nil || *again.KeyMetadata.Arn != *managed.KeyMetadata.Arn {
@@ -193,10 +199,30 @@ func TestKMS(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, a := range out.Aliases {
-			aliases = append(aliases, *a.AliasName+"->"+*a.TargetKeyId)
+			aliases = append(aliases, aws.ToString(a.AliasName)+"->"+aws.ToString(a.TargetKeyId))
 		}
 	}
-	if strings.Join(aliases, " ") != "alias/app->"+testKeyID+" alias/app-old->"+testKeyID {
-		t.Errorf("aliases %v", aliases)
+	// The world's aliases, and the predefined aliases of AWS managed keys:
+	// aws/ssm and aws/secretsmanager have a key (SecureString parameters
+	// use the first, the registry secret names no key and uses the second),
+	// the others none yet.
+	want := []string{"alias/app->" + testKeyID, "alias/app-old->" + testKeyID}
+	for _, svc := range sortedKeys(awsManagedKeyServices) {
+		target := ""
+		switch svc {
+		case "ssm":
+			target = *managed.KeyMetadata.KeyId
+		case "secretsmanager":
+			target = ts.awsManagedKey(&call{caller: &principal{account: prodID}, region: "us-east-1"}, svc).KeyID
+		}
+		want = append(want, "alias/aws/"+svc+"->"+target)
+	}
+	slices.Sort(want)
+	if !slices.Equal(aliases, want) {
+		t.Errorf("aliases\n %v\nwant\n %v", aliases, want)
+	}
+	byKey, err := client.ListAliases(ctx, &kms.ListAliasesInput{KeyId: managed.KeyMetadata.KeyId})
+	if err != nil || len(byKey.Aliases) != 1 || aws.ToString(byKey.Aliases[0].AliasName) != "alias/aws/ssm" {
+		t.Errorf("aliases of the AWS managed key: %v %+v", err, byKey)
 	}
 }

@@ -323,6 +323,17 @@ func (s *Server) nextRequestID() string {
 	return fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", uint32(h>>32), uint16(h>>16), uint16(h)&0xfff, uint16(n>>48)&0xfff, n&0xffffffffffff)
 }
 
+// abortIfClosing drops the connection of a request that the server's
+// closing cut short, as a dying endpoint does, rather than answer it with an
+// empty 200.
+func (s *Server) abortIfClosing() {
+	select {
+	case <-s.closing:
+		panic(http.ErrAbortHandler)
+	default:
+	}
+}
+
 // sleep waits d, or until the request or the server ends. It reports whether
 // the full time passed.
 func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
