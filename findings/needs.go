@@ -524,7 +524,9 @@ func (in tdInput) kmsNeed(keyID, account, region, container, path, note string) 
 		}
 		arn = key.ARN
 	case strings.HasPrefix(keyID, "arn:") && strings.Contains(keyID, ":key/"):
-	case strings.HasPrefix(keyID, "alias/aws/"):
+	case strings.HasPrefix(keyID, "alias/aws/") || strings.Contains(keyID, ":alias/aws/"):
+		// An AWS managed key, by alias name or alias ARN: no grant needed
+		// inside the account (ecs-facts §1.9).
 		return nil
 	case strings.HasPrefix(keyID, "alias/") || strings.Contains(keyID, ":alias/"):
 		note += " The key is named by alias " + keyID + "; alias ARNs do not authorize key use, so the key ARN could not be determined."

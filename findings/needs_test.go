@@ -169,12 +169,14 @@ func TestDeriveKMSNeeds(t *testing.T) {
 		Parameters: []*inventory.Parameter{
 			{Name: "/p/cmk", ARN: ssmBase + "p/cmk", Type: "SecureString", KeyID: "alias/mine"},
 			{Name: "/p/aws", ARN: ssmBase + "p/aws", Type: "SecureString", KeyID: "alias/aws/ssm"},
+			// The AWS managed key named by its alias ARN is the AWS managed key too.
+			{Name: "/p/awsarn", ARN: ssmBase + "p/awsarn", Type: "SecureString", KeyID: "arn:aws:kms:us-east-1:111122223333:alias/aws/ssm"},
 		},
 		KMSKeys: []*inventory.KMSKey{{ARN: key, KeyID: "k-1", Manager: "CUSTOMER", Aliases: []string{"alias/mine"}}},
 	}}}}}
 	res := indexResources(inv)
 	td := &inventory.TaskDefinition{ContainerDefinitions: []inventory.ContainerDefinition{
-		ctr("c", "nginx", withSecret("A", smBase+"cmk"), withSecret("B", smBase+"awskey-AbCdEf"), withSecret("C", "/p/cmk"), withSecret("D", "/p/aws")),
+		ctr("c", "nginx", withSecret("A", smBase+"cmk"), withSecret("B", smBase+"awskey-AbCdEf"), withSecret("C", "/p/cmk"), withSecret("D", "/p/aws"), withSecret("E", "/p/awsarn")),
 	}, ExecutionRoleARN: "x"}
 	got := needLines(derive(td, fargate, res))
 	want := []string{
@@ -183,6 +185,7 @@ func TestDeriveKMSNeeds(t *testing.T) {
 		"secrets-manager-secret secretsmanager:GetSecretValue " + smBase + "awskey-AbCdEf execution-role",
 		"secrets-manager-secret secretsmanager:GetSecretValue " + smBase + "cmk-AbCdEf execution-role", // the partial ARN resolved
 		"ssm-parameter ssm:GetParameters " + ssmBase + "p/aws execution-role",
+		"ssm-parameter ssm:GetParameters " + ssmBase + "p/awsarn execution-role",
 		"ssm-parameter ssm:GetParameters " + ssmBase + "p/cmk execution-role",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
