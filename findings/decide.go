@@ -61,6 +61,9 @@ func (e *evaluation) decide(t *tdInfo, n *derivedNeed) policy.Result {
 	if len(ri.unavailable) > 0 {
 		add(policy.LayerIdentity, "identity policy "+strings.Join(ri.unavailable, ", ")+" was not collected")
 	}
+	if len(ri.unreadableMayDeny) > 0 {
+		add(policy.LayerIdentity, "identity policy "+strings.Join(ri.unreadableMayDeny, ", ")+" could not be read (see PL001) and holds a Deny statement")
+	}
 	// Across accounts a resource policy that was not collected already
 	// makes the decision indeterminate; in the same account it may still
 	// deny.

@@ -235,3 +235,45 @@ func TestTrustPolicyNotCollected(t *testing.T) {
 		t.Errorf("gaps: %v", r.Coverage.Gaps)
 	}
 }
+
+// An identity policy the engine cannot parse (PL001) is never dropped
+// silently: if it holds, or may hold, a Deny, whatever the readable policies
+// allow is indeterminate; if every statement is an Allow it only fails to
+// grant, and the needs the other policies grant stay allowed.
+func TestUnreadableIdentityPolicyFailsClosed(t *testing.T) {
+	grant := allowDoc(`["ecr:GetAuthorizationToken","ecr:BatchGetImage","ecr:GetDownloadUrlForLayer","ecr:BatchCheckLayerAvailability"]`, `"*"`)
+	// A Deny with an operator the engine does not know: malformed here.
+	badDeny := `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"ecr:*","Resource":"*","Condition":{"StringEqualsSomehow":{"aws:SourceVpce":"vpce-1"}}}]}`
+	badAllow := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:*","Resource":"*","Condition":{"StringEqualsSomehow":{"aws:SourceVpce":"vpce-1"}}}]}`
+	notJSON := `{"Version":"2012-10-17","Statement":[{"Effect":"Deny"`
+	cases := []struct {
+		name     string
+		bad      string
+		er4, er5 int
+	}{
+		{"malformed policy with a Deny", badDeny, 0, 1},
+		{"malformed policy that is not JSON", notJSON, 0, 1},
+		{"malformed policy with Allow statements only", badAllow, 0, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w := newTW()
+			w.td("app", w.role("exec", ecsTrust, false, "grant", grant, "bad", c.bad), "FARGATE", ctr("c", ecrImg("a:1")))
+			r := w.eval(t)
+			if len(byRule(r, "PL001")) == 0 {
+				t.Errorf("no PL001 for the malformed policy")
+			}
+			if got := len(byRule(r, "ER004")); got != c.er4 {
+				t.Errorf("ER004: %d, want %d", got, c.er4)
+			}
+			if got := len(byRule(r, "ER005")); (got > 0) != (c.er5 > 0) {
+				t.Errorf("ER005: %d, want some=%v", got, c.er5 > 0)
+			}
+			for _, f := range byRule(r, "ER005") {
+				if !strings.Contains(f.Message, "inline:bad") {
+					t.Errorf("ER005 does not name the unreadable policy: %s", f.Message)
+				}
+			}
+		})
+	}
+}

@@ -1,7 +1,9 @@
 package findings
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/url"
 	"sort"
 	"strings"
 
@@ -41,6 +43,12 @@ type roleInfo struct {
 	// may grant what is missing, or deny what the others allow.
 	unavailable         []string
 	boundaryUnavailable string
+	// unreadableMayDeny are identity policies the engine could not parse
+	// (PL001) that hold, or may hold, a Deny statement: whatever the others
+	// allow, they may deny it, so an allow is indeterminate. A malformed
+	// policy whose every statement is an Allow only fails to grant, which
+	// its PL001 finding explains.
+	unreadableMayDeny []string
 }
 
 func (r *roleInfo) arn() string { return r.role.ARN }
@@ -136,6 +144,9 @@ func (ri *roleInfo) parse(name, doc string) *policy.Policy {
 	p, err := policy.ParseString(name, doc)
 	if err != nil {
 		ri.problems = append(ri.problems, policyProblem{policy: name, kind: "malformed", detail: err.Error(), severity: High})
+		if mayDeny(doc) {
+			ri.unreadableMayDeny = append(ri.unreadableMayDeny, name)
+		}
 		return nil
 	}
 	ri.problems = append(ri.problems, unknownActions(name, p)...)
@@ -284,4 +295,38 @@ func (e *evaluation) sortedRoles() []*roleInfo {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].arn() < out[j].arn() })
 	return out
+}
+
+// mayDeny says whether a policy document the engine could not parse may hold
+// a Deny: true unless it reads, leniently, as statements that are all
+// "Effect": "Allow". A document that is not JSON at all, or whose
+// statements cannot be told apart, may deny.
+func mayDeny(doc string) bool {
+	d := strings.TrimSpace(doc)
+	if !strings.HasPrefix(d, "{") {
+		if u, err := url.PathUnescape(d); err == nil {
+			d = strings.TrimSpace(u)
+		}
+	}
+	var top struct {
+		Statement json.RawMessage
+	}
+	if json.Unmarshal([]byte(d), &top) != nil || len(top.Statement) == 0 {
+		return true
+	}
+	type stmt struct{ Effect json.RawMessage }
+	var list []stmt
+	if json.Unmarshal(top.Statement, &list) != nil {
+		var one stmt
+		if json.Unmarshal(top.Statement, &one) != nil {
+			return true
+		}
+		list = []stmt{one}
+	}
+	for _, st := range list {
+		if string(st.Effect) != `"Allow"` {
+			return true
+		}
+	}
+	return false
 }
