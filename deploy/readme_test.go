@@ -6,11 +6,13 @@ package deploy
 
 import (
 	"encoding/json"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -215,5 +217,80 @@ func TestREADMEPermissionsMatchScannerCalls(t *testing.T) {
 		if len(missing([]string{a}, append(member, caller...))) == 0 {
 			t.Errorf("%s is called now: remove it from notCalledButListed", a)
 		}
+	}
+}
+
+// The README's deployment commands name the templates' real parameters and
+// outputs, and give every parameter that has no default.
+func TestREADMEDeployCommands(t *testing.T) {
+	_, sec, ok := strings.Cut(readme(t), "## Run it on a schedule")
+	if !ok {
+		t.Fatal("README: no section \"Run it on a schedule\"")
+	}
+	sec, _, _ = strings.Cut(sec, "\n## ")
+	joined := strings.ReplaceAll(sec, "\\\n", " ")
+	var deployCmd, stackSetCmd string
+	for _, block := range strings.Split(joined, "```") {
+		for _, line := range strings.Split(block, "\n") {
+			switch {
+			case strings.HasPrefix(line, "aws cloudformation deploy "):
+				deployCmd = line
+			case strings.HasPrefix(line, "aws cloudformation create-stack-set "):
+				stackSetCmd = block
+			}
+		}
+	}
+	if deployCmd == "" || stackSetCmd == "" {
+		t.Fatalf("README: the aws cloudformation deploy / create-stack-set commands are missing")
+	}
+	check := func(file string, given []string) {
+		tp := loadTemplate(t, file)
+		params := tp.section("Parameters")
+		for _, g := range given {
+			if _, ok := params[g]; !ok {
+				t.Errorf("README gives %s parameter %s, which it does not have", file, g)
+			}
+		}
+		for name, def := range params {
+			if _, hasDefault := def.(map[string]any)["Default"]; !hasDefault && !slices.Contains(given, name) {
+				t.Errorf("README does not give %s's required parameter %s", file, name)
+			}
+		}
+		if !strings.Contains(sec, "deploy/"+file) {
+			t.Errorf("README does not name deploy/%s", file)
+		}
+	}
+	_, overrides, _ := strings.Cut(deployCmd, "--parameter-overrides")
+	var given []string
+	for _, m := range regexp.MustCompile(`(?:^|\s)([A-Z][A-Za-z]+)=`).FindAllStringSubmatch(overrides, -1) {
+		given = append(given, m[1])
+	}
+	check(scannerTemplate, given)
+	given = nil
+	for _, m := range regexp.MustCompile(`"ParameterKey":"(\w+)"`).FindAllStringSubmatch(stackSetCmd, -1) {
+		given = append(given, m[1])
+	}
+	check(memberTemplate, given)
+	// Every CamelCase name in backquotes is a parameter, a parameter's
+	// default or an output.
+	names := map[string]bool{}
+	for _, file := range []string{scannerTemplate, memberTemplate} {
+		tp := loadTemplate(t, file)
+		for k := range tp.section("Outputs") {
+			names[k] = true
+		}
+		for k, def := range tp.section("Parameters") {
+			names[k] = true
+			names[fmt.Sprint(def.(map[string]any)["Default"])] = true
+		}
+	}
+	for _, m := range regexp.MustCompile("`([A-Z][a-z]+[A-Z][A-Za-z]+)[=`]").FindAllStringSubmatch(sec, -1) {
+		if !names[m[1]] {
+			t.Errorf("README names %s, which is neither a parameter, a default nor an output of the templates", m[1])
+		}
+	}
+	mk, err := os.ReadFile("../Makefile")
+	if err != nil || !regexp.MustCompile(`(?m)^image:`).Match(mk) {
+		t.Errorf("the README's make image has no Makefile target (%v)", err)
 	}
 }
