@@ -99,6 +99,13 @@ var table = []layer{
 		testModules: []string{"github.com/santhosh-tekuri/jsonschema/v6"}},
 	// triage (planned): a findings.Result in, an annotated Result out; pure.
 	{pkg: "triage", floor: 2, imports: []string{"findings"}, planned: true},
+	// deploy: the deployment kit (templates, Containerfile, workflow); no
+	// code of its own. Its tests parse and lint the files, check them with
+	// the policy engine and the rules, and deploy them into moto_server with
+	// the SDK's CloudFormation client.
+	{pkg: "deploy", floor: 2,
+		testImports: []string{"findings", "inventory", "policy", "internal/awsactions", "internal/mototest"},
+		testModules: []string{awsSDK, "github.com/rhysd/actionlint", "go.yaml.in/yaml/v3"}},
 	// internal/demo/gen: the go generate program that writes the demo snapshot.
 	{pkg: "internal/demo/gen", floor: 2, imports: []string{"internal/demo", "inventory"}},
 	// cmd/audit: flags, wiring, exit codes; may import every package below it
