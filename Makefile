@@ -113,6 +113,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzGlobPrefix$$' -fuzztime $(FUZZTIME) ./policy/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseDestination$$' -fuzztime $(FUZZTIME) ./store/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseObject$$' -fuzztime $(FUZZTIME) ./store/
+	$(GO) test -run '^$$' -fuzz '^FuzzGlob$$' -fuzztime $(FUZZTIME) ./triage/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseSuppressions$$' -fuzztime $(FUZZTIME) ./triage/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseBaseline$$' -fuzztime $(FUZZTIME) ./triage/
 
 # Regenerate the demo snapshot from internal/demo.
 generate:

@@ -168,13 +168,25 @@ func (e *evaluation) coverage() Coverage {
 		return false
 	})
 	gaps := append([]string{}, e.gaps...)
+	errs := map[AccountRegion]int{}
+	for _, ce := range inv.Errors {
+		errs[AccountRegion{AccountID: ce.AccountID, Region: ce.Region}]++
+	}
+	collected := func(account, region string) {
+		k := AccountRegion{AccountID: account, Region: region}
+		c.Collected = append(c.Collected, AccountRegion{AccountID: account, Region: region, Errors: errs[k]})
+	}
 	for _, a := range inv.Accounts {
+		if a.IAM != nil {
+			collected(a.ID, "")
+		}
 		scanned := 0
 		for _, reg := range a.Regions {
 			switch reg.Status {
 			case inventory.RegionScanned:
 				c.RegionsScanned++
 				scanned++
+				collected(a.ID, reg.Name)
 			case inventory.RegionNotEnabled:
 				c.RegionsNotEnabled++
 			case inventory.RegionFailed:
@@ -198,6 +210,13 @@ func (e *evaluation) coverage() Coverage {
 	for acct, n := range unknown {
 		gaps = append(gaps, fmt.Sprintf("%d task definition(s) name execution roles in account %s, whose IAM was not collected; their needs were not evaluated", n, acct))
 	}
+	sort.Slice(c.Collected, func(i, j int) bool {
+		a, b := c.Collected[i], c.Collected[j]
+		if a.AccountID != b.AccountID {
+			return a.AccountID < b.AccountID
+		}
+		return a.Region < b.Region
+	})
 	sort.Strings(gaps)
 	c.Gaps = dedupe(gaps)
 	if len(c.Gaps) > 0 || c.RegionsFailed > 0 {

@@ -2,6 +2,7 @@ package findings
 
 import (
 	"encoding/json"
+	"sort"
 	"time"
 
 	"github.com/ecs-audit/audit/inventory"
@@ -93,6 +94,9 @@ type Result struct {
 	Findings        []Finding       `json:"findings"`
 	Roles           []RoleReport    `json:"roles"`
 	TaskDefinitions []TaskDefReport `json:"taskDefinitions"`
+	// Triage is what package triage added: the suppressions applied and the
+	// comparison with a baseline. Nil when neither was used.
+	Triage *Triage `json:"triage,omitempty"`
 }
 
 // Tool identifies the producer.
@@ -140,9 +144,25 @@ type Coverage struct {
 	RegionsNotEnabled int                         `json:"regionsNotEnabled"`
 	RegionsFailed     int                         `json:"regionsFailed"`
 	Errors            []inventory.CollectionError `json:"errors"`
+	// Collected lists exactly what was collected: one entry per account ×
+	// region whose status is scanned, and one with an empty region per
+	// account whose IAM was collected. What is not listed was not collected
+	// (failed, not enabled, not in scope, or the account not scanned).
+	Collected []AccountRegion `json:"collected,omitempty"`
 	// Gaps are human-readable consequences of the errors ("IAM of account X
 	// not collected: its task definitions were not evaluated").
 	Gaps []string `json:"gaps,omitempty"`
+}
+
+// AccountRegion is one account × region that a scan collected. An empty
+// Region stands for the account's global data: its IAM roles and policies.
+type AccountRegion struct {
+	AccountID string `json:"accountId"`
+	Region    string `json:"region,omitempty"`
+	// Errors counts the collection errors that name this account and region
+	// (for an empty Region, the account's global calls): what was collected
+	// there may be incomplete.
+	Errors int `json:"errors,omitempty"`
 }
 
 // Finding is one problem with its evidence.
@@ -163,6 +183,173 @@ type Finding struct {
 	Container         string   `json:"container,omitempty"`
 	Evidence          Evidence `json:"evidence"`
 	Remediation       string   `json:"remediation"`
+
+	// PreviousIDs are the fingerprints of findings this one replaces (a
+	// finding grouped by root cause carries the IDs of its members): a
+	// baseline finding with one of these IDs is the same finding.
+	PreviousIDs []string `json:"previousIds,omitempty"`
+	// Suppression is the active accepted risk that covers the finding. A
+	// suppressed finding is still reported; Failing does not count it.
+	Suppression *Suppression `json:"suppression,omitempty"`
+	// SuppressionExpired is set when every suppression matching the finding
+	// has expired: the finding was accepted until SuppressionExpired.Expires
+	// and counts again.
+	SuppressionExpired *Suppression `json:"suppressionExpired,omitempty"`
+	// Change is ChangeNew or ChangeUnchanged once the Result was compared
+	// with a baseline; empty otherwise.
+	Change string `json:"change,omitempty"`
+}
+
+// Values of Finding.Change.
+const (
+	ChangeNew       = "new"       // not in the baseline
+	ChangeUnchanged = "unchanged" // in the baseline, by ID or PreviousIDs
+)
+
+// Suppression is an accepted risk as a finding carries it.
+type Suppression struct {
+	Justification string `json:"justification"`
+	Owner         string `json:"owner,omitempty"`
+	// Expires is the last day (YYYY-MM-DD, UTC) the suppression applies.
+	Expires string `json:"expires"`
+	// Source is where the suppression is written, as file:line.
+	Source string `json:"source"`
+	// ExpiresSoon is true when an active suppression ends within the
+	// warning window (30 days unless configured).
+	ExpiresSoon bool `json:"expiresSoon,omitempty"`
+}
+
+// Suppressed says whether an active suppression covers the finding.
+func (f *Finding) Suppressed() bool { return f.Suppression != nil }
+
+// Failing counts the findings at or above min that no active suppression
+// covers: what --fail-on fails on. A min that is not a severity counts
+// nothing.
+func (r *Result) Failing(min Severity) int {
+	return r.count(min, false)
+}
+
+// FailingNew counts the findings at or above min that are new since the
+// baseline and not suppressed: what --fail-on-new fails on. Without a
+// comparison no finding is new (compare with an empty baseline to treat
+// every finding as new).
+func (r *Result) FailingNew(min Severity) int {
+	return r.count(min, true)
+}
+
+func (r *Result) count(min Severity, onlyNew bool) int {
+	if min.Rank() == 0 {
+		return 0
+	}
+	n := 0
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		if f.Severity.Rank() >= min.Rank() && f.Suppression == nil && (!onlyNew || f.Change == ChangeNew) {
+			n++
+		}
+	}
+	return n
+}
+
+// SortNewFirst moves new findings before the others, keeping the order
+// within each part (stable): the order of the HTML report after a
+// comparison.
+func SortNewFirst(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		return fs[i].Change == ChangeNew && fs[j].Change != ChangeNew
+	})
+}
+
+// Triage is what package triage added to a Result.
+type Triage struct {
+	Suppressions *SuppressionReport `json:"suppressions,omitempty"`
+	Baseline     *BaselineReport    `json:"baseline,omitempty"`
+}
+
+// SuppressionReport counts what the suppressions did and lists every one
+// with its status.
+type SuppressionReport struct {
+	// Suppressed counts findings covered by an active suppression.
+	Suppressed int `json:"suppressed"`
+	// Reopened counts findings whose matching suppressions have all expired.
+	Reopened int `json:"reopened"`
+	// Active counts active suppressions that matched at least one finding;
+	// ExpiringSoon those of them that end within the warning window.
+	Active       int `json:"active"`
+	ExpiringSoon int `json:"expiringSoon"`
+	// Expired counts expired suppressions that matched at least one finding.
+	Expired int `json:"expired"`
+	// Stale counts suppressions that matched no finding, active or expired.
+	Stale int `json:"stale"`
+	// Entries lists every suppression, in the order they were given.
+	Entries []SuppressionEntry `json:"entries"`
+}
+
+// Status values of a SuppressionEntry.
+const (
+	SuppressionActive  = "active"
+	SuppressionExpired = "expired"
+)
+
+// SuppressionEntry is one suppression and what it did.
+type SuppressionEntry struct {
+	Source        string `json:"source"`
+	Rule          string `json:"rule"`
+	Justification string `json:"justification"`
+	Owner         string `json:"owner,omitempty"`
+	Expires       string `json:"expires"`
+	// Status is active or expired.
+	Status      string `json:"status"`
+	ExpiresSoon bool   `json:"expiresSoon,omitempty"`
+	// Matched counts the findings it matches (a finding matched by several
+	// suppressions counts for each).
+	Matched int `json:"matched"`
+	// Stale is true when it matched no finding: it can be removed.
+	Stale bool `json:"stale,omitempty"`
+}
+
+// BaselineReport is the comparison with an earlier findings.json.
+type BaselineReport struct {
+	// Source names the baseline (a file name or URL), when the caller gave it.
+	Source        string         `json:"source,omitempty"`
+	GeneratedAt   time.Time      `json:"generatedAt"`
+	SchemaVersion int            `json:"schemaVersion"`
+	ToolVersion   string         `json:"toolVersion,omitempty"`
+	Counts        BaselineCounts `json:"counts"`
+	// Fixed lists the baseline findings that are gone from a part of the
+	// organization this scan collected.
+	Fixed []PastFinding `json:"fixed"`
+	// Unknown lists the baseline findings that are gone, but from a part
+	// this scan did not collect (fully): they may still be there.
+	Unknown []PastFinding `json:"unknown"`
+}
+
+// BaselineCounts counts the findings by change: New and Unchanged are
+// current findings, Fixed and Unknown are baseline findings that are gone.
+type BaselineCounts struct {
+	New       int `json:"new"`
+	Unchanged int `json:"unchanged"`
+	Fixed     int `json:"fixed"`
+	Unknown   int `json:"unknown"`
+}
+
+// PastFinding is a baseline finding that the current scan does not report,
+// as the baseline described it.
+type PastFinding struct {
+	ID                string   `json:"id"`
+	RuleID            string   `json:"ruleId"`
+	Severity          Severity `json:"severity"`
+	Title             string   `json:"title,omitempty"`
+	Message           string   `json:"message,omitempty"`
+	AccountID         string   `json:"accountId"`
+	AccountName       string   `json:"accountName,omitempty"`
+	Region            string   `json:"region,omitempty"`
+	ResourceType      string   `json:"resourceType,omitempty"`
+	ResourceARN       string   `json:"resourceArn,omitempty"`
+	TaskDefinitionARN string   `json:"taskDefinitionArn,omitempty"`
+	RoleARN           string   `json:"roleArn,omitempty"`
+	// Reason says, for an unknown finding, what this scan did not collect.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Evidence explains a finding.

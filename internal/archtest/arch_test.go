@@ -97,8 +97,9 @@ var table = []layer{
 	{pkg: "report", floor: 2, imports: []string{"findings", "inventory", "policy"},
 		modules:     []string{"github.com/xuri/excelize/v2"},
 		testModules: []string{"github.com/santhosh-tekuri/jsonschema/v6"}},
-	// triage (planned): a findings.Result in, an annotated Result out; pure.
-	{pkg: "triage", floor: 2, imports: []string{"findings"}, planned: true},
+	// triage: a findings.Result in, an annotated Result out; pure.
+	{pkg: "triage", floor: 2, imports: []string{"findings"}, modules: []string{"go.yaml.in/yaml/v3"},
+		testImports: []string{"inventory", "policy"}},
 	// deploy: the deployment kit (templates, Containerfile, workflow); no
 	// code of its own. Its tests parse and lint the files, check them with
 	// the policy engine and the rules, and deploy them into moto_server with
