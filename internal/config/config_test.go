@@ -151,7 +151,7 @@ func TestPrecedence(t *testing.T) {
 }
 
 // The default file is read from the working directory when it exists;
-// the variable names another; --config '' reads none.
+// the variable names another; an empty --config reads none.
 func TestFileDiscovery(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
