@@ -113,6 +113,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzGlobPrefix$$' -fuzztime $(FUZZTIME) ./policy/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseDestination$$' -fuzztime $(FUZZTIME) ./store/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseObject$$' -fuzztime $(FUZZTIME) ./store/
+	$(GO) test -run '^$$' -fuzz '^FuzzLoadFile$$' -fuzztime $(FUZZTIME) ./internal/config/
 
 # Regenerate the demo snapshot from internal/demo.
 generate:
@@ -120,7 +121,7 @@ generate:
 
 # Refresh golden files after an intended change.
 golden:
-	$(GO) test ./findings/ ./report/ -update
+	$(GO) test ./findings/ ./report/ ./internal/config/ ./cmd/audit/ -update
 
 clean:
 	rm -rf bin out $(DIST)
