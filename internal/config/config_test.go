@@ -83,12 +83,11 @@ func loadSet(t *testing.T, s *Set, file string, env map[string]string, args ...s
 // Source says which it was.
 func TestPrecedence(t *testing.T) {
 	type kind struct {
-		opt                      string
-		file, env, flag          string // as written in each source
-		def, fromFile, fromEnv   any
-		fromFlag                 any
-		get                      func(*vars) any
-		fileKeyLine, fileValLine int
+		opt                    string
+		file, env, flag        string // as written in each source
+		def, fromFile, fromEnv any
+		fromFlag               any
+		get                    func(*vars) any
 	}
 	kinds := []kind{
 		{opt: "name", file: "from-file", env: "from-env", flag: "from-flag",
@@ -303,12 +302,12 @@ func TestSensitive(t *testing.T) {
 	v := &vars{}
 	s := testSet(v)
 	s.Lookup("secret").Check = func() error { return errors.New("too short") }
-	r, err := loadSet(t, s, "secret: hunter2\n", nil)
+	_, err := loadSet(t, s, "secret: hunter2\n", nil)
 	if err == nil || strings.Contains(err.Error(), "hunter2") || !strings.HasSuffix(err.Error(), ":1: secret: too short") {
 		t.Fatalf("err = %v", err)
 	}
 	s.Lookup("secret").Check = nil
-	r, err = loadSet(t, s, "", map[string]string{"T_SECRET": "hunter2"})
+	r, err := loadSet(t, s, "", map[string]string{"T_SECRET": "hunter2"})
 	if err != nil || v.secret != "hunter2" {
 		t.Fatalf("secret %q err %v", v.secret, err)
 	}
