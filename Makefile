@@ -116,6 +116,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzGlob$$' -fuzztime $(FUZZTIME) ./triage/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseSuppressions$$' -fuzztime $(FUZZTIME) ./triage/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseBaseline$$' -fuzztime $(FUZZTIME) ./triage/
+	$(GO) test -run '^$$' -fuzz '^FuzzLoadFile$$' -fuzztime $(FUZZTIME) ./internal/config/
 
 # Regenerate the demo snapshot from internal/demo.
 generate:
@@ -123,7 +124,7 @@ generate:
 
 # Refresh golden files after an intended change.
 golden:
-	$(GO) test ./findings/ ./report/ -update
+	$(GO) test ./findings/ ./report/ ./internal/config/ ./cmd/audit/ -update
 
 clean:
 	rm -rf bin out $(DIST)

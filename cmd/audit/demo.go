@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/ecs-audit/audit/internal/demo"
@@ -12,21 +13,32 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// demoOptions are the options of scan that demo takes too.
+var demoOptions = []string{"format", "out", "quiet", "log-level", "log-format"}
+
 func init() {
 	subcommands = append(subcommands, func(a *app) *cobra.Command {
-		var out, formats, logLevel string
-		var quiet bool
+		// The demo shares the report and terminal options of scan, from
+		// the same definitions, but writes every format by default. It
+		// reads flags only: no audit.yaml, no AUDIT_* variables.
+		fl := newScanFlags()
+		defaultErr := fl.opts.SetDefault("format", []string{"all"})
 		cmd := &cobra.Command{
 			Use:   "demo",
 			Short: "Scan the built-in demo organization through a local fake AWS endpoint",
 			Long: `demo starts a fake AWS endpoint on a loopback port serving the built-in demo
 organization (4 accounts, 2 OUs, SCPs, Fargate and EC2 clusters, 30+ task
 definitions), runs a full live Organization scan against it through the AWS
-SDK (--org --regions all), and writes every report format to --out.`,
+SDK (--org --regions all), and writes every report format to --out.
+
+It reads its flags only, not audit.yaml or AUDIT_* variables.`,
 			Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				fl := &scanFlags{out: out, formats: formats, logLevel: logLevel, logFormat: "text", quiet: quiet}
-				fmts, err := report.ParseFormats(formats)
+				if defaultErr != nil {
+					return defaultErr
+				}
+				out, quiet := fl.out, fl.quiet
+				fmts, err := report.ParseFormats(strings.Join(fl.formats, ","))
 				if err != nil {
 					return usageErr(fmt.Errorf("--format: %w", err))
 				}
@@ -55,7 +67,7 @@ SDK (--org --regions all), and writes every report format to --out.`,
 				})
 				bar.finish()
 				if err != nil {
-					return collectFailed(err)
+					return fl.collectFailed(err)
 				}
 				inv.Scope.Source = "demo"
 				if !quiet {
@@ -74,10 +86,7 @@ SDK (--org --regions all), and writes every report format to --out.`,
 				return err
 			},
 		}
-		cmd.Flags().StringVar(&out, "out", "out", "directory for the reports")
-		cmd.Flags().StringVar(&formats, "format", "all", "report formats, comma-separated, or all")
-		cmd.Flags().StringVar(&logLevel, "log-level", "warn", "log level: debug, info, warn, error")
-		cmd.Flags().BoolVar(&quiet, "quiet", false, "print nothing but errors")
+		fl.opts.AddFlags(cmd.Flags(), demoOptions...)
 		return cmd
 	})
 }

@@ -100,13 +100,26 @@ func TestScanInvalidConfigurationExits2(t *testing.T) {
 	}
 }
 
-// Every field the CLI names by its flag is a scanner.Config field.
-func TestConfigFlagsAreConfigFields(t *testing.T) {
+// The options of a live scan are bound to scanner.Config fields, so that a
+// ConfigError on a field names its option: exactly these fields.
+func TestOptionsOfScannerFields(t *testing.T) {
+	f := newScanFlags()
+	var got []string
 	typ := reflect.TypeFor[scanner.Config]()
-	for field, flag := range configFlags {
-		if _, ok := typ.FieldByName(field); !ok {
-			t.Errorf("%s (%s) is not a scanner.Config field", field, flag)
+	for i := range typ.NumField() {
+		name := typ.Field(i).Name
+		if o := f.optionOfField(name); o != nil {
+			got = append(got, name+"="+o.Name)
 		}
+	}
+	want := []string{"Profile=profile", "Region=region", "Org=org", "OUs=ou", "Accounts=accounts", "ExcludeAccounts=exclude-accounts",
+		"Regions=regions", "RoleName=role-name", "ExternalID=external-id", "AllRevisions=all-revisions",
+		"AccountConcurrency=account-concurrency", "RegionConcurrency=region-concurrency", "MaxAttempts=max-attempts"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("fields bound to options:\n%q\nwant\n%q", got, want)
+	}
+	if f.optionOfField("unlimited") != nil || f.optionOfField("NoSuchField") != nil {
+		t.Error("an unexported or unknown field has an option")
 	}
 }
 

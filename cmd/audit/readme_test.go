@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/ecs-audit/audit/findings"
+	"github.com/ecs-audit/audit/internal/config"
 )
 
 // readmeSection returns the lines of README.md from the heading to the next
@@ -132,42 +132,68 @@ func TestREADMERules(t *testing.T) {
 	}
 }
 
-// TestREADMEScanFlags: every flag of `audit scan` is in the README's flag
-// table, and the table names no flag scan does not have.
-func TestREADMEScanFlags(t *testing.T) {
-	header, rows := markdownTable(readmeSection(t, "## Scanning AWS"), "flag")
-	if header == nil {
-		t.Fatal(`README.md: no table with a "flag" column under "## Scanning AWS"`)
+// scanFlagTable renders the README's flag table from the option
+// definitions: the configuration file, then every option in order.
+func scanFlagTable() string {
+	s := newScanFlags().opts
+	var b strings.Builder
+	b.WriteString("| flag | environment | default | with `--snapshot` | meaning |\n|---|---|---|---|---|\n")
+	fmt.Fprintf(&b, "| `--%s FILE` | `%s` | `%s` if it exists | yes | the configuration file (see [Configuration](#configuration)); `''` for none |\n",
+		s.FileFlag, s.FileEnvVar(), s.DefaultFile)
+	for _, o := range s.Options {
+		flag := "--" + o.Name
+		if o.Meta != "" {
+			flag += " " + o.Meta
+		}
+		def := config.Text(o.Value.Kind(), o.Value.Default())
+		if def == "" || o.Value.Kind() == config.KindBool && def == "false" {
+			def = ""
+		} else {
+			def = "`" + def + "`"
+		}
+		fmt.Fprintf(&b, "| `%s` | `%s` | %s | %s | %s |\n", flag, s.EnvVar(o.Name), def, o.Snapshot, o.Description())
 	}
+	return b.String()
+}
+
+// TestREADMEScanFlags: the README's flag table under "## Scanning AWS" is
+// the option definitions, and audit scan has exactly those flags.
+func TestREADMEScanFlags(t *testing.T) {
+	var table []string
+	for _, line := range readmeSection(t, "## Scanning AWS") {
+		if strings.HasPrefix(line, "| flag |") || len(table) > 0 && strings.HasPrefix(line, "|") {
+			table = append(table, line)
+		} else if len(table) > 0 {
+			break
+		}
+	}
+	if want := scanFlagTable(); strings.Join(table, "\n")+"\n" != want {
+		t.Errorf("README.md: the flag table under \"## Scanning AWS\" differs from the option definitions (cmd/audit/options.go); it should be:\n%s", want)
+	}
+
 	a := &app{stdin: strings.NewReader(""), stdout: &strings.Builder{}, stderr: &strings.Builder{}}
-	root := a.rootCmd()
-	scan, _, err := root.Find([]string{"scan"})
+	scan, _, err := a.rootCmd().Find([]string{"scan"})
 	if err != nil || scan.Name() != "scan" {
 		t.Fatalf("no scan command: %v", err)
 	}
-	flagRE := regexp.MustCompile(`--[a-z][a-z0-9-]*`)
-	documented := map[string]bool{}
-	for _, r := range rows {
-		for _, f := range flagRE.FindAllString(r[0], -1) {
-			documented[strings.TrimPrefix(f, "--")] = true
-		}
-	}
+	opts := newScanFlags().opts
 	have := map[string]bool{}
 	scan.LocalFlags().VisitAll(func(f *pflag.Flag) {
-		if f.Name == "help" {
-			return
-		}
 		have[f.Name] = true
-		if !documented[f.Name] {
-			t.Errorf("audit scan --%s (%s) is not in the README's flag table under \"## Scanning AWS\"", f.Name, f.Usage)
+		if f.Name != "help" && f.Name != opts.FileFlag && opts.Lookup(f.Name) == nil {
+			t.Errorf("audit scan --%s is not defined in scanOptions", f.Name)
 		}
 	})
-	if len(have) == 0 {
-		t.Fatal("audit scan has no flags")
-	}
-	for name := range documented {
-		if !have[name] {
-			t.Errorf("the README's flag table names --%s, which audit scan does not have", name)
+	for _, o := range opts.Options {
+		if !have[o.Name] {
+			t.Errorf("option %s is not a flag of audit scan", o.Name)
 		}
+	}
+}
+
+// The option definitions are well formed (names, bindings, one-line help).
+func TestScanOptionDefinitions(t *testing.T) {
+	if err := newScanFlags().opts.Validate(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/ecs-audit/audit/report"
 	"github.com/spf13/cobra"
@@ -39,11 +40,13 @@ func usageErr(err error) error { return &exitError{code: ExitUsage, err: err} }
 // "exit quietly with code".
 func withCode(code int, err error) error { return &exitError{code: code, err: err} }
 
-// app holds what every command shares: the streams.
+// app holds what every command shares: the streams and the environment
+// (AUDIT_* variables).
 type app struct {
-	stdin  io.Reader
-	stdout io.Writer
-	stderr io.Writer
+	stdin     io.Reader
+	stdout    io.Writer
+	stderr    io.Writer
+	lookupEnv func(string) (string, bool)
 }
 
 // Run executes the audit command line and returns the process exit code. It
@@ -51,7 +54,7 @@ type app struct {
 // content (ARNs, names, AWS error text): they are printed through
 // report.Reveal, which shows control and bidi characters as "<U+202E>".
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, lookupEnv: os.LookupEnv}
 	root := a.rootCmd()
 	root.SetArgs(args)
 	root.SetIn(stdin)

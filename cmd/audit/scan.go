@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ecs-audit/audit/findings"
+	"github.com/ecs-audit/audit/internal/config"
 	"github.com/ecs-audit/audit/inventory"
 	"github.com/ecs-audit/audit/policy"
 	"github.com/ecs-audit/audit/report"
@@ -19,39 +20,34 @@ import (
 	"golang.org/x/term"
 )
 
-// scanFlags are the flags of `audit scan` (and, in part, `audit demo`).
+// scanFlags holds the options of `audit scan` (and, in part, `audit demo`),
+// defined once in scanOptions.
 type scanFlags struct {
 	snapshot     string
-	formats      string
+	formats      []string
 	out          string
 	failOn       string
 	saveSnapshot string
 	sarifCat     string
 	evidenceDir  string
 
-	profile         string
-	region          string
-	org             bool
-	ous             []string
-	accounts        []string
-	excludeAccounts []string
-	regions         []string
-	roleName        string
-	externalID      string
-	allRevisions    bool
-	noResolve       bool
-	accountConc     int
-	regionConc      int
-	maxAttempts     int
+	// live holds the options of a live scan in the scanner's own fields.
+	live      scanner.Config
+	noResolve bool
 
 	quiet     bool
 	logLevel  string
 	logFormat string
+
+	// opts are the definitions bound to the fields above; cfg says where
+	// each value came from (nil when only flags were parsed, as in demo).
+	opts *config.Set
+	cfg  *config.Resolved
 }
 
 func init() {
 	subcommands = append(subcommands, func(a *app) *cobra.Command {
-		f := &scanFlags{}
+		f := newScanFlags()
 		cmd := &cobra.Command{
 			Use:   "scan",
 			Short: "Scan AWS (or analyse a saved snapshot) and write reports",
@@ -61,60 +57,56 @@ task definition's execution role, and writes reports to --out.
 
 With --snapshot FILE it analyses a saved inventory instead of calling AWS.
 
+Every option can also be set in a configuration file (./audit.yaml, or the
+file named by --config or AUDIT_CONFIG) under its flag's name without the
+dashes, and in the environment as AUDIT_<NAME> (upper case, hyphens as
+underscores: AUDIT_ROLE_NAME). A flag overrides the environment, which
+overrides the file. "audit config print" shows the effective values and
+where each came from.
+
 Exit codes: 0 no finding at or above --fail-on; 1 findings at or above
---fail-on; 2 nothing was scanned and no report written: an invalid flag
-(named), a malformed snapshot, or a scan that could not start (no
-credentials, endpoint unreachable, credentials rejected, organization not
-readable; one line says why and what to do); 3 the scan is incomplete
-(collection errors, coverage gaps, interrupted; the reports are still
-written and list what was not collected).`,
+--fail-on; 2 nothing was scanned and no report written: an invalid option
+(named with its flag, variable, or file and line), a malformed snapshot, or
+a scan that could not start (no credentials, endpoint unreachable,
+credentials rejected, organization not readable; one line says why and what
+to do); 3 the scan is incomplete (collection errors, coverage gaps,
+interrupted; the reports are still written and list what was not
+collected).`,
 			Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				return a.runScan(cmd.Context(), f, cmd.Flags().Changed)
+				if err := f.load(cmd.Flags(), a.lookupEnv); err != nil {
+					return err
+				}
+				return a.runScan(cmd.Context(), f)
 			},
 		}
-		fl := cmd.Flags()
-		fl.StringVar(&f.snapshot, "snapshot", "", "analyse this inventory snapshot instead of scanning AWS")
-		fl.StringVar(&f.formats, "format", "json", "report formats, comma-separated: json, sarif, html, xlsx, markdown, csv, or all")
-		fl.StringVar(&f.out, "out", "out", "directory for the reports")
-		fl.StringVar(&f.failOn, "fail-on", "none", "exit 1 when a finding is at or above this severity: critical, high, medium, low, info or none")
-		fl.StringVar(&f.saveSnapshot, "save-snapshot", "", "also write the collected inventory to this file")
-		fl.StringVar(&f.sarifCat, "sarif-category", "", "SARIF automationDetails.id category (default audit/ecs-execution-role)")
-		fl.StringVar(&f.evidenceDir, "evidence-dir", "", "write evidence files (redacted task definitions, role policies) at the paths SARIF results point to")
-		addLiveFlags(fl, f)
+		f.opts.AddFlags(cmd.Flags())
+		f.opts.AddFileFlag(cmd.Flags())
 		return cmd
 	})
 }
 
-func addLiveFlags(fl interface {
-	StringVar(*string, string, string, string)
-	BoolVar(*bool, string, bool, string)
-	StringSliceVar(*[]string, string, []string, string)
-	IntVar(*int, string, int, string)
-}, f *scanFlags) {
-	fl.StringVar(&f.profile, "profile", "", "AWS shared config profile (default: the SDK's default credential chain)")
-	fl.StringVar(&f.region, "region", "", "home region for global calls (default from the AWS config, else us-east-1)")
-	fl.BoolVar(&f.org, "org", false, "scan every ACTIVE account of the AWS Organization (management account or delegated administrator)")
-	fl.StringSliceVar(&f.ous, "ou", nil, "with --org: only accounts under these OUs (recursive)")
-	fl.StringSliceVar(&f.accounts, "accounts", nil, "only these account IDs")
-	fl.StringSliceVar(&f.excludeAccounts, "exclude-accounts", nil, "skip these account IDs")
-	fl.StringSliceVar(&f.regions, "regions", []string{"all"}, "regions to scan, or all (the regions enabled in each account)")
-	fl.StringVar(&f.roleName, "role-name", "OrganizationAccountAccessRole", "role to assume in each account")
-	fl.StringVar(&f.externalID, "external-id", "", "external ID for AssumeRole")
-	fl.BoolVar(&f.allRevisions, "all-revisions", false, "evaluate every ACTIVE task definition revision, not only those in use and the latest of each family")
-	fl.BoolVar(&f.noResolve, "no-resolve-resources", false, "do not describe the secrets, parameters and KMS keys task definitions reference")
-	fl.IntVar(&f.accountConc, "account-concurrency", 0, "accounts scanned at once (0 = default)")
-	fl.IntVar(&f.regionConc, "region-concurrency", 0, "account×region pairs scanned at once (0 = default)")
-	fl.IntVar(&f.maxAttempts, "max-attempts", 0, "SDK attempts per call, with adaptive retries (0 = default)")
-	fl.BoolVar(&f.quiet, "quiet", false, "no progress bar and no summary on stderr")
-	fl.StringVar(&f.logLevel, "log-level", "warn", "log level: debug, info, warn, error")
-	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+// parseLogLevel reads a --log-level.
+func parseLogLevel(s string) (slog.Level, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(s)); err != nil {
+		return lvl, errors.New("expected debug, info, warn or error")
+	}
+	return lvl, nil
+}
+
+// checkLogFormat checks a --log-format.
+func checkLogFormat(s string) error {
+	if s != "text" && s != "json" {
+		return errors.New("expected text or json")
+	}
+	return nil
 }
 
 func (f *scanFlags) logger(w io.Writer) (*slog.Logger, error) {
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(f.logLevel)); err != nil {
-		return nil, fmt.Errorf("--log-level %q: expected debug, info, warn or error", f.logLevel)
+	lvl, err := parseLogLevel(f.logLevel)
+	if err != nil {
+		return nil, fmt.Errorf("--log-level %q: %w", f.logLevel, err)
 	}
 	opts := &slog.HandlerOptions{Level: lvl}
 	switch f.logFormat {
@@ -148,7 +140,7 @@ func failOnRank(s string) (int, error) {
 	}
 	sev, ok := findings.ParseSeverity(s)
 	if !ok {
-		return 0, fmt.Errorf("--fail-on %q: expected critical, high, medium, low, info or none", s)
+		return 0, errors.New("expected critical, high, medium, low, info or none")
 	}
 	return sev.Rank(), nil
 }
@@ -166,14 +158,31 @@ func checkOrgPolicy(doc string) error {
 	return err
 }
 
-func (a *app) runScan(ctx context.Context, f *scanFlags, changed func(string) bool) error {
-	formats, err := report.ParseFormats(f.formats)
+// validate is every check of the options beyond their own (Load ran
+// those), before anything is read or any AWS call: with a snapshot, no
+// option that says what to collect; without, the scanner's validation of
+// its configuration. Errors name where each value was set.
+func (f *scanFlags) validate() error {
+	if f.snapshot != "" {
+		return f.snapshotConflicts()
+	}
+	if err := f.scannerConfig(nil).Validate(); err != nil {
+		return usageErr(f.configErrors(err))
+	}
+	return nil
+}
+
+func (a *app) runScan(ctx context.Context, f *scanFlags) error {
+	if err := f.validate(); err != nil {
+		return err
+	}
+	formats, err := report.ParseFormats(strings.Join(f.formats, ","))
 	if err != nil {
 		return usageErr(fmt.Errorf("--format: %w", err))
 	}
 	failRank, err := failOnRank(f.failOn)
 	if err != nil {
-		return usageErr(err)
+		return usageErr(fmt.Errorf("--fail-on %q: %w", f.failOn, err))
 	}
 	logger, err := f.logger(a.stderr)
 	if err != nil {
@@ -181,28 +190,19 @@ func (a *app) runScan(ctx context.Context, f *scanFlags, changed func(string) bo
 	}
 	var inv *inventory.Inventory
 	if f.snapshot != "" {
-		for _, name := range []string{"org", "ou", "accounts", "exclude-accounts", "regions", "profile", "role-name", "external-id", "all-revisions"} {
-			if changed(name) {
-				return usageErr(fmt.Errorf("--%s cannot be used with --snapshot (the snapshot is analysed as it was collected)", name))
-			}
-		}
 		inv, err = inventory.LoadWith(f.snapshot, inventory.Options{PolicyCheck: checkOrgPolicy})
 		if err != nil {
 			return usageErr(err)
 		}
 	} else {
 		cfg := f.scannerConfig(logger)
-		// Every check of the configuration, before any AWS call.
-		if err := cfg.Validate(); err != nil {
-			return usageErr(flagErrors(err))
-		}
 		bar := a.newProgress(f.quiet)
 		cfg.Progress = bar.update
 		inv, err = scanner.Collect(ctx, cfg)
 		bar.finish()
 		if err != nil {
 			if inv == nil {
-				return collectFailed(err)
+				return f.collectFailed(err)
 			}
 			fmt.Fprintf(a.stderr, "audit: %s\n", report.Reveal(err.Error()))
 		}
@@ -273,47 +273,24 @@ func printSummary(w io.Writer, res *findings.Result, written []string) {
 	}
 }
 
+// scannerConfig is the scanner's configuration from the options.
 func (f *scanFlags) scannerConfig(logger *slog.Logger) scanner.Config {
-	return scanner.Config{
-		Profile: f.profile, Region: f.region, Org: f.org, OUs: f.ous, Accounts: f.accounts, ExcludeAccounts: f.excludeAccounts,
-		Regions: f.regions, RoleName: f.roleName, ExternalID: f.externalID, AllRevisions: f.allRevisions,
-		AccountConcurrency: f.accountConc, RegionConcurrency: f.regionConc, MaxAttempts: f.maxAttempts,
-		Logger: logger, ResolveResources: !f.noResolve,
-	}
+	cfg := f.live
+	cfg.Logger = logger
+	cfg.ResolveResources = !f.noResolve
+	return cfg
 }
 
-// configFlags names the flag of each scanner.Config field a user sets.
-var configFlags = map[string]string{
-	"Profile": "--profile", "Region": "--region", "Org": "--org", "OUs": "--ou", "Accounts": "--accounts",
-	"ExcludeAccounts": "--exclude-accounts", "Regions": "--regions", "RoleName": "--role-name", "ExternalID": "--external-id",
-	"AccountConcurrency": "--account-concurrency", "RegionConcurrency": "--region-concurrency", "MaxAttempts": "--max-attempts",
-}
-
-func flagName(field string) string {
-	if f, ok := configFlags[field]; ok {
-		return f
-	}
-	return "the scanner setting " + field
-}
-
-// flagErrors renders the scanner's configuration errors with the flags
-// that set the fields, one line each.
-func flagErrors(err error) error {
+// configErrors renders the scanner's configuration errors with the option
+// that set each field and where it was set, one line each.
+func (f *scanFlags) configErrors(err error) error {
 	ces := scanner.ConfigErrors(err)
 	if len(ces) == 0 {
 		return err
 	}
 	lines := make([]string, 0, len(ces))
 	for _, ce := range ces {
-		s := flagName(ce.Field)
-		if ce.Value != "" {
-			s += fmt.Sprintf(" %q", ce.Value)
-		}
-		s += ": " + ce.Reason
-		if ce.Needs != "" {
-			s += " (needs " + flagName(ce.Needs) + ")"
-		}
-		lines = append(lines, s)
+		lines = append(lines, f.problem(ce))
 	}
 	return errors.New(strings.Join(lines, "\naudit: "))
 }
@@ -321,9 +298,9 @@ func flagErrors(err error) error {
 // collectFailed maps a scan that produced nothing to its exit code: 2 for
 // a configuration the scanner refused or a scan that could not start (one
 // line: the cause and what to do), 3 for one interrupted before it began.
-func collectFailed(err error) error {
+func (f *scanFlags) collectFailed(err error) error {
 	if len(scanner.ConfigErrors(err)) > 0 {
-		return usageErr(flagErrors(err))
+		return usageErr(f.configErrors(err))
 	}
 	var se *scanner.StartError
 	if errors.As(err, &se) {

@@ -64,6 +64,10 @@ var table = []layer{
 	{pkg: "policy", floor: 0},
 	// internal/awsactions: the catalog of IAM service prefixes and actions; a leaf.
 	{pkg: "internal/awsactions", floor: 0},
+	// internal/config: the option machinery of cmd/audit (one definition
+	// per option → flag, AUDIT_* variable, audit.yaml key, printing); knows
+	// nothing of AWS or findings.
+	{pkg: "internal/config", floor: 0, modules: []string{"github.com/spf13/pflag", "go.yaml.in/yaml/v3"}},
 	// internal/archtest: this test; a leaf.
 	{pkg: "internal/archtest", floor: 0},
 	// internal/mototest: starts moto_server and builds worlds in it through
