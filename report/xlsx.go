@@ -163,6 +163,10 @@ func (t *table) add(cells []any, opts ...excelize.RowOpts) error {
 
 func (v *view) writeXLSX(w io.Writer, inv *inventory.Inventory) (err error) {
 	f := excelize.NewFile()
+	// The parts of the package in one order every time, so that the same
+	// Result gives the same bytes (excelize writes streamed sheets in map
+	// order).
+	f.SetZipWriter(newOrderedZip)
 	defer func() {
 		if cerr := f.Close(); err == nil {
 			err = cerr
