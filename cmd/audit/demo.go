@@ -30,6 +30,9 @@ SDK (--org --regions all), and writes every report format to --out.`,
 				if err != nil {
 					return usageErr(fmt.Errorf("--format: %w", err))
 				}
+				if out == "-" {
+					return usageErr(fmt.Errorf("--out -: audit demo writes its reports and the snapshot to a directory"))
+				}
 				logger, err := fl.logger(a.stderr)
 				if err != nil {
 					return usageErr(err)
