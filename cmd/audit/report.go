@@ -3,6 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/ecs-audit/audit/findings"
@@ -26,7 +29,8 @@ would have written, byte for byte: findings.json carries everything the
 formats show, the rule catalog included. It reads this version's findings.json
 and older ones; a version 1 file carries no rule catalog, so the rules are
 described as this build's catalog describes them (a note on stderr says so).
-Evidence files (--evidence-dir) need what was collected and come only from
+The input is never written over: with --out its own directory, that
+findings.json is left as it was. Evidence files (--evidence-dir) need what was collected and come only from
 audit scan.
 
 `
@@ -81,6 +85,15 @@ func (a *app) runReport(path string, f *reportFlags) error {
 	for _, note := range info.Notes {
 		fmt.Fprintf(a.stderr, "audit: note: %s: %s\n", report.Reveal(path), note)
 	}
+	// The input is never written over (an archived version 1 file stays
+	// as it was): its findings.json is left out.
+	if f.out != "-" && slices.Contains(formats, report.FormatJSON) && sameFile(path, filepath.Join(f.out, report.FileName(report.FormatJSON))) {
+		formats = slices.DeleteFunc(formats, func(s string) bool { return s == report.FormatJSON })
+		fmt.Fprintf(a.stderr, "audit: note: %s is the input; it is left as it is\n", report.Reveal(path))
+		if len(formats) == 0 {
+			return outcome(res, failRank)
+		}
+	}
 	o := output{formats: formats, out: f.out, sarifCategory: f.sarifCat}
 	written, err := a.writeReports(res, o)
 	if err != nil {
@@ -91,6 +104,16 @@ func (a *app) runReport(path string, f *reportFlags) error {
 		printSummary(a.stderr, res, written)
 	}
 	return outcome(res, failRank)
+}
+
+// sameFile says whether a and b name one existing file.
+func sameFile(a, b string) bool {
+	sa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	sb, err := os.Stat(b)
+	return err == nil && os.SameFile(sa, sb)
 }
 
 // output says where and how the reports go.

@@ -174,6 +174,36 @@ func jsonDeepEqual(a, b any) bool {
 	return bytes.Equal(x, y)
 }
 
+// The input findings.json is never written over, even when --out is its
+// directory: an archived version 1 file stays as it was.
+func TestReportLeavesItsInputAlone(t *testing.T) {
+	dir := t.TempDir()
+	orig, err := os.ReadFile(demoV1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(dir, "findings.json")
+	if err := os.WriteFile(in, orig, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := run(t, "", "report", in, "--out", dir)
+	if code != ExitOK || !strings.Contains(stderr, in+" is the input; it is left as it is") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if got, _ := os.ReadFile(in); !bytes.Equal(got, orig) {
+		t.Error("the input findings.json was written over")
+	}
+	for _, f := range report.Formats() {
+		if _, err := os.Stat(filepath.Join(dir, f.File)); err != nil {
+			t.Error(err)
+		}
+	}
+	code, _, stderr = run(t, "", "report", in, "--out", dir, "--format", "json", "--fail-on", "critical")
+	if code != ExitFindings {
+		t.Errorf("only the input asked for: exit %d, want %d: %s", code, ExitFindings, stderr)
+	}
+}
+
 // Exit codes of audit report: --fail-on as for scan, 3 for a findings.json
 // that records an incomplete scan, 2 for bad flags and bad files (naming
 // the file and the field), with no report written.
