@@ -19,6 +19,7 @@ func (e *evaluation) result() *Result {
 			Source: inv.Scope.Source, CollectedAt: inv.CollectedAt.UTC(), Partition: inv.Partition,
 			Accounts: []AccountRef{}, Regions: []string{},
 		},
+		Rules: Catalog(),
 	}
 	if inv.Organization != nil {
 		r.Scope.OrganizationID = inv.Organization.ID
@@ -55,7 +56,7 @@ func (e *evaluation) result() *Result {
 	r.Roles = []RoleReport{}
 	for _, ri := range e.sortedRoles() {
 		needs := roleNeeds(ri)
-		rr := RoleReport{RoleARN: ri.arn(), AccountID: ri.account.ID, Exists: true, Needs: needs,
+		rr := RoleReport{RoleARN: ri.arn(), AccountID: ri.account.ID, Exists: true, UsedBy: []string{}, Needs: needs,
 			LeastPrivilegePolicy: leastPrivilege(needs), Findings: roleFindings[ri.arn()]}
 		for _, t := range ri.usedBy {
 			rr.UsedBy = append(rr.UsedBy, t.td.ARN)
@@ -67,8 +68,8 @@ func (e *evaluation) result() *Result {
 	r.TaskDefinitions = []TaskDefReport{}
 	for _, t := range e.tds {
 		tr := TaskDefReport{ARN: t.td.ARN, AccountID: t.account.ID, Region: t.region, Family: t.td.Family,
-			Revision: t.td.Revision, LaunchTypes: t.host.list(), ExecutionRoleARN: t.execARN, Needs: publicNeeds(t.needs),
-			Findings: t.findings}
+			Revision: t.td.Revision, LaunchTypes: append([]string{}, t.host.list()...), ExecutionRoleARN: t.execARN,
+			Needs: publicNeeds(t.needs), Findings: t.findings}
 		seen := map[string]bool{}
 		for _, u := range t.uses {
 			if !seen[u.service.ARN] {

@@ -9,8 +9,16 @@ import (
 	"github.com/ecs-audit/audit/policy"
 )
 
-// ResultSchemaVersion is the version of the findings.json format.
-const ResultSchemaVersion = 1
+// ResultSchemaVersion is the version of the findings.json format
+// (docs/findings.md). Version 2 added the rule catalog (Result.Rules).
+// A field added in a later version than 1 carries the tag since:"N" with
+// the version that added it, so that a reader of an older file does not
+// ask for it.
+const ResultSchemaVersion = 2
+
+// OldestResultSchemaVersion is the oldest findings.json version this build
+// reads (report.ReadResult).
+const OldestResultSchemaVersion = 1
 
 // Severity of a finding.
 type Severity string
@@ -82,8 +90,10 @@ const (
 )
 
 // Result is the outcome of evaluating an inventory: findings with their
-// evidence, the coverage of the scan, and the least-privilege policy of every
-// execution role. It is what every report format renders.
+// evidence, the coverage of the scan, the least-privilege policy of every
+// execution role, and the rule catalog the findings were produced with. It is
+// the only input of every report format, so a saved findings.json renders
+// the same reports later, without the inventory (docs/findings.md).
 type Result struct {
 	SchemaVersion   int             `json:"schemaVersion"`
 	Tool            Tool            `json:"tool"`
@@ -94,6 +104,11 @@ type Result struct {
 	Findings        []Finding       `json:"findings"`
 	Roles           []RoleReport    `json:"roles"`
 	TaskDefinitions []TaskDefReport `json:"taskDefinitions"`
+	// Rules is the rule catalog of the build that produced the findings
+	// (every rule, fired or not), sorted by ID, so that the rule
+	// descriptions of a report rendered later from this Result are those the
+	// findings were made with.
+	Rules []RuleMeta `json:"rules" since:"2"`
 	// Triage is what package triage added: the suppressions applied and the
 	// comparison with a baseline. Nil when neither was used.
 	Triage *Triage `json:"triage,omitempty"`
@@ -392,8 +407,9 @@ type Need struct {
 	Resource  string `json:"resource"`
 	Container string `json:"container,omitempty"`
 	// FieldPath is the JSON path in the task definition that creates the need,
-	// e.g. containerDefinitions[0].secrets[2].valueFrom.
-	FieldPath string `json:"fieldPath"`
+	// e.g. containerDefinitions[0].secrets[2].valueFrom. Absent in a role's
+	// needs (RoleReport.Needs), which several task definitions share.
+	FieldPath string `json:"fieldPath,omitempty"`
 	ServedBy  string `json:"servedBy"`
 	// Optional needs do not stop the task from starting in every case
 	// (ecr:BatchCheckLayerAvailability; logs:CreateLogGroup when the group exists).

@@ -47,13 +47,13 @@ func benchResult() *findings.Result {
 func BenchmarkWrite(b *testing.B) {
 	withCatalog(b)
 	res := benchResult()
-	inv := sampleInventory()
-	for _, format := range AllFormats {
+	for _, f := range Formats() {
+		format := f.Name
 		b.Run(format, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				var cw countingWriter
-				if err := newView(res).write(format, &cw, inv, Options{Stderr: io.Discard}); err != nil {
+				if err := f.write(newView(res), &cw, Options{Stderr: io.Discard}); err != nil {
 					b.Fatal(err)
 				}
 				b.ReportMetric(float64(cw.n)/1e6, "MB")
@@ -124,7 +124,7 @@ func benchChild(t *testing.T, format string) {
 	dir := os.Getenv("AUDIT_BENCH_DIR")
 	cpu0 := cpuTime()
 	start := time.Now()
-	written, err := Write(res, sampleInventory(), Options{Formats: []string{format}, OutDir: dir, Stderr: io.Discard})
+	written, err := Write(res, Options{Formats: []string{format}, OutDir: dir, Stderr: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -14,6 +15,14 @@ import (
 )
 
 // Evidence files (--evidence-dir).
+//
+// They are not a report format: they are copies of what was collected (the
+// task definition as ECS returned it, every policy document of a role),
+// which the Result does not hold and should not (findings.json would carry
+// the whole inventory). So they need the inventory, and only a scan writes
+// them. Their paths come from the findings alone (artifactPath), so the
+// SARIF that `audit report` renders later from findings.json points at the
+// same files.
 //
 // For every artifact path that a finding points at (see sarifpath.go), one
 // pretty-printed JSON file is written at that relative path below the
@@ -184,9 +193,16 @@ func (ix *invIndex) managed(arn string) namedDocument {
 	return d
 }
 
-// writeEvidence writes one evidence file per artifact path; it returns the
-// files written.
-func writeEvidence(v *view, inv *inventory.Inventory, dir string) ([]string, error) {
+// WriteEvidence writes one evidence file per artifact path that a finding
+// of res points at, below dir, each atomically; it returns the files
+// written, sorted. inv may be nil: each file then lists the findings only.
+// A file that cannot be written does not stop the others; the errors are
+// joined.
+func WriteEvidence(res *findings.Result, inv *inventory.Inventory, dir string) ([]string, error) {
+	if res == nil {
+		return nil, errors.New("report: no result to write")
+	}
+	v := newView(res)
 	ix := newInvIndex(inv)
 	type group struct {
 		first    *findings.Finding
@@ -222,6 +238,7 @@ func writeEvidence(v *view, inv *inventory.Inventory, dir string) ([]string, err
 		}
 		written = append(written, path)
 	}
+	sort.Strings(written)
 	if len(errs) > 0 {
 		return written, fmt.Errorf("report: evidence: %s", strings.Join(errs, "; "))
 	}

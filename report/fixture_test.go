@@ -2,10 +2,12 @@ package report
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -24,29 +26,35 @@ var fixedTime = time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)
 func testCatalog() []findings.RuleMeta {
 	return []findings.RuleMeta{
 		{ID: "T001", Title: "Execution role cannot read a secret", Severity: findings.Critical,
-			Description: "A secret referenced by the task definition cannot be read by the execution role.",
-			Why:         "The task stops at start with ResourceInitializationError.",
-			Remediation: "Grant secretsmanager:GetSecretValue on the secret to the execution role.",
-			Docs:        []string{"https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html"},
-			Tags:        []string{"security", "availability"}, Precision: "very-high"},
+			SeverityRange: findings.SeverityRange{Min: findings.Medium, Max: findings.Critical},
+			Description:   "A secret referenced by the task definition cannot be read by the execution role.",
+			Why:           "The task stops at start with ResourceInitializationError.",
+			Remediation:   "Grant secretsmanager:GetSecretValue on the secret to the execution role.",
+			Docs:          []string{"https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html"},
+			Tags:          []string{"security", "availability"}, Precision: "very-high"},
 		{ID: "T002", Title: "Execution role grants more than needed", Severity: findings.Medium,
-			Description: "The execution role holds permissions no task definition needs.",
-			Why:         "Excess permissions widen what a compromised agent credential can do.",
-			Remediation: "Replace the role's policies by the least-privilege policy.",
-			Docs:        []string{"https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html"},
-			Tags:        []string{"least-privilege"}, Precision: "high"},
+			SeverityRange: findings.SeverityRange{Min: findings.Info, Max: findings.High},
+			Description:   "The execution role holds permissions no task definition needs.",
+			Why:           "Excess permissions widen what a compromised agent credential can do.",
+			Remediation:   "Replace the role's policies by the least-privilege policy.",
+			Docs:          []string{"https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html"},
+			Tags:          []string{"least-privilege"}, Precision: "high"},
 		{ID: "T003", Title: "Container agent too old", Severity: findings.High,
-			Description: "The ECS agent on a container instance is older than a feature requires.",
-			Why:         "Tasks using the feature cannot be placed on the instance.",
-			Remediation: "Update the ECS container agent.",
-			Tags:        []string{"availability"}, Precision: "high"},
+			SeverityRange: findings.SeverityRange{Min: findings.High, Max: findings.High},
+			Description:   "The ECS agent on a container instance is older than a feature requires.",
+			Why:           "Tasks using the feature cannot be placed on the instance.",
+			Remediation:   "Update the ECS container agent.",
+			Tags:          []string{"availability"}, Precision: "high"},
 		{ID: "T004", Title: "Indeterminate permission", Severity: findings.Low,
-			Description: "Whether the role may call the action depends on request context.",
-			Remediation: "Review the conditions named in the evidence.", Precision: "medium"},
+			SeverityRange: findings.SeverityRange{Min: findings.Low, Max: findings.Medium},
+			Description:   "Whether the role may call the action depends on request context.",
+			Remediation:   "Review the conditions named in the evidence.", Precision: "medium"},
 		{ID: "T005", Title: "Service uses an old platform version", Severity: findings.Info,
-			Description: "Informational.", Remediation: "Use LATEST."},
+			SeverityRange: findings.SeverityRange{Min: findings.Info, Max: findings.Info},
+			Description:   "Informational.", Remediation: "Use LATEST.", Precision: "medium"},
 		{ID: "T006", Title: "Rule that never fires", Severity: findings.High,
-			Description: "Present in the catalog only.", Remediation: "Nothing to do."},
+			SeverityRange: findings.SeverityRange{Min: findings.High, Max: findings.High},
+			Description:   "Present in the catalog only.", Remediation: "Nothing to do.", Precision: "medium"},
 	}
 }
 
@@ -204,6 +212,17 @@ func sampleInventory() *inventory.Inventory {
 	}
 }
 
+// writeWithEvidence writes the formats of opts and the evidence files
+// into evidenceDir, as audit scan --evidence-dir does, and returns every
+// path written, sorted.
+func writeWithEvidence(res *findings.Result, inv *inventory.Inventory, opts Options, evidenceDir string) ([]string, error) {
+	written, err := Write(res, opts)
+	ev, everr := WriteEvidence(res, inv, evidenceDir)
+	written = append(written, ev...)
+	slices.Sort(written)
+	return written, errors.Join(err, everr)
+}
+
 // golden compares got with testdata/<name>, or rewrites it with -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
@@ -299,7 +318,8 @@ func payloadResult(list []string) *findings.Result {
 		f.Evidence.Excess = []findings.ExcessGrant{{Policy: p(i), Statement: p(i + 1), Action: p(i + 2), Resource: p(i + 3), Reason: p(i + 4), Severity: findings.High}}
 		f.Evidence.Decision = &policy.Result{Decision: policy.ExplicitDeny, Reason: p(i + 5),
 			Statements: []policy.StatementRef{{Layer: policy.LayerSCP, Policy: p(i + 6), Sid: p(i + 7), Effect: "Deny"}}}
-		f.Evidence.Need = &findings.Need{Feature: "ssm-parameter", Action: "ssm:GetParameters", Resource: p(i + 8), FieldPath: p(i + 9), Note: p(i + 10)}
+		f.Evidence.Need = &findings.Need{Feature: "ssm-parameter", Action: "ssm:GetParameters", Resource: p(i + 8), FieldPath: p(i + 9), Note: p(i + 10),
+			ServedBy: findings.ServedByExecutionRole}
 	}
 	for i := range res.Coverage.Errors {
 		res.Coverage.Errors[i].Message = p(i)
@@ -388,7 +408,7 @@ func bigResult(n int) *findings.Result {
 		region := bigRegion[i%len(bigRegion)]
 		res.TaskDefinitions = append(res.TaskDefinitions, findings.TaskDefReport{ARN: tdARN(acct.ID, region, family, 1), AccountID: acct.ID,
 			Region: region, Family: family, Revision: 1, LaunchTypes: []string{"FARGATE"}, ExecutionRoleARN: roleARN(acct.ID, family+"-exec"),
-			Needs: []findings.Need{{Feature: findings.FeatureECRPull, Action: "ecr:BatchGetImage", Resource: "*"}}, Findings: 10})
+			Needs: []findings.Need{{Feature: findings.FeatureECRPull, Action: "ecr:BatchGetImage", Resource: "*", ServedBy: findings.ServedByExecutionRole}}, Findings: 10})
 		if i%2 == 0 {
 			res.Roles = append(res.Roles, findings.RoleReport{RoleARN: roleARN(acct.ID, family+"-exec"), AccountID: acct.ID, Exists: true,
 				UsedBy: []string{tdARN(acct.ID, region, family, 1)}, LeastPrivilegePolicy: lp, Findings: 10})

@@ -84,7 +84,7 @@ func TestHostileEveryWriter(t *testing.T) {
 	res := hostileResult()
 	dir := t.TempDir()
 	out, ev := filepath.Join(dir, "out"), filepath.Join(dir, "evidence")
-	written, err := Write(res, sampleInventory(), Options{Formats: AllFormats, OutDir: out, EvidenceDir: ev})
+	written, err := writeWithEvidence(res, sampleInventory(), Options{Formats: AllFormats, OutDir: out}, ev)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,8 +115,9 @@ func TestHostileEveryWriter(t *testing.T) {
 	}
 
 	t.Run("json exact", func(t *testing.T) {
-		var back findings.Result
-		if err := json.Unmarshal(read("findings.json"), &back); err != nil {
+		validateFindingsJSON(t, "findings.json", read("findings.json"))
+		back, _, err := ReadResult(read("findings.json"), "findings.json")
+		if err != nil {
 			t.Fatal(err)
 		}
 		if len(back.Findings) != len(res.Findings) {
@@ -383,7 +384,7 @@ func TestEscapingPerClassAndFormat(t *testing.T) {
 			res.Summary = summarize(res)
 			dir := t.TempDir()
 			ev := filepath.Join(dir, "evidence")
-			if _, err := Write(res, nil, Options{Formats: AllFormats, OutDir: dir, EvidenceDir: ev}); err != nil {
+			if _, err := writeWithEvidence(res, nil, Options{Formats: AllFormats, OutDir: dir}, ev); err != nil {
 				t.Fatal(err)
 			}
 			read := func(name string) []byte {
@@ -444,8 +445,9 @@ func TestEscapingPerClassAndFormat(t *testing.T) {
 				}
 			})
 			t.Run("json", func(t *testing.T) {
-				var back findings.Result
-				if err := json.Unmarshal(read("findings.json"), &back); err != nil {
+				validateFindingsJSON(t, "findings.json", read("findings.json"))
+				back, _, err := ReadResult(read("findings.json"), "findings.json")
+				if err != nil {
 					t.Fatal(err)
 				}
 				if back.Findings[0].Message != tt.in || back.Scope.Accounts[0].Name != tt.in {

@@ -3,7 +3,12 @@
 // a Markdown summary and CSV.
 //
 // All formats are built from one view model (see view.go), so that they
-// agree on the order of findings, on severity ranks and on counts.
+// agree on the order of findings, on severity ranks and on counts. The
+// formats are listed in one table (formats.go) and rendered from the
+// findings.Result alone, rule catalog included (Write, Render), so that
+// `audit report` renders a saved findings.json (ReadResult) into the same
+// files as the scan that wrote it. Evidence files (WriteEvidence) are not a
+// format: they are copies of collected resources, read from the inventory.
 //
 // Every string that comes from AWS (account names, role names, ARNs, policy
 // Sids, messages that quote them) is treated as attacker-controlled:
@@ -36,30 +41,16 @@ import (
 	"io"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/ecs-audit/audit/findings"
 	"github.com/ecs-audit/audit/inventory"
 )
 
-// Format names accepted by ParseFormats and Options.Formats.
-const (
-	FormatJSON     = "json"
-	FormatSARIF    = "sarif"
-	FormatHTML     = "html"
-	FormatXLSX     = "xlsx"
-	FormatMarkdown = "markdown"
-	FormatCSV      = "csv"
-)
-
-// AllFormats lists every format in the order Write produces them.
-var AllFormats = []string{FormatJSON, FormatSARIF, FormatHTML, FormatXLSX, FormatMarkdown, FormatCSV}
-
 // DefaultSARIFCategory is the SARIF automationDetails category used when
 // Options.SARIFCategory is empty.
 const DefaultSARIFCategory = "audit/ecs-execution-role"
 
-// Options control Write.
+// Options control Write and Render.
 type Options struct {
 	// Formats to write (see AllFormats). Empty means none.
 	Formats []string
@@ -69,100 +60,35 @@ type Options struct {
 	// SARIFCategory becomes automationDetails.id ("<category>/"); default
 	// DefaultSARIFCategory.
 	SARIFCategory string
-	// EvidenceDir, when set, receives one evidence file per SARIF artifact
-	// location (the task definition, role, service... each finding is
-	// about), at the same relative path.
-	EvidenceDir string
 	// Stderr receives warnings (SARIF truncation). nil discards them.
 	Stderr io.Writer
 }
 
-// FileName is the file name of a format's report, or "" for an unknown format.
-func FileName(format string) string {
-	switch format {
-	case FormatJSON:
-		return "findings.json"
-	case FormatSARIF:
-		return "findings.sarif"
-	case FormatHTML:
-		return "report.html"
-	case FormatXLSX:
-		return "findings.xlsx"
-	case FormatMarkdown:
-		return "summary.md"
-	case FormatCSV:
-		return "findings.csv"
-	}
-	return ""
-}
-
-// ParseFormats parses a comma-separated list of formats ("json,sarif") or
-// "all". Names are case-insensitive, blanks around commas are ignored, and
-// duplicates are dropped; the result follows the order of AllFormats. An
-// unknown or empty name is an error that names it.
-func ParseFormats(s string) ([]string, error) {
-	seen := map[string]bool{}
-	var unknown []string
-	for _, part := range strings.Split(s, ",") {
-		name := strings.ToLower(strings.TrimSpace(part))
-		switch {
-		case name == "all":
-			for _, f := range AllFormats {
-				seen[f] = true
-			}
-		case name == "md":
-			seen[FormatMarkdown] = true
-		case FileName(name) != "":
-			seen[name] = true
-		case name == "":
-			unknown = append(unknown, `""`)
-		default:
-			unknown = append(unknown, fmt.Sprintf("%q", strings.TrimSpace(part)))
-		}
-	}
-	if len(unknown) > 0 {
-		return nil, fmt.Errorf("unknown report format %s (valid: %s, all)", strings.Join(unknown, ", "), strings.Join(AllFormats, ", "))
-	}
-	var out []string
-	for _, f := range AllFormats {
-		if seen[f] {
-			out = append(out, f)
-		}
-	}
-	return out, nil
-}
-
-// Write renders res in every format of opts.Formats into opts.OutDir, and
-// the evidence files into opts.EvidenceDir when it is set. Each file is
-// written atomically. A failing format does not stop the others: every file
-// that could be written is written, and the errors are joined. written lists
-// the paths written, sorted.
-//
-// inv may be nil; the XLSX workbook and the evidence files then carry less
-// detail about task definitions and roles.
-func Write(res *findings.Result, inv *inventory.Inventory, opts Options) (written []string, err error) {
+// Write renders res in every format of opts.Formats into opts.OutDir. The
+// Result is the only input: a findings.json read back with ReadResult
+// renders the same files as the scan that wrote it. Each file is written
+// atomically. A failing format does not stop the others: every file that
+// could be written is written, and the errors are joined. written lists the
+// paths written, sorted.
+func Write(res *findings.Result, opts Options) (written []string, err error) {
 	if res == nil {
 		return nil, errors.New("report: no result to write")
 	}
-	if len(opts.Formats) == 0 && opts.EvidenceDir == "" {
-		return nil, nil
-	}
-	for _, f := range opts.Formats {
-		if FileName(f) == "" {
-			return nil, fmt.Errorf("report: unknown format %q", f)
-		}
+	formats, err := lookupAll(opts.Formats)
+	if err != nil || len(formats) == 0 {
+		return nil, err
 	}
 	v := newView(res)
 	var errs []error
 	done := map[string]bool{}
-	for _, format := range opts.Formats {
-		if done[format] {
+	for _, f := range formats {
+		if done[f.Name] {
 			continue
 		}
-		done[format] = true
-		path := filepath.Join(opts.OutDir, FileName(format))
+		done[f.Name] = true
+		path := filepath.Join(opts.OutDir, f.File)
 		werr := inventory.WriteFileAtomic(path, func(w io.Writer) error {
-			return v.write(format, w, inv, opts)
+			return f.write(v, w, opts)
 		})
 		if werr != nil {
 			errs = append(errs, fmt.Errorf("report: writing %s: %w", path, werr))
@@ -170,33 +96,33 @@ func Write(res *findings.Result, inv *inventory.Inventory, opts Options) (writte
 		}
 		written = append(written, path)
 	}
-	if opts.EvidenceDir != "" {
-		ev, everr := writeEvidence(v, inv, opts.EvidenceDir)
-		written = append(written, ev...)
-		if everr != nil {
-			errs = append(errs, everr)
-		}
-	}
 	sort.Strings(written)
 	return written, errors.Join(errs...)
 }
 
-func (v *view) write(format string, w io.Writer, inv *inventory.Inventory, opts Options) error {
-	switch format {
-	case FormatJSON:
-		return v.writeJSON(w)
-	case FormatSARIF:
-		return v.writeSARIF(w, opts)
-	case FormatHTML:
-		return v.writeHTML(w)
-	case FormatXLSX:
-		return v.writeXLSX(w, inv)
-	case FormatMarkdown:
-		return v.writeMarkdown(w)
-	case FormatCSV:
-		return v.writeCSV(w)
+// Render writes res in one format to w (standard output for --out -).
+// opts.Formats and opts.OutDir are not used.
+func Render(w io.Writer, res *findings.Result, format string, opts Options) error {
+	if res == nil {
+		return errors.New("report: no result to write")
 	}
-	return fmt.Errorf("unknown format %q", format)
+	f, err := lookupAll([]string{format})
+	if err != nil {
+		return err
+	}
+	return f[0].write(newView(res), w, opts)
+}
+
+func lookupAll(names []string) ([]Format, error) {
+	out := make([]Format, 0, len(names))
+	for _, name := range names {
+		f, ok := LookupFormat(name)
+		if !ok || f.Name != name {
+			return nil, fmt.Errorf("report: unknown format %q", name)
+		}
+		out = append(out, f)
+	}
+	return out, nil
 }
 
 func stderrOr(w io.Writer) io.Writer {

@@ -82,6 +82,9 @@ func TestGolden(t *testing.T) {
 			if err := tt.write(&b, sampleResult()); err != nil {
 				t.Fatal(err)
 			}
+			if strings.HasSuffix(tt.name, ".json.golden") {
+				validateFindingsJSON(t, tt.name, b.Bytes())
+			}
 			golden(t, tt.name, b.Bytes())
 		})
 	}
@@ -98,6 +101,7 @@ func TestJSONOrderAndRoundTrip(t *testing.T) {
 	if !reflect.DeepEqual(res, orig) {
 		t.Fatal("WriteJSON modified the Result")
 	}
+	validateFindingsJSON(t, "findings.json", b.Bytes())
 	var back findings.Result
 	if err := json.Unmarshal(b.Bytes(), &back); err != nil {
 		t.Fatal(err)
@@ -280,7 +284,7 @@ func TestWrite(t *testing.T) {
 	withCatalog(t)
 	dir := t.TempDir()
 	var stderr bytes.Buffer
-	written, err := Write(sampleResult(), sampleInventory(), Options{Formats: AllFormats, OutDir: filepath.Join(dir, "out"), Stderr: &stderr})
+	written, err := Write(sampleResult(), Options{Formats: AllFormats, OutDir: filepath.Join(dir, "out"), Stderr: &stderr})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,6 +299,27 @@ func TestWrite(t *testing.T) {
 	entries, _ := os.ReadDir(filepath.Join(dir, "out"))
 	if len(entries) != len(AllFormats) {
 		t.Errorf("%d files in the output directory (temporary files left?)", len(entries))
+	}
+	// Render writes the same bytes to a stream (--out -), every format,
+	// the workbook included: the output does not depend on the run.
+	for _, f := range Formats() {
+		var b bytes.Buffer
+		if err := Render(&b, sampleResult(), f.Name, Options{}); err != nil {
+			t.Fatalf("Render %s: %v", f.Name, err)
+		}
+		file, err := os.ReadFile(filepath.Join(dir, "out", f.File))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(b.Bytes(), file) {
+			t.Errorf("Render(%s) differs from the %s that Write wrote", f.Name, f.File)
+		}
+		if f.Name == FormatJSON {
+			validateFindingsJSON(t, f.File, file)
+		}
+	}
+	if err := Render(io.Discard, sampleResult(), "pdf", Options{}); err == nil {
+		t.Error("Render accepted an unknown format")
 	}
 	for _, p := range written {
 		if st, err := os.Stat(p); err != nil || st.Size() == 0 {
@@ -311,10 +336,10 @@ func TestWrite(t *testing.T) {
 		t.Errorf("unexpected warnings: %s", stderr.String())
 	}
 
-	if _, err := Write(sampleResult(), nil, Options{Formats: []string{"pdf"}, OutDir: dir}); err == nil {
+	if _, err := Write(sampleResult(), Options{Formats: []string{"pdf"}, OutDir: dir}); err == nil {
 		t.Error("unknown format accepted")
 	}
-	if _, err := Write(nil, nil, Options{Formats: []string{"json"}, OutDir: dir}); err == nil {
+	if _, err := Write(nil, Options{Formats: []string{"json"}, OutDir: dir}); err == nil {
 		t.Error("nil result accepted")
 	}
 	// An unwritable output directory fails the formats, not the process.
@@ -322,7 +347,7 @@ func TestWrite(t *testing.T) {
 	if err := os.WriteFile(blocker, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Write(sampleResult(), nil, Options{Formats: []string{"json", "csv"}, OutDir: blocker}); err == nil ||
+	if _, err := Write(sampleResult(), Options{Formats: []string{"json", "csv"}, OutDir: blocker}); err == nil ||
 		!strings.Contains(err.Error(), "findings.json") || !strings.Contains(err.Error(), "findings.csv") {
 		t.Errorf("error = %v, want one naming both files", err)
 	}
@@ -435,7 +460,7 @@ func TestEvidenceFiles(t *testing.T) {
 	dir := t.TempDir()
 	ev := filepath.Join(dir, "evidence")
 	res := sampleResult()
-	written, err := Write(res, sampleInventory(), Options{Formats: []string{"sarif"}, OutDir: dir, EvidenceDir: ev})
+	written, err := writeWithEvidence(res, sampleInventory(), Options{Formats: []string{"sarif"}, OutDir: dir}, ev)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -498,7 +523,7 @@ func TestEvidenceFiles(t *testing.T) {
 	}
 	// Without an inventory every file still exists, with the findings.
 	ev2 := filepath.Join(dir, "ev2")
-	if _, err := Write(res, nil, Options{EvidenceDir: ev2}); err != nil {
+	if _, err := WriteEvidence(res, nil, ev2); err != nil {
 		t.Fatal(err)
 	}
 	for _, u := range uris {
@@ -512,7 +537,7 @@ func TestEvidencePathsStayInside(t *testing.T) {
 	withCatalog(t)
 	dir := t.TempDir()
 	ev := filepath.Join(dir, "ev")
-	written, err := Write(maliciousResult(), nil, Options{EvidenceDir: ev})
+	written, err := WriteEvidence(maliciousResult(), nil, ev)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,9 @@ type view struct {
 	// findings are sorted by severity rank (most severe first), rule,
 	// account, region, resource ARN and ID.
 	findings []*findings.Finding
+	// catalog is the rule catalog of the Result (Result.Rules), or this
+	// build's catalog for a Result that has none; findings.json carries it.
+	catalog []findings.RuleMeta
 	// rules is the catalog plus a minimal entry for every rule ID that a
 	// finding names but the catalog does not know, sorted by ID.
 	rules     []findings.RuleMeta
@@ -36,8 +39,10 @@ type view struct {
 	accounts     []findings.AccountRef
 }
 
-// catalog is the rule catalog the writers describe; tests replace it with a
-// fixed one so that golden files do not change with the rules' wording.
+// catalog is the rule catalog the writers describe when the Result carries
+// none (a Result built by hand; ReadResult gives a version 1 findings.json
+// this build's catalog); tests replace it with a fixed one so that golden
+// files do not change with the rules' wording.
 var catalog = findings.Catalog
 
 // count is one line of a summary.
@@ -65,8 +70,15 @@ func newView(res *findings.Result) *view {
 	}
 	slices.SortStableFunc(v.findings, compareFindings)
 
-	// Rules: the catalog, then any rule a finding names that it lacks.
-	v.rules = catalog()
+	// Rules: the Result's catalog, then any rule a finding names that it
+	// lacks.
+	if len(res.Rules) > 0 {
+		v.catalog = slices.Clone(res.Rules)
+	} else {
+		v.catalog = catalog()
+	}
+	slices.SortStableFunc(v.catalog, func(a, b findings.RuleMeta) int { return cmp.Compare(a.ID, b.ID) })
+	v.rules = slices.Clone(v.catalog)
 	known := map[string]bool{}
 	for _, r := range v.rules {
 		known[r.ID] = true

@@ -9,7 +9,6 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/ecs-audit/audit/findings"
-	"github.com/ecs-audit/audit/inventory"
 )
 
 // XLSX workbook (findings.xlsx), for compliance evidence and triage.
@@ -44,10 +43,9 @@ const (
 	sheetRules    = "Rules"
 )
 
-// WriteXLSX writes findings.xlsx to w. inv may be nil; it is used for the
-// execution role of task definitions that the Result does not name.
-func WriteXLSX(w io.Writer, res *findings.Result, inv *inventory.Inventory) error {
-	return newView(res).writeXLSX(w, inv)
+// WriteXLSX writes findings.xlsx to w.
+func WriteXLSX(w io.Writer, res *findings.Result) error {
+	return newView(res).writeXLSX(w)
 }
 
 type xlsxStyles struct {
@@ -161,8 +159,12 @@ func (t *table) add(cells []any, opts ...excelize.RowOpts) error {
 	return t.sw.SetRow(cell, cells, opts...)
 }
 
-func (v *view) writeXLSX(w io.Writer, inv *inventory.Inventory) (err error) {
+func (v *view) writeXLSX(w io.Writer) (err error) {
 	f := excelize.NewFile()
+	// The parts of the package in one order every time, so that the same
+	// Result gives the same bytes (excelize writes streamed sheets in map
+	// order).
+	f.SetZipWriter(newOrderedZip)
 	defer func() {
 		if cerr := f.Close(); err == nil {
 			err = cerr
@@ -194,7 +196,7 @@ func (v *view) writeXLSX(w io.Writer, inv *inventory.Inventory) (err error) {
 		return err
 	}
 	steps := []func(*excelize.File, *xlsxStyles) error{
-		v.xlsxSummary, v.xlsxFindings, v.xlsxTaskDefs(inv), v.xlsxRoles, v.xlsxCoverage, v.xlsxRules,
+		v.xlsxSummary, v.xlsxFindings, v.xlsxTaskDefs, v.xlsxRoles, v.xlsxCoverage, v.xlsxRules,
 	}
 	for _, step := range steps {
 		if err := step(f, st); err != nil {
@@ -322,35 +324,22 @@ func (v *view) xlsxFindings(f *excelize.File, st *xlsxStyles) error {
 	return t.sw.Flush()
 }
 
-func (v *view) xlsxTaskDefs(inv *inventory.Inventory) func(*excelize.File, *xlsxStyles) error {
-	return func(f *excelize.File, st *xlsxStyles) error {
-		header := []string{"Family", "Revision", "Account ID", "Account name", "Region", "Launch types", "Execution role",
-			"Needs", "Needs summary", "Services", "Findings", "Task definition ARN"}
-		widths := []float64{30, 9, 14, 22, 14, 16, 55, 8, 50, 9, 9, 70}
-		t, err := newTable(f, st, sheetTaskDefs, header, widths, len(v.taskDefs))
-		if err != nil {
+func (v *view) xlsxTaskDefs(f *excelize.File, st *xlsxStyles) error {
+	header := []string{"Family", "Revision", "Account ID", "Account name", "Region", "Launch types", "Execution role",
+		"Needs", "Needs summary", "Services", "Findings", "Task definition ARN"}
+	widths := []float64{30, 9, 14, 22, 14, 16, 55, 8, 50, 9, 9, 70}
+	t, err := newTable(f, st, sheetTaskDefs, header, widths, len(v.taskDefs))
+	if err != nil {
+		return err
+	}
+	for _, td := range v.taskDefs {
+		if err := t.add([]any{str(td.Family), int(td.Revision), str(td.AccountID), str(v.accountNames[td.AccountID]),
+			str(td.Region), str(strings.Join(td.LaunchTypes, ", ")), str(td.ExecutionRoleARN), len(td.Needs), str(needsSummary(td.Needs)),
+			len(td.UsedByServices), td.Findings, str(td.ARN)}); err != nil {
 			return err
 		}
-		var roles map[string]string
-		if inv != nil {
-			roles = map[string]string{}
-			for _, td := range newInvIndex(inv).taskDefs {
-				roles[td.ARN] = td.ExecutionRoleARN
-			}
-		}
-		for _, td := range v.taskDefs {
-			role := td.ExecutionRoleARN
-			if role == "" && roles != nil {
-				role = roles[td.ARN]
-			}
-			if err := t.add([]any{str(td.Family), int(td.Revision), str(td.AccountID), str(v.accountNames[td.AccountID]),
-				str(td.Region), str(strings.Join(td.LaunchTypes, ", ")), str(role), len(td.Needs), str(needsSummary(td.Needs)),
-				len(td.UsedByServices), td.Findings, str(td.ARN)}); err != nil {
-				return err
-			}
-		}
-		return t.sw.Flush()
 	}
+	return t.sw.Flush()
 }
 
 func (v *view) xlsxRoles(f *excelize.File, st *xlsxStyles) error {

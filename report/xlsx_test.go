@@ -24,7 +24,7 @@ func writeXLSXFile(t *testing.T, res *findings.Result, dir string) string {
 	t.Helper()
 	path := filepath.Join(dir, "findings.xlsx")
 	var b bytes.Buffer
-	if err := WriteXLSX(&b, res, sampleInventory()); err != nil {
+	if err := WriteXLSX(&b, res); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {

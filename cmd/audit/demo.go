@@ -42,6 +42,9 @@ It reads its flags only, not audit.yaml or AUDIT_* variables.`,
 				if err != nil {
 					return usageErr(fmt.Errorf("--format: %w", err))
 				}
+				if out == "-" {
+					return usageErr(fmt.Errorf("--out -: audit demo writes its reports and the snapshot to a directory"))
+				}
 				logger, err := fl.logger(a.stderr)
 				if err != nil {
 					return usageErr(err)

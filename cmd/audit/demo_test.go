@@ -54,6 +54,7 @@ func TestDemoCommandMatchesSnapshotScan(t *testing.T) {
 			t.Errorf("%s not written: %v", f, err)
 		}
 	}
+	validateFindingsFile(t, filepath.Join(dir, "findings.json"))
 	b, err := os.ReadFile(filepath.Join(dir, "findings.json"))
 	if err != nil {
 		t.Fatal(err)

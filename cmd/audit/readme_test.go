@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/ecs-audit/audit/findings"
 	"github.com/ecs-audit/audit/internal/config"
+	"github.com/ecs-audit/audit/report"
 )
 
 // readmeSection returns the lines of README.md from the heading to the next
@@ -195,5 +197,81 @@ func TestREADMEScanFlags(t *testing.T) {
 func TestScanOptionDefinitions(t *testing.T) {
 	if err := newScanFlags().opts.Validate(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// readmeFormatRow is a format's row in the README's table of formats.
+func readmeFormatRow(f report.Format) []string {
+	name := "`" + f.Name + "`"
+	for _, a := range f.Aliases {
+		name += " (`" + a + "`)"
+	}
+	stdout := "yes"
+	if f.Binary {
+		stdout = "when not a terminal"
+	}
+	return []string{name, "`" + f.File + "`", "`" + f.ContentType + "`", stdout, f.Description}
+}
+
+// TestREADMEFormats keeps the README's table of formats equal to the table
+// of formats in package report, row for row.
+func TestREADMEFormats(t *testing.T) {
+	header, rows := markdownTable(readmeSection(t, "## Reports"), "format")
+	want := []string{"format", "file", "content type", "to standard output", "what it is"}
+	if !slices.Equal(header, want) {
+		t.Fatalf("README.md formats table header = %q, want %q", header, want)
+	}
+	var expected strings.Builder
+	fmt.Fprintf(&expected, "| %s |\n|%s\n", strings.Join(want, " | "), strings.Repeat("---|", len(want)))
+	formats := report.Formats()
+	for _, f := range formats {
+		fmt.Fprintf(&expected, "| %s |\n", strings.Join(readmeFormatRow(f), " | "))
+	}
+	if len(rows) != len(formats) {
+		t.Errorf("README.md formats table has %d rows, the table of formats %d", len(rows), len(formats))
+	}
+	for i := range min(len(rows), len(formats)) {
+		if w := readmeFormatRow(formats[i]); !slices.Equal(rows[i], w) {
+			t.Errorf("README.md formats table row %d = %q, want %q", i+1, rows[i], w)
+		}
+	}
+	if t.Failed() {
+		t.Logf("the table of formats for README.md:\n%s", expected.String())
+	}
+}
+
+// TestREADMEReportFlags: every flag of `audit report` is in the README's
+// flag table for it, and the table names no flag it does not have.
+func TestREADMEReportFlags(t *testing.T) {
+	header, rows := markdownTable(readmeSection(t, "### Rendering a saved findings.json: `audit report`"), "flag")
+	if header == nil {
+		t.Fatal("README.md: no flag table for audit report")
+	}
+	a := &app{stdin: strings.NewReader(""), stdout: &strings.Builder{}, stderr: &strings.Builder{}}
+	cmd, _, err := a.rootCmd().Find([]string{"report"})
+	if err != nil || cmd.Name() != "report" {
+		t.Fatalf("no report command: %v", err)
+	}
+	flagRE := regexp.MustCompile(`--[a-z][a-z0-9-]*`)
+	documented := map[string]bool{}
+	for _, r := range rows {
+		for _, f := range flagRE.FindAllString(r[0], -1) {
+			documented[strings.TrimPrefix(f, "--")] = true
+		}
+	}
+	have := map[string]bool{}
+	cmd.LocalFlags().VisitAll(func(f *pflag.Flag) {
+		if f.Name == "help" {
+			return
+		}
+		have[f.Name] = true
+		if !documented[f.Name] {
+			t.Errorf("audit report --%s (%s) is not in the README's flag table for audit report", f.Name, f.Usage)
+		}
+	})
+	for name := range documented {
+		if !have[name] {
+			t.Errorf("the README's flag table for audit report names --%s, which audit report does not have", name)
+		}
 	}
 }

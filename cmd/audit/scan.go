@@ -71,7 +71,11 @@ a scan that could not start (no credentials, endpoint unreachable,
 credentials rejected, organization not readable; one line says why and what
 to do); 3 the scan is incomplete (collection errors, coverage gaps,
 interrupted; the reports are still written and list what was not
-collected).`,
+collected).
+
+` + report.FormatHelp() + `
+
+audit report renders the findings.json of a scan again later, in any format.`,
 			Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				if err := f.load(cmd.Flags(), a.lookupEnv); err != nil {
@@ -184,6 +188,9 @@ func (a *app) runScan(ctx context.Context, f *scanFlags) error {
 	if err != nil {
 		return usageErr(fmt.Errorf("--fail-on %q: %w", f.failOn, err))
 	}
+	if err := checkStdout(f.out, formats, a.stdout); err != nil {
+		return usageErr(err)
+	}
 	logger, err := f.logger(a.stderr)
 	if err != nil {
 		return usageErr(err)
@@ -228,7 +235,14 @@ func (a *app) analyseAndWrite(inv *inventory.Inventory, f *scanFlags, formats []
 		now = time.Time{}
 	}
 	res := findings.Evaluate(inv, findings.Options{ToolVersion: toolVersion(), Now: now})
-	written, err := report.Write(res, inv, report.Options{Formats: formats, OutDir: f.out, SARIFCategory: f.sarifCat, EvidenceDir: f.evidenceDir, Stderr: a.stderr})
+	written, err := a.writeReports(res, output{formats: formats, out: f.out, sarifCategory: f.sarifCat})
+	if f.evidenceDir != "" {
+		// Evidence files are copies of what was collected, so they come
+		// from the inventory, not from the Result.
+		ev, everr := report.WriteEvidence(res, inv, f.evidenceDir)
+		written = append(written, ev...)
+		err = errors.Join(err, everr)
+	}
 	if err != nil {
 		fmt.Fprintf(a.stderr, "audit: writing reports: %s\n", report.Reveal(err.Error()))
 		return withCode(ExitIncomplete, nil)
@@ -239,17 +253,10 @@ func (a *app) analyseAndWrite(inv *inventory.Inventory, f *scanFlags, formats []
 	if !f.quiet {
 		printSummary(a.stderr, res, written)
 	}
-	if !res.Coverage.Complete || failed {
+	if failed {
 		return withCode(ExitIncomplete, nil)
 	}
-	if failRank > 0 {
-		for _, fd := range res.Findings {
-			if fd.Severity.Rank() >= failRank {
-				return withCode(ExitFindings, nil)
-			}
-		}
-	}
-	return nil
+	return outcome(res, failRank)
 }
 
 // printSummary writes the end-of-scan summary to the terminal. Counts are
@@ -265,7 +272,7 @@ func printSummary(w io.Writer, res *findings.Result, written []string) {
 		fmt.Fprintf(w, "%d %s", res.Summary.BySeverity[string(s)], report.Reveal(string(s)))
 	}
 	fmt.Fprintln(w, ")")
-	if !res.Coverage.Complete {
+	if incomplete(res) {
 		fmt.Fprintf(w, "scan INCOMPLETE: %d collection errors, %d gaps (see coverage in the reports)\n", len(res.Coverage.Errors), len(res.Coverage.Gaps))
 	}
 	for _, p := range written {

@@ -116,10 +116,13 @@ var table = []layer{
 	// cmd/audit: flags, wiring, exit codes; may import every package below it
 	// (never test support, never the AWS SDK directly). Nothing imports it.
 	// pflag is cobra's flag set; the YAML library is for a configuration file.
+	// Its tests validate the findings.json the commands write against
+	// docs/findings.schema.json.
 	{pkg: "cmd/audit", floor: 3, imports: []string{anyBelow},
 		modules: []string{"github.com/spf13/cobra", "github.com/spf13/pflag", "github.com/schollz/progressbar/v3",
 			"golang.org/x/term", "go.yaml.in/yaml/v3"},
-		testImports: []string{"internal/mototest"}},
+		testImports: []string{"internal/mototest"},
+		testModules: []string{"github.com/santhosh-tekuri/jsonschema/v6"}},
 }
 
 // goPackage is the part of `go list -json` output the test reads.

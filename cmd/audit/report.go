@@ -1,0 +1,178 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/ecs-audit/audit/findings"
+	"github.com/ecs-audit/audit/report"
+	"github.com/spf13/cobra"
+)
+
+// reportFlags are the flags of `audit report`.
+type reportFlags struct {
+	formats  string
+	out      string
+	failOn   string
+	sarifCat string
+	quiet    bool
+}
+
+const reportLong = `report renders a findings.json that audit scan wrote, in any format, without
+AWS and without the snapshot: the compliance workbook, the HTML report or the
+SARIF of a scan archived months ago. The files are the ones the scan itself
+would have written, byte for byte: findings.json carries everything the
+formats show, the rule catalog included. It reads this version's findings.json
+and older ones; a version 1 file carries no rule catalog, so the rules are
+described as this build's catalog describes them (a note on stderr says so).
+The input is never written over: with --out its own directory, that
+findings.json is left as it was. Evidence files (--evidence-dir) need what was collected and come only from
+audit scan.
+
+`
+
+const reportExit = `
+
+Exit codes, as for audit scan, so that CI can gate on a stored result: 0 no
+finding at or above --fail-on; 1 findings at or above --fail-on; 2 an invalid
+flag or a findings.json that cannot be read (the error names the file, the
+field and the byte); 3 the findings.json records an incomplete scan (collection
+errors, coverage gaps, interrupted), or a report could not be written. 3 wins
+over 1; the reports are written in either case.`
+
+func init() {
+	subcommands = append(subcommands, func(a *app) *cobra.Command {
+		f := &reportFlags{}
+		cmd := &cobra.Command{
+			Use:   "report FINDINGS.json",
+			Short: "Render a saved findings.json in any format, without AWS",
+			Long:  reportLong + report.FormatHelp() + reportExit,
+			Args:  cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				return a.runReport(args[0], f)
+			},
+		}
+		fl := cmd.Flags()
+		fl.StringVar(&f.formats, "format", "all", "report formats, comma-separated: "+report.FormatList()+", or all")
+		fl.StringVar(&f.out, "out", "out", "directory for the reports, or - for standard output (one format)")
+		fl.StringVar(&f.failOn, "fail-on", "none", "exit 1 when a finding is at or above this severity: critical, high, medium, low, info or none")
+		fl.StringVar(&f.sarifCat, "sarif-category", "", "SARIF automationDetails.id category (default audit/ecs-execution-role)")
+		fl.BoolVar(&f.quiet, "quiet", false, "no summary on stderr")
+		return cmd
+	})
+}
+
+func (a *app) runReport(path string, f *reportFlags) error {
+	formats, err := report.ParseFormats(f.formats)
+	if err != nil {
+		return usageErr(fmt.Errorf("--format: %w", err))
+	}
+	failRank, err := failOnRank(f.failOn)
+	if err != nil {
+		return usageErr(fmt.Errorf("--fail-on %q: %w", f.failOn, err))
+	}
+	if err := checkStdout(f.out, formats, a.stdout); err != nil {
+		return usageErr(err)
+	}
+	res, info, err := report.LoadResult(path)
+	if err != nil {
+		return usageErr(err)
+	}
+	for _, note := range info.Notes {
+		fmt.Fprintf(a.stderr, "audit: note: %s: %s\n", report.Reveal(path), note)
+	}
+	// The input is never written over (an archived version 1 file stays
+	// as it was): its findings.json is left out.
+	if f.out != "-" && slices.Contains(formats, report.FormatJSON) && sameFile(path, filepath.Join(f.out, report.FileName(report.FormatJSON))) {
+		formats = slices.DeleteFunc(formats, func(s string) bool { return s == report.FormatJSON })
+		fmt.Fprintf(a.stderr, "audit: note: %s is the input; it is left as it is\n", report.Reveal(path))
+		if len(formats) == 0 {
+			return outcome(res, failRank)
+		}
+	}
+	o := output{formats: formats, out: f.out, sarifCategory: f.sarifCat}
+	written, err := a.writeReports(res, o)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "audit: writing reports: %s\n", report.Reveal(err.Error()))
+		return withCode(ExitIncomplete, nil)
+	}
+	if !f.quiet {
+		printSummary(a.stderr, res, written)
+	}
+	return outcome(res, failRank)
+}
+
+// sameFile says whether a and b name one existing file.
+func sameFile(a, b string) bool {
+	sa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	sb, err := os.Stat(b)
+	return err == nil && os.SameFile(sa, sb)
+}
+
+// output says where and how the reports go.
+type output struct {
+	formats       []string
+	out           string // a directory, or "-" for standard output
+	sarifCategory string
+}
+
+// checkStdout checks an --out - request before anything runs: standard
+// output takes one format, and a binary one only when it is not a terminal.
+func checkStdout(out string, formats []string, stdout io.Writer) error {
+	if out != "-" {
+		return nil
+	}
+	if len(formats) != 1 {
+		return fmt.Errorf("--out - writes one format to standard output, and --format names %d (%s): name one, or give --out a directory",
+			len(formats), strings.Join(formats, ", "))
+	}
+	if f, ok := report.LookupFormat(formats[0]); ok && f.Binary && isTerminal(stdout) {
+		return fmt.Errorf("--out -: %s is a binary format and standard output is a terminal; redirect it to a file or give --out a directory", f.Name)
+	}
+	return nil
+}
+
+// writeReports writes the reports of res: each format to its file in the
+// output directory, or the one format to standard output. It returns what
+// was written, for the summary.
+func (a *app) writeReports(res *findings.Result, o output) ([]string, error) {
+	opts := report.Options{Formats: o.formats, OutDir: o.out, SARIFCategory: o.sarifCategory, Stderr: a.stderr}
+	if o.out == "-" {
+		if err := report.Render(a.stdout, res, o.formats[0], opts); err != nil {
+			return nil, fmt.Errorf("%s to standard output: %w", o.formats[0], err)
+		}
+		return []string{o.formats[0] + " to standard output"}, nil
+	}
+	return report.Write(res, opts)
+}
+
+// incomplete says whether the Result records a scan that missed
+// something.
+func incomplete(res *findings.Result) bool {
+	c := res.Coverage
+	return !c.Complete || c.Interrupted != "" || len(c.Errors) > 0
+}
+
+// outcome maps a Result to the exit code: 3 when the scan is incomplete
+// (it wins over 1, so that a partial scan never looks clean), 1 when a
+// finding is at or above failRank (0 = never), else 0.
+func outcome(res *findings.Result, failRank int) error {
+	if incomplete(res) {
+		return withCode(ExitIncomplete, nil)
+	}
+	if failRank > 0 {
+		for _, fd := range res.Findings {
+			if fd.Severity.Rank() >= failRank {
+				return withCode(ExitFindings, nil)
+			}
+		}
+	}
+	return nil
+}
