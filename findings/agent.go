@@ -2,6 +2,7 @@ package findings
 
 import (
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/ecs-audit/audit/inventory"
@@ -34,7 +35,7 @@ func tdFeatures(t *tdInfo) []featureUse {
 	for i, c := range t.td.ContainerDefinitions {
 		if c.FirelensConfiguration != nil {
 			if _, ok := seen[featFirelens]; !ok {
-				seen[featFirelens] = "containerDefinitions[" + itoa(i) + "].firelensConfiguration"
+				seen[featFirelens] = "containerDefinitions[" + strconv.Itoa(i) + "].firelensConfiguration"
 			}
 		}
 	}
@@ -99,20 +100,6 @@ func hasAttr(ci *inventory.ContainerInstance, want inventory.Attribute) bool {
 		}
 	}
 	return false
-}
-
-func itoa(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	var b [20]byte
-	p := len(b)
-	for i > 0 {
-		p--
-		b[p] = byte('0' + i%10)
-		i /= 10
-	}
-	return string(b[p:])
 }
 
 func instanceID(ci *inventory.ContainerInstance) string {

@@ -2,6 +2,7 @@ package findings
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -191,7 +192,7 @@ func (e *evaluation) coverage() Coverage {
 	}
 	unknown := map[string]int{}
 	for _, t := range e.tds {
-		if t.execKind == "unknown" {
+		if t.execKind == execUnknown {
 			unknown[inventoryAccountOf(t.execARN, t.account.ID)]++
 		}
 	}
@@ -199,21 +200,11 @@ func (e *evaluation) coverage() Coverage {
 		gaps = append(gaps, fmt.Sprintf("%d task definition(s) name execution roles in account %s, whose IAM was not collected; their needs were not evaluated", n, acct))
 	}
 	sort.Strings(gaps)
-	c.Gaps = dedupe(gaps)
+	c.Gaps = slices.Compact(gaps)
 	if len(c.Gaps) > 0 || c.RegionsFailed > 0 {
 		c.Complete = false
 	}
 	return c
-}
-
-func dedupe(s []string) []string {
-	var out []string
-	for i, v := range s {
-		if i == 0 || v != s[i-1] {
-			out = append(out, v)
-		}
-	}
-	return out
 }
 
 // accountLabel is "Name (ID)" or the ID.

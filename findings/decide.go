@@ -17,7 +17,7 @@ func (e *evaluation) evaluateNeeds(t *tdInfo) {
 	}
 	for i := range t.needs {
 		n := &t.needs[i]
-		if n.ServedBy != ServedByExecutionRole || strings.HasPrefix(n.Note, "invalid reference") {
+		if n.ServedBy != ServedByExecutionRole || n.Invalid {
 			continue
 		}
 		r := e.decide(t, n)
@@ -246,7 +246,7 @@ func unknownActions(name string, p *policy.Policy) []policyProblem {
 		for _, list := range [][]string{s.Actions, s.NotActions} {
 			for _, a := range list {
 				if msg := awsactions.Check(a); msg != "" {
-					out = append(out, policyProblem{policy: name, kind: "unknown-action",
+					out = append(out, policyProblem{policy: name, kind: problemUnknownAction,
 						detail: fmt.Sprintf("statement %s: %s", stmtLabel(s), msg), severity: Medium})
 				}
 			}

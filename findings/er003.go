@@ -7,24 +7,22 @@ import (
 	"github.com/ecs-audit/audit/policy"
 )
 
-func init() {
-	register(&rule{RuleMeta: RuleMeta{
-		ID:            "ER003",
-		Title:         "Execution role's trust policy does not let ECS assume it",
-		Severity:      Critical,
-		SeverityRange: SeverityRange{Min: Medium, Max: Critical},
-		Description: "The role's trust policy does not allow the service principal ecs-tasks.amazonaws.com to call sts:AssumeRole " +
-			"(no matching Allow, an explicit Deny, or conditions that ECS's request cannot satisfy).",
-		Why:         "ECS assumes the execution role for every task start. If it cannot, tasks stop at start and services stay at zero running tasks.",
-		Remediation: "Add a statement to the trust policy: {\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"ecs-tasks.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}, optionally with aws:SourceAccount / aws:SourceArn conditions naming your account.",
-		Docs: []string{
-			"https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html",
-			"https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html",
-		},
-		Tags:      []string{"availability", "ecs", "iam", "trust-policy"},
-		Precision: "high",
-	}, check: checkER003})
-}
+var ruleER003 = register(&rule{RuleMeta: RuleMeta{
+	ID:            "ER003",
+	Title:         "Execution role's trust policy does not let ECS assume it",
+	Severity:      Critical,
+	SeverityRange: SeverityRange{Min: Medium, Max: Critical},
+	Description: "The role's trust policy does not allow the service principal ecs-tasks.amazonaws.com to call sts:AssumeRole " +
+		"(no matching Allow, an explicit Deny, or conditions that ECS's request cannot satisfy).",
+	Why:         "ECS assumes the execution role for every task start. If it cannot, tasks stop at start and services stay at zero running tasks.",
+	Remediation: "Add a statement to the trust policy: {\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"ecs-tasks.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}, optionally with aws:SourceAccount / aws:SourceArn conditions naming your account.",
+	Docs: []string{
+		"https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html",
+		"https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html",
+	},
+	Tags:      []string{"availability", "ecs", "iam", "trust-policy"},
+	Precision: "high",
+}, check: checkER003})
 
 // ecsPrincipal is the service principal that assumes execution roles.
 const ecsPrincipal = "ecs-tasks.amazonaws.com"
@@ -50,7 +48,7 @@ func (e *evaluation) trustDecision(ri *roleInfo, account, region string) policy.
 	return policy.Evaluate(in, policy.Request{Principal: ecsPrincipal, Action: "sts:AssumeRole", Resource: ri.arn(), Context: ctx})
 }
 
-func checkER003(e *evaluation) {
+func checkER003(e *evaluation, r *rule) {
 	for _, t := range e.tds {
 		ri := t.exec
 		if ri == nil || (ri.trust == nil && !ri.trustUnavailable) {
@@ -83,8 +81,8 @@ func checkER003(e *evaluation) {
 			msg = fmt.Sprintf("The trust policy of execution role %s does not let ecs-tasks.amazonaws.com assume it (%s), so task definition %s in %s cannot start.",
 				ri.arn(), d.Reason, tdLabel(t), where(t.account.ID, t.region))
 		}
-		e.emit(Finding{
-			RuleID: "ER003", Severity: sev, Message: msg,
+		r.emit(e, Finding{
+			Severity: sev, Message: msg,
 			AccountID: t.account.ID, Region: t.region, ResourceType: ResourceTaskDefinition, ResourceARN: t.td.ARN,
 			TaskDefinitionARN: t.td.ARN, RoleARN: ri.arn(),
 			Evidence: Evidence{Decision: &d, Facts: map[string]string{"principal": ecsPrincipal, "action": "sts:AssumeRole"}},

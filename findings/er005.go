@@ -7,29 +7,27 @@ import (
 	"github.com/ecs-audit/audit/policy"
 )
 
-func init() {
-	register(&rule{RuleMeta: RuleMeta{
-		ID:            "ER005",
-		Title:         "A needed permission is granted only under conditions that cannot be confirmed",
-		Severity:      Medium,
-		SeverityRange: SeverityRange{Min: Low, Max: Medium},
-		Description: "The execution role is allowed a permission the task needs only when condition keys have values that cannot be known statically " +
-			"(aws:SourceVpce, aws:ResourceTag/…, kms:ViaService…), only if a resource policy that was not collected also allows it " +
-			"(cross-account resources, KMS key policies, the ECR registry policy), only for some values of a part of the resource that is not known " +
-			"(a secret's 6-character suffix), or while a policy that applies was not collected and may deny it (an identity policy, an SCP or RCP level, " +
-			"a secret's resource policy). Medium, or the need's own lower severity when its denial would be low (a permission the task can start without).",
-		Why:         "Whether the task starts depends on the network path or on a policy outside the scan. When the condition does not hold, the task fails at start.",
-		Remediation: "Confirm the named conditions hold for the agent's or Fargate's calls (for example that Fargate's ecr:GetAuthorizationToken does not carry aws:SourceVpce conditions), or grant the need unconditionally on the exact resource.",
-		Docs: []string{
-			"https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html",
-			"https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html",
-		},
-		Tags:      []string{"availability", "ecs", "iam", "indeterminate"},
-		Precision: "medium",
-	}, check: checkER005})
-}
+var ruleER005 = register(&rule{RuleMeta: RuleMeta{
+	ID:            "ER005",
+	Title:         "A needed permission is granted only under conditions that cannot be confirmed",
+	Severity:      Medium,
+	SeverityRange: SeverityRange{Min: Low, Max: Medium},
+	Description: "The execution role is allowed a permission the task needs only when condition keys have values that cannot be known statically " +
+		"(aws:SourceVpce, aws:ResourceTag/…, kms:ViaService…), only if a resource policy that was not collected also allows it " +
+		"(cross-account resources, KMS key policies, the ECR registry policy), only for some values of a part of the resource that is not known " +
+		"(a secret's 6-character suffix), or while a policy that applies was not collected and may deny it (an identity policy, an SCP or RCP level, " +
+		"a secret's resource policy). Medium, or the need's own lower severity when its denial would be low (a permission the task can start without).",
+	Why:         "Whether the task starts depends on the network path or on a policy outside the scan. When the condition does not hold, the task fails at start.",
+	Remediation: "Confirm the named conditions hold for the agent's or Fargate's calls (for example that Fargate's ecr:GetAuthorizationToken does not carry aws:SourceVpce conditions), or grant the need unconditionally on the exact resource.",
+	Docs: []string{
+		"https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html",
+		"https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html",
+	},
+	Tags:      []string{"availability", "ecs", "iam", "indeterminate"},
+	Precision: "medium",
+}, check: checkER005})
 
-func checkER005(e *evaluation) {
+func checkER005(e *evaluation, r *rule) {
 	for _, t := range e.tds {
 		for i, n := range t.needs {
 			d := t.decs[i]
@@ -72,8 +70,8 @@ func checkER005(e *evaluation) {
 				}
 				facts["unknownKeys"] = strings.Join(ks, ", ")
 			}
-			e.emit(Finding{
-				RuleID: "ER005", Severity: sev, Message: msg,
+			r.emit(e, Finding{
+				Severity: sev, Message: msg,
 				AccountID: t.account.ID, Region: t.region, ResourceType: ResourceTaskDefinition, ResourceARN: t.td.ARN,
 				TaskDefinitionARN: t.td.ARN, RoleARN: t.execARN, Container: n.Container,
 				Evidence: Evidence{Need: &need, Decision: d, Facts: facts, SuggestedPolicy: leastPrivilege([]Need{n.Need})},

@@ -9,26 +9,24 @@ import (
 	"github.com/ecs-audit/audit/policy"
 )
 
-func init() {
-	register(&rule{RuleMeta: RuleMeta{
-		ID:            "ER006",
-		Title:         "Execution role holds more than its task definitions need",
-		Severity:      High,
-		SeverityRange: SeverityRange{Min: Info, Max: Critical},
-		Description: "The execution role's identity policies grant actions that none of the task definitions using it need (admin-like wildcards, " +
-			"actions of unrelated services, write or permission-management actions), or grant needed read actions on wildcard resources where " +
-			"exact ARNs would serve.",
-		Why: "The execution role's credentials are handed to the ECS agent or Fargate for every task. Excess permissions widen what a compromised " +
-			"agent host, a confused deputy or a mistaken task definition can do, and a role shared by many task definitions lets each read the others' secrets.",
-		Remediation: "Replace the role's policies with the least-privilege policy in the evidence (AmazonECSTaskExecutionRolePolicy is acceptable for ECR and CloudWatch Logs); move application permissions to the task role.",
-		Docs: []string{
-			"https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html",
-			"https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege",
-		},
-		Tags:      []string{"security", "least-privilege", "iam"},
-		Precision: "high",
-	}, check: checkER006})
-}
+var ruleER006 = register(&rule{RuleMeta: RuleMeta{
+	ID:            "ER006",
+	Title:         "Execution role holds more than its task definitions need",
+	Severity:      High,
+	SeverityRange: SeverityRange{Min: Info, Max: Critical},
+	Description: "The execution role's identity policies grant actions that none of the task definitions using it need (admin-like wildcards, " +
+		"actions of unrelated services, write or permission-management actions), or grant needed read actions on wildcard resources where " +
+		"exact ARNs would serve.",
+	Why: "The execution role's credentials are handed to the ECS agent or Fargate for every task. Excess permissions widen what a compromised " +
+		"agent host, a confused deputy or a mistaken task definition can do, and a role shared by many task definitions lets each read the others' secrets.",
+	Remediation: "Replace the role's policies with the least-privilege policy in the evidence (AmazonECSTaskExecutionRolePolicy is acceptable for ECR and CloudWatch Logs); move application permissions to the task role.",
+	Docs: []string{
+		"https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html",
+		"https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege",
+	},
+	Tags:      []string{"security", "least-privilege", "iam"},
+	Precision: "high",
+}, check: checkER006})
 
 // awsExecPolicyARN is AWS's managed execution-role policy (ecs-facts §3.1).
 const awsExecPolicyARN = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
@@ -39,13 +37,13 @@ var sensitiveReads = map[string]bool{
 	"secretsmanager:getsecretvalue": true, "ssm:getparameters": true, "kms:decrypt": true, "s3:getobject": true,
 }
 
-func checkER006(e *evaluation) {
+func checkER006(e *evaluation, r *rule) {
 	for _, ri := range e.sortedRoles() {
 		needs := roleNeeds(ri)
 		needed := map[string]bool{}
 		services := map[string]bool{}
 		for _, n := range needs {
-			if strings.HasPrefix(n.Note, "invalid reference") {
+			if n.Invalid {
 				continue
 			}
 			a := strings.ToLower(n.Action)
@@ -68,8 +66,8 @@ func checkER006(e *evaluation) {
 			used = append(used, tdLabel(t))
 		}
 		sort.Strings(used)
-		e.emit(Finding{
-			RuleID: "ER006", Severity: sev,
+		r.emit(e, Finding{
+			Severity: sev,
 			Message: fmt.Sprintf("Execution role %s in %s grants %d permission(s) beyond what its %d task definition(s) need (most severe: %s — %s).",
 				ri.arn(), e.accountLabel(ri.account.ID), len(items), len(ri.usedBy), items[0].Action, items[0].Reason),
 			AccountID: ri.account.ID, ResourceType: ResourceRole, ResourceARN: ri.arn(), RoleARN: ri.arn(),

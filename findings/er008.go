@@ -7,28 +7,26 @@ import (
 	"github.com/ecs-audit/audit/policy"
 )
 
-func init() {
-	register(&rule{RuleMeta: RuleMeta{
-		ID:            "ER008",
-		Title:         "Execution role trust policy has no confused-deputy conditions",
-		Severity:      Low,
-		SeverityRange: SeverityRange{Min: Low, Max: Low},
-		Description: "The trust policy statement that lets ecs-tasks.amazonaws.com assume the role has no aws:SourceAccount or aws:SourceArn " +
-			"condition.",
-		Why: "Without them, the ECS service may assume the role on behalf of any account's task definition that names it (the confused-deputy " +
-			"problem). ECS documents these conditions for task roles; for execution roles they are optional hardening and their absence does not " +
-			"stop tasks.",
-		Remediation: "Add \"Condition\": {\"StringEquals\": {\"aws:SourceAccount\": \"<account>\"}, \"ArnLike\": {\"aws:SourceArn\": \"arn:aws:ecs:*:<account>:*\"}} to the trust statement.",
-		Docs: []string{
-			"https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html",
-			"https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html",
-		},
-		Tags:      []string{"security", "hardening", "trust-policy"},
-		Precision: "very-high",
-	}, check: checkER008})
-}
+var ruleER008 = register(&rule{RuleMeta: RuleMeta{
+	ID:            "ER008",
+	Title:         "Execution role trust policy has no confused-deputy conditions",
+	Severity:      Low,
+	SeverityRange: SeverityRange{Min: Low, Max: Low},
+	Description: "The trust policy statement that lets ecs-tasks.amazonaws.com assume the role has no aws:SourceAccount or aws:SourceArn " +
+		"condition.",
+	Why: "Without them, the ECS service may assume the role on behalf of any account's task definition that names it (the confused-deputy " +
+		"problem). ECS documents these conditions for task roles; for execution roles they are optional hardening and their absence does not " +
+		"stop tasks.",
+	Remediation: "Add \"Condition\": {\"StringEquals\": {\"aws:SourceAccount\": \"<account>\"}, \"ArnLike\": {\"aws:SourceArn\": \"arn:aws:ecs:*:<account>:*\"}} to the trust statement.",
+	Docs: []string{
+		"https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html",
+		"https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html",
+	},
+	Tags:      []string{"security", "hardening", "trust-policy"},
+	Precision: "very-high",
+}, check: checkER008})
 
-func checkER008(e *evaluation) {
+func checkER008(e *evaluation, r *rule) {
 	for _, ri := range e.sortedRoles() {
 		if ri.trust == nil {
 			continue
@@ -51,8 +49,7 @@ func checkER008(e *evaluation) {
 		if hardened {
 			continue
 		}
-		e.emit(Finding{
-			RuleID: "ER008", Severity: Low,
+		r.emit(e, Finding{
 			Message: fmt.Sprintf("The trust policy of execution role %s in %s lets ecs-tasks.amazonaws.com assume it without aws:SourceAccount or aws:SourceArn conditions.",
 				ri.arn(), e.accountLabel(ri.account.ID)),
 			AccountID: ri.account.ID, ResourceType: ResourceRole, ResourceARN: ri.arn(), RoleARN: ri.arn(),

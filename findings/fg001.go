@@ -2,27 +2,25 @@ package findings
 
 import "fmt"
 
-func init() {
-	register(&rule{RuleMeta: RuleMeta{
-		ID:            "FG001",
-		Title:         "Fargate platform version older than the minimum of a feature in use",
-		Severity:      High,
-		SeverityRange: SeverityRange{Min: High, Max: Critical},
-		Description: "A Fargate service runs a task definition on a platform version that predates a feature it uses (Linux: private registry " +
-			"authentication 1.2.0; secrets, secretOptions and FireLens 1.3.0; Secrets Manager JSON keys and environment files 1.4.0), or uses " +
-			"a feature Fargate does not support at all (FireLens configuration from S3; environment files on Windows).",
-		Why:         "Fargate cannot serve the feature on that platform version: tasks stop at start with ResourceInitializationError or are rejected.",
-		Remediation: "Update the service to platform version LATEST (1.4.0 on Linux) or a version at or above the minimum; for FireLens on Fargate use config-file-type \"file\" with the configuration baked into the log router image.",
-		Docs: []string{
-			"https://docs.aws.amazon.com/AmazonECS/latest/developerguide/platform-linux-fargate.html",
-			"https://docs.aws.amazon.com/AmazonECS/latest/developerguide/firelens-taskdef.html",
-		},
-		Tags:      []string{"availability", "ecs", "fargate"},
-		Precision: "high",
-	}, check: checkFG001})
-}
+var ruleFG001 = register(&rule{RuleMeta: RuleMeta{
+	ID:            "FG001",
+	Title:         "Fargate platform version older than the minimum of a feature in use",
+	Severity:      High,
+	SeverityRange: SeverityRange{Min: High, Max: Critical},
+	Description: "A Fargate service runs a task definition on a platform version that predates a feature it uses (Linux: private registry " +
+		"authentication 1.2.0; secrets, secretOptions and FireLens 1.3.0; Secrets Manager JSON keys and environment files 1.4.0), or uses " +
+		"a feature Fargate does not support at all (FireLens configuration from S3; environment files on Windows).",
+	Why:         "Fargate cannot serve the feature on that platform version: tasks stop at start with ResourceInitializationError or are rejected.",
+	Remediation: "Update the service to platform version LATEST (1.4.0 on Linux) or a version at or above the minimum; for FireLens on Fargate use config-file-type \"file\" with the configuration baked into the log router image.",
+	Docs: []string{
+		"https://docs.aws.amazon.com/AmazonECS/latest/developerguide/platform-linux-fargate.html",
+		"https://docs.aws.amazon.com/AmazonECS/latest/developerguide/firelens-taskdef.html",
+	},
+	Tags:      []string{"availability", "ecs", "fargate"},
+	Precision: "high",
+}, check: checkFG001})
 
-func checkFG001(e *evaluation) {
+func checkFG001(e *evaluation, r *rule) {
 	for _, t := range e.tds {
 		if !t.host.Fargate {
 			continue
@@ -36,8 +34,8 @@ func checkFG001(e *evaluation) {
 			if min != "-" {
 				continue
 			}
-			e.emit(Finding{
-				RuleID: "FG001", Severity: Critical,
+			r.emit(e, Finding{
+				Severity: Critical,
 				Message: fmt.Sprintf("Task definition %s in %s runs on Fargate and uses %s (%s), which Fargate does not support on %s.",
 					tdLabel(t), where(t.account.ID, t.region), features[fu.feature].title, fu.fieldPath, osName(win)),
 				AccountID: t.account.ID, Region: t.region, ResourceType: ResourceTaskDefinition, ResourceARN: t.td.ARN,
@@ -59,8 +57,7 @@ func checkFG001(e *evaluation) {
 				if !ok || cmp >= 0 {
 					continue
 				}
-				e.emit(Finding{
-					RuleID: "FG001", Severity: High,
+				r.emit(e, Finding{
 					Message: fmt.Sprintf("Service %s in %s runs task definition %s on Fargate platform version %s, older than %s which %s needs.",
 						u.service.Name, where(t.account.ID, t.region), tdLabel(t), pv, min, features[fu.feature].title),
 					AccountID: t.account.ID, Region: t.region, ResourceType: ResourceService, ResourceARN: u.service.ARN,

@@ -373,7 +373,7 @@ func (in tdInput) secretNeeds(valueFrom, container, path, kind string) []derived
 			// A value pasted where a parameter name belongs: never copy it.
 			return []derivedNeed{{
 				Need: Need{Feature: FeatureSSMParameter, Action: "ssm:GetParameters", Resource: inventory.Redacted, Container: container, FieldPath: path,
-					ServedBy: ServedByExecutionRole, Note: "invalid reference: the value looks like a secret itself (" + class + ") rather than a parameter name or ARN; it is not repeated here — move it to Secrets Manager or Parameter Store and rotate it"},
+					ServedBy: ServedByExecutionRole, Invalid: true, Note: "the value looks like a secret itself (" + class + ") rather than a parameter name or ARN; it is not repeated here — move it to Secrets Manager or Parameter Store and rotate it"},
 				severity: Critical,
 			}}
 		}
@@ -400,7 +400,7 @@ func (in tdInput) secretNeeds(valueFrom, container, path, kind string) []derived
 	if ref.invalid != "" {
 		return []derivedNeed{{
 			Need: Need{Feature: feature, Action: "secretsmanager:GetSecretValue", Resource: valueFrom, Container: container,
-				FieldPath: path, ServedBy: ServedByExecutionRole, Note: "invalid reference: " + ref.invalid},
+				FieldPath: path, ServedBy: ServedByExecutionRole, Invalid: true, Note: ref.invalid},
 			severity: Critical, minFeature: minFeat,
 		}}
 	}
@@ -468,7 +468,7 @@ func (in tdInput) registryNeeds(param, container, path string) []derivedNeed {
 		}
 		return []derivedNeed{{
 			Need: Need{Feature: FeaturePrivateRegistry, Action: "secretsmanager:GetSecretValue", Resource: param, Container: container,
-				FieldPath: path, ServedBy: ServedByExecutionRole, Note: "invalid reference: " + why},
+				FieldPath: path, ServedBy: ServedByExecutionRole, Invalid: true, Note: why},
 			severity: Critical, minFeature: featPrivateRegistry,
 		}}
 	}
@@ -495,7 +495,7 @@ func (in tdInput) secretKMSNeeds(ref secretRef, container, path, feature string)
 		// encrypted with a customer managed key.
 		return []derivedNeed{{
 			Need: Need{Feature: FeatureKMSDecrypt, Action: "kms:Decrypt", Resource: "alias/aws/secretsmanager", Container: container, FieldPath: path,
-				ServedBy: ServedByExecutionRole, Note: "invalid reference: secret " + s.ARN + " is in account " + ref.account +
+				ServedBy: ServedByExecutionRole, Invalid: true, Note: "secret " + s.ARN + " is in account " + ref.account +
 					" and encrypted with the AWS managed key aws/secretsmanager, which cannot be used from another account; re-encrypt it with a customer managed key whose key policy allows the role"},
 			severity: Critical,
 		}}
@@ -559,7 +559,7 @@ func (in tdInput) s3Needs(objectARN, container, path, feature string) []derivedN
 	if !ok {
 		return []derivedNeed{{
 			Need: Need{Feature: feature, Action: "s3:GetObject", Resource: objectARN, Container: container, FieldPath: path,
-				ServedBy: ServedByExecutionRole, Note: "invalid reference: not an S3 object ARN (arn:aws:s3:::bucket/key)"},
+				ServedBy: ServedByExecutionRole, Invalid: true, Note: "not an S3 object ARN (arn:aws:s3:::bucket/key)"},
 			severity: Critical, minFeature: minFeat,
 		}}
 	}

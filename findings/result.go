@@ -2,6 +2,7 @@ package findings
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/ecs-audit/audit/inventory"
@@ -45,30 +46,11 @@ func (s Severity) Rank() int {
 // ParseSeverity accepts a severity name (any case) or "none".
 func ParseSeverity(s string) (Severity, bool) {
 	for _, v := range Severities {
-		if string(v) == s || equalFold(string(v), s) {
+		if strings.EqualFold(string(v), s) {
 			return v, true
 		}
 	}
 	return "", false
-}
-
-func equalFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // Resource types of findings.
@@ -211,7 +193,13 @@ type Need struct {
 	// Optional needs do not stop the task from starting in every case
 	// (ecr:BatchCheckLayerAvailability; logs:CreateLogGroup when the group exists).
 	Optional bool `json:"optional,omitempty"`
-	// Note explains something about the need (partial ARN, cross-account…).
+	// Invalid is true when the reference cannot work as written (a
+	// malformed ARN, a value pasted where a name belongs, a cross-account
+	// secret under an AWS managed key): nothing any policy grants can serve
+	// it, and Note says why.
+	Invalid bool `json:"invalid,omitempty"`
+	// Note explains something about the need (partial ARN, cross-account,
+	// why an invalid reference cannot work…).
 	Note string `json:"note,omitempty"`
 
 	// req, when set, is the resource evaluated: Resource is then its display

@@ -15,11 +15,32 @@ import (
 // launch set, ecs-facts §5.1; later additions are UNCONFIRMED).
 var rcpServices = map[string]bool{"s3": true, "sts": true, "kms": true, "sqs": true, "secretsmanager": true}
 
+// problemKind is what is wrong with a policy attached to a role.
+type problemKind int
+
+const (
+	problemMalformed     problemKind = iota // the document cannot be parsed
+	problemUnknownAction                    // a statement names an action that does not exist
+	problemMissing                          // attached, but its document was not collected
+)
+
+// String is the kind as findings.json and schema version 1's fingerprints
+// spell it.
+func (k problemKind) String() string {
+	switch k {
+	case problemMalformed:
+		return "malformed"
+	case problemUnknownAction:
+		return "unknown-action"
+	}
+	return "missing"
+}
+
 // policyProblem is a policy attached to a role that could not be parsed,
-// or that names an action that does not exist.
+// that names an action that does not exist, or that was not collected.
 type policyProblem struct {
-	policy   string // name as reported
-	kind     string // "malformed", "unknown-action", "missing"
+	policy   string // name as reported ("inline:x", a managed policy ARN, "boundary:ARN", "trust-policy")
+	kind     problemKind
 	detail   string
 	severity Severity
 }
@@ -98,7 +119,7 @@ func (e *evaluation) role(a *inventory.Account, name string) *roleInfo {
 	}
 	if b := role.PermissionsBoundary; b != "" {
 		if mp := managed[b]; mp == nil || blankDoc(mp.Document) {
-			ri.problems = append(ri.problems, policyProblem{policy: b, kind: "missing",
+			ri.problems = append(ri.problems, policyProblem{policy: b, kind: problemMissing,
 				detail: "the permissions boundary policy was not collected, so what it allows is unknown", severity: Medium})
 			ri.boundaryUnavailable = b
 			e.gaps = append(e.gaps, fmt.Sprintf("role %s: permissions boundary %s was not collected; grants it could block are reported as indeterminate", role.ARN, b))
@@ -112,12 +133,12 @@ func (e *evaluation) role(a *inventory.Account, name string) *roleInfo {
 	}
 	if blankDoc(role.TrustPolicy) {
 		ri.trustUnavailable = true
-		ri.problems = append(ri.problems, policyProblem{policy: "trust-policy", kind: "missing",
+		ri.problems = append(ri.problems, policyProblem{policy: "trust-policy", kind: problemMissing,
 			detail: "the trust policy was not collected, so whether ECS may assume the role is unknown", severity: Medium})
 		e.gaps = append(e.gaps, fmt.Sprintf("role %s: the trust policy was not collected; whether ECS may assume it is reported as indeterminate", role.ARN))
 	} else if p, err := policy.ParseString("trust-policy", role.TrustPolicy); err != nil {
 		ri.trustErr = err
-		ri.problems = append(ri.problems, policyProblem{policy: "trust-policy", kind: "malformed", detail: err.Error(), severity: High})
+		ri.problems = append(ri.problems, policyProblem{policy: "trust-policy", kind: problemMalformed, detail: err.Error(), severity: High})
 	} else {
 		ri.trust = p
 	}
@@ -127,7 +148,7 @@ func (e *evaluation) role(a *inventory.Account, name string) *roleInfo {
 
 // uncollectedIdentity records an identity policy that was not collected.
 func (e *evaluation) uncollectedIdentity(ri *roleInfo, name, detail string) {
-	ri.problems = append(ri.problems, policyProblem{policy: name, kind: "missing", detail: detail, severity: Medium})
+	ri.problems = append(ri.problems, policyProblem{policy: name, kind: problemMissing, detail: detail, severity: Medium})
 	ri.unavailable = append(ri.unavailable, name)
 	e.gaps = append(e.gaps, fmt.Sprintf("role %s: policy %s was not collected; needs it could grant or deny are reported as indeterminate", ri.role.ARN, name))
 }
@@ -143,7 +164,7 @@ func blankDoc(doc string) bool {
 func (ri *roleInfo) parse(name, doc string) *policy.Policy {
 	p, err := policy.ParseString(name, doc)
 	if err != nil {
-		ri.problems = append(ri.problems, policyProblem{policy: name, kind: "malformed", detail: err.Error(), severity: High})
+		ri.problems = append(ri.problems, policyProblem{policy: name, kind: problemMalformed, detail: err.Error(), severity: High})
 		if mayDeny(doc) {
 			ri.unreadableMayDeny = append(ri.unreadableMayDeny, name)
 		}
