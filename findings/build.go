@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 
 	"github.com/ecs-audit/audit/inventory"
 )
@@ -83,14 +82,22 @@ func (e *evaluation) result() *Result {
 	sort.Slice(r.TaskDefinitions, func(i, j int) bool { return r.TaskDefinitions[i].ARN < r.TaskDefinitions[j].ARN })
 
 	r.Summary = Summary{Total: len(r.Findings), BySeverity: map[string]int{}, ByRule: map[string]int{}, ByAccount: map[string]int{},
-		TaskDefinitions: len(r.TaskDefinitions), Roles: len(r.Roles)}
+		Affected: map[string]int{}, TaskDefinitions: len(r.TaskDefinitions), Roles: len(r.Roles)}
 	for _, s := range Severities {
 		r.Summary.BySeverity[string(s)] = 0
 	}
+	affected := map[string]bool{}
 	for _, f := range r.Findings {
 		r.Summary.BySeverity[string(f.Severity)]++
 		r.Summary.ByRule[f.RuleID]++
 		r.Summary.ByAccount[f.AccountID]++
+		r.Summary.Items += f.Impact.Items
+		for _, ref := range append([]ResourceRef{{Type: f.ResourceType, ARN: f.ResourceARN}}, f.Affected...) {
+			if !affected[ref.Type+"\x00"+ref.ARN] {
+				affected[ref.Type+"\x00"+ref.ARN] = true
+				r.Summary.Affected[ref.Type]++
+			}
+		}
 	}
 	r.Coverage = e.coverage()
 	return r
@@ -197,7 +204,8 @@ func (e *evaluation) coverage() Coverage {
 		}
 	}
 	for acct, n := range unknown {
-		gaps = append(gaps, fmt.Sprintf("%d task definition(s) name execution roles in account %s, whose IAM was not collected; their needs were not evaluated", n, acct))
+		gaps = append(gaps, fmt.Sprintf("%s %s execution roles in account %s, whose IAM was not collected; their needs were not evaluated",
+			count(n, "task definition", "task definitions"), plural(n, "names", "name"), acct))
 	}
 	sort.Strings(gaps)
 	c.Gaps = slices.Compact(gaps)
@@ -223,10 +231,4 @@ func where(account, region string) string {
 		return "account " + account
 	}
 	return "account " + account + ", " + region
-}
-
-func joinSorted(s []string) string {
-	c := append([]string(nil), s...)
-	sort.Strings(c)
-	return strings.Join(c, ", ")
 }

@@ -6,8 +6,8 @@ import (
 )
 
 // rule is a catalog entry: its metadata and its check. Each rule lives in a
-// file of its own (er001.go, ...) and registers itself as a package
-// variable (ruleER001, ...); a rule's findings are emitted through it
+// file of its own (er001.go, ...) as a package variable (ruleER001, ...)
+// that the file's init registers; a rule's findings are emitted through it
 // (rule.emit), so their ID and default severity come from the metadata.
 type rule struct {
 	RuleMeta
@@ -19,13 +19,12 @@ type rule struct {
 
 var registry = map[string]*rule{}
 
-// register adds a rule to the catalog and returns it.
-func register(r *rule) *rule {
+// register adds a rule to the catalog.
+func register(r *rule) {
 	if _, dup := registry[r.ID]; dup {
 		panic("findings: rule registered twice: " + r.ID)
 	}
 	registry[r.ID] = r
-	return r
 }
 
 // Catalog returns every rule's metadata, sorted by ID.
@@ -47,9 +46,10 @@ func Rule(id string) (RuleMeta, bool) {
 }
 
 // emit records a finding of the rule: its rule ID, its severity (the rule's
-// default unless the finding sets one), title and remediation when the
-// finding has none, and its fingerprint from the cause key (group.go).
-func (r *rule) emit(e *evaluation, f Finding, cause string) {
+// default unless the finding sets one), its title when it has none, its
+// fingerprint from the cause key and the schema version 1 IDs of the items
+// it covers (group.go), its impact, and its remediation text from its fix.
+func (r *rule) emit(e *evaluation, f Finding, cause string, members ...string) {
 	f.RuleID = r.ID
 	if f.Severity == "" {
 		f.Severity = r.Severity
@@ -57,17 +57,35 @@ func (r *rule) emit(e *evaluation, f Finding, cause string) {
 	if f.Title == "" {
 		f.Title = r.Title
 	}
-	if f.Remediation == "" {
-		f.Remediation = r.Remediation
-	}
 	if f.AccountName == "" {
 		if a := e.accounts[f.AccountID]; a != nil {
 			f.AccountName = a.Name
 		}
 	}
 	f.ID = Fingerprint(r.ID, f.AccountID, f.Region, f.ResourceARN, cause)
-	e.findings = append(e.findings, f)
-	if t := e.tdByARN[f.TaskDefinitionARN]; t != nil {
-		t.findings++
+	f.MemberIDs = slices.Compact(slices.Sorted(slices.Values(members)))
+	f.Affected = sortRefs(f.Affected)
+	f.Impact = impactOf(&f)
+	f.Remediation = f.Fix.text()
+	if f.Remediation == "" {
+		f.Remediation = r.Remediation
 	}
+	f.Evidence.SuggestedPolicy = f.Fix.SuggestedPolicy
+	e.findings = append(e.findings, f)
+	// Each task definition counts the findings that affect it.
+	counted := map[*tdInfo]bool{}
+	for _, arn := range append([]string{f.TaskDefinitionARN, f.ResourceARN}, refARNs(f.Affected)...) {
+		if t := e.tdByARN[arn]; t != nil && !counted[t] {
+			counted[t] = true
+			t.findings++
+		}
+	}
+}
+
+func refARNs(refs []ResourceRef) []string {
+	out := make([]string, len(refs))
+	for i, r := range refs {
+		out[i] = r.ARN
+	}
+	return out
 }

@@ -2,7 +2,7 @@ package findings
 
 import "fmt"
 
-var ruleER002 = register(&rule{RuleMeta: RuleMeta{
+var ruleER002 = &rule{RuleMeta: RuleMeta{
 	ID:            "ER002",
 	Title:         "Execution role does not exist",
 	Severity:      Critical,
@@ -16,7 +16,9 @@ var ruleER002 = register(&rule{RuleMeta: RuleMeta{
 	},
 	Tags:      []string{"availability", "ecs", "iam"},
 	Precision: "high",
-}, check: checkER002})
+}, check: checkER002}
+
+func init() { register(ruleER002) }
 
 func checkER002(e *evaluation, r *rule) {
 	for _, t := range e.tds {
@@ -31,11 +33,18 @@ func checkER002(e *evaluation, r *rule) {
 		default:
 			continue
 		}
+		fix := Fix{Layer: FixTaskDefinition, Target: &FixTarget{Type: ResourceTaskDefinition, ARN: t.td.ARN, Name: tdLabel(t)},
+			Summary: "Register a new revision of " + tdLabel(t) + " whose executionRoleArn names an existing role of account " + t.account.ID + "."}
+		if t.execKind == execMissing {
+			fix.Steps = []string{"Or recreate role " + roleName(t.execARN) + " (with the same path) in account " + t.account.ID +
+				", trusted by ecs-tasks.amazonaws.com and with the permissions the task definition needs; running tasks keep their revision."}
+		}
 		r.emit(e, Finding{
 			Message:   msg,
 			AccountID: t.account.ID, Region: t.region, ResourceType: ResourceTaskDefinition, ResourceARN: t.td.ARN,
-			TaskDefinitionARN: t.td.ARN, RoleARN: t.execARN,
+			TaskDefinitionARN: t.td.ARN, RoleARN: t.execARN, Affected: serviceRefs(t),
 			Evidence: Evidence{Facts: map[string]string{"executionRoleArn": t.execARN, "fieldPath": "executionRoleArn"}},
-		}, t.execARN)
+			Fix:      fix,
+		}, t.execARN, Fingerprint(r.ID, t.account.ID, t.region, t.td.ARN, t.execARN))
 	}
 }

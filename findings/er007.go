@@ -2,7 +2,7 @@ package findings
 
 import "fmt"
 
-var ruleER007 = register(&rule{RuleMeta: RuleMeta{
+var ruleER007 = &rule{RuleMeta: RuleMeta{
 	ID:            "ER007",
 	Title:         "Task role and execution role are the same role",
 	Severity:      Medium,
@@ -19,7 +19,9 @@ var ruleER007 = register(&rule{RuleMeta: RuleMeta{
 	},
 	Tags:      []string{"security", "least-privilege", "iam"},
 	Precision: "very-high",
-}, check: checkER007})
+}, check: checkER007}
+
+func init() { register(ruleER007) }
 
 func checkER007(e *evaluation, r *rule) {
 	for _, t := range e.tds {
@@ -33,8 +35,10 @@ func checkER007(e *evaluation, r *rule) {
 			Message: fmt.Sprintf("Task definition %s in %s uses %s as both task role and execution role.",
 				tdLabel(t), where(t.account.ID, t.region), t.execARN),
 			AccountID: t.account.ID, Region: t.region, ResourceType: ResourceTaskDefinition, ResourceARN: t.td.ARN,
-			TaskDefinitionARN: t.td.ARN, RoleARN: t.execARN,
+			TaskDefinitionARN: t.td.ARN, RoleARN: t.execARN, Affected: serviceRefs(t),
 			Evidence: Evidence{Facts: map[string]string{"taskRoleArn": t.td.TaskRoleARN, "executionRoleArn": t.td.ExecutionRoleARN}},
-		}, "")
+			Fix: Fix{Layer: FixTaskDefinition, Target: &FixTarget{Type: ResourceTaskDefinition, ARN: t.td.ARN, Name: tdLabel(t)},
+				Summary: "Create a separate task role with only the application's permissions and set taskRoleArn to it in a new revision of " + tdLabel(t) + "; keep " + t.execARN + " for ECR, logs and secrets."},
+		}, "", Fingerprint(r.ID, t.account.ID, t.region, t.td.ARN, ""))
 	}
 }

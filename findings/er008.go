@@ -1,13 +1,14 @@
 package findings
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/ecs-audit/audit/policy"
 )
 
-var ruleER008 = register(&rule{RuleMeta: RuleMeta{
+var ruleER008 = &rule{RuleMeta: RuleMeta{
 	ID:            "ER008",
 	Title:         "Execution role trust policy has no confused-deputy conditions",
 	Severity:      Low,
@@ -24,7 +25,9 @@ var ruleER008 = register(&rule{RuleMeta: RuleMeta{
 	},
 	Tags:      []string{"security", "hardening", "trust-policy"},
 	Precision: "very-high",
-}, check: checkER008})
+}, check: checkER008}
+
+func init() { register(ruleER008) }
 
 func checkER008(e *evaluation, r *rule) {
 	for _, ri := range e.sortedRoles() {
@@ -49,11 +52,49 @@ func checkER008(e *evaluation, r *rule) {
 		if hardened {
 			continue
 		}
+		var affected []ResourceRef
+		for _, u := range ri.usedBy {
+			affected = append(affected, tdRef(u))
+		}
+		doc := hardenedTrustPolicy(e.inv.Partition, ri.account.ID)
 		r.emit(e, Finding{
 			Message: fmt.Sprintf("The trust policy of execution role %s in %s lets ecs-tasks.amazonaws.com assume it without aws:SourceAccount or aws:SourceArn conditions.",
 				ri.arn(), e.accountLabel(ri.account.ID)),
-			AccountID: ri.account.ID, ResourceType: ResourceRole, ResourceARN: ri.arn(), RoleARN: ri.arn(),
+			AccountID: ri.account.ID, ResourceType: ResourceRole, ResourceARN: ri.arn(), RoleARN: ri.arn(), Affected: affected,
 			Evidence: Evidence{Decision: &d},
-		}, "")
+			Fix: Fix{Layer: FixTrustPolicy, Target: &FixTarget{Type: ResourceRole, ARN: ri.arn(), Name: ri.role.Name, Statement: stmtKeyOf(d)},
+				Summary:         "Add aws:SourceAccount and aws:SourceArn conditions naming account " + ri.account.ID + " to the trust statement that lets ecs-tasks.amazonaws.com assume the role, as in the suggested trust policy.",
+				SuggestedPolicy: doc, SuggestedPolicyLayer: FixTrustPolicy, SuggestedPolicyTarget: "the trust policy of role " + ri.arn() + " (replacing the ecs-tasks.amazonaws.com statement)"},
+		}, "", Fingerprint(r.ID, ri.account.ID, "", ri.arn(), ""))
 	}
+}
+
+// hardenedTrustPolicy is the trust policy that lets ECS assume an execution
+// role for tasks of its own account only.
+func hardenedTrustPolicy(partition, account string) json.RawMessage {
+	doc := map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []any{map[string]any{
+			"Sid": "EcsTasksAssumeRole", "Effect": "Allow",
+			"Principal": map[string]any{"Service": ecsPrincipal},
+			"Action":    "sts:AssumeRole",
+			"Condition": map[string]any{
+				"StringEquals": map[string]any{"aws:SourceAccount": account},
+				"ArnLike":      map[string]any{"aws:SourceArn": "arn:" + partition + ":ecs:*:" + account + ":*"},
+			},
+		}},
+	}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		panic(err) // plain maps of strings cannot fail to marshal
+	}
+	return b
+}
+
+// stmtKeyOf is the Sid or #index of the first statement of a decision.
+func stmtKeyOf(d policy.Result) string {
+	if len(d.Statements) == 0 {
+		return ""
+	}
+	return stmtKey(d.Statements[0])
 }

@@ -1,8 +1,6 @@
 package findings
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"sort"
 	"strings"
@@ -38,12 +36,15 @@ type evaluation struct {
 	scps     map[string]orgLevels
 	rcps     map[string]orgLevels
 	orgDocs  map[string]*policy.Policy
-	rpCache  map[string]*policy.NamedPolicy // parsed resource policies
-	tds      []*tdInfo
-	tdByARN  map[string]*tdInfo
-	clusters []*clusterInfo
-	findings []Finding
-	gaps     []string
+	// orgSources are the SCPs and RCPs by the name they are evaluated
+	// under.
+	orgSources map[string]policySource
+	rpCache    map[string]*policy.NamedPolicy // parsed resource policies
+	tds        []*tdInfo
+	tdByARN    map[string]*tdInfo
+	clusters   []*clusterInfo
+	findings   []Finding
+	gaps       []string
 }
 
 // clusterInfo is a cluster with the task definitions placed on its
@@ -73,7 +74,7 @@ type tdInfo struct {
 	host     hosting
 	uses     []serviceRef
 	needs    []derivedNeed
-	decs     []*policy.Result // parallel to needs; nil when not evaluated
+	decs     []*verdict // parallel to needs; nil when not evaluated
 	exec     *roleInfo
 	execARN  string
 	execKind execKind
@@ -109,7 +110,7 @@ func Evaluate(inv *inventory.Inventory, opts Options) *Result {
 		inv: inv, opts: opts, res: indexResources(inv),
 		accounts: map[string]*inventory.Account{}, roles: map[string]*roleInfo{},
 		scps: map[string]orgLevels{}, rcps: map[string]orgLevels{},
-		orgDocs: map[string]*policy.Policy{}, rpCache: map[string]*policy.NamedPolicy{}, tdByARN: map[string]*tdInfo{},
+		orgDocs: map[string]*policy.Policy{}, orgSources: map[string]policySource{}, rpCache: map[string]*policy.NamedPolicy{}, tdByARN: map[string]*tdInfo{},
 	}
 	e.now = opts.Now
 	if e.now.IsZero() {
@@ -197,7 +198,7 @@ func (e *evaluation) collect() {
 		t.host = tdHosting(t)
 		e.resolveExecRole(t)
 		t.needs = deriveNeeds(tdInput{td: t.td, partition: e.inv.Partition, account: t.account.ID, region: t.region, host: t.host, res: e.res})
-		t.decs = make([]*policy.Result, len(t.needs))
+		t.decs = make([]*verdict, len(t.needs))
 		if t.exec != nil {
 			t.exec.usedBy = append(t.exec.usedBy, t)
 		}
@@ -326,16 +327,4 @@ func sameRole(a, b, account, partition string) bool {
 	aa, an := norm(a)
 	ba, bn := norm(b)
 	return aa == ba && an == bn && an != ""
-}
-
-// Fingerprint is the stable identity of a finding: the same problem on the
-// same resource gets the same ID in every run, so SARIF alerts and baselines
-// survive re-runs.
-func Fingerprint(rule, account, region, resource, detail string) string {
-	h := sha256.New()
-	for _, s := range []string{rule, account, region, resource, detail} {
-		h.Write([]byte(s))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil))[:32]
 }
