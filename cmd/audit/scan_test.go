@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ecs-audit/audit/findings"
 	"github.com/ecs-audit/audit/inventory"
 )
 
@@ -74,7 +75,7 @@ func TestScanSnapshotWritesJSON(t *testing.T) {
 	if err := json.Unmarshal(b, &res); err != nil {
 		t.Fatal(err)
 	}
-	if res.SchemaVersion != 1 || res.Tool.Name != "audit" || res.Summary.Total == 0 || len(res.Findings) != res.Summary.Total || len(res.Roles) == 0 || !res.Coverage.Complete {
+	if res.SchemaVersion != findings.ResultSchemaVersion || res.Tool.Name != "audit" || res.Summary.Total == 0 || len(res.Findings) != res.Summary.Total || len(res.Roles) == 0 || !res.Coverage.Complete {
 		t.Fatalf("unexpected findings.json: %+v", res)
 	}
 	for _, f := range res.Findings {
