@@ -29,7 +29,10 @@ type rpInfo struct {
 	// resource is the resource whose policy applies: a secret, a KMS key,
 	// a parameter, an ECR repository; "" when none is evaluated.
 	resource string
-	kind     policy.ResourcePolicyKind
+	// service is the resource's service prefix (secretsmanager, kms, ssm,
+	// ecr).
+	service string
+	kind    policy.ResourcePolicyKind
 	// provided: a policy was given to the engine; absent: it is known that
 	// there is none.
 	provided, absent bool
@@ -102,7 +105,7 @@ func (e *evaluation) decide(t *tdInfo, n *derivedNeed) verdict {
 	// deny.
 	if svc == "secretsmanager" && resAcct == ri.account.ID {
 		if s := e.res.secretByARN(n.Resource); s != nil && e.secretPolicy(s) == nil && s.EffectivePolicyStatus(e.res.failed) != inventory.PolicyNone {
-			add(policy.LayerResourcePolicy, resourcePolicyUnknown(s.ARN, "", ""))
+			add(policy.LayerResourcePolicy, resourcePolicyUnknown(svc, s.ARN, ""))
 		}
 	}
 	if len(extra) == 0 {
@@ -170,7 +173,7 @@ func (e *evaluation) needInput(t *tdInfo, n *derivedNeed) (*policy.Input, rpInfo
 	}
 	in := e.input(ri, svc, resAcct)
 	in.ResourceAccount = resAcct
-	rp := rpInfo{account: resAcct, cross: resAcct != ri.account.ID}
+	rp := rpInfo{service: svc, account: resAcct, cross: resAcct != ri.account.ID}
 	// A resource policy that was collected is evaluated; one known to be
 	// absent is a fact (across accounts nothing grants); one not collected
 	// (or not resolved) is not provided, which the engine reports as
@@ -314,7 +317,7 @@ func (e *evaluation) engineUnknowns(ri *roleInfo, r policy.Result, n *derivedNee
 		out = append(out, resourcePartUnknown(u, n, allows, denies))
 	}
 	if rp.resource != "" && !rp.provided && !rp.absent && (rp.cross || rp.kind == policy.ResourcePolicyKMSKey) {
-		out = append(out, resourcePolicyUnknown(rp.resource, rp.account, ""))
+		out = append(out, resourcePolicyUnknown(rp.service, rp.resource, rp.account))
 	}
 	if ambiguous {
 		out = append(out, Unknown{Kind: UnknownSecretName, Subject: n.Resource,
@@ -351,37 +354,36 @@ func resourcePartUnknown(u *policy.UnknownResource, n *derivedNeed, allows, deni
 	return out
 }
 
-// resourcePolicyUnknown: the policy of a resource was not collected.
-func resourcePolicyUnknown(resource, account, description string) Unknown {
-	noun, perm := resourcePolicyNoun(resource)
-	if description == "" {
-		description = "the " + noun + " of " + resource + " was not collected"
+// resourcePolicyUnknown: the policy of a resource of a service was not
+// collected (account: the resource's, when it is another than the role's).
+func resourcePolicyUnknown(service, resource, account string) Unknown {
+	noun, perm := resourcePolicyNoun(service)
+	u := Unknown{Kind: UnknownResourcePolicy, Subject: resource, Description: "the " + noun + " of " + resource + " was not collected"}
+	switch {
+	case service == "ecr":
+		u.Settle = "This version of audit does not collect ECR repository policies: read it (aws ecr get-repository-policy, which needs ecr:GetRepositoryPolicy) and check that it allows the role."
+	case perm == "":
+		u.Settle = "This version of audit does not collect this " + noun + ": read it and check that it allows the role."
+	case account != "":
+		u.Settle = "Collect it: the scanning role needs " + perm + " on it in account " + account + " (which the scan must include)."
+	default:
+		u.Settle = "Collect it: the scanning role needs " + perm + " on it."
 	}
-	settle := "Collect it: the scanning role needs " + perm + " on it"
-	if account != "" {
-		settle += " in account " + account + " (which the scan must include)"
-	}
-	settle += "."
-	if perm == "" {
-		settle = "This version of audit does not collect " + noun + "s: read it by hand and check that it allows the role."
-		if strings.Contains(resource, ":ecr:") {
-			settle = "This version of audit does not collect ECR repository policies: read it (aws ecr get-repository-policy, which needs ecr:GetRepositoryPolicy) and check that it allows the role."
-		}
-	}
-	return Unknown{Kind: UnknownResourcePolicy, Subject: resource, Description: description, Settle: settle}
+	return u
 }
 
-// resourcePolicyNoun is what a resource's policy is called and the
-// permission that reads it ("" when the scanner does not read it).
-func resourcePolicyNoun(resource string) (noun, permission string) {
-	switch {
-	case strings.Contains(resource, ":secretsmanager:"):
+// resourcePolicyNoun is what the resource policy of a service's resources
+// is called and the permission that reads it ("" when the scanner does not
+// read it).
+func resourcePolicyNoun(service string) (noun, permission string) {
+	switch service {
+	case "secretsmanager":
 		return "resource policy", "secretsmanager:GetResourcePolicy"
-	case strings.Contains(resource, ":kms:"):
+	case "kms":
 		return "key policy", "kms:GetKeyPolicy"
-	case strings.Contains(resource, ":ssm:"):
+	case "ssm":
 		return "resource policy", "ssm:GetResourcePolicies"
-	case strings.Contains(resource, ":ecr:"):
+	case "ecr":
 		return "repository policy", ""
 	}
 	return "resource policy", ""

@@ -97,7 +97,7 @@ func checkER006(e *evaluation, r *rule) {
 // no task definition needs, needed actions on more resources than needed,
 // services no need involves.
 func excessSummary(items []ExcessGrant, neededOn map[string]int) string {
-	by := map[string][]ExcessGrant{}
+	by := map[ExcessKind][]ExcessGrant{}
 	for _, it := range items {
 		by[it.Kind] = append(by[it.Kind], it)
 	}
@@ -153,7 +153,7 @@ func excessPolicyPhrase(ri *roleInfo, it ExcessGrant) string {
 // excessGrants walks every Allow statement of the role's identity policies.
 func excessGrants(ri *roleInfo, needed, services map[string]bool) []ExcessGrant {
 	var out []ExcessGrant
-	add := func(np policy.NamedPolicy, s *policy.Statement, kind, action, resource, reason string, sev Severity) {
+	add := func(np policy.NamedPolicy, s *policy.Statement, kind ExcessKind, action, resource, reason string, sev Severity) {
 		if len(s.Conditions) > 0 {
 			reason += " (under conditions)"
 		}

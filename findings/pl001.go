@@ -58,14 +58,15 @@ func checkPL001(e *evaluation, r *rule) {
 	for _, key := range groups.keys() {
 		g := groups.m[key]
 		f := Finding{AccountID: g.account, Severity: Info}
-		var probs []PolicyProblem
-		for _, p := range g.problems {
-			probs = append(probs, PolicyProblem{Kind: p.kind.String(), Detail: p.shown, Severity: p.severity})
+		probs := g.problems
+		slices.SortStableFunc(probs, func(a, b policyProblem) int { return b.severity.Rank() - a.severity.Rank() })
+		var public []PolicyProblem
+		for _, p := range probs {
+			public = append(public, PolicyProblem{Kind: p.kind.String(), Detail: p.shown, Severity: p.severity})
 			if p.severity.Rank() > f.Severity.Rank() {
 				f.Severity = p.severity
 			}
 		}
-		slices.SortStableFunc(probs, func(a, b PolicyProblem) int { return b.Severity.Rank() - a.Severity.Rank() })
 		var roleARNs []string
 		for _, ri := range g.roles {
 			roleARNs = append(roleARNs, ri.arn())
@@ -91,7 +92,7 @@ func checkPL001(e *evaluation, r *rule) {
 			f.RoleARN = g.roles[0].arn()
 		}
 		f.Title = problemsTitle(probs)
-		f.Evidence = Evidence{Problems: probs, Facts: map[string]string{"policy": g.name}}
+		f.Evidence = Evidence{Problems: public, Facts: map[string]string{"policy": g.name}}
 		f.Fix = policyFix(g.roles[0], g.name, g.arn, probs)
 		cause := g.name
 		if g.arn != "" {
@@ -101,50 +102,50 @@ func checkPL001(e *evaluation, r *rule) {
 	}
 }
 
-// problemsPhrase: "is malformed: …", "names actions that do not exist: …",
-// "was not collected".
-func problemsPhrase(probs []PolicyProblem) string {
-	by := map[string][]string{}
-	var kinds []string
+// problemsPhrase: "is malformed (…)", "names actions that do not exist
+// (…)", "was not collected, so what it says is unknown".
+func problemsPhrase(probs []policyProblem) string {
+	by := map[problemKind][]string{}
+	var kinds []problemKind
 	for _, p := range probs {
-		if _, ok := by[p.Kind]; !ok {
-			kinds = append(kinds, p.Kind)
+		if _, ok := by[p.kind]; !ok {
+			kinds = append(kinds, p.kind)
 		}
-		by[p.Kind] = append(by[p.Kind], strings.TrimSuffix(p.Detail, "."))
+		by[p.kind] = append(by[p.kind], strings.TrimSuffix(p.shown, "."))
 	}
 	var parts []string
 	for _, k := range kinds {
 		details := by[k]
 		switch k {
-		case problemMalformed.String():
+		case problemMalformed:
 			parts = append(parts, "is malformed ("+strings.Join(details, "; ")+")")
-		case problemUnknownAction.String():
+		case problemUnknownAction:
 			parts = append(parts, "names "+plural(len(details), "an action that does not exist", "actions that do not exist")+" ("+strings.Join(details, "; ")+")")
-		default:
+		case problemMissing:
 			parts = append(parts, "was not collected, so what it says is unknown")
 		}
 	}
 	return listAnd(parts)
 }
 
-func problemsTitle(probs []PolicyProblem) string {
-	kinds := map[string]bool{}
+func problemsTitle(probs []policyProblem) string {
+	kinds := map[problemKind]bool{}
 	for _, p := range probs {
-		kinds[p.Kind] = true
+		kinds[p.kind] = true
 	}
 	switch {
 	case len(kinds) > 1:
 		return "Execution role policy is malformed, names actions that do not exist, or was not collected"
-	case kinds[problemMalformed.String()]:
+	case kinds[problemMalformed]:
 		return "Execution role policy is malformed"
-	case kinds[problemUnknownAction.String()]:
+	case kinds[problemUnknownAction]:
 		return "Execution role policy names actions that do not exist"
 	}
 	return "Execution role policy was not collected"
 }
 
 // policyFix: fix the document, or collect it.
-func policyFix(ri *roleInfo, name, arn string, probs []PolicyProblem) Fix {
+func policyFix(ri *roleInfo, name, arn string, probs []policyProblem) Fix {
 	target := &FixTarget{Type: ResourcePolicy, ARN: arn}
 	src := ri.sources[name]
 	if arn != "" {
@@ -165,14 +166,14 @@ func policyFix(ri *roleInfo, name, arn string, probs []PolicyProblem) Fix {
 	fix := Fix{Layer: layer, Target: target}
 	var collect, edit bool
 	for _, p := range probs {
-		switch p.Kind {
-		case problemMalformed.String():
+		switch p.kind {
+		case problemMalformed:
 			edit = true
-			fix.Steps = append(fix.Steps, "Fix the document: "+strings.TrimSuffix(p.Detail, ".")+".")
-		case problemUnknownAction.String():
+			fix.Steps = append(fix.Steps, "Fix the document: "+strings.TrimSuffix(p.shown, ".")+".")
+		case problemUnknownAction:
 			edit = true
-			fix.Steps = append(fix.Steps, "Correct the action: "+strings.TrimSuffix(p.Detail, ".")+".")
-		default:
+			fix.Steps = append(fix.Steps, "Correct the action: "+strings.TrimSuffix(p.shown, ".")+".")
+		case problemMissing:
 			collect = true
 		}
 	}

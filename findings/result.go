@@ -370,11 +370,13 @@ type FeatureGap struct {
 	Severity        Severity `json:"severity"`
 }
 
-// Kinds of PlaintextValue.
+// ValueKind says where a plaintext value is.
+type ValueKind string
+
 const (
-	ValueEnvironmentVariable = "environment-variable"
-	ValueLogOption           = "log-option"
-	ValueFirelensOption      = "firelens-option"
+	ValueEnvironmentVariable ValueKind = "environment-variable"
+	ValueLogOption           ValueKind = "log-option"
+	ValueFirelensOption      ValueKind = "firelens-option"
 )
 
 // PlaintextValue is a value in a task definition that looks like a
@@ -383,8 +385,8 @@ type PlaintextValue struct {
 	Container string `json:"container"`
 	// Kind is ValueEnvironmentVariable, ValueLogOption or
 	// ValueFirelensOption.
-	Kind string `json:"kind"`
-	Name string `json:"name"`
+	Kind ValueKind `json:"kind"`
+	Name string    `json:"name"`
 	// ValueClass is what the value looks like (inventory.ClassifyValue),
 	// empty when only the name suggests a credential.
 	ValueClass string   `json:"valueClass,omitempty"`
@@ -527,13 +529,15 @@ func (n *Need) request() (string, *policy.UnknownSegment) {
 	return n.Resource, nil
 }
 
-// Kinds of ExcessGrant: why a grant is excess.
+// ExcessKind says why a grant is excess.
+type ExcessKind string
+
 const (
-	ExcessAdministrator    = "administrator"     // every action of every service
-	ExcessNotAction        = "not-action"        // Allow with NotAction: every other action
-	ExcessUnrelatedService = "unrelated-service" // a service no need involves
-	ExcessActionNotNeeded  = "action-not-needed" // actions of a needed service that no need uses
-	ExcessWiderResource    = "wider-resource"    // a needed action on more resources than needed
+	ExcessAdministrator    ExcessKind = "administrator"     // every action of every service
+	ExcessNotAction        ExcessKind = "not-action"        // Allow with NotAction: every other action
+	ExcessUnrelatedService ExcessKind = "unrelated-service" // a service no need involves
+	ExcessActionNotNeeded  ExcessKind = "action-not-needed" // actions of a needed service that no need uses
+	ExcessWiderResource    ExcessKind = "wider-resource"    // a needed action on more resources than needed
 )
 
 // ExcessGrant is one thing a role's policies grant beyond its needs.
@@ -541,11 +545,11 @@ type ExcessGrant struct {
 	Policy    string `json:"policy"`
 	Statement string `json:"statement"` // Sid or "#index"
 	// Kind says why it is excess (ExcessAdministrator, …).
-	Kind     string   `json:"kind"`
-	Action   string   `json:"action"`
-	Resource string   `json:"resource"`
-	Reason   string   `json:"reason"`
-	Severity Severity `json:"severity"`
+	Kind     ExcessKind `json:"kind"`
+	Action   string     `json:"action"`
+	Resource string     `json:"resource"`
+	Reason   string     `json:"reason"`
+	Severity Severity   `json:"severity"`
 }
 
 // RoleReport is one execution role with its needs and least-privilege policy.
@@ -571,7 +575,10 @@ type TaskDefReport struct {
 	ExecutionRoleARN string   `json:"executionRoleArn,omitempty"`
 	UsedByServices   []string `json:"usedByServices,omitempty"`
 	Needs            []Need   `json:"needs"`
-	Findings         int      `json:"findings"`
+	// Findings counts the findings that affect the task definition: on it,
+	// or listing it as affected (a container instance's, its execution
+	// role's).
+	Findings int `json:"findings"`
 }
 
 // SeverityRange is the lowest and the highest severity of a rule's

@@ -96,7 +96,7 @@ func checkTD001(e *evaluation, r *rule) {
 // plaintextTitle fits the values' subject: environment variables, log
 // options, FireLens options, or several.
 func plaintextTitle(values []PlaintextValue) string {
-	kinds := map[string]bool{}
+	kinds := map[ValueKind]bool{}
 	for _, v := range values {
 		kinds[v.Kind] = true
 	}
@@ -151,7 +151,7 @@ func containersOf(values []PlaintextValue) []string {
 func plaintextFix(t *tdInfo, values []PlaintextValue) Fix {
 	fix := Fix{Layer: FixTaskDefinition, Target: &FixTarget{Type: ResourceTaskDefinition, ARN: t.td.ARN, Name: tdLabel(t)},
 		Summary: "Store each value in Secrets Manager or SSM Parameter Store (SecureString), reference it from the task definition instead, and rotate it: it is exposed to anyone who can describe the task definition."}
-	kinds := map[string]bool{}
+	kinds := map[ValueKind]bool{}
 	for _, v := range values {
 		kinds[v.Kind] = true
 	}

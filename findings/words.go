@@ -178,14 +178,14 @@ func (e *evaluation) stmtPhrase(ri *roleInfo, rp rpInfo, ref policy.StatementRef
 
 // rpPhrase names the resource policy of a need's resource.
 func rpPhrase(rp rpInfo) string {
-	switch {
-	case rp.kind == policy.ResourcePolicyKMSKey:
+	switch rp.service {
+	case "kms":
 		return "the key policy of KMS key " + rp.resource
-	case strings.Contains(rp.resource, ":secretsmanager:"):
+	case "secretsmanager":
 		return "the resource policy of secret " + rp.resource
-	case strings.Contains(rp.resource, ":ssm:"):
+	case "ssm":
 		return "the resource policy of parameter " + rp.resource
-	case strings.Contains(rp.resource, ":ecr:"):
+	case "ecr":
 		return "the repository policy of " + rp.resource
 	}
 	return "the resource policy of " + rp.resource

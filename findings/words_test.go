@@ -108,7 +108,9 @@ func TestFG001FirelensAdviceOnlyForFirelens(t *testing.T) {
 // ER006 says why each grant is excess.
 func TestER006SaysWhy(t *testing.T) {
 	for _, c := range []struct {
-		name, doc, kind, words string
+		name, doc string
+		kind      ExcessKind
+		words     string
 	}{
 		{"needed action, wider resource", allowDoc(`"ssm:GetParameters"`, `"*"`), ExcessWiderResource, "1 needed action on more resources than needed (ssm:GetParameters on * where 1 resource is needed)"},
 		{"action not needed", allowDoc(`["ssm:GetParameters","ssm:PutParameter"]`, `"arn:aws:ssm:us-east-1:111122223333:parameter/app/x"`), ExcessActionNotNeeded, "1 grant of actions no task definition needs (ssm:PutParameter)"},
