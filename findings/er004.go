@@ -50,7 +50,11 @@ type denial struct {
 	layer policy.Layer
 	level int
 	stmt  *policy.StatementRef
-	node  *inventory.PathNode
+	// policyID identifies the policy of stmt however it is renamed: an
+	// organization policy's ID, a managed policy's ARN, an inline policy's
+	// name, the resource of a resource policy.
+	policyID string
+	node     *inventory.PathNode
 	rp    rpInfo
 	// fieldPath and action of an invalid reference.
 	fieldPath, action string
@@ -66,6 +70,8 @@ func (e *evaluation) classify(t *tdInfo, n *derivedNeed, v *verdict) denial {
 		for i := range v.Statements {
 			if s := v.Statements[i]; s.Layer == v.DecidingLayer && s.Level == v.Level && s.Effect == "Deny" {
 				d.kind, d.stmt = denialExplicit, &s
+				src := e.source(t.exec, v.rp, s)
+				d.policyID = src.key()
 				break
 			}
 		}

@@ -98,7 +98,7 @@ func (d denial) causeKey() string {
 	case denialInvalid:
 		return "invalid|" + d.fieldPath + "|" + d.action
 	case denialExplicit:
-		return "deny|" + string(d.layer) + "|" + scope + "|" + d.stmt.Policy + "|" + stmtKey(*d.stmt)
+		return "deny|" + string(d.layer) + "|" + scope + "|" + d.policyID + "|" + stmtKey(*d.stmt)
 	case denialResourcePolicyAbsent:
 		return "no-resource-policy|" + scope
 	}

@@ -91,6 +91,21 @@ type policySource struct {
 	name, arn, id string
 }
 
+// key identifies the policy however it is renamed: an organization
+// policy's ID, a managed policy's or a resource's ARN, an inline policy's
+// name.
+func (s policySource) key() string {
+	switch s.kind {
+	case sourceSCP, sourceRCP:
+		return s.id
+	case sourceInline:
+		return "inline:" + s.name
+	case sourceTrust:
+		return trustPolicyName
+	}
+	return s.arn
+}
+
 // roleInfo is an IAM role with its parsed policies.
 type roleInfo struct {
 	account  *inventory.Account
