@@ -55,7 +55,7 @@ type denial struct {
 	// name, the resource of a resource policy.
 	policyID string
 	node     *inventory.PathNode
-	rp    rpInfo
+	rp       rpInfo
 	// fieldPath and action of an invalid reference.
 	fieldPath, action string
 }
