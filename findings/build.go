@@ -2,8 +2,8 @@ package findings
 
 import (
 	"fmt"
+	"slices"
 	"sort"
-	"strings"
 
 	"github.com/ecs-audit/audit/inventory"
 )
@@ -83,14 +83,22 @@ func (e *evaluation) result() *Result {
 	sort.Slice(r.TaskDefinitions, func(i, j int) bool { return r.TaskDefinitions[i].ARN < r.TaskDefinitions[j].ARN })
 
 	r.Summary = Summary{Total: len(r.Findings), BySeverity: map[string]int{}, ByRule: map[string]int{}, ByAccount: map[string]int{},
-		TaskDefinitions: len(r.TaskDefinitions), Roles: len(r.Roles)}
+		Affected: map[string]int{}, TaskDefinitions: len(r.TaskDefinitions), Roles: len(r.Roles)}
 	for _, s := range Severities {
 		r.Summary.BySeverity[string(s)] = 0
 	}
+	affected := map[string]bool{}
 	for _, f := range r.Findings {
 		r.Summary.BySeverity[string(f.Severity)]++
 		r.Summary.ByRule[f.RuleID]++
 		r.Summary.ByAccount[f.AccountID]++
+		r.Summary.Items += f.Impact.Items
+		for _, ref := range append([]ResourceRef{{Type: f.ResourceType, ARN: f.ResourceARN}}, f.Affected...) {
+			if !affected[ref.Type+"\x00"+ref.ARN] {
+				affected[ref.Type+"\x00"+ref.ARN] = true
+				r.Summary.Affected[ref.Type]++
+			}
+		}
 	}
 	r.Coverage = e.coverage()
 	return r
@@ -204,12 +212,13 @@ func (e *evaluation) coverage() Coverage {
 	}
 	unknown := map[string]int{}
 	for _, t := range e.tds {
-		if t.execKind == "unknown" {
+		if t.execKind == execUnknown {
 			unknown[inventoryAccountOf(t.execARN, t.account.ID)]++
 		}
 	}
 	for acct, n := range unknown {
-		gaps = append(gaps, fmt.Sprintf("%d task definition(s) name execution roles in account %s, whose IAM was not collected; their needs were not evaluated", n, acct))
+		gaps = append(gaps, fmt.Sprintf("%s %s execution roles in account %s, whose IAM was not collected; their needs were not evaluated",
+			count(n, "task definition", "task definitions"), plural(n, "names", "name"), acct))
 	}
 	sort.Slice(c.Collected, func(i, j int) bool {
 		a, b := c.Collected[i], c.Collected[j]
@@ -219,21 +228,11 @@ func (e *evaluation) coverage() Coverage {
 		return a.Region < b.Region
 	})
 	sort.Strings(gaps)
-	c.Gaps = dedupe(gaps)
+	c.Gaps = slices.Compact(gaps)
 	if len(c.Gaps) > 0 || c.RegionsFailed > 0 {
 		c.Complete = false
 	}
 	return c
-}
-
-func dedupe(s []string) []string {
-	var out []string
-	for i, v := range s {
-		if i == 0 || v != s[i-1] {
-			out = append(out, v)
-		}
-	}
-	return out
 }
 
 // accountLabel is "Name (ID)" or the ID.
@@ -252,10 +251,4 @@ func where(account, region string) string {
 		return "account " + account
 	}
 	return "account " + account + ", " + region
-}
-
-func joinSorted(s []string) string {
-	c := append([]string(nil), s...)
-	sort.Strings(c)
-	return strings.Join(c, ", ")
 }

@@ -2,6 +2,7 @@ package findings
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -10,6 +11,37 @@ import (
 	"github.com/ecs-audit/audit/policy"
 )
 
+// verdict is the decision on one need: the policy engine's result, what
+// an unconfirmable result hangs on, and what the engine was given (so that
+// a fix can be proved by evaluating again with it applied).
+type verdict struct {
+	policy.Result
+	// unknowns are, for an Indeterminate decision, everything it depends
+	// on: condition keys, a part of the resource, policies that were not
+	// collected. Sorted by kind and subject; never empty when Indeterminate.
+	unknowns []Unknown
+	in       *policy.Input
+	rp       rpInfo
+}
+
+// rpInfo is the resource policy that applies to a need's resource.
+type rpInfo struct {
+	// resource is the resource whose policy applies: a secret, a KMS key,
+	// a parameter, an ECR repository; "" when none is evaluated.
+	resource string
+	// service is the resource's service prefix (secretsmanager, kms, ssm,
+	// ecr).
+	service string
+	kind    policy.ResourcePolicyKind
+	// provided: a policy was given to the engine; absent: it is known that
+	// there is none.
+	provided, absent bool
+	// account is the resource's account; cross: another account than the
+	// role's.
+	account string
+	cross   bool
+}
+
 // evaluateNeeds decides every need the execution role serves.
 func (e *evaluation) evaluateNeeds(t *tdInfo) {
 	if t.exec == nil {
@@ -17,11 +49,11 @@ func (e *evaluation) evaluateNeeds(t *tdInfo) {
 	}
 	for i := range t.needs {
 		n := &t.needs[i]
-		if n.ServedBy != ServedByExecutionRole || strings.HasPrefix(n.Note, "invalid reference") {
+		if n.ServedBy != ServedByExecutionRole || n.Invalid {
 			continue
 		}
-		r := e.decide(t, n)
-		t.decs[i] = &r
+		v := e.decide(t, n)
+		t.decs[i] = &v
 	}
 }
 
@@ -29,10 +61,10 @@ func (e *evaluation) evaluateNeeds(t *tdInfo) {
 // on the account's path, the RCPs and the resource policy where known, and
 // fails closed where a policy that exists was not collected: whatever the
 // collected policies allow, the uncollected one may deny.
-func (e *evaluation) decide(t *tdInfo, n *derivedNeed) policy.Result {
-	r := e.decideCollected(t, n)
-	if r.Decision != policy.Allowed && r.Decision != policy.Indeterminate {
-		return r // denied whatever the uncollected policies say
+func (e *evaluation) decide(t *tdInfo, n *derivedNeed) verdict {
+	v := e.decideCollected(t, n)
+	if v.Decision != policy.Allowed && v.Decision != policy.Indeterminate {
+		return v // denied whatever the uncollected policies say
 	}
 	ri := t.exec
 	svc, _, _ := strings.Cut(n.Action, ":")
@@ -40,49 +72,67 @@ func (e *evaluation) decide(t *tdInfo, n *derivedNeed) policy.Result {
 	if resAcct == "" {
 		resAcct = t.account.ID
 	}
-	var unknown []string
+	var extra []Unknown
 	layer := policy.Layer("")
-	add := func(l policy.Layer, what string) {
+	add := func(l policy.Layer, u Unknown) {
 		if layer == "" {
 			layer = l
 		}
-		unknown = append(unknown, what)
+		extra = append(extra, u)
 	}
 	if lv := e.scpLevels(ri.account); lv.incomplete != "" {
-		add(policy.LayerSCP, lv.incomplete)
+		add(policy.LayerSCP, Unknown{Kind: UnknownSCPs, Subject: ri.account.ID, Description: lv.incomplete,
+			Settle: "Collect the organization's policies: the scanning role in the management account needs organizations:ListParents, organizations:ListPoliciesForTarget and organizations:DescribePolicy."})
 	}
 	if rcpServices[svc] {
 		if ra := e.accounts[resAcct]; ra != nil {
 			if lv := e.rcpLevels(ra); lv.incomplete != "" {
-				add(policy.LayerRCP, lv.incomplete)
+				add(policy.LayerRCP, Unknown{Kind: UnknownRCPs, Subject: ra.ID, Description: lv.incomplete,
+					Settle: "Collect the organization's policies: the scanning role in the management account needs organizations:ListParents, organizations:ListPoliciesForTarget and organizations:DescribePolicy."})
 			}
 		}
 	}
 	if len(ri.unavailable) > 0 {
-		add(policy.LayerIdentity, "identity policy "+strings.Join(ri.unavailable, ", ")+" was not collected")
+		add(policy.LayerIdentity, uncollectedIdentityUnknown(ri))
 	}
 	if len(ri.unreadableMayDeny) > 0 {
-		add(policy.LayerIdentity, "identity policy "+strings.Join(ri.unreadableMayDeny, ", ")+" could not be read (see PL001) and holds a Deny statement")
+		add(policy.LayerIdentity, Unknown{Kind: UnknownIdentityPolicy, Subject: strings.Join(ri.unreadableMayDeny, ", "),
+			Description: listAnd(ri.phrases(ri.unreadableMayDeny)) + " of role " + ri.arn() + " could not be read (see PL001)",
+			Settle:      "Fix the policy so that it parses (PL001 says what is wrong) and run the audit again."})
 	}
 	// Across accounts a resource policy that was not collected already
 	// makes the decision indeterminate; in the same account it may still
 	// deny.
 	if svc == "secretsmanager" && resAcct == ri.account.ID {
 		if s := e.res.secretByARN(n.Resource); s != nil && e.secretPolicy(s) == nil && s.EffectivePolicyStatus(e.res.failed) != inventory.PolicyNone {
-			add(policy.LayerResourcePolicy, "the resource policy of secret "+s.ARN+" was not collected")
+			add(policy.LayerResourcePolicy, resourcePolicyUnknown(svc, s.ARN, ""))
 		}
 	}
-	if len(unknown) == 0 {
-		return r
+	if len(extra) == 0 {
+		return v
 	}
-	why := strings.Join(unknown, "; ")
-	if r.Decision == policy.Indeterminate {
-		r.Reason += "; moreover " + why + ", and it may deny the request"
-		return r
+	var why []string
+	for i := range extra {
+		extra[i].Description += ", and it may deny the request"
+		why = append(why, extra[i].Description)
 	}
-	return policy.Result{Decision: policy.Indeterminate, DecidingLayer: layer,
-		Reason:     "the collected policies allow it (" + r.Reason + "), but " + why + ", and it may deny the request",
-		Statements: r.Statements, Outcomes: &policy.Outcomes{BestCase: policy.Allowed, WorstCase: policy.ExplicitDeny}}
+	if v.Decision == policy.Indeterminate {
+		v.Reason += "; moreover " + strings.Join(why, "; ")
+	} else {
+		v.Result = policy.Result{Decision: policy.Indeterminate, DecidingLayer: layer,
+			Reason:     "the collected policies allow it (" + v.Reason + "), but " + strings.Join(why, "; "),
+			Statements: v.Statements, Outcomes: &policy.Outcomes{BestCase: policy.Allowed, WorstCase: policy.ExplicitDeny}}
+	}
+	v.unknowns = mergeUnknowns(v.unknowns, extra)
+	return v
+}
+
+// uncollectedIdentityUnknown: identity policies attached to the role were
+// not collected.
+func uncollectedIdentityUnknown(ri *roleInfo) Unknown {
+	return Unknown{Kind: UnknownIdentityPolicy, Subject: strings.Join(ri.unavailable, ", "),
+		Description: listAnd(ri.phrases(ri.unavailable)) + " of role " + ri.arn() + " " + plural(len(ri.unavailable), "was", "were") + " not collected",
+		Settle:      "Collect the role's policies: the scanning role needs iam:GetAccountAuthorizationDetails (or iam:GetRolePolicy for inline policies, iam:GetPolicy and iam:GetPolicyVersion for managed ones)."}
 }
 
 // secretPolicy is the parsed resource policy of a secret whose policy was
@@ -111,9 +161,10 @@ func (e *evaluation) resourcePolicy(name, doc, what string) *policy.NamedPolicy 
 	return np
 }
 
-// decideCollected is decide on what was collected, with the resource
-// policy's status: given, known to be absent, or not collected.
-func (e *evaluation) decideCollected(t *tdInfo, n *derivedNeed) policy.Result {
+// needInput is what the policy engine is given for a need: the role's
+// identity policies and boundary, the SCPs and RCPs, and the resource
+// policy with its status (given, known to be absent, or not collected).
+func (e *evaluation) needInput(t *tdInfo, n *derivedNeed) (*policy.Input, rpInfo) {
 	ri := t.exec
 	svc, _, _ := strings.Cut(n.Action, ":")
 	resAcct := n.resourceAccount
@@ -122,18 +173,22 @@ func (e *evaluation) decideCollected(t *tdInfo, n *derivedNeed) policy.Result {
 	}
 	in := e.input(ri, svc, resAcct)
 	in.ResourceAccount = resAcct
+	rp := rpInfo{service: svc, account: resAcct, cross: resAcct != ri.account.ID}
 	// A resource policy that was collected is evaluated; one known to be
 	// absent is a fact (across accounts nothing grants); one not collected
 	// (or not resolved) is not provided, which the engine reports as
 	// indeterminate wherever it is needed.
 	switch svc {
 	case "secretsmanager":
+		rp.resource = n.Resource
 		if s := e.res.secretByARN(n.Resource); s != nil {
+			rp.resource = s.ARN
 			in.ResourcePolicy = e.secretPolicy(s)
 			in.ResourcePolicyAbsent = s.EffectivePolicyStatus(e.res.failed) == inventory.PolicyNone
 		}
 	case "ssm":
 		// A parameter's resource policy shares it with other accounts.
+		rp.resource = n.Resource
 		if p := e.res.parameterByARN(n.Resource); p != nil {
 			switch p.EffectivePolicyStatus() {
 			case inventory.PolicyCollected:
@@ -144,7 +199,9 @@ func (e *evaluation) decideCollected(t *tdInfo, n *derivedNeed) policy.Result {
 		}
 	case "kms":
 		in.ResourcePolicyKind = policy.ResourcePolicyKMSKey
+		rp.resource = n.Resource
 		if k := e.res.kmsKey(n.Resource, resAcct, n.resourceRegion); k != nil {
+			rp.resource = k.ARN
 			switch k.EffectivePolicyStatus() {
 			case inventory.PolicyCollected:
 				in.ResourcePolicy = e.resourcePolicy("key-policy:"+k.KeyID, k.Policy, "key policy of "+k.ARN)
@@ -155,23 +212,63 @@ func (e *evaluation) decideCollected(t *tdInfo, n *derivedNeed) policy.Result {
 				in.ResourcePolicyAbsent = true
 			}
 		}
+	case "ecr":
+		if n.Resource != "*" {
+			rp.resource = n.Resource // repository policies are not collected
+		}
 	}
-	ctx := e.requestContext(t, n)
-	req := policy.Request{Principal: ri.arn(), Action: n.Action, Context: ctx}
-	r := evaluateReadings(in, &req, &n.Need)
+	rp.kind = in.ResourcePolicyKind
+	rp.provided = in.ResourcePolicy != nil
+	rp.absent = in.ResourcePolicyAbsent && !rp.provided
+	return in, rp
+}
+
+// decideCollected is decide on what was collected.
+func (e *evaluation) decideCollected(t *tdInfo, n *derivedNeed) verdict {
+	ri := t.exec
+	in, rp := e.needInput(t, n)
+	req := policy.Request{Principal: ri.arn(), Action: n.Action, Context: e.requestContext(t, n)}
+	r, ambiguous := evaluateReadings(in, &req, &n.Need)
+	v := verdict{Result: r, in: in, rp: rp}
+	if r.Decision == policy.Indeterminate {
+		v.unknowns = e.engineUnknowns(ri, r, n, rp, ambiguous)
+	}
 	// Policies that were not collected make certain answers uncertain.
 	if r.Decision == policy.Allowed && ri.boundaryUnavailable != "" {
-		return policy.Result{Decision: policy.Indeterminate, DecidingLayer: policy.LayerBoundary,
-			Reason:     "the identity policies allow it, but the permissions boundary " + ri.boundaryUnavailable + " could not be evaluated (not collected or not readable)",
+		u := Unknown{Kind: UnknownBoundary, Subject: ri.boundaryUnavailable,
+			Description: "the permissions boundary " + ri.boundaryUnavailable + " could not be read (see PL001)",
+			Settle:      "Fix the boundary policy so that it parses (PL001 says what is wrong) and run the audit again."}
+		if ri.boundaryMissing {
+			u.Description = "the permissions boundary " + ri.boundaryUnavailable + " was not collected"
+			u.Settle = "Collect it: the scanning role needs iam:GetPolicy and iam:GetPolicyVersion on " + ri.boundaryUnavailable + "."
+		}
+		v.Result = policy.Result{Decision: policy.Indeterminate, DecidingLayer: policy.LayerBoundary,
+			Reason:     "the identity policies allow it, but " + u.Description + ", so whether it allows the request is unknown",
 			Statements: r.Statements, Outcomes: &policy.Outcomes{BestCase: policy.Allowed, WorstCase: policy.ImplicitDeny}}
+		v.unknowns = []Unknown{u}
+		return v
 	}
 	if r.Decision == policy.ImplicitDeny && r.DecidingLayer == policy.LayerIdentity && len(ri.unavailable) > 0 {
-		return policy.Result{Decision: policy.Indeterminate, DecidingLayer: policy.LayerIdentity,
+		v.Result = policy.Result{Decision: policy.Indeterminate, DecidingLayer: policy.LayerIdentity,
 			Reason:   "no collected identity policy allows it, but attached policy " + strings.Join(ri.unavailable, ", ") + " was not collected and may",
 			Outcomes: &policy.Outcomes{BestCase: policy.Allowed, WorstCase: policy.ImplicitDeny}}
+		v.unknowns = []Unknown{uncollectedIdentityUnknown(ri)}
+		return v
+	}
+	// A pull-through import may also be granted by the registry's
+	// permissions policy, which is not collected.
+	if r.Decision == policy.ImplicitDeny && r.DecidingLayer == policy.LayerIdentity && n.altGrantor != "" {
+		v.Result = policy.Result{Decision: policy.Indeterminate, DecidingLayer: policy.LayerIdentity,
+			Reason:     "the identity policies do not allow it (" + r.Reason + "); " + n.altGrantor + " may, but it was not collected",
+			Statements: r.Statements, Outcomes: &policy.Outcomes{BestCase: policy.Allowed, WorstCase: policy.ImplicitDeny}}
+		v.unknowns = []Unknown{{Kind: UnknownRegistryPolicy, Subject: n.resourceAccount,
+			Description: n.altGrantor + " of account " + n.resourceAccount + " may grant it, but it was not collected",
+			Settle: "Check that the registry's permissions policy allows the role " + n.Action + " (aws ecr get-registry-policy in account " + n.resourceAccount +
+				", which needs ecr:GetRegistryPolicy)."}}
+		return v
 	}
 	if r.Decision == policy.Allowed || r.Decision == policy.ExplicitDeny {
-		return r
+		return v
 	}
 	// CreateLogStream: current authorization is on the stream ARN, older on
 	// the group ARN (ecs-facts §1.4, UNCONFIRMED which applies): allowed on
@@ -179,12 +276,130 @@ func (e *evaluation) decideCollected(t *tdInfo, n *derivedNeed) policy.Result {
 	if n.groupARN != "" && r.Decision == policy.ImplicitDeny {
 		req.Resource, req.ResourceUnknown = n.groupARN, nil
 		if alt := policy.Evaluate(in, req); alt.Decision == policy.Allowed {
-			return policy.Result{Decision: policy.Indeterminate, DecidingLayer: r.DecidingLayer,
+			v.Result = policy.Result{Decision: policy.Indeterminate, DecidingLayer: r.DecidingLayer,
 				Reason:     "allowed on the log group ARN " + n.groupARN + " but not on the log stream ARN; which of the two AWS authorizes for CreateLogStream is not confirmed",
 				Statements: alt.Statements, Outcomes: &policy.Outcomes{BestCase: policy.Allowed, WorstCase: policy.ImplicitDeny}}
+			v.unknowns = []Unknown{{Kind: UnknownAuthorizationResource, Subject: n.groupARN,
+				Description: "the role is allowed logs:CreateLogStream on the log group " + n.groupARN + " but not on its streams, and which of the two AWS authorizes is not confirmed",
+				Settle:      "Grant logs:CreateLogStream on the log streams (" + n.groupARN + ":log-stream:*, or narrower by stream prefix)."}}
 		}
 	}
-	return r
+	return v
+}
+
+// engineUnknowns lists what an Indeterminate answer of the engine hangs on.
+func (e *evaluation) engineUnknowns(ri *roleInfo, r policy.Result, n *derivedNeed, rp rpInfo, ambiguous bool) []Unknown {
+	var out []Unknown
+	if len(r.UnknownKeys) > 0 {
+		var keys []string
+		for _, k := range r.UnknownKeys {
+			keys = append(keys, k.Key)
+		}
+		ref := r.UnknownKeys[0].Statements[0]
+		verb := "allows it only"
+		if ref.Effect == "Deny" {
+			verb = "denies it"
+		}
+		out = append(out, Unknown{Kind: UnknownConditionKeys, Subject: strings.Join(keys, ", "),
+			Description: e.stmtPhrase(ri, rp, ref) + " " + verb + " under a condition on " + listAnd(keys) + ", whose " +
+				plural(len(keys), "value is", "values are") + " not known",
+			Settle: settleKeys(keys)})
+	}
+	if u := r.UnknownResource; u != nil {
+		var allows, denies []string
+		for _, s := range u.Statements {
+			if s.Effect == "Deny" {
+				denies = append(denies, e.stmtPhrase(ri, rp, s))
+			} else {
+				allows = append(allows, e.stmtPhrase(ri, rp, s))
+			}
+		}
+		out = append(out, resourcePartUnknown(u, n, allows, denies))
+	}
+	if rp.resource != "" && !rp.provided && !rp.absent && (rp.cross || rp.kind == policy.ResourcePolicyKMSKey) {
+		out = append(out, resourcePolicyUnknown(rp.service, rp.resource, rp.account))
+	}
+	if ambiguous {
+		out = append(out, Unknown{Kind: UnknownSecretName, Subject: n.Resource,
+			Description: "whether " + n.Resource + " is the secret's full ARN or the partial ARN of a longer name is not known (the secret was not resolved)",
+			Settle:      "Resolve the secret (the scanning role needs secretsmanager:DescribeSecret in its account), or name it in the task definition by its full ARN."})
+	}
+	if len(out) == 0 {
+		out = append(out, Unknown{Kind: UnknownOther, Subject: r.Reason, Description: r.Reason,
+			Settle: "Grant " + n.Action + " on " + n.Resource + " without conditions, or confirm the decision's conditions by hand."})
+	}
+	return mergeUnknowns(nil, out)
+}
+
+// resourcePartUnknown describes a resource known only in part.
+func resourcePartUnknown(u *policy.UnknownResource, n *derivedNeed, allows, denies []string) Unknown {
+	var clauses []string
+	if len(allows) > 0 {
+		clauses = append(clauses, listAnd(allows)+" "+plural(len(allows), "allows", "allow")+" it only for some values")
+	}
+	if len(denies) > 0 {
+		clauses = append(clauses, listAnd(denies)+" "+plural(len(denies), "denies", "deny")+" it for some values")
+	}
+	desc := strings.Join(clauses, ", and ") + " of the unknown part of " + u.Resource + " (" + u.Unknown.Describe() + ")"
+	if r := n.reading(); r != nil && r.why != "" {
+		desc += ": " + r.why
+	}
+	out := Unknown{Kind: UnknownResourcePart, Subject: u.Resource, Description: desc}
+	switch n.readingKind() {
+	case readingSecretSuffix:
+		out.Settle = "Resolve the secret (the scanning role needs secretsmanager:DescribeSecret in its account, and the scan must not run with --no-resolve-resources), or name it in the task definition by its full ARN."
+	default:
+		out.Settle = "Grant every value of the unknown part: the ID is new for every task, so a grant of some values fails for the others."
+	}
+	return out
+}
+
+// resourcePolicyUnknown: the policy of a resource of a service was not
+// collected (account: the resource's, when it is another than the role's).
+func resourcePolicyUnknown(service, resource, account string) Unknown {
+	noun, perm := resourcePolicyNoun(service)
+	u := Unknown{Kind: UnknownResourcePolicy, Subject: resource, Description: "the " + noun + " of " + resource + " was not collected"}
+	switch {
+	case service == "ecr":
+		u.Settle = "This version of audit does not collect ECR repository policies: read it (aws ecr get-repository-policy, which needs ecr:GetRepositoryPolicy) and check that it allows the role."
+	case perm == "":
+		u.Settle = "This version of audit does not collect this " + noun + ": read it and check that it allows the role."
+	case account != "":
+		u.Settle = "Collect it: the scanning role needs " + perm + " on it in account " + account + " (which the scan must include)."
+	default:
+		u.Settle = "Collect it: the scanning role needs " + perm + " on it."
+	}
+	return u
+}
+
+// resourcePolicyNoun is what the resource policy of a service's resources
+// is called and the permission that reads it ("" when the scanner does not
+// read it).
+func resourcePolicyNoun(service string) (noun, permission string) {
+	switch service {
+	case "secretsmanager":
+		return "resource policy", "secretsmanager:GetResourcePolicy"
+	case "kms":
+		return "key policy", "kms:GetKeyPolicy"
+	case "ssm":
+		return "resource policy", "ssm:GetResourcePolicies"
+	case "ecr":
+		return "repository policy", ""
+	}
+	return "resource policy", ""
+}
+
+// mergeUnknowns adds b to a, without duplicates, sorted by kind and
+// subject.
+func mergeUnknowns(a, b []Unknown) []Unknown {
+	out := append(append([]Unknown(nil), a...), b...)
+	slices.SortStableFunc(out, func(x, y Unknown) int {
+		if c := strings.Compare(string(x.Kind), string(y.Kind)); c != 0 {
+			return c
+		}
+		return strings.Compare(x.Subject, y.Subject)
+	})
+	return slices.CompactFunc(out, func(x, y Unknown) bool { return x.Kind == y.Kind && x.Subject == y.Subject })
 }
 
 // requestContext is what is known of the request the agent (or Fargate)
@@ -240,14 +455,14 @@ func (e *evaluation) requestContext(t *tdInfo, n *derivedNeed) *policy.Context {
 
 // unknownActions lists statements' actions that name no existing action
 // (PL001): a typo grants nothing.
-func unknownActions(name string, p *policy.Policy) []policyProblem {
+func unknownActions(name, arn string, p *policy.Policy) []policyProblem {
 	var out []policyProblem
 	for _, s := range p.Statements {
 		for _, list := range [][]string{s.Actions, s.NotActions} {
 			for _, a := range list {
 				if msg := awsactions.Check(a); msg != "" {
-					out = append(out, policyProblem{policy: name, kind: "unknown-action",
-						detail: fmt.Sprintf("statement %s: %s", stmtLabel(s), msg), severity: Medium})
+					d := fmt.Sprintf("statement %s: %s", stmtLabel(s), msg)
+					out = append(out, policyProblem{policy: name, arn: arn, kind: problemUnknownAction, detail: d, shown: d, severity: Medium})
 				}
 			}
 		}

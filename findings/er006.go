@@ -2,6 +2,7 @@ package findings
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -9,26 +10,27 @@ import (
 	"github.com/ecs-audit/audit/policy"
 )
 
-func init() {
-	register(&rule{RuleMeta: RuleMeta{
-		ID:            "ER006",
-		Title:         "Execution role holds more than its task definitions need",
-		Severity:      High,
-		SeverityRange: SeverityRange{Min: Info, Max: Critical},
-		Description: "The execution role's identity policies grant actions that none of the task definitions using it need (admin-like wildcards, " +
-			"actions of unrelated services, write or permission-management actions), or grant needed read actions on wildcard resources where " +
-			"exact ARNs would serve.",
-		Why: "The execution role's credentials are handed to the ECS agent or Fargate for every task. Excess permissions widen what a compromised " +
-			"agent host, a confused deputy or a mistaken task definition can do, and a role shared by many task definitions lets each read the others' secrets.",
-		Remediation: "Replace the role's policies with the least-privilege policy in the evidence (AmazonECSTaskExecutionRolePolicy is acceptable for ECR and CloudWatch Logs); move application permissions to the task role.",
-		Docs: []string{
-			"https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html",
-			"https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege",
-		},
-		Tags:      []string{"security", "least-privilege", "iam"},
-		Precision: "high",
-	}, check: checkER006})
-}
+var ruleER006 = &rule{RuleMeta: RuleMeta{
+	ID:            "ER006",
+	Title:         "Execution role holds more than its task definitions need",
+	Severity:      High,
+	SeverityRange: SeverityRange{Min: Info, Max: Critical},
+	Description: "The execution role's identity policies grant actions that none of the task definitions using it need (admin-like wildcards, " +
+		"actions of unrelated services, write or permission-management actions), or grant needed read actions on wildcard resources where " +
+		"exact ARNs would serve. One finding per role says which grants are excess and why: an action no task definition needs, a needed action " +
+		"on more resources than needed, or a service no need involves.",
+	Why: "The execution role's credentials are handed to the ECS agent or Fargate for every task. Excess permissions widen what a compromised " +
+		"agent host, a confused deputy or a mistaken task definition can do, and a role shared by many task definitions lets each read the others' secrets.",
+	Remediation: "Replace the role's policies with the least-privilege policy in the evidence (AmazonECSTaskExecutionRolePolicy is acceptable for ECR and CloudWatch Logs); move application permissions to the task role.",
+	Docs: []string{
+		"https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html",
+		"https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege",
+	},
+	Tags:      []string{"security", "least-privilege", "iam"},
+	Precision: "high",
+}, check: checkER006}
+
+func init() { register(ruleER006) }
 
 // awsExecPolicyARN is AWS's managed execution-role policy (ecs-facts §3.1).
 const awsExecPolicyARN = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
@@ -39,17 +41,19 @@ var sensitiveReads = map[string]bool{
 	"secretsmanager:getsecretvalue": true, "ssm:getparameters": true, "kms:decrypt": true, "s3:getobject": true,
 }
 
-func checkER006(e *evaluation) {
+func checkER006(e *evaluation, r *rule) {
 	for _, ri := range e.sortedRoles() {
 		needs := roleNeeds(ri)
 		needed := map[string]bool{}
 		services := map[string]bool{}
+		neededOn := map[string]int{} // action → number of resources needed
 		for _, n := range needs {
-			if strings.HasPrefix(n.Note, "invalid reference") {
+			if n.Invalid {
 				continue
 			}
 			a := strings.ToLower(n.Action)
 			needed[a] = true
+			neededOn[a]++
 			svc, _, _ := strings.Cut(a, ":")
 			services[svc] = true
 		}
@@ -64,28 +68,96 @@ func checkER006(e *evaluation) {
 			}
 		}
 		var used []string
+		var affected []ResourceRef
 		for _, t := range ri.usedBy {
 			used = append(used, tdLabel(t))
+			affected = append(affected, tdRef(t))
 		}
 		sort.Strings(used)
-		e.emit(Finding{
-			RuleID: "ER006", Severity: sev,
-			Message: fmt.Sprintf("Execution role %s in %s grants %d permission(s) beyond what its %d task definition(s) need (most severe: %s — %s).",
-				ri.arn(), e.accountLabel(ri.account.ID), len(items), len(ri.usedBy), items[0].Action, items[0].Reason),
-			AccountID: ri.account.ID, ResourceType: ResourceRole, ResourceARN: ri.arn(), RoleARN: ri.arn(),
-			Evidence: Evidence{Excess: items, Facts: map[string]string{"usedBy": strings.Join(used, ", ")}, SuggestedPolicy: leastPrivilege(needs)},
-		}, "")
+		doc := leastPrivilege(needs)
+		r.emit(e, Finding{
+			Severity: sev,
+			Message: fmt.Sprintf("Execution role %s in %s grants more than its %s %s: %s. Most severe (%s): %s on %s in %s — %s.",
+				ri.arn(), e.accountLabel(ri.account.ID), count(len(ri.usedBy), "task definition", "task definitions"),
+				plural(len(ri.usedBy), "needs", "need"), excessSummary(items, neededOn), items[0].Severity, items[0].Action, items[0].Resource,
+				excessPolicyPhrase(ri, items[0]), items[0].Reason),
+			AccountID: ri.account.ID, ResourceType: ResourceRole, ResourceARN: ri.arn(), RoleARN: ri.arn(), Affected: affected,
+			Evidence: Evidence{Excess: items, Facts: map[string]string{"usedBy": strings.Join(used, ", ")}},
+			Fix: Fix{Layer: FixIdentity, Target: &FixTarget{Type: ResourceRole, ARN: ri.arn(), Name: ri.role.Name},
+				Summary: "Replace the identity policies of role " + ri.arn() + " with the suggested policy: it grants exactly what its " +
+					count(len(ri.usedBy), "task definition needs", "task definitions need") + ", on the exact resources.",
+				Steps: []string{"Move permissions the application itself uses to the task role (taskRoleArn).",
+					"AmazonECSTaskExecutionRolePolicy is acceptable for the ECR and CloudWatch Logs needs; keep secrets, parameters and keys to their exact ARNs."},
+				SuggestedPolicy: doc, SuggestedPolicyLayer: FixIdentity, SuggestedPolicyTarget: "the identity policies of role " + ri.arn() + " (replacing them)"},
+		}, "", Fingerprint(r.ID, ri.account.ID, "", ri.arn(), ""))
 	}
+}
+
+// excessSummary counts the excess grants by why they are excess: actions
+// no task definition needs, needed actions on more resources than needed,
+// services no need involves.
+func excessSummary(items []ExcessGrant, neededOn map[string]int) string {
+	by := map[ExcessKind][]ExcessGrant{}
+	for _, it := range items {
+		by[it.Kind] = append(by[it.Kind], it)
+	}
+	actions := func(list []ExcessGrant) string {
+		var out []string
+		for _, it := range list {
+			if !slices.Contains(out, it.Action) {
+				out = append(out, it.Action)
+			}
+		}
+		if len(out) > 4 {
+			return strings.Join(out[:4], ", ") + " and " + count(len(out)-4, "more", "more")
+		}
+		return listAnd(out)
+	}
+	var parts []string
+	if l := by[ExcessAdministrator]; len(l) > 0 {
+		parts = append(parts, "administrator access ("+actions(l)+")")
+	}
+	if l := by[ExcessNotAction]; len(l) > 0 {
+		parts = append(parts, plural(len(l), "an Allow", "Allows")+" with NotAction, which "+plural(len(l), "grants", "grant")+" every other action")
+	}
+	if l := by[ExcessUnrelatedService]; len(l) > 0 {
+		parts = append(parts, count(len(l), "grant", "grants")+" of services no task definition uses ("+actions(l)+")")
+	}
+	if l := by[ExcessActionNotNeeded]; len(l) > 0 {
+		parts = append(parts, count(len(l), "grant", "grants")+" of actions no task definition needs ("+actions(l)+")")
+	}
+	if l := by[ExcessWiderResource]; len(l) > 0 {
+		var which []string
+		for _, it := range l {
+			w := it.Action + " on " + it.Resource
+			if n := neededOn[strings.ToLower(it.Action)]; n > 0 {
+				w += " where " + count(n, "resource is", "resources are") + " needed"
+			}
+			which = append(which, w)
+		}
+		parts = append(parts, count(len(l), "needed action", "needed actions")+" on more resources than needed ("+strings.Join(which, "; ")+")")
+	}
+	return listAnd(parts)
+}
+
+// excessPolicyPhrase names the policy and statement of an excess grant.
+func excessPolicyPhrase(ri *roleInfo, it ExcessGrant) string {
+	src, ok := ri.sources[it.Policy]
+	name := "policy " + it.Policy
+	if ok {
+		name = src.phrase
+	}
+	return "statement " + it.Statement + " of " + name
 }
 
 // excessGrants walks every Allow statement of the role's identity policies.
 func excessGrants(ri *roleInfo, needed, services map[string]bool) []ExcessGrant {
 	var out []ExcessGrant
-	add := func(np policy.NamedPolicy, s *policy.Statement, action, resource, reason string, sev Severity) {
+	add := func(np policy.NamedPolicy, s *policy.Statement, kind ExcessKind, action, resource, reason string, sev Severity) {
 		if len(s.Conditions) > 0 {
 			reason += " (under conditions)"
 		}
-		out = append(out, ExcessGrant{Policy: np.Name, Statement: stmtRef(s), Action: action, Resource: resource, Reason: reason, Severity: sev})
+		out = append(out, ExcessGrant{Policy: np.Name, Statement: stmtRef(s), Kind: kind, Action: action, Resource: resource, Reason: reason, Severity: sev})
 	}
 	for _, np := range ri.identity {
 		for _, s := range np.Policy.Statements {
@@ -97,7 +169,7 @@ func excessGrants(ri *roleInfo, needed, services map[string]bool) []ExcessGrant 
 				res = "NotResource: " + strings.Join(s.NotResources, ", ")
 			}
 			if len(s.NotActions) > 0 {
-				add(np, s, "NotAction: "+strings.Join(s.NotActions, ", "), res, "Allow with NotAction grants every other action of every service", High)
+				add(np, s, ExcessNotAction, "NotAction: "+strings.Join(s.NotActions, ", "), res, "Allow with NotAction grants every other action of every service", High)
 				continue
 			}
 			awsExec := np.Name == awsExecPolicyARN
@@ -108,7 +180,7 @@ func excessGrants(ri *roleInfo, needed, services map[string]bool) []ExcessGrant 
 					continue // grants nothing; PL001 reports it
 				}
 				if la == "*" || svc == "*" {
-					add(np, s, a, res, "grants every action of every service (administrator access)", Critical)
+					add(np, s, ExcessAdministrator, a, res, "grants every action of every service (administrator access)", Critical)
 					continue
 				}
 				expanded, cataloged := awsactions.Expand(a)
@@ -117,7 +189,7 @@ func excessGrants(ri *roleInfo, needed, services map[string]bool) []ExcessGrant 
 					if awsExec {
 						sev = Info // AWS's own execution-role policy, granting what ECS documents
 					}
-					add(np, s, a, res, reason, sev)
+					add(np, s, ExcessUnrelatedService, a, res, reason, sev)
 					continue
 				}
 				var extra []string
@@ -141,13 +213,13 @@ func excessGrants(ri *roleInfo, needed, services map[string]bool) []ExcessGrant 
 					case "Write":
 						sev = Medium
 					}
-					reason := fmt.Sprintf("grants %d action(s) no task definition needs", len(extra))
+					reason := "grants " + count(len(extra), "action", "actions") + " no task definition needs"
 					if len(extra) <= 6 {
-						reason += ": " + strings.Join(extra, ", ")
+						reason += ": " + listAnd(extra)
 					} else {
-						reason += fmt.Sprintf(" (%s level), e.g. %s", worst, strings.Join(extra[:6], ", "))
+						reason += fmt.Sprintf(" (up to the %s access level), for example %s", worst, strings.Join(extra[:6], ", "))
 					}
-					add(np, s, a, res, reason, sev)
+					add(np, s, ExcessActionNotNeeded, a, res, reason, sev)
 				}
 				// Needed actions on broader resources than needed.
 				var coveredNeeded []string
@@ -166,15 +238,15 @@ func excessGrants(ri *roleInfo, needed, services map[string]bool) []ExcessGrant 
 							continue // AmazonECSTaskExecutionRolePolicy's "*" for ECR and logs is the documented default
 						}
 						sev := Info
-						reason := "needed action on a wildcard resource; exact ARNs would serve"
+						reason := "the action is needed, but on fewer resources: exact ARNs would serve"
 						if sensitiveReads[act] {
 							sev = Medium
-							reason = "reads every matching " + svcNoun(act) + " of every workload; exact ARNs would serve"
+							reason = "the action is needed, but this reads every matching " + svcNoun(act) + " of every workload: exact ARNs would serve"
 						}
-						add(np, s, canonicalAction(act), r, reason, sev)
+						add(np, s, ExcessWiderResource, canonicalAction(act), r, reason, sev)
 					}
 					if len(s.NotResources) > 0 {
-						add(np, s, canonicalAction(act), res, "needed action on everything except some resources", Medium)
+						add(np, s, ExcessWiderResource, canonicalAction(act), res, "the action is needed, but this grants it on everything except some resources", Medium)
 					}
 				}
 			}

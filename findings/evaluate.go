@@ -1,8 +1,6 @@
 package findings
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"sort"
 	"strings"
@@ -38,12 +36,15 @@ type evaluation struct {
 	scps     map[string]orgLevels
 	rcps     map[string]orgLevels
 	orgDocs  map[string]*policy.Policy
-	rpCache  map[string]*policy.NamedPolicy // parsed resource policies
-	tds      []*tdInfo
-	tdByARN  map[string]*tdInfo
-	clusters []*clusterInfo
-	findings []Finding
-	gaps     []string
+	// orgSources are the SCPs and RCPs by the name they are evaluated
+	// under.
+	orgSources map[string]policySource
+	rpCache    map[string]*policy.NamedPolicy // parsed resource policies
+	tds        []*tdInfo
+	tdByARN    map[string]*tdInfo
+	clusters   []*clusterInfo
+	findings   []Finding
+	gaps       []string
 }
 
 // clusterInfo is a cluster with the task definitions placed on its
@@ -73,12 +74,23 @@ type tdInfo struct {
 	host     hosting
 	uses     []serviceRef
 	needs    []derivedNeed
-	decs     []*policy.Result // parallel to needs; nil when not evaluated
+	decs     []*verdict // parallel to needs; nil when not evaluated
 	exec     *roleInfo
 	execARN  string
-	execKind string // "none", "found", "missing", "unknown" (IAM not collected), "other-account"
+	execKind execKind
 	findings int
 }
+
+// execKind says what a task definition's executionRoleArn resolves to.
+type execKind int
+
+const (
+	execNone         execKind = iota // executionRoleArn is empty
+	execFound                        // a role of the task definition's account
+	execMissing                      // no such role in the collected IAM
+	execUnknown                      // the account's IAM was not collected: a coverage gap, not a finding
+	execOtherAccount                 // a role of another account, which ECS cannot pass
+)
 
 func (t *tdInfo) windows() bool {
 	if rp := t.td.RuntimePlatform; rp != nil && strings.HasPrefix(strings.ToUpper(rp.OperatingSystemFamily), "WINDOWS") {
@@ -98,7 +110,7 @@ func Evaluate(inv *inventory.Inventory, opts Options) *Result {
 		inv: inv, opts: opts, res: indexResources(inv),
 		accounts: map[string]*inventory.Account{}, roles: map[string]*roleInfo{},
 		scps: map[string]orgLevels{}, rcps: map[string]orgLevels{},
-		orgDocs: map[string]*policy.Policy{}, rpCache: map[string]*policy.NamedPolicy{}, tdByARN: map[string]*tdInfo{},
+		orgDocs: map[string]*policy.Policy{}, orgSources: map[string]policySource{}, rpCache: map[string]*policy.NamedPolicy{}, tdByARN: map[string]*tdInfo{},
 	}
 	e.now = opts.Now
 	if e.now.IsZero() {
@@ -117,7 +129,9 @@ func Evaluate(inv *inventory.Inventory, opts Options) *Result {
 	}
 	sort.Strings(ids)
 	for _, id := range ids {
-		registry[id].check(e)
+		if r := registry[id]; r.check != nil {
+			r.check(e, r)
+		}
 	}
 	return e.result()
 }
@@ -184,7 +198,7 @@ func (e *evaluation) collect() {
 		t.host = tdHosting(t)
 		e.resolveExecRole(t)
 		t.needs = deriveNeeds(tdInput{td: t.td, partition: e.inv.Partition, account: t.account.ID, region: t.region, host: t.host, res: e.res})
-		t.decs = make([]*policy.Result, len(t.needs))
+		t.decs = make([]*verdict, len(t.needs))
 		if t.exec != nil {
 			t.exec.usedBy = append(t.exec.usedBy, t)
 		}
@@ -273,7 +287,7 @@ func roleName(arnOrName string) string {
 func (e *evaluation) resolveExecRole(t *tdInfo) {
 	ref := strings.TrimSpace(t.td.ExecutionRoleARN)
 	if ref == "" {
-		t.execKind = "none"
+		t.execKind = execNone
 		return
 	}
 	acct := t.account.ID
@@ -285,26 +299,20 @@ func (e *evaluation) resolveExecRole(t *tdInfo) {
 	}
 	t.execARN = arn
 	if acct != t.account.ID {
-		t.execKind = "other-account"
-	}
-	if t.execKind == "other-account" {
-		return // ER002: not passable, and not evaluated
+		t.execKind = execOtherAccount // ER002: not passable, and not evaluated
+		return
 	}
 	a := e.accounts[acct]
 	if a == nil || a.IAM == nil {
-		t.execKind = "unknown" // a coverage gap, not a finding
+		t.execKind = execUnknown
 		return
 	}
 	ri := e.role(a, roleName(arn))
 	if ri == nil {
-		if t.execKind == "" {
-			t.execKind = "missing"
-		}
+		t.execKind = execMissing
 		return
 	}
-	if t.execKind == "" {
-		t.execKind = "found"
-	}
+	t.execKind = execFound
 	t.exec = ri
 }
 
@@ -319,38 +327,4 @@ func sameRole(a, b, account, partition string) bool {
 	aa, an := norm(a)
 	ba, bn := norm(b)
 	return aa == ba && an == bn && an != ""
-}
-
-// emit records a finding with a stable fingerprint.
-func (e *evaluation) emit(f Finding, detail string) {
-	if f.AccountName == "" {
-		if a := e.accounts[f.AccountID]; a != nil {
-			f.AccountName = a.Name
-		}
-	}
-	if meta, ok := registry[f.RuleID]; ok {
-		if f.Title == "" {
-			f.Title = meta.Title
-		}
-		if f.Remediation == "" {
-			f.Remediation = meta.Remediation
-		}
-	}
-	f.ID = Fingerprint(f.RuleID, f.AccountID, f.Region, f.ResourceARN, detail)
-	e.findings = append(e.findings, f)
-	if t := e.tdByARN[f.TaskDefinitionARN]; t != nil {
-		t.findings++
-	}
-}
-
-// Fingerprint is the stable identity of a finding: the same problem on the
-// same resource gets the same ID in every run, so SARIF alerts and baselines
-// survive re-runs.
-func Fingerprint(rule, account, region, resource, detail string) string {
-	h := sha256.New()
-	for _, s := range []string{rule, account, region, resource, detail} {
-		h.Write([]byte(s))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil))[:32]
 }

@@ -59,15 +59,15 @@ func TestCrossAccountResourcePolicyStatus(t *testing.T) {
 		ruleFirst string
 	}{
 		{"secret policy known absent", secretCase(inventory.PolicyNone, "", otherKey, false), 1, 0, Critical,
-			"the resource of account 444455556666 has no resource policy", "ER004"},
+			"the resource is in account 444455556666 and has no resource policy", "ER004"},
 		{"secret policy not collected", secretCase(inventory.PolicyNotCollected, "", otherKey, false), 0, 1, Medium,
-			"resource policy of account 444455556666, which was not provided", "ER005"},
+			"the resource policy of " + otherSecret + " was not collected", "ER005"},
 		{"secret policy collected, shares", secretCase(inventory.PolicyCollected, shareDoc, otherKey, false), 0, 0, "", "", ""},
 		// An inventory built in memory (no status): version 1's meaning.
 		{"no status, no error: none", secretCase("", "", otherKey, false), 1, 0, Critical, "has no resource policy", "ER004"},
-		{"no status, GetResourcePolicy failed: not collected", secretCase("", "", otherKey, true), 0, 1, Medium, "which was not provided", "ER005"},
-		{"parameter policy known absent", paramCase(inventory.PolicyNone, ""), 1, 0, Critical, "the resource of account 444455556666 has no resource policy", "ER004"},
-		{"parameter policy not collected", paramCase(inventory.PolicyNotCollected, ""), 0, 1, Medium, "which was not provided", "ER005"},
+		{"no status, GetResourcePolicy failed: not collected", secretCase("", "", otherKey, true), 0, 1, Medium, "was not collected", "ER005"},
+		{"parameter policy known absent", paramCase(inventory.PolicyNone, ""), 1, 0, Critical, "the resource is in account 444455556666 and has no resource policy", "ER004"},
+		{"parameter policy not collected", paramCase(inventory.PolicyNotCollected, ""), 0, 1, Medium, "was not collected", "ER005"},
 		{"parameter policy collected, shares", paramCase(inventory.PolicyCollected, shareDoc), 0, 0, "", "", ""},
 	}
 	for _, c := range cases {
@@ -165,7 +165,8 @@ func TestUncollectedIdentityPolicyMayDeny(t *testing.T) {
 			w.td("app", arn, "FARGATE", ctr("c", ecrImg("a:1")))
 			r := w.eval(t)
 			check(t, r, "ER004", 0, "")
-			check(t, r, "ER005", 4, Medium, "was not collected, and it may deny the request")
+			check(t, r, "ER005", 1, Medium, "was not collected, and it may deny the request")
+			checkItems(t, r, "ER005", 1, 4)
 			check(t, r, "PL001", 1, Medium, "not collected")
 		})
 	}
@@ -182,8 +183,10 @@ func TestUncollectedSCPs(t *testing.T) {
 		w.inv.Organization.Policies["p-gone"] = &inventory.OrgPolicy{ID: "p-gone", Name: "gone", Type: inventory.PolicyTypeSCP, Document: "not a policy"}
 		w.td("app", w.role("exec", ecsTrust, true), "FARGATE", ctr("c", ecrImg("a:1"), withLogs("/ecs/a", "p")))
 		r := w.eval(t)
-		check(t, r, "ER004", 2, Critical, "explicit Deny in SCP level 1") // CreateLogStream, PutLogEvents
-		check(t, r, "ER005", 4, Medium, "not all collected")              // the ECR needs
+		check(t, r, "ER004", 1, Critical, "statement 0 of SCP p-ou0 (p-ou0), attached to OU ou-test, denies them explicitly")
+		checkItems(t, r, "ER004", 1, 2) // CreateLogStream, PutLogEvents
+		check(t, r, "ER005", 1, Medium, "not all collected")
+		checkItems(t, r, "ER005", 1, 4) // the ECR needs
 	})
 	t.Run("path short of the root", func(t *testing.T) {
 		w := newTW()
@@ -192,7 +195,8 @@ func TestUncollectedSCPs(t *testing.T) {
 		w.td("app", w.role("exec", ecsTrust, true), "FARGATE", ctr("c", ecrImg("a:1")))
 		r := w.eval(t)
 		check(t, r, "ER004", 0, "")
-		check(t, r, "ER005", 4, Medium, "does not reach the root")
+		check(t, r, "ER005", 1, Medium, "does not reach the root")
+		checkItems(t, r, "ER005", 1, 4)
 	})
 	t.Run("no SCPs collected", func(t *testing.T) {
 		w := newTW()
@@ -202,7 +206,8 @@ func TestUncollectedSCPs(t *testing.T) {
 		}
 		w.td("app", w.role("exec", ecsTrust, true), "FARGATE", ctr("c", ecrImg("a:1")))
 		r := w.eval(t)
-		check(t, r, "ER005", 4, Medium, "no service control policies were collected")
+		check(t, r, "ER005", 1, Medium, "no service control policies were collected")
+		checkItems(t, r, "ER005", 1, 4)
 	})
 }
 
@@ -270,7 +275,7 @@ func TestUnreadableIdentityPolicyFailsClosed(t *testing.T) {
 				t.Errorf("ER005: %d, want some=%v", got, c.er5 > 0)
 			}
 			for _, f := range byRule(r, "ER005") {
-				if !strings.Contains(f.Message, "inline:bad") {
+				if !strings.Contains(f.Message, "inline policy bad") {
 					t.Errorf("ER005 does not name the unreadable policy: %s", f.Message)
 				}
 			}

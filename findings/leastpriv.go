@@ -3,6 +3,7 @@ package findings
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -64,7 +65,7 @@ func leastPrivilege(needs []Need) json.RawMessage {
 	type key struct{ feature, action string }
 	res := map[key]map[string]bool{}
 	for _, n := range needs {
-		if n.ServedBy != ServedByExecutionRole || strings.HasPrefix(n.Note, "invalid reference") {
+		if n.ServedBy != ServedByExecutionRole || n.Invalid {
 			continue
 		}
 		k := key{n.Feature, n.Action}
@@ -126,7 +127,7 @@ func leastPrivilege(needs []Need) json.RawMessage {
 		if g.feature == FeatureAwslogs && len(g.actions) == 1 && g.actions[0] == "logs:CreateLogGroup" {
 			sid = "LogsCreateGroup"
 		}
-		if strings.HasPrefix(g.feature, "ecr") && containsStr(g.actions, "ecr:BatchImportUpstreamImage") {
+		if strings.HasPrefix(g.feature, "ecr") && slices.Contains(g.actions, "ecr:BatchImportUpstreamImage") {
 			sid = "EcrPullThroughCache"
 		}
 		used[sid]++
@@ -147,13 +148,4 @@ func oneOrMany(s []string) any {
 		return s[0]
 	}
 	return s
-}
-
-func containsStr(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -28,9 +28,37 @@ var (
 // resource is known only in part: the known prefix, the unknown run, and
 // why it is unknown.
 type reading struct {
+	kind    readingKind
 	prefix  string
 	unknown *policy.UnknownSegment
 	why     string
+}
+
+// readingKind says what the unknown run of a resource is.
+type readingKind int
+
+const (
+	readingNone         readingKind = iota
+	readingSecretSuffix             // a secret's 6-character suffix
+	readingTaskID                   // the ECS task ID in an awslogs stream name
+	readingContainerID              // the Docker container ID in an awslogs stream name
+)
+
+// reading is the need's reading with an unknown run: its resource's, or
+// for an ambiguous secret name the second reading's.
+func (n *derivedNeed) reading() *reading {
+	if n.req != nil {
+		return n.req
+	}
+	return n.alt
+}
+
+// readingKind is the kind of the need's unknown run.
+func (n *derivedNeed) readingKind() readingKind {
+	if r := n.reading(); r != nil {
+		return r.kind
+	}
+	return readingNone
 }
 
 func (r *reading) display() string { return policy.DisplayResource(r.prefix, r.unknown) }
@@ -43,7 +71,7 @@ const (
 
 // partialSecret is the reading of a secret ARN known without its suffix.
 func partialSecret(arnWithoutSuffix string) *reading {
-	return &reading{prefix: arnWithoutSuffix + "-", unknown: policy.SecretsManagerSuffix(), why: whySecretSuffix}
+	return &reading{kind: readingSecretSuffix, prefix: arnWithoutSuffix + "-", unknown: policy.SecretsManagerSuffix(), why: whySecretSuffix}
 }
 
 // pullThroughCachePrefixes are the repository prefixes the ECR console
@@ -52,6 +80,10 @@ var pullThroughCachePrefixes = map[string]bool{
 	"ecr-public": true, "kubernetes": true, "quay": true, "docker-hub": true,
 	"github": true, "azure": true, "gitlab": true,
 }
+
+// pastedRedacted: a valueFrom the collection redacted because it looked
+// like a credential.
+const pastedRedacted = "redacted when collected"
 
 // derivedNeed is a Need plus what evaluation needs to know about it.
 type derivedNeed struct {
@@ -69,6 +101,10 @@ type derivedNeed struct {
 	// capabilities this need implies on EC2 (ecs-facts §2.2), and the
 	// feature minimums it implies (see versions.go).
 	minFeature string
+	// pasted is, for an invalid reference whose text looks like a secret
+	// value itself (never repeated in any output), what it looks like: a
+	// value class (inventory.ClassifyValue) or pastedRedacted.
+	pasted string
 }
 
 // hosting says where a task definition runs.
@@ -264,9 +300,9 @@ func (in tdInput) awslogsNeeds(lc *inventory.LogConfiguration, container, path, 
 		region = in.region
 	}
 	groupARN := fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s", in.partition, region, in.account, group)
-	stream := &reading{prefix: groupARN + ":log-stream:", unknown: policy.DockerContainerID(), why: whyContainerID}
+	stream := &reading{kind: readingContainerID, prefix: groupARN + ":log-stream:", unknown: policy.DockerContainerID(), why: whyContainerID}
 	if p := lc.Options["awslogs-stream-prefix"]; p != "" {
-		stream = &reading{prefix: stream.prefix + p + "/" + container + "/", unknown: policy.ECSTaskID(), why: whyTaskID}
+		stream = &reading{kind: readingTaskID, prefix: stream.prefix + p + "/" + container + "/", unknown: policy.ECSTaskID(), why: whyTaskID}
 	}
 	mk := func(action string, res *reading, resource string, sev Severity, optional bool, note, field string) derivedNeed {
 		if res != nil {
@@ -367,14 +403,14 @@ func (in tdInput) secretNeeds(valueFrom, container, path, kind string) []derived
 	if !strings.HasPrefix(strings.TrimSpace(valueFrom), "arn:") {
 		class := inventory.ClassifyValue(valueFrom)
 		if valueFrom == inventory.Redacted {
-			class = "redacted when collected"
+			class = pastedRedacted
 		}
 		if class != "" {
 			// A value pasted where a parameter name belongs: never copy it.
 			return []derivedNeed{{
 				Need: Need{Feature: FeatureSSMParameter, Action: "ssm:GetParameters", Resource: inventory.Redacted, Container: container, FieldPath: path,
-					ServedBy: ServedByExecutionRole, Note: "invalid reference: the value looks like a secret itself (" + class + ") rather than a parameter name or ARN; it is not repeated here — move it to Secrets Manager or Parameter Store and rotate it"},
-				severity: Critical,
+					ServedBy: ServedByExecutionRole, Invalid: true, Note: "the value looks like a secret itself (" + class + ") rather than a parameter name or ARN; it is not repeated here — move it to Secrets Manager or Parameter Store and rotate it"},
+				severity: Critical, pasted: class,
 			}}
 		}
 	}
@@ -400,7 +436,7 @@ func (in tdInput) secretNeeds(valueFrom, container, path, kind string) []derived
 	if ref.invalid != "" {
 		return []derivedNeed{{
 			Need: Need{Feature: feature, Action: "secretsmanager:GetSecretValue", Resource: valueFrom, Container: container,
-				FieldPath: path, ServedBy: ServedByExecutionRole, Note: "invalid reference: " + ref.invalid},
+				FieldPath: path, ServedBy: ServedByExecutionRole, Invalid: true, Note: ref.invalid},
 			severity: Critical, minFeature: minFeat,
 		}}
 	}
@@ -468,7 +504,7 @@ func (in tdInput) registryNeeds(param, container, path string) []derivedNeed {
 		}
 		return []derivedNeed{{
 			Need: Need{Feature: FeaturePrivateRegistry, Action: "secretsmanager:GetSecretValue", Resource: param, Container: container,
-				FieldPath: path, ServedBy: ServedByExecutionRole, Note: "invalid reference: " + why},
+				FieldPath: path, ServedBy: ServedByExecutionRole, Invalid: true, Note: why},
 			severity: Critical, minFeature: featPrivateRegistry,
 		}}
 	}
@@ -495,7 +531,7 @@ func (in tdInput) secretKMSNeeds(ref secretRef, container, path, feature string)
 		// encrypted with a customer managed key.
 		return []derivedNeed{{
 			Need: Need{Feature: FeatureKMSDecrypt, Action: "kms:Decrypt", Resource: "alias/aws/secretsmanager", Container: container, FieldPath: path,
-				ServedBy: ServedByExecutionRole, Note: "invalid reference: secret " + s.ARN + " is in account " + ref.account +
+				ServedBy: ServedByExecutionRole, Invalid: true, Note: "secret " + s.ARN + " is in account " + ref.account +
 					" and encrypted with the AWS managed key aws/secretsmanager, which cannot be used from another account; re-encrypt it with a customer managed key whose key policy allows the role"},
 			severity: Critical,
 		}}
@@ -559,7 +595,7 @@ func (in tdInput) s3Needs(objectARN, container, path, feature string) []derivedN
 	if !ok {
 		return []derivedNeed{{
 			Need: Need{Feature: feature, Action: "s3:GetObject", Resource: objectARN, Container: container, FieldPath: path,
-				ServedBy: ServedByExecutionRole, Note: "invalid reference: not an S3 object ARN (arn:aws:s3:::bucket/key)"},
+				ServedBy: ServedByExecutionRole, Invalid: true, Note: "not an S3 object ARN (arn:aws:s3:::bucket/key)"},
 			severity: Critical, minFeature: minFeat,
 		}}
 	}

@@ -5,17 +5,18 @@ import "github.com/ecs-audit/audit/policy"
 // evaluateReadings decides a need with the policy engine: its resource
 // (with the unknown run when it is known only in part) and, for an
 // ambiguous resource, its second reading too. req is completed with the
-// first reading's resource.
-func evaluateReadings(in *policy.Input, req *policy.Request, n *Need) policy.Result {
+// first reading's resource. ambiguous is true when the answer is
+// Indeterminate because the two readings differ.
+func evaluateReadings(in *policy.Input, req *policy.Request, n *Need) (r policy.Result, ambiguous bool) {
 	req.Resource, req.ResourceUnknown = n.request()
-	r := policy.Evaluate(in, *req)
+	r = policy.Evaluate(in, *req)
 	if n.req != nil && r.UnknownResource != nil {
 		r.Reason += "; " + n.req.why
 	}
 	if n.alt != nil {
-		r = bothReadings(in, *req, r, n)
+		return bothReadings(in, *req, r, n)
 	}
-	return r
+	return r, false
 }
 
 // bothReadings decides an ambiguous resource (an unresolved secret name that
@@ -24,7 +25,7 @@ func evaluateReadings(in *policy.Input, req *policy.Request, n *Need) policy.Res
 // under both is that decision; otherwise the need is Indeterminate, unless
 // neither reading can be allowed (then the more favourable denial, as the
 // engine does for unknown conditions).
-func bothReadings(in *policy.Input, req policy.Request, first policy.Result, n *Need) policy.Result {
+func bothReadings(in *policy.Input, req policy.Request, first policy.Result, n *Need) (policy.Result, bool) {
 	alt := req
 	alt.Resource, alt.ResourceUnknown = n.alt.prefix, n.alt.unknown
 	second := policy.Evaluate(in, alt)
@@ -32,7 +33,7 @@ func bothReadings(in *policy.Input, req policy.Request, first policy.Result, n *
 		second.Reason += "; " + n.alt.why
 	}
 	if first.Decision == second.Decision && first.Decision != policy.Indeterminate {
-		return first
+		return first, false
 	}
 	o1, o2 := outcomes(first), outcomes(second)
 	best, worst := o1.BestCase, o1.WorstCase
@@ -44,9 +45,9 @@ func bothReadings(in *policy.Input, req policy.Request, first policy.Result, n *
 	}
 	if best != policy.Allowed {
 		if rank(second.Decision) > rank(first.Decision) {
-			return second
+			return second, false
 		}
-		return first
+		return first, false
 	}
 	res := policy.Result{Decision: policy.Indeterminate, DecidingLayer: first.DecidingLayer, Level: first.Level,
 		Reason: "the secret was not resolved, and its name ends like the 6-character suffix: read as the full ARN " + req.Resource +
@@ -60,7 +61,7 @@ func bothReadings(in *policy.Input, req policy.Request, first policy.Result, n *
 	if first.Decision == policy.Allowed {
 		res.DecidingLayer, res.Level = second.DecidingLayer, second.Level
 	}
-	return res
+	return res, true
 }
 
 // outcomes is the best and the worst case of a result.

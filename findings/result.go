@@ -3,6 +3,7 @@ package findings
 import (
 	"encoding/json"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/ecs-audit/audit/inventory"
@@ -10,10 +11,18 @@ import (
 )
 
 // ResultSchemaVersion is the version of the findings.json format
-// (docs/findings.md). Version 2 added the rule catalog (Result.Rules).
-// A field added in a later version than 1 carries the tag since:"N" with
-// the version that added it, so that a reader of an older file does not
-// ask for it.
+// (docs/findings.md). A field added in a later version than 1 carries the
+// tag since:"N" with the version that added it, so that a reader of an
+// older file does not ask for it.
+//
+// Version 2: the rule catalog (Result.Rules), and one finding per root
+// cause (group.go): a finding's ID is a fingerprint of rule, account,
+// region, resource and cause key, and it carries memberIds (the version 1
+// IDs of the per-item findings it replaces), impact, affected, fix and the
+// per-item evidence lists (needs, unknowns, constraints, features, values,
+// problems, excess). Need.Invalid marks a reference that cannot work (its
+// note no longer starts with "invalid reference:"). Summary gains items
+// and affected.
 const ResultSchemaVersion = 2
 
 // OldestResultSchemaVersion is the oldest findings.json version this build
@@ -54,30 +63,11 @@ func (s Severity) Rank() int {
 // ParseSeverity accepts a severity name (any case) or "none".
 func ParseSeverity(s string) (Severity, bool) {
 	for _, v := range Severities {
-		if string(v) == s || equalFold(string(v), s) {
+		if strings.EqualFold(string(v), s) {
 			return v, true
 		}
 	}
 	return "", false
-}
-
-func equalFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // Resource types of findings.
@@ -137,12 +127,21 @@ type AccountRef struct {
 	Name string `json:"name,omitempty"`
 }
 
-// Summary counts findings.
+// Summary counts findings. Each finding is one root cause, so Total (and
+// every count by severity, rule and account) counts root causes.
 type Summary struct {
-	Total           int            `json:"total"`
-	BySeverity      map[string]int `json:"bySeverity"`
-	ByRule          map[string]int `json:"byRule"`
-	ByAccount       map[string]int `json:"byAccount"`
+	Total      int            `json:"total"`
+	BySeverity map[string]int `json:"bySeverity"`
+	ByRule     map[string]int `json:"byRule"`
+	ByAccount  map[string]int `json:"byAccount"`
+	// Items counts the items the root causes cover (needs, unmet
+	// constraints, features, values, policy problems, excess grants; one
+	// for a finding without such a list): the sum of Impact.Items.
+	Items int `json:"items" since:"2"`
+	// Affected counts the distinct resources at least one finding affects
+	// (a finding's own resource and its Affected list), by resource type:
+	// {"task-definition": 12, "container-instance": 2, …}.
+	Affected        map[string]int `json:"affected" since:"2"`
 	TaskDefinitions int            `json:"taskDefinitions"`
 	Roles           int            `json:"roles"`
 }
@@ -180,12 +179,26 @@ type AccountRegion struct {
 	Errors int `json:"errors,omitempty"`
 }
 
-// Finding is one problem with its evidence.
+// Finding is one root cause with its evidence: one thing to fix on one
+// resource, stated once, with every item it affects. What makes a cause,
+// and so a finding, is defined in group.go (and in the README, "What a
+// finding is").
+//
+// JSON shape (schema version 2): id, ruleId, severity, title, message,
+// accountId, accountName?, region?, resourceType, resourceArn,
+// taskDefinitionArn?, roleArn?, container?, evidence, impact, affected?,
+// remediation, fix, memberIds. Fields marked ? are absent when they do not
+// apply; evidence holds only the lists that apply to the rule.
 type Finding struct {
-	// ID is a stable fingerprint: rule + account + region + resource + detail.
-	ID                string   `json:"id"`
-	RuleID            string   `json:"ruleId"`
-	Severity          Severity `json:"severity"`
+	// ID is a stable fingerprint of rule + account + region + resource +
+	// cause key (Fingerprint, group.go): the same cause on the same
+	// resource has the same ID in every run, however many items it
+	// affects.
+	ID       string   `json:"id"`
+	RuleID   string   `json:"ruleId"`
+	Severity Severity `json:"severity"`
+	// Title fits the finding's subject (an environment variable, a log
+	// option, an SCP…); the rule's catalog title is the general one.
 	Title             string   `json:"title"`
 	Message           string   `json:"message"`
 	AccountID         string   `json:"accountId"`
@@ -197,12 +210,23 @@ type Finding struct {
 	RoleARN           string   `json:"roleArn,omitempty"`
 	Container         string   `json:"container,omitempty"`
 	Evidence          Evidence `json:"evidence"`
-	Remediation       string   `json:"remediation"`
-
-	// PreviousIDs are the fingerprints of findings this one replaces (a
-	// finding grouped by root cause carries the IDs of its members): a
-	// baseline finding with one of these IDs is the same finding.
-	PreviousIDs []string `json:"previousIds,omitempty"`
+	// Impact counts what the cause affects.
+	Impact Impact `json:"impact" since:"2"`
+	// Affected lists the resources the cause affects besides the finding's
+	// own resource: the task definitions placed on a container instance or
+	// using a role, the roles a policy is attached to, the services that
+	// run a task definition. Sorted by type, then ARN.
+	Affected []ResourceRef `json:"affected,omitempty"`
+	// Remediation is Fix as plain text.
+	Remediation string `json:"remediation"`
+	// Fix is what to change, derived from why the cause failed (the
+	// deciding layer, the unknown, the version or setting).
+	Fix Fix `json:"fix" since:"2"`
+	// MemberIDs are the IDs that schema version 1 (one finding per item)
+	// gave the items this finding covers, sorted, so that a baseline or a
+	// suppression written before grouping still matches. A finding whose
+	// rule was not grouped lists its own version 1 ID.
+	MemberIDs []string `json:"memberIds,omitempty"`
 	// Suppression is the active accepted risk that covers the finding. A
 	// suppressed finding is still reported; Failing does not count it.
 	Suppression *Suppression `json:"suppression,omitempty"`
@@ -218,7 +242,7 @@ type Finding struct {
 // Values of Finding.Change.
 const (
 	ChangeNew       = "new"       // not in the baseline
-	ChangeUnchanged = "unchanged" // in the baseline, by ID or PreviousIDs
+	ChangeUnchanged = "unchanged" // in the baseline, by ID or MemberIDs
 )
 
 // Suppression is an accepted risk as a finding carries it.
@@ -367,18 +391,282 @@ type PastFinding struct {
 	Reason string `json:"reason,omitempty"`
 }
 
-// Evidence explains a finding.
+// ResourceRef names a resource a finding affects.
+type ResourceRef struct {
+	Type string `json:"type"` // ResourceTaskDefinition, ResourceService, …
+	ARN  string `json:"arn"`
+	// Name is the short name people use: family:revision, an instance ID,
+	// a service or role name.
+	Name string `json:"name,omitempty"`
+}
+
+// Impact says how much a root cause affects.
+type Impact struct {
+	// Summary reads like "1 container instance × 4 task definitions; 7
+	// unmet constraints".
+	Summary string `json:"summary"`
+	// Resources counts the affected resources by resource type, the
+	// finding's own resource included.
+	Resources map[string]int `json:"resources"`
+	// Items is the number of items in the finding's evidence list of
+	// ItemKind (need, constraint, feature, value, problem, grant); 1 and ""
+	// for a finding without such a list.
+	Items    int    `json:"items"`
+	ItemKind string `json:"itemKind,omitempty"`
+}
+
+// Item kinds of Impact.ItemKind.
+const (
+	ItemNeed       = "need"
+	ItemConstraint = "constraint"
+	ItemFeature    = "feature"
+	ItemValue      = "value"
+	ItemProblem    = "problem"
+	ItemGrant      = "grant"
+)
+
+// Evidence explains a finding. Each list holds one kind of item; a finding
+// has the lists of its rule (see group.go).
 type Evidence struct {
-	// Need is the requirement that failed (ER004, ER005).
+	// Need is the first of Needs (the most severe), kept for readers of
+	// schema version 1.
 	Need *Need `json:"need,omitempty"`
-	// Decision is the policy engine's answer, with the deciding layer and statements.
+	// Decision is the policy engine's answer for Need, with the deciding
+	// layer and statements (ER003: the trust policy's).
 	Decision *policy.Result `json:"decision,omitempty"`
+	// Needs are every need the cause affects, each with its container,
+	// field path, severity and decision (ER001, ER004, ER005).
+	Needs []NeedEvidence `json:"needs,omitempty"`
+	// Unknowns are what an unconfirmable decision hangs on (ER005, ER003).
+	Unknowns []Unknown `json:"unknowns,omitempty"`
+	// Constraints are a container instance's unmet agent constraints
+	// (AG001–AG003).
+	Constraints []Constraint `json:"constraints,omitempty"`
+	// Features are the features Fargate cannot serve (FG001).
+	Features []FeatureGap `json:"features,omitempty"`
+	// Values are the plaintext values that look like credentials (TD001).
+	Values []PlaintextValue `json:"values,omitempty"`
+	// Problems are what is wrong with a policy (PL001).
+	Problems []PolicyProblem `json:"problems,omitempty"`
 	// Excess lists what a role holds beyond its needs (ER006).
 	Excess []ExcessGrant `json:"excess,omitempty"`
-	// Facts are further key/value evidence (agent version, attribute, platform version, field path…).
+	// Facts are further key/value evidence (agent version, cluster,
+	// platform version, field path…).
 	Facts map[string]string `json:"facts,omitempty"`
-	// SuggestedPolicy is a policy document that would fix the finding.
+	// SuggestedPolicy is Fix.SuggestedPolicy, kept for readers of schema
+	// version 1.
 	SuggestedPolicy json.RawMessage `json:"suggestedPolicy,omitempty"`
+}
+
+// NeedEvidence is one need a finding covers.
+type NeedEvidence struct {
+	Need
+	// Severity is what the need's failure alone would weigh.
+	Severity Severity `json:"severity"`
+	// Decision is the policy engine's answer; absent for a reference that
+	// cannot work (Need.Invalid) or a need that was not evaluated (ER001).
+	Decision *policy.Result `json:"decision,omitempty"`
+}
+
+// UnknownKind says what an unconfirmable decision hangs on.
+type UnknownKind string
+
+const (
+	// UnknownConditionKeys: condition keys whose values are not known
+	// statically (Subject: the keys, comma-separated).
+	UnknownConditionKeys UnknownKind = "condition-keys"
+	// UnknownResourcePart: a part of the resource that is not known, such
+	// as an unresolved secret's 6-character suffix (Subject: the resource
+	// as displayed).
+	UnknownResourcePart UnknownKind = "resource-part"
+	// UnknownSecretName: an unresolved secret name that ends like the
+	// suffix, read both as a full and as a partial ARN.
+	UnknownSecretName UnknownKind = "secret-name"
+	// UnknownResourcePolicy: the resource policy (a secret's, a key
+	// policy, a repository policy, a parameter's) was not collected
+	// (Subject: the resource ARN).
+	UnknownResourcePolicy UnknownKind = "resource-policy"
+	// UnknownRegistryPolicy: the ECR private registry permissions policy,
+	// which may grant a pull-through import, is not collected (Subject: the
+	// registry account).
+	UnknownRegistryPolicy UnknownKind = "registry-policy"
+	// UnknownIdentityPolicy: an identity policy attached to the role was
+	// not collected, or cannot be read and may deny (Subject: the policy
+	// names).
+	UnknownIdentityPolicy UnknownKind = "identity-policy"
+	// UnknownBoundary: the permissions boundary was not collected or
+	// cannot be read (Subject: its ARN).
+	UnknownBoundary UnknownKind = "permissions-boundary"
+	// UnknownSCPs / UnknownRCPs: the organization policies on an account's
+	// path were not all collected (Subject: the account).
+	UnknownSCPs UnknownKind = "scps"
+	UnknownRCPs UnknownKind = "rcps"
+	// UnknownTrustPolicy: the role's trust policy was not collected
+	// (Subject: the role ARN).
+	UnknownTrustPolicy UnknownKind = "trust-policy"
+	// UnknownAuthorizationResource: which resource AWS authorizes the call
+	// on is not confirmed (logs:CreateLogStream on the stream or the group;
+	// Subject: the log group ARN).
+	UnknownAuthorizationResource UnknownKind = "authorization-resource"
+	// UnknownOther: an indeterminate decision the categories above do not
+	// describe (Subject: the engine's reason).
+	UnknownOther UnknownKind = "other"
+)
+
+// Unknown is one thing an unconfirmable decision hangs on.
+type Unknown struct {
+	Kind    UnknownKind `json:"kind"`
+	Subject string      `json:"subject"`
+	// Description says what is not known, as a clause ("the repository
+	// policy of … was not collected").
+	Description string `json:"description"`
+	// Settle says what would settle it: how to confirm a condition key,
+	// the permission needed to collect a policy, the grant that would make
+	// it certain.
+	Settle string `json:"settle"`
+}
+
+// Constraint is one agent constraint a container instance does not meet.
+type Constraint struct {
+	// RuleID is the rule whose fact it is: AG001 (the agent predates task
+	// execution roles), AG002 (a required attribute is missing) or AG003
+	// (the agent predates a feature in use).
+	RuleID string `json:"ruleId"`
+	// Attribute (AG002) is the missing attribute, with its Value when the
+	// task definition requires one.
+	Attribute string `json:"attribute,omitempty"`
+	Value     string `json:"value,omitempty"`
+	// Feature and Minimum (AG001, AG003) are the feature and the first
+	// agent version that serves it.
+	Feature string `json:"feature,omitempty"`
+	Minimum string `json:"minimum,omitempty"`
+	// FieldPath is where the first task definition uses the feature.
+	FieldPath string `json:"fieldPath,omitempty"`
+	// Source is where the constraint comes from: requiresAttributes,
+	// derived from the task definition, or the documentation of the
+	// version.
+	Source string `json:"source"`
+	// TaskDefinitions (family:revision) placed on the instance's cluster
+	// that require it.
+	TaskDefinitions []string `json:"taskDefinitions"`
+	Severity        Severity `json:"severity"`
+}
+
+// FeatureGap is a feature Fargate cannot serve for a task definition.
+type FeatureGap struct {
+	Feature   string `json:"feature"`
+	FieldPath string `json:"fieldPath"`
+	OS        string `json:"os"`
+	// Unsupported: Fargate does not support the feature on OS at all.
+	Unsupported bool `json:"unsupported,omitempty"`
+	// PlatformVersion and Minimum: the version the service runs and the
+	// first that serves the feature (absent when Unsupported).
+	PlatformVersion string   `json:"platformVersion,omitempty"`
+	Minimum         string   `json:"minimum,omitempty"`
+	Source          string   `json:"source"`
+	Severity        Severity `json:"severity"`
+}
+
+// ValueKind says where a plaintext value is.
+type ValueKind string
+
+const (
+	ValueEnvironmentVariable ValueKind = "environment-variable"
+	ValueLogOption           ValueKind = "log-option"
+	ValueFirelensOption      ValueKind = "firelens-option"
+)
+
+// PlaintextValue is a value in a task definition that looks like a
+// credential. The value itself is never recorded.
+type PlaintextValue struct {
+	Container string `json:"container"`
+	// Kind is ValueEnvironmentVariable, ValueLogOption or
+	// ValueFirelensOption.
+	Kind ValueKind `json:"kind"`
+	Name string    `json:"name"`
+	// ValueClass is what the value looks like (inventory.ClassifyValue),
+	// empty when only the name suggests a credential.
+	ValueClass string   `json:"valueClass,omitempty"`
+	Why        string   `json:"why"`
+	FieldPath  string   `json:"fieldPath"`
+	Severity   Severity `json:"severity"`
+}
+
+// PolicyProblem is one thing wrong with a policy (PL001).
+type PolicyProblem struct {
+	// Kind is malformed, unknown-action or missing (not collected).
+	Kind     string   `json:"kind"`
+	Detail   string   `json:"detail"`
+	Severity Severity `json:"severity"`
+}
+
+// FixLayer says where a fix is made.
+type FixLayer string
+
+const (
+	FixIdentity          FixLayer = "identity"             // the role's identity policies
+	FixBoundary          FixLayer = "permissions-boundary" // the role's permissions boundary
+	FixSCP               FixLayer = "scp"                  // a service control policy
+	FixRCP               FixLayer = "rcp"                  // a resource control policy
+	FixResourcePolicy    FixLayer = "resource-policy"      // a secret's, key's, repository's or parameter's policy
+	FixTrustPolicy       FixLayer = "trust-policy"         // the role's trust policy
+	FixTaskDefinition    FixLayer = "task-definition"      // a new task definition revision
+	FixContainerInstance FixLayer = "container-instance"   // the agent, its version or configuration
+	FixService           FixLayer = "service"              // the service's platform version
+	FixConfirm           FixLayer = "confirm"              // settle what is not known (ER005)
+)
+
+// Fix is what to change to remove a finding's cause.
+type Fix struct {
+	Layer FixLayer `json:"layer"`
+	// Summary is the fix in one sentence.
+	Summary string `json:"summary"`
+	// Steps are the actions, in order.
+	Steps []string `json:"steps,omitempty"`
+	// Target is what to change.
+	Target *FixTarget `json:"target,omitempty"`
+	// SuggestedPolicy is a policy document whose statements the policy
+	// engine proved to fix the cause where SuggestedPolicyLayer and Target
+	// say they go, granting nothing beyond the needs. SuggestedPolicyTarget
+	// says the same in words ("an identity policy of role …", "the key
+	// policy of KMS key … (add this statement)").
+	SuggestedPolicy       json.RawMessage `json:"suggestedPolicy,omitempty"`
+	SuggestedPolicyLayer  FixLayer        `json:"suggestedPolicyLayer,omitempty"`
+	SuggestedPolicyTarget string          `json:"suggestedPolicyTarget,omitempty"`
+}
+
+// Types of FixTarget besides the resource types of findings.
+const (
+	TargetSCP          = "scp"
+	TargetRCP          = "rcp"
+	TargetResource     = "resource" // a secret, key, parameter, repository or bucket, by ARN
+	TargetInlinePolicy = "inline-policy"
+)
+
+// FixTarget names what a fix changes.
+type FixTarget struct {
+	// Type is a resource type (ResourceRole, ResourcePolicy,
+	// ResourceService, ResourceContainerInstance,
+	// ResourceTaskDefinition) or TargetSCP, TargetRCP, TargetResource,
+	// TargetInlinePolicy.
+	Type string `json:"type"`
+	ARN  string `json:"arn,omitempty"`
+	// ID is an organization policy's ID (p-…).
+	ID   string `json:"id,omitempty"`
+	Name string `json:"name,omitempty"`
+	// Role is the role an inline policy belongs to.
+	Role string `json:"role,omitempty"`
+	// Statement is the statement to change: its Sid, or #index.
+	Statement string `json:"statement,omitempty"`
+	// AttachedTo is where an SCP or RCP is attached (root, OU or account).
+	AttachedTo *OrgNode `json:"attachedTo,omitempty"`
+}
+
+// OrgNode is a root, OU or account of the organization.
+type OrgNode struct {
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"`
+	Type string `json:"type"`
 }
 
 // Who serves a need.
@@ -414,7 +702,13 @@ type Need struct {
 	// Optional needs do not stop the task from starting in every case
 	// (ecr:BatchCheckLayerAvailability; logs:CreateLogGroup when the group exists).
 	Optional bool `json:"optional,omitempty"`
-	// Note explains something about the need (partial ARN, cross-account…).
+	// Invalid is true when the reference cannot work as written (a
+	// malformed ARN, a value pasted where a name belongs, a cross-account
+	// secret under an AWS managed key): nothing any policy grants can serve
+	// it, and Note says why.
+	Invalid bool `json:"invalid,omitempty"`
+	// Note explains something about the need (partial ARN, cross-account,
+	// why an invalid reference cannot work…).
 	Note string `json:"note,omitempty"`
 
 	// req, when set, is the resource evaluated: Resource is then its display
@@ -433,14 +727,27 @@ func (n *Need) request() (string, *policy.UnknownSegment) {
 	return n.Resource, nil
 }
 
+// ExcessKind says why a grant is excess.
+type ExcessKind string
+
+const (
+	ExcessAdministrator    ExcessKind = "administrator"     // every action of every service
+	ExcessNotAction        ExcessKind = "not-action"        // Allow with NotAction: every other action
+	ExcessUnrelatedService ExcessKind = "unrelated-service" // a service no need involves
+	ExcessActionNotNeeded  ExcessKind = "action-not-needed" // actions of a needed service that no need uses
+	ExcessWiderResource    ExcessKind = "wider-resource"    // a needed action on more resources than needed
+)
+
 // ExcessGrant is one thing a role's policies grant beyond its needs.
 type ExcessGrant struct {
-	Policy    string   `json:"policy"`
-	Statement string   `json:"statement"` // Sid or "#index"
-	Action    string   `json:"action"`
-	Resource  string   `json:"resource"`
-	Reason    string   `json:"reason"`
-	Severity  Severity `json:"severity"`
+	Policy    string `json:"policy"`
+	Statement string `json:"statement"` // Sid or "#index"
+	// Kind says why it is excess (ExcessAdministrator, …).
+	Kind     ExcessKind `json:"kind" since:"2"`
+	Action   string     `json:"action"`
+	Resource string     `json:"resource"`
+	Reason   string     `json:"reason"`
+	Severity Severity   `json:"severity"`
 }
 
 // RoleReport is one execution role with its needs and least-privilege policy.
@@ -466,7 +773,10 @@ type TaskDefReport struct {
 	ExecutionRoleARN string   `json:"executionRoleArn,omitempty"`
 	UsedByServices   []string `json:"usedByServices,omitempty"`
 	Needs            []Need   `json:"needs"`
-	Findings         int      `json:"findings"`
+	// Findings counts the findings that affect the task definition: on it,
+	// or listing it as affected (a container instance's, its execution
+	// role's).
+	Findings int `json:"findings"`
 }
 
 // SeverityRange is the lowest and the highest severity of a rule's

@@ -2,6 +2,7 @@ package findings
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"sort"
@@ -15,13 +16,94 @@ import (
 // launch set, ecs-facts §5.1; later additions are UNCONFIRMED).
 var rcpServices = map[string]bool{"s3": true, "sts": true, "kms": true, "sqs": true, "secretsmanager": true}
 
+// problemKind is what is wrong with a policy attached to a role.
+type problemKind int
+
+const (
+	problemMalformed     problemKind = iota // the document cannot be parsed
+	problemUnknownAction                    // a statement names an action that does not exist
+	problemMissing                          // attached, but its document was not collected
+)
+
+// String is the kind as findings.json and schema version 1's fingerprints
+// spell it.
+func (k problemKind) String() string {
+	switch k {
+	case problemMalformed:
+		return "malformed"
+	case problemUnknownAction:
+		return "unknown-action"
+	}
+	return "missing"
+}
+
 // policyProblem is a policy attached to a role that could not be parsed,
-// or that names an action that does not exist.
+// that names an action that does not exist, or that was not collected.
 type policyProblem struct {
-	policy   string // name as reported
-	kind     string // "malformed", "unknown-action", "missing"
-	detail   string
-	severity Severity
+	policy string // name as reported ("inline:x", a managed policy ARN, "boundary:ARN", "trust-policy")
+	// arn is the managed policy's ARN (attached or boundary); "" for an
+	// inline or trust policy, which belongs to the role.
+	arn  string
+	kind problemKind
+	// detail is as schema version 1 spelled it (its fingerprints hash it);
+	// shown is what findings show, without the policy's name where the
+	// parser put it first.
+	detail, shown string
+	severity      Severity
+}
+
+// parseProblem is the problem of a policy that does not parse.
+func parseProblem(name, arn string, err error) policyProblem {
+	shown := err.Error()
+	var pe *policy.ParseError
+	if errors.As(err, &pe) {
+		shown = pe.Detail()
+	}
+	return policyProblem{policy: name, arn: arn, kind: problemMalformed, detail: err.Error(), shown: shown, severity: High}
+}
+
+// trustPolicyName is the name a role's trust policy is evaluated under.
+const trustPolicyName = "trust-policy"
+
+// sourceKind says where a policy the engine evaluates comes from.
+type sourceKind int
+
+const (
+	sourceUnknown sourceKind = iota
+	sourceInline
+	sourceManaged
+	sourceBoundary
+	sourceTrust
+	sourceSCP
+	sourceRCP
+	sourceResource
+)
+
+// policySource is where a policy the engine evaluated comes from, keyed by
+// the name it was evaluated under.
+type policySource struct {
+	kind sourceKind
+	// phrase names it in a sentence: "inline policy x", "managed policy
+	// ARN", "SCP name (p-…)".
+	phrase string
+	// name is an inline policy's or an organization policy's name; arn a
+	// managed policy's; id an organization policy's.
+	name, arn, id string
+}
+
+// key identifies the policy however it is renamed: an organization
+// policy's ID, a managed policy's or a resource's ARN, an inline policy's
+// name.
+func (s policySource) key() string {
+	switch s.kind {
+	case sourceSCP, sourceRCP:
+		return s.id
+	case sourceInline:
+		return "inline:" + s.name
+	case sourceTrust:
+		return trustPolicyName
+	}
+	return s.arn
 }
 
 // roleInfo is an IAM role with its parsed policies.
@@ -43,15 +125,34 @@ type roleInfo struct {
 	// may grant what is missing, or deny what the others allow.
 	unavailable         []string
 	boundaryUnavailable string
+	// boundaryMissing: the boundary was not collected (rather than not
+	// readable).
+	boundaryMissing bool
 	// unreadableMayDeny are identity policies the engine could not parse
 	// (PL001) that hold, or may hold, a Deny statement: whatever the others
 	// allow, they may deny it, so an allow is indeterminate. A malformed
 	// policy whose every statement is an Allow only fails to grant, which
 	// its PL001 finding explains.
 	unreadableMayDeny []string
+	// sources are the role's policies by the name they are evaluated
+	// under.
+	sources map[string]policySource
 }
 
 func (r *roleInfo) arn() string { return r.role.ARN }
+
+// phrases names the role's policies, given by the names they are evaluated
+// under, in words.
+func (r *roleInfo) phrases(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = "policy " + n
+		if src, ok := r.sources[n]; ok {
+			out[i] = src.phrase
+		}
+	}
+	return out
+}
 
 // role returns the parsed role of an account by name (case-insensitive, as
 // IAM role names are unique regardless of case), or nil.
@@ -71,38 +172,43 @@ func (e *evaluation) role(a *inventory.Account, name string) *roleInfo {
 		e.roles[key] = nil
 		return nil
 	}
-	ri := &roleInfo{account: a, role: role}
+	ri := &roleInfo{account: a, role: role, sources: map[string]policySource{
+		trustPolicyName: {kind: sourceTrust, phrase: "the trust policy"},
+	}}
 	managed := map[string]*inventory.ManagedPolicy{}
 	for _, p := range a.IAM.ManagedPolicies {
 		managed[p.ARN] = p
 	}
 	for _, ip := range role.InlinePolicies {
 		name := "inline:" + ip.Name
+		ri.sources[name] = policySource{kind: sourceInline, phrase: "inline policy " + ip.Name, name: ip.Name}
 		if blankDoc(ip.Document) {
-			e.uncollectedIdentity(ri, name, "the inline policy's document was not collected, so what it grants or denies is unknown")
+			e.uncollectedIdentity(ri, name, "", "the inline policy's document was not collected, so what it grants or denies is unknown")
 			continue
 		}
-		if p := ri.parse(name, ip.Document); p != nil {
+		if p := ri.parse(name, "", ip.Document); p != nil {
 			ri.identity = append(ri.identity, policy.NamedPolicy{Name: name, Policy: p})
 		}
 	}
 	for _, arn := range role.AttachedPolicies {
+		ri.sources[arn] = policySource{kind: sourceManaged, phrase: "managed policy " + arn, arn: arn}
 		mp := managed[arn]
 		if mp == nil || blankDoc(mp.Document) {
-			e.uncollectedIdentity(ri, arn, "the attached managed policy was not collected, so what it grants or denies is unknown")
+			e.uncollectedIdentity(ri, arn, arn, "the attached managed policy was not collected, so what it grants or denies is unknown")
 			continue
 		}
-		if p := ri.parse(arn, mp.Document); p != nil {
+		if p := ri.parse(arn, arn, mp.Document); p != nil {
 			ri.identity = append(ri.identity, policy.NamedPolicy{Name: arn, Policy: p})
 		}
 	}
 	if b := role.PermissionsBoundary; b != "" {
+		ri.sources["boundary:"+b] = policySource{kind: sourceBoundary, phrase: "permissions boundary " + b, arn: b}
 		if mp := managed[b]; mp == nil || blankDoc(mp.Document) {
-			ri.problems = append(ri.problems, policyProblem{policy: b, kind: "missing",
-				detail: "the permissions boundary policy was not collected, so what it allows is unknown", severity: Medium})
-			ri.boundaryUnavailable = b
+			ri.problems = append(ri.problems, policyProblem{policy: b, arn: b, kind: problemMissing,
+				detail: "the permissions boundary policy was not collected, so what it allows is unknown", shown: "not collected", severity: Medium})
+			ri.boundaryUnavailable, ri.boundaryMissing = b, true
 			e.gaps = append(e.gaps, fmt.Sprintf("role %s: permissions boundary %s was not collected; grants it could block are reported as indeterminate", role.ARN, b))
-		} else if p := ri.parse("boundary:"+b, mp.Document); p != nil {
+		} else if p := ri.parse("boundary:"+b, b, mp.Document); p != nil {
 			ri.boundary = []policy.NamedPolicy{{Name: "boundary:" + b, Policy: p}}
 		} else {
 			// IAM accepted this boundary, so a parse failure is ours to
@@ -112,12 +218,12 @@ func (e *evaluation) role(a *inventory.Account, name string) *roleInfo {
 	}
 	if blankDoc(role.TrustPolicy) {
 		ri.trustUnavailable = true
-		ri.problems = append(ri.problems, policyProblem{policy: "trust-policy", kind: "missing",
-			detail: "the trust policy was not collected, so whether ECS may assume the role is unknown", severity: Medium})
+		ri.problems = append(ri.problems, policyProblem{policy: trustPolicyName, kind: problemMissing,
+			detail: "the trust policy was not collected, so whether ECS may assume the role is unknown", shown: "not collected", severity: Medium})
 		e.gaps = append(e.gaps, fmt.Sprintf("role %s: the trust policy was not collected; whether ECS may assume it is reported as indeterminate", role.ARN))
-	} else if p, err := policy.ParseString("trust-policy", role.TrustPolicy); err != nil {
+	} else if p, err := policy.ParseString(trustPolicyName, role.TrustPolicy); err != nil {
 		ri.trustErr = err
-		ri.problems = append(ri.problems, policyProblem{policy: "trust-policy", kind: "malformed", detail: err.Error(), severity: High})
+		ri.problems = append(ri.problems, parseProblem(trustPolicyName, "", err))
 	} else {
 		ri.trust = p
 	}
@@ -126,8 +232,8 @@ func (e *evaluation) role(a *inventory.Account, name string) *roleInfo {
 }
 
 // uncollectedIdentity records an identity policy that was not collected.
-func (e *evaluation) uncollectedIdentity(ri *roleInfo, name, detail string) {
-	ri.problems = append(ri.problems, policyProblem{policy: name, kind: "missing", detail: detail, severity: Medium})
+func (e *evaluation) uncollectedIdentity(ri *roleInfo, name, arn, detail string) {
+	ri.problems = append(ri.problems, policyProblem{policy: name, arn: arn, kind: problemMissing, detail: detail, shown: "not collected", severity: Medium})
 	ri.unavailable = append(ri.unavailable, name)
 	e.gaps = append(e.gaps, fmt.Sprintf("role %s: policy %s was not collected; needs it could grant or deny are reported as indeterminate", ri.role.ARN, name))
 }
@@ -139,17 +245,18 @@ func blankDoc(doc string) bool {
 	return d == "" || d == "null"
 }
 
-// parse parses one identity or boundary policy, recording problems.
-func (ri *roleInfo) parse(name, doc string) *policy.Policy {
+// parse parses one identity or boundary policy (arn: the managed policy's,
+// "" for an inline one), recording problems.
+func (ri *roleInfo) parse(name, arn, doc string) *policy.Policy {
 	p, err := policy.ParseString(name, doc)
 	if err != nil {
-		ri.problems = append(ri.problems, policyProblem{policy: name, kind: "malformed", detail: err.Error(), severity: High})
+		ri.problems = append(ri.problems, parseProblem(name, arn, err))
 		if mayDeny(doc) {
 			ri.unreadableMayDeny = append(ri.unreadableMayDeny, name)
 		}
 		return nil
 	}
-	ri.problems = append(ri.problems, unknownActions(name, p)...)
+	ri.problems = append(ri.problems, unknownActions(name, arn, p)...)
 	return p
 }
 
@@ -248,7 +355,14 @@ func (e *evaluation) orgLevels(a *inventory.Account, cache map[string]orgLevels,
 		// SCPs (and, once enabled, RCPs) are attached at every level, so an
 		// empty level or a missing policy means the path was not fully
 		// collected.
-		out.incomplete = fmt.Sprintf("the %s on the path of account %s were not all collected (%d level(s) without policies, missing %v)", kind, a.ID, empty, missing)
+		var what []string
+		if empty > 0 {
+			what = append(what, count(empty, "level", "levels")+" without policies")
+		}
+		if len(missing) > 0 {
+			what = append(what, "missing "+strings.Join(missing, ", "))
+		}
+		out.incomplete = fmt.Sprintf("the %s on the path of account %s were not all collected (%s)", kind, a.ID, strings.Join(what, "; "))
 	}
 	if out.incomplete != "" {
 		e.gaps = append(e.gaps, out.incomplete+"; needs they could deny are reported as indeterminate")
@@ -270,11 +384,13 @@ func (e *evaluation) orgPolicy(id string) *policy.Policy {
 		e.orgDocs[id] = nil
 		return nil
 	}
-	name := op.Name
-	if name == "" {
-		name = id
+	name := orgPolicyName(id, op)
+	src := policySource{kind: sourceSCP, phrase: "SCP " + name, name: op.Name, id: id}
+	if op.Type == inventory.PolicyTypeRCP {
+		src.kind, src.phrase = sourceRCP, "RCP "+name
 	}
-	p, err := policy.ParseString(name+" ("+id+")", op.Document)
+	e.orgSources[name] = src
+	p, err := policy.ParseString(name, op.Document)
 	if err != nil {
 		e.gaps = append(e.gaps, "organization policy "+id+" could not be parsed; what it allows or denies is unknown: "+err.Error())
 		e.orgDocs[id] = nil
@@ -282,6 +398,15 @@ func (e *evaluation) orgPolicy(id string) *policy.Policy {
 	}
 	e.orgDocs[id] = p
 	return p
+}
+
+// orgPolicyName is the name an SCP or RCP is evaluated under: "name (id)".
+func orgPolicyName(id string, op *inventory.OrgPolicy) string {
+	name := op.Name
+	if name == "" {
+		name = id
+	}
+	return name + " (" + id + ")"
 }
 
 // sortedRoles returns every role that is some task definition's execution

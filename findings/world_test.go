@@ -194,9 +194,34 @@ func check(t *testing.T, r *Result, rule string, want int, sev Severity, contain
 		if f.ID == "" || len(f.ID) != 32 {
 			t.Errorf("%s: bad fingerprint %q", rule, f.ID)
 		}
-		if f.Title == "" || f.Remediation == "" {
-			t.Errorf("%s: title/remediation missing", rule)
+		if f.Title == "" || f.Remediation == "" || f.Fix.Summary == "" || f.Fix.Layer == "" {
+			t.Errorf("%s: title, remediation or fix missing: %+v", rule, f)
 		}
+		if len(f.MemberIDs) == 0 || f.Impact.Summary == "" || f.Impact.Items < 1 {
+			t.Errorf("%s: member IDs or impact missing: %+v", rule, f)
+		}
+	}
+}
+
+// items is the number of items (needs, constraints, values…) the findings
+// of a rule cover.
+func items(r *Result, rule string) int {
+	n := 0
+	for _, f := range byRule(r, rule) {
+		n += f.Impact.Items
+	}
+	return n
+}
+
+// checkItems asserts the number of a rule's findings and of the items they
+// cover.
+func checkItems(t *testing.T, r *Result, rule string, findings, want int) {
+	t.Helper()
+	if got := len(byRule(r, rule)); got != findings {
+		t.Errorf("%s: %d findings, want %d", rule, got, findings)
+	}
+	if got := items(r, rule); got != want {
+		t.Errorf("%s: %d items, want %d", rule, got, want)
 	}
 }
 

@@ -356,7 +356,7 @@ func roundTrip(t *testing.T, res *findings.Result) {
 	for i := range res.Findings {
 		a, z := res.Findings[i], back.Findings[i]
 		if !reflect.DeepEqual(a.Suppression, z.Suppression) || !reflect.DeepEqual(a.SuppressionExpired, z.SuppressionExpired) ||
-			a.Change != z.Change || !reflect.DeepEqual(a.PreviousIDs, z.PreviousIDs) {
+			a.Change != z.Change || !reflect.DeepEqual(a.MemberIDs, z.MemberIDs) {
 			t.Fatalf("finding %s read back as %+v", a.ID, z)
 		}
 	}
@@ -372,7 +372,7 @@ func TestNoTriageNoFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{`"triage"`, `"suppression"`, `"suppressionExpired"`, `"change"`, `"previousIds"`} {
+	for _, k := range []string{`"triage"`, `"suppression"`, `"suppressionExpired"`, `"change"`, `"memberIds"`} {
 		if bytes.Contains(b, []byte(k)) {
 			t.Errorf("findings.json without triage has %s", k)
 		}

@@ -25,7 +25,7 @@ type Baseline struct {
 	ToolVersion   string
 	// Findings are the baseline's findings, as it described them.
 	Findings []findings.PastFinding
-	// previous are the PreviousIDs of each finding, by index.
+	// previous are the MemberIDs of each finding, by index.
 	previous [][]string
 	// roleUse maps a role ARN to the task definitions that used it.
 	roleUse map[string][]string
@@ -95,7 +95,7 @@ type pastFinding struct {
 	ResourceARN       string            `json:"resourceArn"`
 	TaskDefinitionARN string            `json:"taskDefinitionArn"`
 	RoleARN           string            `json:"roleArn"`
-	PreviousIDs       []string          `json:"previousIds"`
+	MemberIDs       []string          `json:"memberIds"`
 }
 
 // ParseBaseline reads a findings.json written by audit (schema versions
@@ -165,7 +165,7 @@ func ParseBaseline(data []byte) (*Baseline, error) {
 		b.Findings = append(b.Findings, findings.PastFinding{ID: f.ID, RuleID: f.RuleID, Severity: f.Severity, Title: f.Title,
 			Message: f.Message, AccountID: f.AccountID, AccountName: f.AccountName, Region: f.Region, ResourceType: f.ResourceType,
 			ResourceARN: f.ResourceARN, TaskDefinitionARN: f.TaskDefinitionARN, RoleARN: f.RoleARN})
-		b.previous = append(b.previous, f.PreviousIDs)
+		b.previous = append(b.previous, f.MemberIDs)
 	}
 	for _, r := range doc.Roles {
 		b.roleUse[r.RoleARN] = append(b.roleUse[r.RoleARN], r.UsedBy...)
@@ -223,9 +223,9 @@ func typeName(kind string) string {
 // Result shares everything but its findings and Triage with res).
 //
 // Two findings are the same when their fingerprints meet: the ID of one,
-// or one of its PreviousIDs, is the ID or a PreviousID of the other. So a
+// or one of its MemberIDs, is the ID or a MemberID of the other. So a
 // finding that groups others by root cause and lists their IDs in
-// PreviousIDs is unchanged against a baseline that had them one by one,
+// MemberIDs is unchanged against a baseline that had them one by one,
 // and the baseline's findings are not fixed.
 //
 // A baseline finding that is gone is fixed only where this scan collected
@@ -268,7 +268,7 @@ func Compare(res *findings.Result, b *Baseline) *findings.Result {
 		f := &out.Findings[i]
 		curKeys[f.ID] = true
 		same := baseKeys[f.ID]
-		for _, id := range f.PreviousIDs {
+		for _, id := range f.MemberIDs {
 			curKeys[id] = true
 			same = same || baseKeys[id]
 		}

@@ -108,7 +108,7 @@ func TestParseBaselineErrors(t *testing.T) {
 }
 
 func FuzzParseBaseline(f *testing.F) {
-	f.Add([]byte(`{"schemaVersion":1,"tool":{"name":"audit"},"generatedAt":"2025-01-01T00:00:00Z","findings":[{"id":"x","severity":"low","previousIds":["y"]}],"roles":[{"roleArn":"r","usedBy":["t"]}]}`))
+	f.Add([]byte(`{"schemaVersion":1,"tool":{"name":"audit"},"generatedAt":"2025-01-01T00:00:00Z","findings":[{"id":"x","severity":"low","memberIds":["y"]}],"roles":[{"roleArn":"r","usedBy":["t"]}]}`))
 	f.Add([]byte(`[]`))
 	f.Add([]byte(`{"format":"audit-inventory"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -414,15 +414,15 @@ func TestCompareCoverage(t *testing.T) {
 }
 
 // A finding that replaces others (grouped by root cause) carries their
-// fingerprints in PreviousIDs, and the comparison sees them as the same.
-func TestComparePreviousIDs(t *testing.T) {
+// fingerprints in MemberIDs, and the comparison sees them as the same.
+func TestCompareMemberIDs(t *testing.T) {
 	const acct = "222222222222"
 	cov := findings.Coverage{Complete: true, Collected: []findings.AccountRegion{{AccountID: acct}, {AccountID: acct, Region: "us-east-1"}}}
 	past := func(id string) findings.PastFinding {
 		return findings.PastFinding{ID: id, RuleID: "ER004", Severity: findings.High, AccountID: acct, Region: "us-east-1"}
 	}
 	cur := func(id string, prev ...string) findings.Finding {
-		return findings.Finding{ID: id, RuleID: "ER004", Severity: findings.High, AccountID: acct, Region: "us-east-1", PreviousIDs: prev}
+		return findings.Finding{ID: id, RuleID: "ER004", Severity: findings.High, AccountID: acct, Region: "us-east-1", MemberIDs: prev}
 	}
 	// An ungrouped baseline, a grouped scan: g replaces a and b; c is fixed;
 	// n is new.
@@ -438,8 +438,8 @@ func TestComparePreviousIDs(t *testing.T) {
 	}
 	// A grouped baseline read from its findings.json, an ungrouped scan.
 	data := `{"schemaVersion": 1, "tool": {"name": "audit"}, "generatedAt": "2026-12-01T00:00:00Z", "findings": [
-		{"id": "g", "ruleId": "ER004", "severity": "high", "accountId": "222222222222", "region": "us-east-1", "previousIds": ["a", "b"]},
-		{"id": "h", "ruleId": "ER004", "severity": "high", "accountId": "222222222222", "region": "us-east-1", "previousIds": ["d"]}]}`
+		{"id": "g", "ruleId": "ER004", "severity": "high", "accountId": "222222222222", "region": "us-east-1", "memberIds": ["a", "b"]},
+		{"id": "h", "ruleId": "ER004", "severity": "high", "accountId": "222222222222", "region": "us-east-1", "memberIds": ["d"]}]}`
 	gb, err := ParseBaseline([]byte(data))
 	if err != nil {
 		t.Fatal(err)
@@ -449,7 +449,7 @@ func TestComparePreviousIDs(t *testing.T) {
 	if c := out.Triage.Baseline.Counts; c != (findings.BaselineCounts{New: 1, Unchanged: 2, Fixed: 1}) || out.Triage.Baseline.Fixed[0].ID != "h" {
 		t.Errorf("grouped baseline: %+v", out.Triage.Baseline)
 	}
-	// Without PreviousIDs the fingerprints alone decide (the hook is a no-op).
+	// Without MemberIDs the fingerprints alone decide (the hook is a no-op).
 	res = &findings.Result{Coverage: cov, Findings: []findings.Finding{cur("a"), cur("n")}}
 	out = Compare(res, &Baseline{Findings: []findings.PastFinding{past("a"), past("b")}})
 	if c := out.Triage.Baseline.Counts; c != (findings.BaselineCounts{New: 1, Unchanged: 1, Fixed: 1}) {

@@ -57,7 +57,7 @@
 // ParseBaseline reads a findings.json of an earlier scan (schema version 1
 // up to findings.ResultSchemaVersion; other files get a clear error).
 // Compare marks every finding new or unchanged by fingerprint (ID, and
-// PreviousIDs for a finding that replaces others), and lists the baseline
+// MemberIDs for a finding that replaces others), and lists the baseline
 // findings that are gone as fixed where this scan collected their account,
 // region and IAM without errors (Coverage.Collected), and as unknown, with
 // the reason, everywhere else: a region that failed is never reported as
