@@ -69,6 +69,10 @@ type ECRImage struct {
 	Digest string `json:"digest,omitempty"`
 	// Status is Exists, DoesNotExist or NotChecked.
 	Status string `json:"status"`
+	// ImageStatus is ECR's status of an image that exists: ACTIVE, or
+	// ARCHIVED or ACTIVATING (an archived image cannot be pulled until it is
+	// restored); "" when ECR did not say.
+	ImageStatus string `json:"imageStatus,omitempty"`
 }
 
 // ECRRegistry is what matters of a private registry (an account's ECR in a

@@ -16,10 +16,10 @@ import (
 type protocol int
 
 const (
-	protoJSON  protocol = iota // awsJson1_1
-	protoQuery                 // awsQuery, XML responses
-	protoREST                  // restJson1
-	protoRESTXML               // restXml (S3)
+	protoJSON    protocol = iota // awsJson1_1
+	protoQuery                   // awsQuery, XML responses
+	protoREST                    // restJson1
+	protoRESTXML                 // restXml (S3)
 )
 
 // opFunc serves one operation. It returns the response shape (encoded with
