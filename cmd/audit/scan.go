@@ -102,7 +102,7 @@ func addLiveFlags(fl interface {
 	fl.StringVar(&f.roleName, "role-name", "OrganizationAccountAccessRole", "role to assume in each account")
 	fl.StringVar(&f.externalID, "external-id", "", "external ID for AssumeRole")
 	fl.BoolVar(&f.allRevisions, "all-revisions", false, "evaluate every ACTIVE task definition revision, not only those in use and the latest of each family")
-	fl.BoolVar(&f.noResolve, "no-resolve-resources", false, "do not describe the secrets, parameters and KMS keys task definitions reference")
+	fl.BoolVar(&f.noResolve, "no-resolve-resources", false, "do not look up what task definitions reference (secrets, parameters, KMS keys, ECR repositories and images, log groups, S3 objects) or its resource policies")
 	fl.IntVar(&f.accountConc, "account-concurrency", 0, "accounts scanned at once (0 = default)")
 	fl.IntVar(&f.regionConc, "region-concurrency", 0, "account×region pairs scanned at once (0 = default)")
 	fl.IntVar(&f.maxAttempts, "max-attempts", 0, "SDK attempts per call, with adaptive retries (0 = default)")
