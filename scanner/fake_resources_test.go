@@ -149,6 +149,8 @@ type fakeLogs struct {
 	fail   faults
 	groups []string          // names
 	kms    map[string]string // group → key
+	// reverse lists in reverse name order (not what the API documents).
+	reverse bool
 }
 
 func (f *fakeLogs) DescribeLogGroups(ctx context.Context, in *cloudwatchlogs.DescribeLogGroupsInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeLogGroupsOutput, error) {
@@ -162,6 +164,9 @@ func (f *fakeLogs) DescribeLogGroups(ctx context.Context, in *cloudwatchlogs.Des
 			match = append(match, logstypes.LogGroup{LogGroupName: aws.String(g), Arn: aws.String("arn:aws:logs:r:a:log-group:" + g + ":*"),
 				KmsKeyId: aws.String(f.kms[g])})
 		}
+	}
+	if f.reverse {
+		slices.Reverse(match)
 	}
 	items, next, err := fakePage(match, in.NextToken, pageSize(in.Limit, 50, 50), false)
 	if err != nil {

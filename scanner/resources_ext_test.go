@@ -450,3 +450,60 @@ func TestResolveExistenceOff(t *testing.T) {
 		t.Errorf("resources resolved although ResolveResources is false (%d calls)", calls)
 	}
 }
+
+// Log groups with a common prefix are looked up with one listing, read only
+// as far as needed and never costing more calls than lookups by name; what
+// it leaves open is looked up by name; a listing out of order is not
+// trusted.
+func TestLogGroupListing(t *testing.T) {
+	var many []string
+	for i := range 300 {
+		many = append(many, fmt.Sprintf("/ecs/svc-%03d", i))
+	}
+	tests := []struct {
+		name     string
+		groups   []string
+		reverse  bool
+		refs     []string
+		want     []string // name:status
+		maxCalls int
+	}{
+		{name: "two names: by name", groups: many, refs: []string{"/ecs/svc-001", "/ecs/nope"},
+			want: []string{"/ecs/nope:does-not-exist", "/ecs/svc-001:exists"}, maxCalls: 2},
+		{name: "one page settles all", groups: many, refs: []string{"/ecs/svc-000", "/ecs/svc-010", "/ecs/svc-010-old", "/ecs/svc-020"},
+			want: []string{"/ecs/svc-000:exists", "/ecs/svc-010:exists", "/ecs/svc-010-old:does-not-exist", "/ecs/svc-020:exists"}, maxCalls: 1},
+		{name: "spread names: pages up to the cap, then by name", groups: many,
+			refs: []string{"/ecs/svc-001", "/ecs/svc-099x", "/ecs/svc-250", "/ecs/svc-299", "/ecs/zzz"},
+			want: []string{"/ecs/svc-001:exists", "/ecs/svc-099x:does-not-exist", "/ecs/svc-250:exists", "/ecs/svc-299:exists", "/ecs/zzz:does-not-exist"},
+			maxCalls: 4 + 3},
+		{name: "out of order: by name", groups: many, reverse: true,
+			refs: []string{"/ecs/svc-001", "/ecs/svc-002", "/ecs/svc-003x"},
+			want: []string{"/ecs/svc-001:exists", "/ecs/svc-002:exists", "/ecs/svc-003x:does-not-exist"}, maxCalls: 2 + 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			be := newFakeBackend(callerAcct)
+			f := ecsWorld(callerAcct, "us-east-1", 0, 0, 0, 1, 1)
+			for i, g := range tt.refs {
+				f.tds[0].ContainerDefinitions = append(f.tds[0].ContainerDefinitions, ecstypes.ContainerDefinition{Name: aws.String(fmt.Sprint("c", i)),
+					LogConfiguration: &ecstypes.LogConfiguration{LogDriver: "awslogs", Options: map[string]string{"awslogs-group": g}}})
+			}
+			r := be.region(callerAcct, "us-east-1")
+			r.ecs, r.logs.groups, r.logs.reverse = f, tt.groups, tt.reverse
+			res := run(t, context.Background(), be, Config{Regions: []string{"us-east-1"}, ResolveResources: true})
+			if res.err != nil || len(res.inv.Errors) != 0 {
+				t.Fatalf("%v %+v", res.err, res.inv.Errors)
+			}
+			var got []string
+			for _, g := range res.inv.Accounts[0].Regions[0].LogGroups {
+				got = append(got, g.Name+":"+g.Status)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("groups %v, want %v", got, tt.want)
+			}
+			if n := r.logs.n("DescribeLogGroups"); n > tt.maxCalls || n > len(tt.refs)+len(tt.refs)-1 {
+				t.Errorf("%d DescribeLogGroups calls, want at most %d", n, tt.maxCalls)
+			}
+		})
+	}
+}
