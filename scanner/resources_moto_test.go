@@ -36,7 +36,9 @@ import (
 // collection error for that call (checked below) and the rules stay not
 // collected; registry policies are implemented but are then not read. The
 // pull-through cache cases are covered against fakeaws and the unit fakes.
-// moto's ListBuckets ignores MaxBuckets (one page) and moto checks no
+// moto's ListBuckets cuts the list at max-buckets without a continuation
+// token (harmless at the scanner's 10,000) and gives no BucketRegion, so the
+// bucket regions come from GetBucketLocation here; moto checks no
 // x-amz-expected-bucket-owner.
 func TestMotoResources(t *testing.T) {
 	if testing.Short() {
