@@ -241,6 +241,11 @@ func TestMotoResources(t *testing.T) {
 		t.Errorf("needs-no-such-bucket = %+v", b)
 	}
 
+	// moto's listing gives no bucket region: each owned bucket's comes from
+	// GetBucketLocation, and the bucket that exists nowhere is probed once.
+	if n := wire.count("s3:GetBucketLocation"); n != 3 {
+		t.Errorf("s3:GetBucketLocation sent %d times, want 3", n)
+	}
 	// Reads only, and no object was ever read.
 	for _, k := range wire.keys() {
 		if op := k[strings.Index(k, ":")+1:]; !readOnlyOperation(op) || op == "GetObject" || op == "HeadObject" {
