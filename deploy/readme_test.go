@@ -94,7 +94,10 @@ func scannerCalls(t *testing.T) (caller, member []string) {
 	}
 	// SDK package → IAM service prefix.
 	prefix := map[string]string{"ecs": "ecs", "iam": "iam", "organizations": "organizations", "sts": "sts",
-		"account": "account", "secretsmanager": "secretsmanager", "ssm": "ssm", "kms": "kms"}
+		"account": "account", "secretsmanager": "secretsmanager", "ssm": "ssm", "kms": "kms",
+		"ecr": "ecr", "s3": "s3", "cloudwatchlogs": "logs"}
+	// S3 operations whose IAM action has another name.
+	actionOf := map[string]string{"s3:ListBuckets": "s3:ListAllMyBuckets", "s3:ListObjectsV2": "s3:ListBucket"}
 	for _, d := range f.Decls {
 		gd, ok := d.(*ast.GenDecl)
 		if !ok {
@@ -129,6 +132,9 @@ func scannerCalls(t *testing.T) (caller, member []string) {
 					t.Fatalf("scanner/api.go: %s.%s: unknown SDK package %q (add its IAM prefix here)", ts.Name.Name, op, pkg)
 				}
 				action := svc + ":" + op
+				if a, ok := actionOf[action]; ok {
+					action = a
+				}
 				if svc == "organizations" || action == "sts:AssumeRole" {
 					caller = append(caller, action)
 				} else {

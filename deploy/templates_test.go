@@ -401,7 +401,10 @@ func TestScannerRolePermissions(t *testing.T) {
 			{"s3:PutObject", "arn:aws:s3:::other-bucket/scheduled/x", nil, policy.ImplicitDeny},
 			{"s3:DeleteObject", "arn:aws:s3:::" + bucket + "/scheduled/latest/findings.json", nil, policy.ImplicitDeny},
 			{"s3:ListBucket", "arn:aws:s3:::" + bucket, map[string]string{"s3:prefix": "scheduled/latest/findings.json"}, policy.Allowed},
-			{"s3:ListBucket", "arn:aws:s3:::" + bucket, map[string]string{"s3:prefix": "github/"}, policy.ImplicitDeny},
+			// The scanning statement lists any bucket (key names only, never
+			// content): the audit checks that environment files exist.
+			{"s3:ListBucket", "arn:aws:s3:::" + bucket, map[string]string{"s3:prefix": "github/"}, policy.Allowed},
+			{"s3:GetObject", "arn:aws:s3:::" + bucket + "/github/latest/findings.json", nil, policy.ImplicitDeny},
 		},
 		"GitHubRole": {
 			{"s3:PutObject", "arn:aws:s3:::" + bucket + "/github/2026-12-04T10-00-00Z/findings.sarif", nil, policy.Allowed},

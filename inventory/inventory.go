@@ -43,6 +43,10 @@ type Inventory struct {
 	Accounts     []*Account    `json:"accounts"`
 	// Errors are the calls that failed; nothing is dropped silently.
 	Errors []CollectionError `json:"errors,omitempty"`
+	// S3Buckets are the buckets environment files and FireLens
+	// configurations name, when they were resolved (bucket names are
+	// global; see S3Bucket).
+	S3Buckets []*S3Bucket `json:"s3Buckets,omitempty" snapshot:"since=2"`
 }
 
 // Scope records what the scan covered.
@@ -57,6 +61,9 @@ type Scope struct {
 	AllRevisions bool `json:"allRevisions,omitempty"`
 	// CallerAccount is the account whose credentials ran the scan.
 	CallerAccount string `json:"callerAccount,omitempty"`
+	// Resources says whether the resources task definitions reference were
+	// resolved: ResourcesResolved, ResourcesSkipped, or "" (not recorded).
+	Resources string `json:"resources,omitempty" snapshot:"since=2"`
 }
 
 // Organization is the AWS Organization and its policies.
@@ -178,6 +185,20 @@ type Region struct {
 	Secrets    []*Secret    `json:"secrets,omitempty"`
 	Parameters []*Parameter `json:"parameters,omitempty"`
 	KMSKeys    []*KMSKey    `json:"kmsKeys,omitempty"`
+	// MissingSecrets are secret references (an ARN without its JSON key,
+	// version stage and version ID, or a name) and MissingParameters
+	// parameter names that were looked up in this account and region and do
+	// not exist.
+	MissingSecrets    []string `json:"missingSecrets,omitempty" snapshot:"since=2"`
+	MissingParameters []string `json:"missingParameters,omitempty" snapshot:"since=2"`
+	// ECRRepositories are the referenced repositories of this account's
+	// registry in this region, and ECRRegistry the registry's pull-through
+	// cache rules and policy (see existence.go).
+	ECRRepositories []*ECRRepository `json:"ecrRepositories,omitempty" snapshot:"since=2"`
+	ECRRegistry     *ECRRegistry     `json:"ecrRegistry,omitempty" snapshot:"since=2"`
+	// LogGroups are the referenced awslogs log groups that the log driver
+	// does not create.
+	LogGroups []*LogGroup `json:"logGroups,omitempty" snapshot:"since=2"`
 }
 
 // Cluster is an ECS cluster.
@@ -355,6 +376,10 @@ type Secret struct {
 	// version 2 snapshot; empty only in memory, where EffectivePolicyStatus
 	// gives it the version 1 meaning.
 	ResourcePolicyStatus string `json:"resourcePolicyStatus,omitempty" snapshot:"since=2"`
+	// DeletedDate is when a secret scheduled for deletion will be deleted;
+	// such a secret cannot be read (GetSecretValue fails) until it is
+	// restored.
+	DeletedDate *time.Time `json:"deletedDate,omitempty" snapshot:"since=2"`
 }
 
 // Parameter is SSM Parameter Store metadata (never the value).

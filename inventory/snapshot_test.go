@@ -472,6 +472,18 @@ func FuzzLoad(f *testing.F) {
 		f.Add([]byte(strings.Replace(string(good), r[0], r[1], 1)))
 	}
 	f.Add(append([]byte{0xEF, 0xBB, 0xBF}, good...))
+	// the existence records and resource policies of snapshot version 2
+	withRes := []byte(mustJSON(withResources()))
+	f.Add(withRes)
+	for _, r := range [][2]string{
+		{`"status":"exists"`, `"status":"exists","status":"exists"`},
+		{`"policyStatus":"none"`, `"policyStatus":null`},
+		{`"images":[`, `"images":[null,`},
+		{`"s3Buckets":[`, `"s3Buckets":[null,`},
+		{`"ecrRegistry":{`, `"ecrRegistry":null,"x":{`},
+	} {
+		f.Add([]byte(strings.Replace(string(withRes), r[0], r[1], 1)))
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		inv, err := Decode(b, "fuzz.json")
 		if err == nil && inv == nil {

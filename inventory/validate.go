@@ -226,6 +226,9 @@ func (inv *Inventory) validate(fromFile, v2 bool) error {
 					return err
 				}
 			}
+			if err := validateRegionResources(r, rf, status); err != nil {
+				return err
+			}
 			for k, td := range r.TaskDefinitions {
 				tf := fmt.Sprintf("%s.taskDefinitions[%d]", rf, k)
 				if td == nil {
@@ -253,6 +256,14 @@ func (inv *Inventory) validate(fromFile, v2 bool) error {
 				}
 			}
 		}
+	}
+	if err := validateBuckets(inv.S3Buckets, status); err != nil {
+		return err
+	}
+	switch inv.Scope.Resources {
+	case "", ResourcesResolved, ResourcesSkipped:
+	default:
+		return bad("scope.resources", "is %q; expected %q or %q", inv.Scope.Resources, ResourcesResolved, ResourcesSkipped)
 	}
 	for i, e := range inv.Errors {
 		if e.Service == "" {

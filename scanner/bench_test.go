@@ -122,6 +122,24 @@ func BenchmarkOrgScan(b *testing.B) {
 		for _, k := range keys {
 			fmt.Fprintf(&sb, "  %-45s %7d\n", k, calls[k])
 		}
+		// What resolving what tasks need costs: the calls per scanned
+		// account×region of each resource operation.
+		acctRegions := 0
+		for _, a := range inv.Accounts {
+			for _, r := range a.Regions {
+				if r.Status == inventory.RegionScanned {
+					acctRegions++
+				}
+			}
+		}
+		fmt.Fprintf(&sb, "resource calls per account×region (%d account×regions):\n", acctRegions)
+		for _, k := range keys {
+			if svc, op, _ := strings.Cut(k, ":"); resourceService[svc] {
+				per := float64(calls[k]) / float64(max(acctRegions, 1))
+				b.ReportMetric(per, svc+"."+op+"/acct-region")
+				fmt.Fprintf(&sb, "  %-45s %7.2f\n", k, per)
+			}
+		}
 		// b.Logf output is cut after a few lines: print the table.
 		runtime.GC()
 		var after runtime.MemStats
@@ -138,6 +156,9 @@ func BenchmarkOrgScan(b *testing.B) {
 		fmt.Fprintf(os.Stderr, "calls per operation:\n%s", sb.String())
 	}
 }
+
+// resourceService are the services the resource resolution calls.
+var resourceService = map[string]bool{"secretsmanager": true, "ssm": true, "kms": true, "ecr": true, "logs": true, "s3": true}
 
 // scanBound is a lower bound on the wall time of a scan of inv with cfg when
 // every call takes latency. It is the larger of:

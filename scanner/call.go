@@ -22,15 +22,14 @@ import (
 
 // Error codes the scanner assigns itself (the others are AWS's).
 const (
-	CodeTimeout           = "Timeout"
-	CodeCanceled          = "Canceled"
-	CodeRequestError      = "RequestError"
-	CodeInvalidDocument   = "InvalidDocument"
-	CodePagination        = "PaginationError"
-	CodeInvalidResponse   = "InvalidResponse"
-	CodeParameterNotFound = "ParameterNotFound"
-	CodeAccountNotFound   = "AccountNotFound"
-	CodeAccountNotActive  = "AccountNotActive"
+	CodeTimeout          = "Timeout"
+	CodeCanceled         = "Canceled"
+	CodeRequestError     = "RequestError"
+	CodeInvalidDocument  = "InvalidDocument"
+	CodePagination       = "PaginationError"
+	CodeInvalidResponse  = "InvalidResponse"
+	CodeAccountNotFound  = "AccountNotFound"
+	CodeAccountNotActive = "AccountNotActive"
 	// CodeEndpointUnreachable: the endpoint did not accept a connection
 	// (refused, DNS failure, unreachable, no answer to the connection
 	// attempt), or the scan had stopped calling it after such failures.

@@ -188,10 +188,12 @@ func collect(ctx context.Context, cfg Config, be backend, st *stats) (*inventory
 	}
 	_ = g.Wait() // the workers record their failures; they never return one
 
+	inv.Scope.Resources = inventory.ResourcesSkipped
 	if cfg.ResolveResources {
 		// Also when interrupted: every reference left unresolved is then
 		// recorded as such.
-		c.resolveResources(ctx, states)
+		inv.S3Buckets = c.resolveResources(ctx, states)
+		inv.Scope.Resources = inventory.ResourcesResolved
 	}
 	_ = paths.Wait()
 

@@ -830,11 +830,14 @@ type fakeRegion struct {
 	secrets *fakeSecrets
 	ssm     *fakeSSM
 	kms     *fakeKMS
+	ecr     *fakeECR
+	logs    *fakeLogs
 }
 
 type fakeAccount struct {
 	iam     *fakeIAM
 	account *fakeAccountAPI
+	s3      *fakeS3
 	regions map[string]*fakeRegion
 }
 
@@ -850,6 +853,8 @@ type fakeBackend struct {
 	assumeErr map[string]error
 	// block makes every session wait for ctx to end.
 	block bool
+	// buckets are every account's S3 buckets, by name.
+	buckets map[string]*fakeBucket
 }
 
 func newFakeBackend(caller string) *fakeBackend {
@@ -871,7 +876,7 @@ func (b *fakeBackend) acct(id string) *fakeAccount {
 	defer b.mu.Unlock()
 	a := b.accounts[id]
 	if a == nil {
-		a = &fakeAccount{iam: &fakeIAM{}, account: &fakeAccountAPI{}, regions: map[string]*fakeRegion{}}
+		a = &fakeAccount{iam: &fakeIAM{}, account: &fakeAccountAPI{}, s3: &fakeS3{be: b, account: id}, regions: map[string]*fakeRegion{}}
 		b.accounts[id] = a
 	}
 	return a
@@ -884,7 +889,7 @@ func (b *fakeBackend) region(acct, region string) *fakeRegion {
 	defer b.mu.Unlock()
 	r := a.regions[region]
 	if r == nil {
-		r = &fakeRegion{ecs: &fakeECS{}, secrets: &fakeSecrets{}, ssm: &fakeSSM{}, kms: &fakeKMS{}}
+		r = &fakeRegion{ecs: &fakeECS{}, secrets: &fakeSecrets{}, ssm: &fakeSSM{}, kms: &fakeKMS{}, ecr: &fakeECR{account: acct, region: region}, logs: &fakeLogs{}}
 		a.regions[region] = r
 	}
 	return r
@@ -914,7 +919,8 @@ func (s *fakeSession) iam() iamAPI         { return s.b.acct(s.id).iam }
 func (s *fakeSession) account() accountAPI { return s.b.acct(s.id).account }
 func (s *fakeSession) regional(region string) regionalClients {
 	r := s.b.region(s.id, region)
-	return regionalClients{ecs: r.ecs, secrets: r.secrets, ssm: r.ssm, kms: r.kms}
+	return regionalClients{ecs: r.ecs, secrets: r.secrets, ssm: r.ssm, kms: r.kms, ecr: r.ecr, logs: r.logs,
+		s3: &fakeS3Client{fakeS3: s.b.acct(s.id).s3, region: region}}
 }
 
 // run collects with the fake backend; cfg is normalised first.

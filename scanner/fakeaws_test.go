@@ -111,6 +111,7 @@ func normalise(inv *inventory.Inventory, isWorld, all bool) *inventory.Inventory
 			}
 		}
 	}
+	trimExistence(&out)
 	// The scanner learns of the policies on the scanned accounts' paths.
 	if out.Organization != nil {
 		maps.DeleteFunc(out.Organization.Policies, func(id string, _ *inventory.OrgPolicy) bool { return !used[id] })
@@ -432,6 +433,8 @@ func TestFakeAWSResilience(t *testing.T) {
 			}
 		}
 	}
+	// Without credentials in noRole, its buckets are not found.
+	want.S3Buckets = slices.DeleteFunc(want.S3Buckets, func(b *inventory.S3Bucket) bool { return b.AccountID == noRole })
 	got := normalise(inv, false, false)
 	got.Errors = nil
 	sortInventory(want)
@@ -439,4 +442,83 @@ func TestFakeAWSResilience(t *testing.T) {
 	if d := diffInventories(want, got); d != "" {
 		t.Errorf("apart from the gaps, the inventory differs from the world:\n%s", d)
 	}
+}
+
+// trimExistence keeps of a world's existence records those that the task
+// definitions in scope reference, as a scan collects them (see
+// resources_ext_test.go for the rules).
+func trimExistence(inv *inventory.Inventory) {
+	images := map[string]map[inventory.ECRImage]bool{} // account|region|repository
+	groups := map[string]bool{}                        // account|region|group
+	objects := map[string]map[string]bool{}            // bucket → keys
+	for _, a := range inv.Accounts {
+		for _, r := range a.Regions {
+			for _, td := range r.TaskDefinitions {
+				for _, cd := range td.ContainerDefinitions {
+					if ref, ok := inventory.ParseECRImage(cd.Image); ok {
+						k := ref.Registry + "|" + ref.Region + "|" + ref.Repository
+						if images[k] == nil {
+							images[k] = map[inventory.ECRImage]bool{}
+						}
+						images[k][ref.Image()] = true
+					}
+					if lc := cd.LogConfiguration; lc != nil && lc.LogDriver == "awslogs" {
+						if create, _, _ := inventory.AwslogsCreateGroup(lc.Options); !create {
+							region := lc.Options["awslogs-region"]
+							if region == "" {
+								region = r.Name
+							}
+							groups[a.ID+"|"+region+"|"+lc.Options["awslogs-group"]] = true
+						}
+					}
+					var arns []string
+					for _, f := range cd.EnvironmentFiles {
+						arns = append(arns, f.Value)
+					}
+					if fl := cd.FirelensConfiguration; fl != nil && fl.Options["config-file-type"] == "s3" {
+						arns = append(arns, fl.Options["config-file-value"])
+					}
+					for _, arn := range arns {
+						if _, b, key, ok := inventory.ParseS3ObjectARN(arn); ok {
+							if objects[b] == nil {
+								objects[b] = map[string]bool{}
+							}
+							objects[b][key] = true
+						}
+					}
+				}
+			}
+		}
+	}
+	for _, a := range inv.Accounts {
+		for _, r := range a.Regions {
+			underRule := false
+			r.ECRRepositories = slices.DeleteFunc(r.ECRRepositories, func(repo *inventory.ECRRepository) bool {
+				want := images[a.ID+"|"+r.Name+"|"+repo.Name]
+				if want == nil {
+					return true
+				}
+				repo.Images = slices.DeleteFunc(repo.Images, func(im inventory.ECRImage) bool {
+					return !want[inventory.ECRImage{Tag: im.Tag, Digest: im.Digest}]
+				})
+				if repo.PullThroughCachePrefix != "" {
+					underRule = true
+				}
+				return false
+			})
+			if reg := r.ECRRegistry; reg != nil {
+				if !slices.ContainsFunc(r.ECRRepositories, func(repo *inventory.ECRRepository) bool { return strings.Contains(repo.Name, "/") }) {
+					r.ECRRegistry = nil
+				} else if !underRule {
+					reg.Policy, reg.PolicyStatus = "", inventory.PolicyNotCollected // not read
+				}
+			}
+			r.LogGroups = slices.DeleteFunc(r.LogGroups, func(g *inventory.LogGroup) bool { return !groups[a.ID+"|"+r.Name+"|"+g.Name] })
+		}
+	}
+	inv.S3Buckets = slices.DeleteFunc(inv.S3Buckets, func(b *inventory.S3Bucket) bool {
+		keys := objects[b.Name]
+		b.Objects = slices.DeleteFunc(b.Objects, func(o inventory.S3Object) bool { return !keys[o.Key] })
+		return keys == nil
+	})
 }

@@ -18,12 +18,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/aws/aws-sdk-go-v2/service/account"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
@@ -40,6 +43,9 @@ var (
 	_ secretsAPI = (*secretsmanager.Client)(nil)
 	_ ssmAPI     = (*ssm.Client)(nil)
 	_ kmsAPI     = (*kms.Client)(nil)
+	_ ecrAPI     = (*ecr.Client)(nil)
+	_ s3API      = (*s3.Client)(nil)
+	_ logsAPI    = (*cloudwatchlogs.Client)(nil)
 )
 
 // valueReading are read operations that return secret material; the
@@ -48,6 +54,10 @@ var valueReading = map[string]bool{
 	"GetSecretValue": true, "BatchGetSecretValue": true,
 	"GetParameter": true, "GetParameters": true, "GetParametersByPath": true, "GetParameterHistory": true,
 	"Decrypt": true, "GenerateDataKey": true, "GetSessionToken": true, "GetFederationToken": true,
+	// The content behind an existence check: an object, an image, log
+	// events. Existence is seen in listings and descriptions only.
+	"GetObject": true, "GetObjectAttributes": true, "BatchGetImage": true, "GetDownloadUrlForLayer": true,
+	"GetLogEvents": true, "FilterLogEvents": true,
 }
 
 // TestReadOnlyByConstruction checks that every method of every interface the
@@ -57,6 +67,7 @@ func TestReadOnlyByConstruction(t *testing.T) {
 	ifaces := []reflect.Type{
 		reflect.TypeFor[ecsAPI](), reflect.TypeFor[iamAPI](), reflect.TypeFor[orgAPI](), reflect.TypeFor[stsAPI](),
 		reflect.TypeFor[accountAPI](), reflect.TypeFor[secretsAPI](), reflect.TypeFor[ssmAPI](), reflect.TypeFor[kmsAPI](),
+		reflect.TypeFor[ecrAPI](), reflect.TypeFor[s3API](), reflect.TypeFor[logsAPI](),
 	}
 	read := regexp.MustCompile(`^(List|Describe|Get|BatchGet)[A-Z]`)
 	n := 0

@@ -22,6 +22,10 @@ import (
 // asks for (the filter accepts up to 50 values; ECS's agent batches 10).
 const describeParametersBatch = 10
 
+// codeSecretNotFound is Secrets Manager's answer for a secret that does not
+// exist.
+const codeSecretNotFound = "ResourceNotFoundException"
+
 // ssmSecretsReference is the prefix of SSM names that point at Secrets
 // Manager secrets.
 const ssmSecretsReference = "/aws/reference/secretsmanager/"
@@ -34,16 +38,23 @@ type resWork struct {
 	secrets map[string]bool     // secret ARN (without JSON key/version fields) or name
 	params  map[string][]string // reference → candidate parameter names
 	keys    map[string]bool     // key ID, key ARN, alias name or alias ARN
+	// images: ECR repository name → the images referenced in it.
+	images map[string]map[inventory.ECRImage]bool
+	// logGroups: awslogs groups the driver does not create.
+	logGroups map[string]bool
 }
 
 func newResWork() *resWork {
-	return &resWork{secrets: map[string]bool{}, params: map[string][]string{}, keys: map[string]bool{}}
+	return &resWork{secrets: map[string]bool{}, params: map[string][]string{}, keys: map[string]bool{},
+		images: map[string]map[inventory.ECRImage]bool{}, logGroups: map[string]bool{}}
 }
 
 // refIndex groups references by owning account×region.
 type refIndex struct {
 	mu sync.Mutex
 	m  map[resOwner]*resWork
+	// s3: referenced buckets by name (global).
+	s3 map[string]*s3Ref
 }
 
 func (ri *refIndex) work(o resOwner) *resWork {
@@ -154,10 +165,14 @@ func parseARN(s string) (arnParts, bool) {
 	return a, true
 }
 
-// resolveResources resolves the secrets, parameters and KMS keys that the
-// collected task definitions reference, in the accounts and regions that
-// were scanned (others have no credentials here and are skipped).
-func (c *collector) resolveResources(ctx context.Context, states []*accountState) {
+// resolveResources resolves what the collected task definitions reference,
+// in the accounts and regions that were scanned (others have no credentials
+// here and are skipped): secrets, parameters and KMS keys, ECR repositories
+// and images with their policies and the registries' pull-through cache
+// rules, awslogs log groups the driver does not create, and the S3 buckets
+// and objects of environment files and FireLens configurations (returned:
+// bucket names are global).
+func (c *collector) resolveResources(ctx context.Context, states []*accountState) []*inventory.S3Bucket {
 	byID := map[string]*accountState{}
 	for _, s := range states {
 		byID[s.acct.ID] = s
@@ -171,6 +186,16 @@ func (c *collector) resolveResources(ctx context.Context, states []*accountState
 			task := resOwner{s.acct.ID, name}
 			for _, td := range rs.region.TaskDefinitions {
 				for _, cd := range td.ContainerDefinitions {
+					idx.addImage(cd.Image)
+					idx.addLogGroup(task, cd.LogConfiguration)
+					for _, f := range cd.EnvironmentFiles {
+						if f.Type == "" || strings.EqualFold(f.Type, "s3") {
+							idx.addS3Object(task, f.Value, c.partition)
+						}
+					}
+					if fl := cd.FirelensConfiguration; fl != nil && fl.Options["config-file-type"] == "s3" {
+						idx.addS3Object(task, fl.Options["config-file-value"], c.partition)
+					}
 					for _, sr := range cd.Secrets {
 						idx.addSecretOrParameter(task, sr.ValueFrom)
 					}
@@ -233,17 +258,29 @@ func (c *collector) resolveResources(ctx context.Context, states []*accountState
 		_ = g.Wait()
 	}
 
-	// Phase 1: secrets and parameters; they name the KMS keys.
-	run("secrets and parameters", func(o resOwner, rs *regionState, w *resWork) {
+	// S3 alongside: buckets are found by their owner, not by region.
+	var buckets []*inventory.S3Bucket
+	var s3g errgroup.Group
+	s3g.Go(func() error {
+		buckets = c.resolveS3(ctx, byID, idx.s3)
+		return nil
+	})
+	// Phase 1: secrets and parameters (they name the KMS keys), ECR and
+	// log groups.
+	run("secrets, parameters, ECR and log groups", func(o resOwner, rs *regionState, w *resWork) {
 		var g errgroup.Group
 		g.Go(func() error { c.resolveSecrets(ctx, o, rs, w, idx); return nil })
 		g.Go(func() error { c.resolveParameters(ctx, o, rs, w, idx); return nil })
+		g.Go(func() error { c.resolveECR(ctx, o, rs, w); return nil })
+		g.Go(func() error { c.resolveLogGroups(ctx, o, rs, w); return nil })
 		_ = g.Wait()
 	})
 	// Phase 2: the keys.
 	run("keys", func(o resOwner, rs *regionState, w *resWork) {
 		c.resolveKeys(ctx, o, rs, w)
 	})
+	_ = s3g.Wait()
+	return buckets
 }
 
 func (c *collector) resolveSecrets(ctx context.Context, o resOwner, rs *regionState, w *resWork, idx *refIndex) {
@@ -258,13 +295,25 @@ func (c *collector) resolveSecrets(ctx context.Context, o resOwner, rs *regionSt
 	var g errgroup.Group
 	for _, id := range slices.Sorted(maps.Keys(w.secrets)) {
 		g.Go(func() error {
-			out, err := call(ctx, c, wh, b, "secretsmanager", "DescribeSecret", id, func(ctx context.Context) (*secretsmanager.DescribeSecretOutput, error) {
+			out, err := invoke(ctx, c, wh, b, "secretsmanager", "DescribeSecret", func(ctx context.Context) (*secretsmanager.DescribeSecretOutput, error) {
 				return api.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(id)})
 			})
+			if errorCode(err) == codeSecretNotFound && ctx.Err() == nil {
+				// A fact, not a gap: the task cannot start with it.
+				mu.Lock()
+				rs.region.MissingSecrets = append(rs.region.MissingSecrets, id)
+				mu.Unlock()
+				return nil
+			}
 			if err != nil {
+				c.record(ctx, wh, "secretsmanager", "DescribeSecret", id, err)
 				return nil
 			}
 			s := &inventory.Secret{ARN: aws.ToString(out.ARN), Name: aws.ToString(out.Name), KMSKeyID: aws.ToString(out.KmsKeyId)}
+			if d := out.DeletedDate; d != nil && !d.IsZero() {
+				t := d.UTC()
+				s.DeletedDate = &t
+			}
 			mu.Lock()
 			dup := s.ARN == "" || seen[s.ARN]
 			seen[s.ARN] = true
@@ -356,14 +405,21 @@ func (c *collector) resolveParameters(ctx context.Context, o resOwner, rs *regio
 		})
 	}
 	_ = g.Wait()
+	// A name a complete listing did not return does not exist
+	// (ssm:DescribeParameters is authorized on "*" only, so the listing
+	// is not filtered by what the scan role may see).
+	var missing []string
 	for _, ref := range slices.Sorted(maps.Keys(w.params)) {
 		cands := w.params[ref]
 		if slices.ContainsFunc(cands, func(n string) bool { return found[n] || failed[n] }) {
 			continue
 		}
-		c.addError(inventory.CollectionError{AccountID: o.account, Region: o.region, Service: "ssm", Operation: "DescribeParameters",
-			Resource: sanitize(ref), Code: CodeParameterNotFound, Message: "no parameter with this name exists (or it is not visible to the scan role)"})
+		missing = append(missing, cands...)
 	}
+	slices.Sort(missing)
+	mu.Lock()
+	rs.region.MissingParameters = append(rs.region.MissingParameters, slices.Compact(missing)...)
+	mu.Unlock()
 }
 
 // resolveKeys describes the KMS keys referenced in one account×region and

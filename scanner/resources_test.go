@@ -118,7 +118,6 @@ func TestResolveResources(t *testing.T) {
 	wantErrs := []string{
 		memberA + "/DescribeSecret/AccessDeniedException/" + secretARN(memberA, "us-east-1", "denied"),
 		memberA + "/GetResourcePolicy/AccessDeniedException/" + secretARN(memberA, "us-east-1", "viaref"),
-		memberA + "/DescribeParameters/" + CodeParameterNotFound + "//app/missing",
 	}
 	if !slices.Equal(errs, wantErrs) {
 		t.Errorf("errors\n %v\nwant\n %v", errs, wantErrs)
@@ -148,6 +147,10 @@ func TestResolveResources(t *testing.T) {
 	}
 	if len(rb.Secrets) != 1 || rb.Secrets[0].Name != "shared" || rb.Secrets[0].ResourcePolicyStatus != inventory.PolicyNone {
 		t.Errorf("secrets of B %+v", rb.Secrets)
+	}
+	// A parameter that does not exist is a fact, not a collection error.
+	if !slices.Equal(ra.MissingParameters, []string{"/app/missing"}) || len(ra.MissingSecrets) != 0 {
+		t.Errorf("missing parameters %v secrets %v, want the parameter /app/missing", ra.MissingParameters, ra.MissingSecrets)
 	}
 	var params []string
 	for _, p := range ra.Parameters {

@@ -29,8 +29,13 @@ func sortInventory(inv *inventory.Inventory) {
 			slices.SortFunc(r.Secrets, func(x, y *inventory.Secret) int { return strings.Compare(x.ARN, y.ARN) })
 			slices.SortFunc(r.Parameters, func(x, y *inventory.Parameter) int { return strings.Compare(x.Name, y.Name) })
 			slices.SortFunc(r.KMSKeys, func(x, y *inventory.KMSKey) int { return strings.Compare(x.ARN, y.ARN) })
+			slices.Sort(r.MissingSecrets)
+			slices.Sort(r.MissingParameters)
+			slices.SortFunc(r.ECRRepositories, func(x, y *inventory.ECRRepository) int { return strings.Compare(x.Name, y.Name) })
+			slices.SortFunc(r.LogGroups, func(x, y *inventory.LogGroup) int { return strings.Compare(x.Name, y.Name) })
 		}
 	}
+	slices.SortFunc(inv.S3Buckets, func(x, y *inventory.S3Bucket) int { return strings.Compare(x.Name, y.Name) })
 	slices.SortFunc(inv.Errors, func(x, y inventory.CollectionError) int {
 		return cmp.Or(
 			strings.Compare(x.AccountID, y.AccountID),

@@ -33,7 +33,9 @@ func (c *opCounter) Do(req *http.Request) (*http.Response, error) {
 		svc = m[1]
 	}
 	op := ""
-	if t := req.Header.Get("X-Amz-Target"); t != "" {
+	if svc == "s3" {
+		op = s3WireOp(req)
+	} else if t := req.Header.Get("X-Amz-Target"); t != "" {
 		op = t[strings.LastIndex(t, ".")+1:]
 	} else if p := req.URL.Path; p != "" && p != "/" {
 		op = "rest:" + p

@@ -1,7 +1,8 @@
 // Package fakeaws is a protocol-level fake AWS endpoint. It speaks the wire
 // protocols the AWS SDK for Go v2 uses (JSON 1.1 for ECS, Organizations,
-// Secrets Manager, SSM and KMS; query + XML for IAM and STS; rest-json for
-// Account Management) and serves a "world": an *inventory.Inventory of many
+// Secrets Manager, SSM, KMS, ECR and CloudWatch Logs; query + XML for IAM and
+// STS; rest-json for Account Management; REST-XML for S3, path-style or
+// virtual-hosted) and serves a "world": an *inventory.Inventory of many
 // accounts. The scanner talks to it through the real SDK with BaseEndpoint
 // (or AWS_ENDPOINT_URL) pointing at the server, so a whole Organization can
 // be scanned offline, fast and deterministically.
@@ -10,8 +11,8 @@
 //
 // The service and region come from the SigV4 credential scope of the
 // Authorization header (Credential=AKID/date/REGION/SERVICE/aws4_request);
-// the operation from X-Amz-Target (JSON 1.1), the Action form field (query)
-// or the request path (rest-json). Global services (iam, sts,
+// the operation from X-Amz-Target (JSON 1.1), the Action form field (query),
+// the request path (rest-json) or, for S3, the method, bucket, key and query. Global services (iam, sts,
 // organizations, account) ignore the region.
 //
 // # Identity
@@ -30,7 +31,9 @@
 // Only List*, Describe*, Get* and BatchGet* operations (plus sts:AssumeRole
 // and sts:GetCallerIdentity) are served. Everything else, and the reads that
 // return secret values (ssm:GetParameter(s), secretsmanager:GetSecretValue,
-// ...), is refused with an AccessDenied error and recorded in MutatingCalls.
+// ...) or content (s3:GetObject, ecr:BatchGetImage,
+// ecr:GetDownloadUrlForLayer, logs:GetLogEvents), is refused with an
+// AccessDenied error and recorded in MutatingCalls.
 // kms:DescribeKey naming a predefined alias/aws/* alias is served but
 // recorded too, as "kms:DescribeKey(alias/aws/<service>)": AWS documents
 // that it creates the AWS managed key when there is none yet.
@@ -65,6 +68,23 @@
 // Account ListRegions 1–50 (default 20). Batch limits: DescribeServices 10,
 // DescribeClusters, DescribeContainerInstances and DescribeTasks 100
 // (InvalidParameterException "... can have at most N items.").
+//
+// # Existence and resource policies
+//
+// The world's existence records are what exists: ecrRepositories (with
+// their images, repository policies) and ecrRegistry (pull-through cache
+// rules, registry policy) per account and region, logGroups, and the
+// top-level s3Buckets with their owner, region, objects and bucket policy.
+// Records with status "does-not-exist" are absent; a policy recorded as
+// "not-collected", or an object "not-checked", is refused with AccessDenied,
+// so that scanning the fake reproduces the world. ECR's DescribeRepositories
+// and DescribeImages fail as a whole when one name or image asked for does
+// not exist (RepositoryNotFoundException, ImageNotFoundException);
+// DescribeLogGroups lists ASCII-sorted; S3 lists keys in binary order,
+// answers another account's bucket with AccessDenied, a bucket of another
+// region with 301 PermanentRedirect (x-amz-bucket-region), and an unknown
+// bucket with NoSuchBucket; its throttling error is 503 SlowDown. An image
+// the world names by tag only gets a deterministic digest.
 //
 // # What the world does not say
 //

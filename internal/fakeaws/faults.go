@@ -117,7 +117,13 @@ func (rp *replay) matches(c *call) bool {
 	if rp.account != "" && rp.account != c.caller.account && !bytes.Contains(c.body, []byte(rp.account)) {
 		return false
 	}
-	if rp.resource != "" {
+	if rp.resource != "" && c.svc.proto == protoRESTXML {
+		// S3: the request names its bucket and key in the URL.
+		res := strings.TrimPrefix(rp.resource, "arn:"+c.s3Partition()+":s3:::")
+		if string(s3Haystack(c)) != res {
+			return false
+		}
+	} else if rp.resource != "" {
 		res := []byte(rp.resource)
 		if !bytes.Contains(c.body, res) && !bytes.Contains(c.body, []byte(url.QueryEscape(rp.resource))) &&
 			!bytes.Contains(c.body, []byte(`"`+lastSegment(rp.resource)+`"`)) {
@@ -233,7 +239,11 @@ func (s *Server) injectFaults(c *call) (aerr *apiError, hang bool) {
 		}
 	}
 	if s.opts.ThrottleRate > 0 || s.opts.ServerErrorRate > 0 {
-		key := hashBytes(hashStrings(uint64(s.opts.Seed), c.svc.name, c.op, c.caller.account, c.region), c.body)
+		body := c.body
+		if c.svc.proto == protoRESTXML {
+			body = s3Haystack(c) // an S3 request says what it is about in its URL
+		}
+		key := hashBytes(hashStrings(uint64(s.opts.Seed), c.svc.name, c.op, c.caller.account, c.region), body)
 		s.mu.Lock()
 		attempt := s.seen[key]
 		s.seen[key]++

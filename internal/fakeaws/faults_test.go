@@ -438,7 +438,7 @@ func TestOptionsValidation(t *testing.T) {
 		{"throttle rate", Options{ThrottleRate: 1.5}, "ThrottleRate"},
 		{"rates sum", Options{ThrottleRate: 0.6, ServerErrorRate: 0.6}, "more than 1"},
 		{"fault code", Options{Faults: []Fault{{Code: "Boom"}}}, "Faults[0].Code"},
-		{"fault service", Options{Faults: []Fault{{Service: "s3", Code: FaultThrottling}}}, "Faults[0].Service"},
+		{"fault service", Options{Faults: []Fault{{Service: "sqs", Code: FaultThrottling}}}, "Faults[0].Service"},
 		{"role ARN", Options{ScanRoleName: "arn:aws:iam::111111111111:role/x"}, "ScanRoleName"},
 		{"latency", Options{Latency: -time.Second}, "Latency"},
 	}

@@ -32,11 +32,14 @@ type WorldSpec struct {
 // versions and capabilities, and task definitions using ECR, awslogs,
 // Secrets Manager and SSM secrets, environment files, FireLens, private
 // registry credentials and FSx volumes, with the secrets, parameters and KMS
-// keys they reference. Opt-in regions in spec.Regions are enabled in only
+// keys they reference, and the ECR repositories and images (own, shared
+// cross-account, pull-through cache), log groups and S3 objects they need,
+// a share of them missing. Opt-in regions in spec.Regions are enabled in only
 // one account out of three. The result passes inventory.Validate.
 func GenerateWorld(spec WorldSpec) *inventory.Inventory {
 	g := newGen(spec)
 	w := g.world()
+	g.resources(w)         // what the task definitions need to start (generate_resources.go)
 	w.FillPolicyStatuses() // a complete snapshot (format version 2)
 	return w
 }
@@ -494,6 +497,12 @@ func (g *gen) taskDefinition(i, j int, f family, rev int, acct, region string, d
 		need("com.amazonaws.ecs.capability.docker-remote-api.1.19", "ecs.capability.private-registry-authentication.secretsmanager")
 	default:
 		app.Image = acct + ".dkr.ecr." + region + ".amazonaws.com/" + f.name + ":1." + strconv.Itoa(rev)
+		switch {
+		case j%9 == 4: // through a pull-through cache rule
+			app.Image = acct + ".dkr.ecr." + region + ".amazonaws.com/docker-hub/library/redis:7." + strconv.Itoa(rev)
+		case j%5 == 4 && acct != g.mgmt: // from the shared registry of the management account
+			app.Image = g.mgmt + ".dkr.ecr." + region + ".amazonaws.com/shared/base:2025." + strconv.Itoa(rev)
+		}
 		need("com.amazonaws.ecs.capability.ecr-auth")
 		if hasExec {
 			need("ecs.capability.execution-role-ecr-pull")

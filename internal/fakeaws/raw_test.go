@@ -46,7 +46,7 @@ func TestRawRequests(t *testing.T) {
 		{"wrong JSON types", "AmazonEC2ContainerServiceV20141113.DescribeServices", "application/x-amz-json-1.1", "/", `{"services": "x"}`, "ecs", 400, "SerializationException"},
 		{"target of another service", "AmazonSSM.DescribeParameters", "application/x-amz-json-1.1", "/", "{}", "ecs", 400, "UnknownOperationException"},
 		{"no target", "", "application/x-amz-json-1.1", "/", "{}", "ecs", 400, "UnknownOperationException"},
-		{"service we do not serve", "", "application/x-www-form-urlencoded", "/", "Action=ListBuckets", "s3", 400, "UnknownServiceException"},
+		{"service we do not serve", "", "application/x-www-form-urlencoded", "/", "Action=ListQueues", "sqs", 400, "UnknownServiceException"},
 		{"query without action", "", "application/x-www-form-urlencoded", "/", "Version=2010-05-08", "iam", 400, "InvalidAction"},
 		{"rest path unknown", "", "application/json", "/nope", "{}", "account", 404, "UnknownOperationException"},
 		{"huge body", "AmazonEC2ContainerServiceV20141113.ListClusters", "application/x-amz-json-1.1", "/", `{"x":"` + strings.Repeat("a", maxBody) + `"}`, "ecs", 413, "RequestEntityTooLarge"},

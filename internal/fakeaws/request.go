@@ -16,9 +16,10 @@ import (
 type protocol int
 
 const (
-	protoJSON  protocol = iota // awsJson1_1
-	protoQuery                 // awsQuery, XML responses
-	protoREST                  // restJson1
+	protoJSON    protocol = iota // awsJson1_1
+	protoQuery                   // awsQuery, XML responses
+	protoREST                    // restJson1
+	protoRESTXML                 // restXml (S3)
 )
 
 // opFunc serves one operation. It returns the response shape (encoded with
@@ -70,6 +71,21 @@ func init() {
 			msgKeys: []string{"message"}, denied: "AccessDeniedException", throttle: "ThrottlingException", internal: "KMSInternalException",
 			ops: kmsOps(),
 		},
+		"ecr": {
+			name: "ecr", proto: protoJSON, target: "AmazonEC2ContainerRegistry_V20150921",
+			msgKeys: []string{"message"}, denied: "AccessDeniedException", throttle: "ThrottlingException", internal: "ServerException",
+			ops: ecrOps(),
+		},
+		"logs": {
+			name: "logs", proto: protoJSON, target: "Logs_20140328",
+			msgKeys: []string{"message"}, denied: "AccessDeniedException", throttle: "ThrottlingException", internal: "ServiceUnavailableException",
+			ops: logsOps(),
+		},
+		"s3": {
+			name: "s3", proto: protoRESTXML,
+			denied: "AccessDenied", throttle: "SlowDown", internal: "InternalError",
+			ops: s3Ops(),
+		},
 		"iam": {
 			name: "iam", proto: protoQuery, xmlns: "https://iam.amazonaws.com/doc/2010-05-08/", version: "2010-05-08", global: true,
 			denied: "AccessDenied", throttle: "Throttling", internal: "ServiceFailure",
@@ -106,6 +122,13 @@ var secretValueReads = map[string]bool{
 	"sts:GetFederationToken":             true,
 	"sts:GetWebIdentityToken":            true,
 	"sts:GetDelegatedAccessToken":        true,
+	// The content behind an existence check: never read.
+	"s3:GetObject":               true,
+	"s3:GetObjectAttributes":     true,
+	"s3:GetObjectTorrent":        true,
+	"ecr:BatchGetImage":          true,
+	"ecr:GetDownloadUrlForLayer": true,
+	"logs:GetLogEvents":          true,
 }
 
 // isRead says whether an operation may be served: List*, Describe*, Get*
@@ -273,6 +296,8 @@ func (c *call) operation() string {
 		if op, ok := c.svc.paths[c.r.URL.Path]; ok && c.r.Method == http.MethodPost {
 			return op
 		}
+	case protoRESTXML:
+		return s3Operation(c)
 	}
 	return ""
 }
@@ -308,6 +333,8 @@ func (s *Server) unknownOperation(c *call) *apiError {
 		return clientErr("InvalidAction", "Could not find operation %s for version %s", c.op, c.svc.version)
 	case protoREST:
 		return newErr(http.StatusNotFound, "UnknownOperationException", "fakeaws does not serve %s %s", c.r.Method, c.r.URL.Path)
+	case protoRESTXML:
+		return newErr(http.StatusNotImplemented, "NotImplemented", "fakeaws does not serve s3:%s", c.op)
 	}
 	return clientErr("UnknownOperationException", "fakeaws does not serve %s:%s", c.svc.name, c.op)
 }
@@ -322,8 +349,11 @@ func (s *Server) deniedErr(c *call, msg string) *apiError {
 
 func (s *Server) throttleErr(c *call, msg string) *apiError {
 	status := http.StatusBadRequest
-	if c.svc.proto == protoREST {
+	switch c.svc.proto {
+	case protoREST:
 		status = http.StatusTooManyRequests
+	case protoRESTXML:
+		status = http.StatusServiceUnavailable
 	}
 	return &apiError{status: status, code: c.svc.throttle, msg: msg}
 }
@@ -337,6 +367,8 @@ func invalidToken(c *call) *apiError {
 		return newErr(http.StatusForbidden, "InvalidClientTokenId", msg)
 	case protoREST:
 		return newErr(http.StatusForbidden, "UnrecognizedClientException", msg)
+	case protoRESTXML:
+		return newErr(http.StatusForbidden, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.")
 	}
 	return clientErr("UnrecognizedClientException", msg)
 }
@@ -380,6 +412,10 @@ func validRegionName(r string) bool {
 // ---- responses ----
 
 func (s *Server) writeResult(w http.ResponseWriter, c *call, out any) {
+	if c.svc.proto == protoRESTXML {
+		s.writeS3(w, c, out)
+		return
+	}
 	h := w.Header()
 	h.Set("X-Amzn-Requestid", c.requestID)
 	switch c.svc.proto {
@@ -425,6 +461,10 @@ func (s *Server) writeResult(w http.ResponseWriter, c *call, out any) {
 func (s *Server) writeError(w http.ResponseWriter, c *call, e *apiError) {
 	if e.code == c.svc.throttle || isThrottleCode(e.code) {
 		s.countThrottle()
+	}
+	if c.svc.proto == protoRESTXML {
+		s.writeS3Error(w, c, e)
+		return
 	}
 	h := w.Header()
 	h.Set("X-Amzn-Requestid", c.requestID)
