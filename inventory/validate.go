@@ -226,6 +226,9 @@ func (inv *Inventory) validate(fromFile, v2 bool) error {
 					return err
 				}
 			}
+			if err := validateLaunchPaths(rf, r); err != nil {
+				return err
+			}
 			for k, td := range r.TaskDefinitions {
 				tf := fmt.Sprintf("%s.taskDefinitions[%d]", rf, k)
 				if td == nil {
