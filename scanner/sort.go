@@ -29,6 +29,7 @@ func sortInventory(inv *inventory.Inventory) {
 			slices.SortFunc(r.Secrets, func(x, y *inventory.Secret) int { return strings.Compare(x.ARN, y.ARN) })
 			slices.SortFunc(r.Parameters, func(x, y *inventory.Parameter) int { return strings.Compare(x.Name, y.Name) })
 			slices.SortFunc(r.KMSKeys, func(x, y *inventory.KMSKey) int { return strings.Compare(x.ARN, y.ARN) })
+			sortLaunchPaths(r)
 		}
 	}
 	slices.SortFunc(inv.Errors, func(x, y inventory.CollectionError) int {
