@@ -94,7 +94,8 @@ func scannerCalls(t *testing.T) (caller, member []string) {
 	}
 	// SDK package → IAM service prefix.
 	prefix := map[string]string{"ecs": "ecs", "iam": "iam", "organizations": "organizations", "sts": "sts",
-		"account": "account", "secretsmanager": "secretsmanager", "ssm": "ssm", "kms": "kms"}
+		"account": "account", "secretsmanager": "secretsmanager", "ssm": "ssm", "kms": "kms",
+		"eventbridge": "events", "scheduler": "scheduler", "ec2": "ec2"}
 	for _, d := range f.Decls {
 		gd, ok := d.(*ast.GenDecl)
 		if !ok {

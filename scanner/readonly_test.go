@@ -18,12 +18,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/aws/aws-sdk-go-v2/service/account"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
@@ -40,6 +43,10 @@ var (
 	_ secretsAPI = (*secretsmanager.Client)(nil)
 	_ ssmAPI     = (*ssm.Client)(nil)
 	_ kmsAPI     = (*kms.Client)(nil)
+	// Launch paths and the network path.
+	_ eventsAPI    = (*eventbridge.Client)(nil)
+	_ schedulerAPI = (*scheduler.Client)(nil)
+	_ ec2API       = (*ec2.Client)(nil)
 )
 
 // valueReading are read operations that return secret material; the
@@ -57,6 +64,7 @@ func TestReadOnlyByConstruction(t *testing.T) {
 	ifaces := []reflect.Type{
 		reflect.TypeFor[ecsAPI](), reflect.TypeFor[iamAPI](), reflect.TypeFor[orgAPI](), reflect.TypeFor[stsAPI](),
 		reflect.TypeFor[accountAPI](), reflect.TypeFor[secretsAPI](), reflect.TypeFor[ssmAPI](), reflect.TypeFor[kmsAPI](),
+		reflect.TypeFor[eventsAPI](), reflect.TypeFor[schedulerAPI](), reflect.TypeFor[ec2API](),
 	}
 	read := regexp.MustCompile(`^(List|Describe|Get|BatchGet)[A-Z]`)
 	n := 0
