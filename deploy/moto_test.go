@@ -48,6 +48,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cftypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
@@ -381,4 +382,18 @@ func registerTemplateTaskDefinition(t *testing.T, ctx context.Context, cfg aws.C
 		t.Fatalf("registered task definition has execution role %q", aws.ToString(reg.TaskDefinition.ExecutionRoleArn))
 	}
 	check[*ecs.DeregisterTaskDefinitionOutput](t, "DeregisterTaskDefinition")(e.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(outputs["TaskDefinitionArn"])}))
+	// The schedule rule runs the task definition: point its ECS target at
+	// the registered revision, as the stack would in AWS (the scanner
+	// collects the revisions rules run).
+	ev := eventbridge.NewFromConfig(cfg)
+	rules := check[*eventbridge.ListRulesOutput](t, "ListRules")(ev.ListRules(ctx, &eventbridge.ListRulesInput{NamePrefix: aws.String(stackName)}))
+	for _, r := range rules.Rules {
+		targets := check[*eventbridge.ListTargetsByRuleOutput](t, "ListTargetsByRule")(ev.ListTargetsByRule(ctx, &eventbridge.ListTargetsByRuleInput{Rule: r.Name}))
+		for i, tg := range targets.Targets {
+			if p := tg.EcsParameters; p != nil && aws.ToString(p.TaskDefinitionArn) == outputs["TaskDefinitionArn"] {
+				p.TaskDefinitionArn = reg.TaskDefinition.TaskDefinitionArn
+				check[*eventbridge.PutTargetsOutput](t, "PutTargets")(ev.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: r.Name, Targets: targets.Targets[i : i+1]}))
+			}
+		}
+	}
 }

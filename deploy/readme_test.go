@@ -95,7 +95,8 @@ func scannerCalls(t *testing.T) (caller, member []string) {
 	// SDK package → IAM service prefix.
 	prefix := map[string]string{"ecs": "ecs", "iam": "iam", "organizations": "organizations", "sts": "sts",
 		"account": "account", "secretsmanager": "secretsmanager", "ssm": "ssm", "kms": "kms",
-		"ecr": "ecr", "s3": "s3", "cloudwatchlogs": "logs"}
+		"ecr": "ecr", "s3": "s3", "cloudwatchlogs": "logs",
+		"eventbridge": "events", "scheduler": "scheduler", "ec2": "ec2"}
 	// S3 operations whose IAM action has another name.
 	actionOf := map[string]string{"s3:ListBuckets": "s3:ListAllMyBuckets", "s3:ListObjectsV2": "s3:ListBucket"}
 	for _, d := range f.Decls {

@@ -199,6 +199,16 @@ type Region struct {
 	// LogGroups are the referenced awslogs log groups that the log driver
 	// does not create.
 	LogGroups []*LogGroup `json:"logGroups,omitempty" snapshot:"since=2"`
+
+	// Launch paths besides services (launch.go): EventBridge rules with ECS
+	// targets and Scheduler schedules that run tasks. SchedulesStatus says
+	// whether the schedules were collected ("" = not collected).
+	EventRules      []*EventRule `json:"eventRules,omitempty" snapshot:"since=2"`
+	Schedules       []*Schedule  `json:"schedules,omitempty" snapshot:"since=2"`
+	SchedulesStatus string       `json:"schedulesStatus,omitempty" snapshot:"since=2"`
+	// Network is the network path of the region's awsvpc launches
+	// (network.go); nil when not collected.
+	Network *Network `json:"network,omitempty" snapshot:"since=2"`
 }
 
 // Cluster is an ECS cluster.
@@ -208,6 +218,14 @@ type Cluster struct {
 	Status             string               `json:"status,omitempty"`
 	Services           []*Service           `json:"services,omitempty"`
 	ContainerInstances []*ContainerInstance `json:"containerInstances,omitempty"`
+	// Tasks are the cluster's running and recently stopped tasks
+	// (launch.go). TasksStatus and EventRulesStatus say whether the tasks
+	// and the EventBridge rules targeting the cluster were collected
+	// (CollectedComplete, CollectedPartial, CollectedNone; "" = not
+	// collected).
+	Tasks            []*Task `json:"tasks,omitempty" snapshot:"since=2"`
+	TasksStatus      string  `json:"tasksStatus,omitempty" snapshot:"since=2"`
+	EventRulesStatus string  `json:"eventRulesStatus,omitempty" snapshot:"since=2"`
 }
 
 // Launch types.
@@ -232,6 +250,9 @@ type Service struct {
 	RunningCount      int32    `json:"runningCount,omitempty"`
 	// Deployments in progress or primary; their task definitions are in use too.
 	Deployments []Deployment `json:"deployments,omitempty"`
+	// Network is networkConfiguration.awsvpcConfiguration; nil for a
+	// service without one (not awsvpc).
+	Network *AwsvpcConfiguration `json:"network,omitempty" snapshot:"since=2"`
 }
 
 // Deployment is one of a service's deployments (or task sets).
@@ -242,6 +263,8 @@ type Deployment struct {
 	LaunchType        string   `json:"launchType,omitempty"`
 	CapacityProviders []string `json:"capacityProviders,omitempty"`
 	PlatformVersion   string   `json:"platformVersion,omitempty"`
+	// Network is the deployment's (or task set's) awsvpc configuration.
+	Network *AwsvpcConfiguration `json:"network,omitempty" snapshot:"since=2"`
 }
 
 // ContainerInstance is an EC2 (or external) instance registered to a cluster.

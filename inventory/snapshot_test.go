@@ -484,6 +484,18 @@ func FuzzLoad(f *testing.F) {
 	} {
 		f.Add([]byte(strings.Replace(string(withRes), r[0], r[1], 1)))
 	}
+	// Launch paths and the network path, and broken forms of them.
+	launch, _ := json.Marshal(withLaunchPaths())
+	f.Add(launch)
+	for _, r := range [][2]string{
+		{`"tasksStatus":"collected"`, `"tasksStatus":"collected","tasksStatus":"partial"`},
+		{`"status":"not-found"`, `"status":"not-found","vpcId":"vpc-1"`},
+		{`"policyStatus":"collected"`, `"policyStatus":"none"`},
+		{`"launch":{`, `"launch":null,"x":{`},
+		{`"network":{"status":"collected"`, `"network":{"status":"skipped"`},
+	} {
+		f.Add([]byte(strings.Replace(string(launch), r[0], r[1], 1)))
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		inv, err := Decode(b, "fuzz.json")
 		if err == nil && inv == nil {

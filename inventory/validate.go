@@ -229,6 +229,9 @@ func (inv *Inventory) validate(fromFile, v2 bool) error {
 			if err := validateRegionResources(r, rf, status); err != nil {
 				return err
 			}
+			if err := validateLaunchPaths(rf, r); err != nil {
+				return err
+			}
 			for k, td := range r.TaskDefinitions {
 				tf := fmt.Sprintf("%s.taskDefinitions[%d]", rf, k)
 				if td == nil {

@@ -17,12 +17,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/account"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -233,5 +236,9 @@ func (s *sdkSession) regional(region string) regionalClients {
 		ecr:     ecr.NewFromConfig(cfg),
 		s3:      s3.NewFromConfig(cfg),
 		logs:    cloudwatchlogs.NewFromConfig(cfg),
+
+		events:    eventbridge.NewFromConfig(cfg),
+		scheduler: scheduler.NewFromConfig(cfg),
+		ec2:       ec2.NewFromConfig(cfg),
 	}
 }

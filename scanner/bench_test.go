@@ -154,11 +154,37 @@ func BenchmarkOrgScan(b *testing.B) {
 		b.Logf("accounts and regions done after %s; their chain bound %s; ratio %.2f; heap before the scan %d MiB (world and fake server), peak %d MiB",
 			accountsDone.Round(time.Millisecond), accBound, accountsDone.Seconds()/accBound.Seconds(), base.HeapInuse>>20, heap>>20)
 		fmt.Fprintf(os.Stderr, "calls per operation:\n%s", sb.String())
+		fmt.Fprint(os.Stderr, launchPathCalls(inv, calls))
 	}
 }
 
 // resourceService are the services the resource resolution calls.
 var resourceService = map[string]bool{"secretsmanager": true, "ssm": true, "kms": true, "ecr": true, "logs": true, "s3": true}
+
+// launchPathCalls is the table of the calls the launch paths and the
+// network path add, per scanned account×region.
+func launchPathCalls(inv *inventory.Inventory, calls map[string]int64) string {
+	pairs := 0
+	for _, a := range inv.Accounts {
+		for _, r := range a.Regions {
+			if r.Status == inventory.RegionScanned {
+				pairs++
+			}
+		}
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "launch paths and network, per scanned account×region (%d):\n", pairs)
+	var total int64
+	for _, op := range []string{"ecs:ListTasks", "ecs:DescribeTasks", "events:ListEventBuses", "events:ListRuleNamesByTarget",
+		"events:ListTargetsByRule", "events:DescribeRule", "scheduler:ListSchedules", "scheduler:GetSchedule",
+		"ec2:DescribeSubnets", "ec2:DescribeRouteTables", "ec2:DescribeVpcEndpoints", "ec2:DescribeNatGateways",
+		"ec2:DescribeInternetGateways", "ec2:DescribeNetworkInterfaces"} {
+		total += calls[op]
+		fmt.Fprintf(&sb, "  %-45s %7d  %6.2f\n", op, calls[op], float64(calls[op])/float64(max(pairs, 1)))
+	}
+	fmt.Fprintf(&sb, "  %-45s %7d  %6.2f\n", "total", total, float64(total)/float64(max(pairs, 1)))
+	return sb.String()
+}
 
 // scanBound is a lower bound on the wall time of a scan of inv with cfg when
 // every call takes latency. It is the larger of:

@@ -329,7 +329,7 @@ func (c *collector) scanAccount(ctx context.Context, t target, st *accountState)
 			}
 			defer c.regionSem.Release(1)
 			rs.clients = sess.regional(p.name)
-			rs.region = c.scanRegion(ctx, where{account: t.id, region: p.name}, rs.clients.ecs, p.explicit)
+			rs.region = c.scanRegion(ctx, where{account: t.id, region: p.name}, rs.clients, p.explicit)
 			c.progress.regionDone()
 			return nil
 		})

@@ -24,6 +24,7 @@ func convertService(s ecstypes.Service) *inventory.Service {
 		TaskDefinition:    aws.ToString(s.TaskDefinition),
 		DesiredCount:      s.DesiredCount,
 		RunningCount:      s.RunningCount,
+		Network:           awsvpcOf(s.NetworkConfiguration),
 	}
 	for _, d := range s.Deployments {
 		svc.Deployments = append(svc.Deployments, inventory.Deployment{
@@ -33,6 +34,7 @@ func convertService(s ecstypes.Service) *inventory.Service {
 			LaunchType:        string(d.LaunchType),
 			CapacityProviders: capacityProviders(d.CapacityProviderStrategy),
 			PlatformVersion:   aws.ToString(d.PlatformVersion),
+			Network:           awsvpcOf(d.NetworkConfiguration),
 		})
 	}
 	for _, ts := range s.TaskSets {
@@ -43,6 +45,7 @@ func convertService(s ecstypes.Service) *inventory.Service {
 			LaunchType:        string(ts.LaunchType),
 			CapacityProviders: capacityProviders(ts.CapacityProviderStrategy),
 			PlatformVersion:   aws.ToString(ts.PlatformVersion),
+			Network:           awsvpcOf(ts.NetworkConfiguration),
 		})
 	}
 	slices.SortStableFunc(svc.Deployments, func(a, b inventory.Deployment) int { return strings.Compare(a.ID, b.ID) })

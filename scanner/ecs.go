@@ -38,6 +38,7 @@ type regionScan struct {
 	tds       map[string]*inventory.TaskDefinition // by ARN
 	requested map[string]bool                      // normalised references already scheduled
 	topFailed int                                  // top-level listings that failed
+	ls        launchState                          // rules and schedules (events.go)
 }
 
 // notEnabledCodes are the error codes of a call to a region the account has
@@ -50,9 +51,13 @@ var notEnabledCodes = map[string]bool{
 }
 
 // scanRegion collects ECS in one account×region.
-func (c *collector) scanRegion(ctx context.Context, w where, api ecsAPI, explicit bool) *inventory.Region {
+func (c *collector) scanRegion(ctx context.Context, w where, clients regionalClients, explicit bool) *inventory.Region {
+	api := clients.ecs
 	rs := &regionScan{c: c, w: w, api: api, b: c.newECSBuckets(c.cfg.RegionCallConcurrency),
-		tds: map[string]*inventory.TaskDefinition{}, requested: map[string]bool{}}
+		tds: map[string]*inventory.TaskDefinition{}, requested: map[string]bool{},
+		ls: launchState{events: clients.events, scheduler: clients.scheduler,
+			eventsB: c.newBucket(eventsRate, eventsBurst, resourceInFlight), schedB: c.newBucket(schedulerRate, schedulerBurst, resourceInFlight),
+			rules: map[string]*inventory.EventRule{}}}
 	region := &inventory.Region{Name: w.region, Status: inventory.RegionScanned}
 
 	var firstClusters *ecs.ListClustersOutput
@@ -79,6 +84,7 @@ func (c *collector) scanRegion(ctx context.Context, w where, api ecsAPI, explici
 		rs.g.Go(func() error { rs.clusterChain(ctx, firstClusters); return nil })
 	}
 	rs.g.Go(func() error { rs.listTaskDefinitions(ctx); return nil })
+	rs.g.Go(func() error { rs.schedules(ctx); return nil })
 	_ = rs.g.Wait()
 
 	if rs.topFailed == 2 {
@@ -88,6 +94,7 @@ func (c *collector) scanRegion(ctx context.Context, w where, api ecsAPI, explici
 	for _, td := range rs.tds {
 		region.TaskDefinitions = append(region.TaskDefinitions, td)
 	}
+	rs.finishLaunchPaths(ctx, region, clients.ec2)
 	return region
 }
 
@@ -129,6 +136,8 @@ func (rs *regionScan) clusterChain(ctx context.Context, first *ecs.ListClustersO
 				rs.mu.Unlock()
 				rs.g.Go(func() error { rs.services(ctx, cl); return nil })
 				rs.g.Go(func() error { rs.instances(ctx, cl); return nil })
+				rs.g.Go(func() error { rs.tasks(ctx, cl); return nil })
+				rs.g.Go(func() error { rs.rulesForCluster(ctx, cl); return nil })
 			}
 			return nil
 		})

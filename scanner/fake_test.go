@@ -147,6 +147,7 @@ type fakeECS struct {
 	services  map[string][]ecstypes.Service // by cluster ARN
 	instances map[string][]ecstypes.ContainerInstance
 	tds       []ecstypes.TaskDefinition
+	tasks     map[string][]ecstypes.Task // by cluster ARN
 	// shuffleTDs lists task definitions in registration order rather than
 	// the documented one.
 	shuffleTDs bool
@@ -320,6 +321,49 @@ func (f *fakeECS) DescribeTaskDefinition(ctx context.Context, in *ecs.DescribeTa
 		}
 	}
 	return nil, apiErr("ClientException", "Unable to describe task definition.")
+}
+
+func (f *fakeECS) ListTasks(ctx context.Context, in *ecs.ListTasksInput, _ ...func(*ecs.Options)) (*ecs.ListTasksOutput, error) {
+	f.hit("ListTasks", -1, aws.ToString(in.Cluster)+" "+string(in.DesiredStatus))
+	if err := f.fail.check("ListTasks", in); err != nil {
+		return nil, err
+	}
+	want := in.DesiredStatus
+	if want == "" {
+		want = ecstypes.DesiredStatusRunning
+	}
+	var arns []string
+	for _, t := range f.tasks[aws.ToString(in.Cluster)] {
+		if aws.ToString(t.DesiredStatus) == string(want) {
+			arns = append(arns, aws.ToString(t.TaskArn))
+		}
+	}
+	items, next, err := fakePage(arns, in.NextToken, f.limit(pageSize(in.MaxResults, 100, 100)), f.emptyPages)
+	if err != nil {
+		return nil, err
+	}
+	return &ecs.ListTasksOutput{TaskArns: items, NextToken: next}, nil
+}
+
+func (f *fakeECS) DescribeTasks(ctx context.Context, in *ecs.DescribeTasksInput, _ ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error) {
+	f.hit("DescribeTasks", len(in.Tasks), "")
+	if len(in.Tasks) > 100 || len(in.Tasks) == 0 {
+		return nil, apiErr("InvalidParameterException", "tasks must have 1 to 100 items")
+	}
+	if err := f.fail.check("DescribeTasks", in); err != nil {
+		return nil, err
+	}
+	out := &ecs.DescribeTasksOutput{}
+	for _, a := range in.Tasks {
+		ts := f.tasks[aws.ToString(in.Cluster)]
+		i := slices.IndexFunc(ts, func(t ecstypes.Task) bool { return aws.ToString(t.TaskArn) == a })
+		if i < 0 {
+			out.Failures = append(out.Failures, ecstypes.Failure{Arn: aws.String(a), Reason: aws.String("MISSING")})
+			continue
+		}
+		out.Tasks = append(out.Tasks, ts[i])
+	}
+	return out, nil
 }
 
 // ecsWorld fills an ECS fake with n clusters, services per cluster,
@@ -832,6 +876,10 @@ type fakeRegion struct {
 	kms     *fakeKMS
 	ecr     *fakeECR
 	logs    *fakeLogs
+	// Launch paths and the network path (launch_fake_test.go).
+	events    *fakeEvents
+	scheduler *fakeScheduler
+	ec2       *fakeEC2
 }
 
 type fakeAccount struct {
@@ -889,7 +937,8 @@ func (b *fakeBackend) region(acct, region string) *fakeRegion {
 	defer b.mu.Unlock()
 	r := a.regions[region]
 	if r == nil {
-		r = &fakeRegion{ecs: &fakeECS{}, secrets: &fakeSecrets{}, ssm: &fakeSSM{}, kms: &fakeKMS{}, ecr: &fakeECR{account: acct, region: region}, logs: &fakeLogs{}}
+		r = &fakeRegion{ecs: &fakeECS{}, secrets: &fakeSecrets{}, ssm: &fakeSSM{}, kms: &fakeKMS{}, ecr: &fakeECR{account: acct, region: region}, logs: &fakeLogs{},
+			events: &fakeEvents{}, scheduler: &fakeScheduler{}, ec2: &fakeEC2{}}
 		a.regions[region] = r
 	}
 	return r
@@ -920,7 +969,7 @@ func (s *fakeSession) account() accountAPI { return s.b.acct(s.id).account }
 func (s *fakeSession) regional(region string) regionalClients {
 	r := s.b.region(s.id, region)
 	return regionalClients{ecs: r.ecs, secrets: r.secrets, ssm: r.ssm, kms: r.kms, ecr: r.ecr, logs: r.logs,
-		s3: &fakeS3Client{fakeS3: s.b.acct(s.id).s3, region: region}}
+		s3: &fakeS3Client{fakeS3: s.b.acct(s.id).s3, region: region}, events: r.events, scheduler: r.scheduler, ec2: r.ec2}
 }
 
 // run collects with the fake backend; cfg is normalised first.

@@ -129,6 +129,20 @@ func inScope(r *inventory.Region, all bool) {
 				used[d.TaskDefinition] = true
 			}
 		}
+		// Tasks, rules and schedules put their revisions in scope too.
+		for _, t := range c.Tasks {
+			used[t.TaskDefinition] = true
+		}
+	}
+	for _, er := range r.EventRules {
+		for _, t := range er.Targets {
+			used[t.Launch.TaskDefinition] = true
+		}
+	}
+	for _, s := range r.Schedules {
+		if s.Launch != nil {
+			used[s.Launch.TaskDefinition] = true
+		}
 	}
 	latest := map[string]int32{}
 	for _, td := range r.TaskDefinitions {
@@ -404,6 +418,9 @@ func TestFakeAWSResilience(t *testing.T) {
 		noIAM + "//iam/GetAccountAuthorizationDetails/AccessDenied",
 		hung + "/eu-west-1/ecs/ListClusters/Timeout",
 		hung + "/eu-west-1/ecs/ListTaskDefinitions/Timeout",
+		// The region's Scheduler schedule names a task definition, which
+		// the hanging ECS endpoint cannot describe.
+		hung + "/eu-west-1/ecs/DescribeTaskDefinition/Timeout",
 	}
 	slices.Sort(wantErrs)
 	slices.Sort(errs)
@@ -428,7 +445,9 @@ func TestFakeAWSResilience(t *testing.T) {
 		case hung:
 			for i, r := range a.Regions {
 				if r.Name == "eu-west-1" {
-					a.Regions[i] = &inventory.Region{Name: r.Name, Status: inventory.RegionFailed}
+					// ECS hangs there; Scheduler answers.
+					a.Regions[i] = &inventory.Region{Name: r.Name, Status: inventory.RegionFailed,
+						Schedules: r.Schedules, SchedulesStatus: r.SchedulesStatus}
 				}
 			}
 		}

@@ -46,6 +46,12 @@ const (
 	ssmRate, ssmBurst         = 10, 20
 	kmsRate, kmsBurst         = 20, 40
 	resourceInFlight          = 8
+	// EventBridge, EventBridge Scheduler and EC2 Describe calls (launch
+	// paths and the network path), per account×region and service. None
+	// publishes per-operation read limits that bind at these rates.
+	eventsRate, eventsBurst       = 10, 20
+	schedulerRate, schedulerBurst = 10, 20
+	ec2Rate, ec2Burst             = 10, 20
 )
 
 // ecsBuckets are one account×region's ECS buckets.

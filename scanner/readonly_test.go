@@ -19,14 +19,17 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/account"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
@@ -46,6 +49,10 @@ var (
 	_ ecrAPI     = (*ecr.Client)(nil)
 	_ s3API      = (*s3.Client)(nil)
 	_ logsAPI    = (*cloudwatchlogs.Client)(nil)
+	// Launch paths and the network path.
+	_ eventsAPI    = (*eventbridge.Client)(nil)
+	_ schedulerAPI = (*scheduler.Client)(nil)
+	_ ec2API       = (*ec2.Client)(nil)
 )
 
 // valueReading are read operations that return secret material; the
@@ -68,6 +75,7 @@ func TestReadOnlyByConstruction(t *testing.T) {
 		reflect.TypeFor[ecsAPI](), reflect.TypeFor[iamAPI](), reflect.TypeFor[orgAPI](), reflect.TypeFor[stsAPI](),
 		reflect.TypeFor[accountAPI](), reflect.TypeFor[secretsAPI](), reflect.TypeFor[ssmAPI](), reflect.TypeFor[kmsAPI](),
 		reflect.TypeFor[ecrAPI](), reflect.TypeFor[s3API](), reflect.TypeFor[logsAPI](),
+		reflect.TypeFor[eventsAPI](), reflect.TypeFor[schedulerAPI](), reflect.TypeFor[ec2API](),
 	}
 	read := regexp.MustCompile(`^(List|Describe|Get|BatchGet)[A-Z]`)
 	n := 0

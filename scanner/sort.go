@@ -33,6 +33,7 @@ func sortInventory(inv *inventory.Inventory) {
 			slices.Sort(r.MissingParameters)
 			slices.SortFunc(r.ECRRepositories, func(x, y *inventory.ECRRepository) int { return strings.Compare(x.Name, y.Name) })
 			slices.SortFunc(r.LogGroups, func(x, y *inventory.LogGroup) int { return strings.Compare(x.Name, y.Name) })
+			sortLaunchPaths(r)
 		}
 	}
 	slices.SortFunc(inv.S3Buckets, func(x, y *inventory.S3Bucket) int { return strings.Compare(x.Name, y.Name) })

@@ -39,6 +39,10 @@ func (c *opCounter) Do(req *http.Request) (*http.Response, error) {
 		op = t[strings.LastIndex(t, ".")+1:]
 	} else if p := req.URL.Path; p != "" && p != "/" {
 		op = "rest:" + p
+		if req.Method == http.MethodGet {
+			// REST reads (Scheduler) are named by method and path.
+			op = "rest:GET " + p
+		}
 	} else if req.Body != nil {
 		body, err := io.ReadAll(req.Body)
 		if err != nil {
@@ -76,7 +80,7 @@ func (c *opCounter) keys() []string {
 // readOnlyOperation says whether a wire operation is one a read-only
 // scanner may send.
 func readOnlyOperation(op string) bool {
-	for _, p := range []string{"List", "Describe", "Get", "BatchGet", "rest:/list", "rest:/get"} {
+	for _, p := range []string{"List", "Describe", "Get", "BatchGet", "rest:/list", "rest:/get", "rest:GET "} {
 		if strings.HasPrefix(op, p) {
 			return true
 		}

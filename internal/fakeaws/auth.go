@@ -144,7 +144,7 @@ func (s *Server) authenticate(c *call) *apiError {
 			return invalidToken(c)
 		}
 		if time.Now().After(sess.expires) {
-			if c.svc.proto == protoQuery {
+			if isQuery(c.svc.proto) {
 				return newErr(http.StatusForbidden, "ExpiredToken", "The security token included in the request is expired")
 			}
 			return clientErr("ExpiredTokenException", "The security token included in the request is expired")
@@ -158,7 +158,7 @@ func (s *Server) authenticate(c *call) *apiError {
 		}
 	}
 	if !verifySignature(c.r, c.body, c.auth, s.signingKey(secret, c.auth)) {
-		if c.svc.proto == protoQuery {
+		if isQuery(c.svc.proto) {
 			return newErr(http.StatusForbidden, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
 		}
 		return newErr(http.StatusBadRequest, "InvalidSignatureException", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")

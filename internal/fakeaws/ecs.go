@@ -2,6 +2,7 @@ package fakeaws
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -76,6 +77,25 @@ type ecsDeployment struct {
 	PlatformVersion          string            `json:"platformVersion,omitempty"`
 	PlatformFamily           string            `json:"platformFamily,omitempty"`
 	RolloutState             string            `json:"rolloutState,omitempty"`
+	NetworkConfiguration     *ecsNetworkConfig `json:"networkConfiguration,omitempty"`
+}
+
+// ecsNetworkConfig is ECS's networkConfiguration.
+type ecsNetworkConfig struct {
+	AwsvpcConfiguration ecsAwsvpc `json:"awsvpcConfiguration"`
+}
+
+type ecsAwsvpc struct {
+	Subnets        []string `json:"subnets"`
+	SecurityGroups []string `json:"securityGroups,omitempty"`
+	AssignPublicIP string   `json:"assignPublicIp,omitempty"`
+}
+
+func networkShape(n *inventory.AwsvpcConfiguration) *ecsNetworkConfig {
+	if n == nil {
+		return nil
+	}
+	return &ecsNetworkConfig{AwsvpcConfiguration: ecsAwsvpc{Subnets: n.Subnets, SecurityGroups: n.SecurityGroups, AssignPublicIP: n.AssignPublicIP}}
 }
 
 type ecsTaskSet struct {
@@ -94,6 +114,7 @@ type ecsTaskSet struct {
 	CapacityProviderStrategy []ecsStrategyItem `json:"capacityProviderStrategy,omitempty"`
 	PlatformVersion          string            `json:"platformVersion,omitempty"`
 	StabilityStatus          string            `json:"stabilityStatus"`
+	NetworkConfiguration     *ecsNetworkConfig `json:"networkConfiguration,omitempty"`
 }
 
 type ecsService struct {
@@ -123,6 +144,7 @@ type ecsService struct {
 	EnableECSManagedTags     bool              `json:"enableECSManagedTags"`
 	PropagateTags            string            `json:"propagateTags"`
 	EnableExecuteCommand     bool              `json:"enableExecuteCommand"`
+	NetworkConfiguration     *ecsNetworkConfig `json:"networkConfiguration,omitempty"`
 }
 
 type ecsVersionInfo struct {
@@ -440,7 +462,7 @@ func (s *Server) serviceShape(c *call, ci *clusterIndex, svc *inventory.Service,
 		TaskDefinition: svc.TaskDefinition, Deployments: []ecsDeployment{}, Events: []any{},
 		CreatedAt: created, PlacementConstraints: []any{}, PlacementStrategy: []any{},
 		SchedulingStrategy: "REPLICA", DeploymentController: map[string]string{"type": "ECS"},
-		PropagateTags: "NONE",
+		PropagateTags: "NONE", NetworkConfiguration: networkShape(svc.Network),
 	}
 	if tags {
 		out.Tags = []any{}
@@ -456,14 +478,14 @@ func (s *Server) serviceShape(c *call, ci *clusterIndex, svc *inventory.Service,
 				ID: id, TaskSetArn: s.taskSetARN(svc, ci, id), ServiceArn: svc.ARN, ClusterArn: ci.c.ARN,
 				Status: d.Status, TaskDefinition: d.TaskDefinition, CreatedAt: created, UpdatedAt: created,
 				LaunchType: d.LaunchType, CapacityProviderStrategy: strategy(d.CapacityProviders),
-				PlatformVersion: d.PlatformVersion, StabilityStatus: "STEADY_STATE",
+				PlatformVersion: d.PlatformVersion, StabilityStatus: "STEADY_STATE", NetworkConfiguration: networkShape(d.Network),
 			})
 			continue
 		}
 		dep := ecsDeployment{
 			ID: d.ID, Status: d.Status, TaskDefinition: d.TaskDefinition, CreatedAt: created, UpdatedAt: created,
 			LaunchType: d.LaunchType, CapacityProviderStrategy: strategy(d.CapacityProviders),
-			PlatformVersion: d.PlatformVersion, RolloutState: "COMPLETED",
+			PlatformVersion: d.PlatformVersion, RolloutState: "COMPLETED", NetworkConfiguration: networkShape(d.Network),
 		}
 		if d.Status == "PRIMARY" {
 			dep.DesiredCount, dep.RunningCount = svc.DesiredCount, svc.RunningCount
@@ -650,12 +672,19 @@ func (s *Server) ecsListAttributes(c *call) (any, error) {
 	return pageOut("attributes", append([]ecsAttribute{}, list[lo:hi]...), "nextToken", next), nil
 }
 
-// ListTasks and DescribeTasks: the world holds no tasks.
+// ListTasks and DescribeTasks serve the world's tasks (inventory.Task) of
+// each cluster.
 func (s *Server) ecsListTasks(c *call) (any, error) {
 	var in struct {
-		Cluster    string `json:"cluster"`
-		NextToken  string `json:"nextToken"`
-		MaxResults *int32 `json:"maxResults"`
+		Cluster           string `json:"cluster"`
+		ContainerInstance string `json:"containerInstance"`
+		Family            string `json:"family"`
+		StartedBy         string `json:"startedBy"`
+		ServiceName       string `json:"serviceName"`
+		DesiredStatus     string `json:"desiredStatus"`
+		LaunchType        string `json:"launchType"`
+		NextToken         string `json:"nextToken"`
+		MaxResults        *int32 `json:"maxResults"`
 	}
 	if err := c.decodeJSON(&in); err != nil {
 		return nil, err
@@ -664,16 +693,92 @@ func (s *Server) ecsListTasks(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, _, _, err := s.ecsPage(c, ci.c.ARN, in.NextToken, in.MaxResults, 100, 0); err != nil {
+	switch in.DesiredStatus {
+	case "":
+		in.DesiredStatus = "RUNNING"
+	case "RUNNING", "PENDING", "STOPPED":
+	default:
+		return nil, ecsInvalid("desiredStatus %q is not valid.", in.DesiredStatus)
+	}
+	var arns []string
+	for _, t := range launchOf(c).tasks[ci] {
+		if statusOr(t.DesiredStatus, "RUNNING") != in.DesiredStatus {
+			continue
+		}
+		if (in.ContainerInstance != "" && t.ContainerInstanceARN != in.ContainerInstance && lastSegment(t.ContainerInstanceARN) != in.ContainerInstance) ||
+			(in.StartedBy != "" && t.StartedBy != in.StartedBy) || (in.LaunchType != "" && t.LaunchType != in.LaunchType) ||
+			(in.ServiceName != "" && t.Group != "service:"+in.ServiceName) ||
+			(in.Family != "" && !strings.Contains(t.TaskDefinition, "task-definition/"+in.Family+":")) {
+			continue
+		}
+		arns = append(arns, t.ARN)
+	}
+	lo, hi, next, err := s.ecsPage(c, ci.c.ARN+"|"+in.DesiredStatus+"|"+in.Family+"|"+in.StartedBy+"|"+in.ServiceName+"|"+in.LaunchType+"|"+in.ContainerInstance,
+		in.NextToken, in.MaxResults, 100, len(arns))
+	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"taskArns": []string{}}, nil
+	return pageOut("taskArns", append([]string{}, arns[lo:hi]...), "nextToken", next), nil
+}
+
+type ecsTaskShape struct {
+	TaskArn              string           `json:"taskArn"`
+	ClusterArn           string           `json:"clusterArn"`
+	TaskDefinitionArn    string           `json:"taskDefinitionArn"`
+	LastStatus           string           `json:"lastStatus"`
+	DesiredStatus        string           `json:"desiredStatus"`
+	LaunchType           string           `json:"launchType,omitempty"`
+	CapacityProviderName string           `json:"capacityProviderName,omitempty"`
+	PlatformVersion      string           `json:"platformVersion,omitempty"`
+	PlatformFamily       string           `json:"platformFamily,omitempty"`
+	Group                string           `json:"group,omitempty"`
+	StartedBy            string           `json:"startedBy,omitempty"`
+	ContainerInstanceArn string           `json:"containerInstanceArn,omitempty"`
+	StopCode             string           `json:"stopCode,omitempty"`
+	StoppedReason        string           `json:"stoppedReason,omitempty"`
+	Overrides            map[string]any   `json:"overrides"`
+	Attachments          []map[string]any `json:"attachments"`
+	Containers           []any            `json:"containers"`
+	CreatedAt            float64          `json:"createdAt"`
+	Version              int              `json:"version"`
+}
+
+func (s *Server) taskShape(ci *clusterIndex, t *inventory.Task) ecsTaskShape {
+	out := ecsTaskShape{
+		TaskArn: t.ARN, ClusterArn: ci.c.ARN, TaskDefinitionArn: t.TaskDefinition,
+		LastStatus: statusOr(t.LastStatus, statusOr(t.DesiredStatus, "RUNNING")), DesiredStatus: statusOr(t.DesiredStatus, "RUNNING"),
+		LaunchType: t.LaunchType, CapacityProviderName: t.CapacityProvider, PlatformVersion: t.PlatformVersion, PlatformFamily: t.PlatformFamily,
+		Group: t.Group, StartedBy: t.StartedBy, ContainerInstanceArn: t.ContainerInstanceARN, StopCode: t.StopCode, StoppedReason: t.StoppedReason,
+		Overrides:   map[string]any{"containerOverrides": []any{}, "inferenceAcceleratorOverrides": []any{}},
+		Attachments: []map[string]any{}, Containers: []any{}, CreatedAt: epoch(s.w.base.Add(-2 * time.Hour)), Version: 3,
+	}
+	if t.ExecutionRoleOverride != "" {
+		out.Overrides["executionRoleArn"] = t.ExecutionRoleOverride
+	}
+	if n := t.Network; n != nil || t.NetworkInterfaceID != "" {
+		var details []map[string]string
+		if n != nil && len(n.Subnets) > 0 {
+			details = append(details, map[string]string{"name": "subnetId", "value": n.Subnets[0]})
+		}
+		if t.NetworkInterfaceID != "" {
+			details = append(details, map[string]string{"name": "networkInterfaceId", "value": t.NetworkInterfaceID})
+		}
+		details = append(details, map[string]string{"name": "privateIPv4Address", "value": "10.0.0.10"})
+		status := "ATTACHED"
+		if out.LastStatus == "STOPPED" {
+			status = "DELETED"
+		}
+		out.Attachments = append(out.Attachments, map[string]any{"id": lastSegment(t.ARN) + "-eni", "type": "ElasticNetworkInterface",
+			"status": status, "details": details})
+	}
+	return out
 }
 
 func (s *Server) ecsDescribeTasks(c *call) (any, error) {
 	var in struct {
 		Cluster string   `json:"cluster"`
 		Tasks   []string `json:"tasks"`
+		Include []string `json:"include"`
 	}
 	if err := c.decodeJSON(&in); err != nil {
 		return nil, err
@@ -688,11 +793,18 @@ func (s *Server) ecsDescribeTasks(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	tasks := []ecsTaskShape{}
 	failures := []ecsFailure{}
-	for _, t := range in.Tasks {
-		failures = append(failures, ecsFailure{Arn: s.ecsARN(c, "task", ci.name+"/"+t), Reason: "MISSING"})
+	list := launchOf(c).tasks[ci]
+	for _, key := range in.Tasks {
+		i := slices.IndexFunc(list, func(t *inventory.Task) bool { return t.ARN == key || lastSegment(t.ARN) == key })
+		if i < 0 {
+			failures = append(failures, ecsFailure{Arn: s.ecsARN(c, "task", ci.name+"/"+key), Reason: "MISSING"})
+			continue
+		}
+		tasks = append(tasks, s.taskShape(ci, list[i]))
 	}
-	return map[string]any{"tasks": []any{}, "failures": failures}, nil
+	return map[string]any{"tasks": tasks, "failures": failures}, nil
 }
 
 func (s *Server) ecsListTagsForResource(c *call) (any, error) {

@@ -424,6 +424,7 @@ func (g *gen) region(i int, acct, region string) *inventory.Region {
 		}
 		c.Services = append(c.Services, svc)
 	}
+	g.launchPaths(i, acct, region, r, fams, latest, previous)
 	return r
 }
 

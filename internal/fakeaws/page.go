@@ -100,6 +100,8 @@ func (s *Server) tokenErr(c *call) *apiError {
 		return clientErr("InvalidNextToken", "The specified token is not valid.")
 	case "kms":
 		return clientErr("InvalidMarkerException", "The Marker is not valid.")
+	case "ec2":
+		return clientErr("InvalidNextToken", "The token is not valid.")
 	}
 	return clientErr("ValidationException", "The NextToken is not valid.")
 }

@@ -20,7 +20,11 @@ const (
 	protoQuery                   // awsQuery, XML responses
 	protoREST                    // restJson1
 	protoRESTXML                 // restXml (S3)
+	protoEC2                     // ec2Query: form requests, EC2's own XML responses and errors
 )
+
+// isQuery says whether a protocol sends form-encoded query requests.
+func isQuery(p protocol) bool { return p == protoQuery || p == protoEC2 }
 
 // opFunc serves one operation. It returns the response shape (encoded with
 // the service's protocol) or an error (an *apiError, anything else is an
@@ -40,6 +44,9 @@ type service struct {
 	internal string   // internal error code (HTTP 500)
 	ops      map[string]opFunc
 	paths    map[string]string // REST: path -> operation
+	// route, when set, resolves a REST request (method and path) to an
+	// operation and its path parameters.
+	route func(r *http.Request) (op string, params map[string]string)
 }
 
 var services map[string]*service
@@ -103,6 +110,22 @@ func init() {
 			paths: map[string]string{"/listRegions": "ListRegions", "/getRegionOptStatus": "GetRegionOptStatus", "/getAccountInformation": "GetAccountInformation", "/getContactInformation": "GetContactInformation", "/getAlternateContact": "GetAlternateContact", "/getPrimaryEmail": "GetPrimaryEmail", "/enableRegion": "EnableRegion", "/disableRegion": "DisableRegion", "/putAccountName": "PutAccountName", "/putAlternateContact": "PutAlternateContact", "/deleteAlternateContact": "DeleteAlternateContact", "/putContactInformation": "PutContactInformation", "/acceptPrimaryEmailUpdate": "AcceptPrimaryEmailUpdate", "/startPrimaryEmailUpdate": "StartPrimaryEmailUpdate"},
 		},
 	}
+	// Launch paths and the network path (events.go, scheduler.go, ec2.go).
+	services["events"] = &service{
+		name: "events", proto: protoJSON, target: "AWSEvents",
+		msgKeys: []string{"message"}, denied: "AccessDeniedException", throttle: "ThrottlingException", internal: "InternalException",
+		ops: eventsOps(),
+	}
+	services["scheduler"] = &service{
+		name: "scheduler", proto: protoREST,
+		msgKeys: []string{"Message"}, denied: "AccessDeniedException", throttle: "ThrottlingException", internal: "InternalServerException",
+		ops: schedulerOps(), route: schedulerRoute,
+	}
+	services["ec2"] = &service{
+		name: "ec2", proto: protoEC2, xmlns: "http://ec2.amazonaws.com/doc/2016-11-15/", version: "2016-11-15",
+		denied: "UnauthorizedOperation", throttle: "RequestLimitExceeded", internal: "InternalError",
+		ops: ec2Ops(),
+	}
 }
 
 func serviceByName(name string) *service { return services[name] }
@@ -159,6 +182,7 @@ type call struct {
 	auth      authHeader
 	body      []byte
 	form      url.Values
+	params    map[string]string // REST path parameters
 	requestID string
 
 	caller *principal
@@ -246,7 +270,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, c, s.unknownOperation(c))
 		return
 	}
-	if c.svc.proto == protoQuery {
+	if isQuery(c.svc.proto) {
 		c.form, _ = url.ParseQuery(string(body))
 	}
 	c.acct = s.w.accounts[c.caller.account]
@@ -285,7 +309,7 @@ func (c *call) operation() string {
 			return ""
 		}
 		return op
-	case protoQuery:
+	case protoQuery, protoEC2:
 		if strings.HasPrefix(c.r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 			if v, err := url.ParseQuery(string(c.body)); err == nil && v.Get("Action") != "" {
 				return v.Get("Action")
@@ -293,6 +317,11 @@ func (c *call) operation() string {
 		}
 		return c.r.URL.Query().Get("Action")
 	case protoREST:
+		if c.svc.route != nil {
+			op, params := c.svc.route(c.r)
+			c.params = params
+			return op
+		}
 		if op, ok := c.svc.paths[c.r.URL.Path]; ok && c.r.Method == http.MethodPost {
 			return op
 		}
@@ -321,7 +350,7 @@ func guessService(r *http.Request) *service {
 }
 
 func (s *Server) missingAuth(c *call) *apiError {
-	if c.svc.proto == protoQuery {
+	if isQuery(c.svc.proto) {
 		return newErr(http.StatusForbidden, "MissingAuthenticationToken", "Request is missing Authentication Token")
 	}
 	return newErr(http.StatusBadRequest, "MissingAuthenticationTokenException", "Missing Authentication Token")
@@ -329,7 +358,7 @@ func (s *Server) missingAuth(c *call) *apiError {
 
 func (s *Server) unknownOperation(c *call) *apiError {
 	switch c.svc.proto {
-	case protoQuery:
+	case protoQuery, protoEC2:
 		return clientErr("InvalidAction", "Could not find operation %s for version %s", c.op, c.svc.version)
 	case protoREST:
 		return newErr(http.StatusNotFound, "UnknownOperationException", "fakeaws does not serve %s %s", c.r.Method, c.r.URL.Path)
@@ -352,7 +381,7 @@ func (s *Server) throttleErr(c *call, msg string) *apiError {
 	switch c.svc.proto {
 	case protoREST:
 		status = http.StatusTooManyRequests
-	case protoRESTXML:
+	case protoRESTXML, protoEC2:
 		status = http.StatusServiceUnavailable
 	}
 	return &apiError{status: status, code: c.svc.throttle, msg: msg}
@@ -363,6 +392,8 @@ func (s *Server) throttleErr(c *call, msg string) *apiError {
 func invalidToken(c *call) *apiError {
 	const msg = "The security token included in the request is invalid."
 	switch c.svc.proto {
+	case protoEC2:
+		return newErr(http.StatusUnauthorized, "AuthFailure", "AWS was not able to validate the provided access credentials")
 	case protoQuery:
 		return newErr(http.StatusForbidden, "InvalidClientTokenId", msg)
 	case protoREST:
@@ -419,6 +450,23 @@ func (s *Server) writeResult(w http.ResponseWriter, c *call, out any) {
 	h := w.Header()
 	h.Set("X-Amzn-Requestid", c.requestID)
 	switch c.svc.proto {
+	case protoEC2:
+		// EC2: the result's members directly under <OpResponse>, after
+		// <requestId>; no Result element, no ResponseMetadata.
+		var buf bytes.Buffer
+		buf.WriteString(xml.Header)
+		fmt.Fprintf(&buf, `<%sResponse xmlns="%s"><requestId>%s</requestId>`, c.op, c.svc.xmlns, c.requestID)
+		if out != nil {
+			if err := encodeEC2Members(&buf, out); err != nil {
+				s.writeError(w, c, newErr(http.StatusInternalServerError, c.svc.internal, "fakeaws: encoding the response: %v", err))
+				return
+			}
+		}
+		fmt.Fprintf(&buf, `</%sResponse>`, c.op)
+		h.Set("Content-Type", "text/xml;charset=UTF-8")
+		h.Set("Content-Length", strconv.Itoa(buf.Len()))
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(buf.Bytes())
 	case protoQuery:
 		var buf bytes.Buffer
 		buf.WriteString(xml.Header)
@@ -469,6 +517,18 @@ func (s *Server) writeError(w http.ResponseWriter, c *call, e *apiError) {
 	h := w.Header()
 	h.Set("X-Amzn-Requestid", c.requestID)
 	switch c.svc.proto {
+	case protoEC2:
+		var buf bytes.Buffer
+		buf.WriteString(xml.Header)
+		buf.WriteString(`<Response><Errors><Error><Code>`)
+		_ = xml.EscapeText(&buf, []byte(e.code))
+		buf.WriteString(`</Code><Message>`)
+		_ = xml.EscapeText(&buf, []byte(e.msg))
+		fmt.Fprintf(&buf, `</Message></Error></Errors><RequestID>%s</RequestID></Response>`, c.requestID)
+		h.Set("Content-Type", "text/xml;charset=UTF-8")
+		h.Set("Content-Length", strconv.Itoa(buf.Len()))
+		w.WriteHeader(e.status)
+		_, _ = w.Write(buf.Bytes())
 	case protoQuery:
 		typ := "Sender"
 		if e.status >= 500 {
@@ -580,6 +640,8 @@ func validationCode(c *call) string {
 		return "ValidationException"
 	case "secretsmanager":
 		return "InvalidParameterException"
+	case "ec2":
+		return "InvalidParameterValue"
 	}
 	return "ValidationException"
 }

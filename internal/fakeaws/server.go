@@ -74,7 +74,7 @@ type Options struct {
 type Fault struct {
 	Account   string // the caller's account, or the target account of sts:AssumeRole and Account Management calls
 	Region    string
-	Service   string // signing name: ecs, iam, sts, organizations, account, secretsmanager, ssm, kms
+	Service   string // signing name: ecs, iam, sts, organizations, account, secretsmanager, ssm, kms, events, scheduler, ec2
 	Operation string // e.g. DescribeServices (or "ecs:DescribeServices")
 	// Code is FaultAccessDenied, FaultThrottling, FaultInternalError or FaultTimeout.
 	Code  string

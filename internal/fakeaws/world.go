@@ -56,6 +56,7 @@ type regionIndex struct {
 	familyTDs    map[string][]*inventory.TaskDefinition
 	keyByID      map[string]*inventory.KMSKey // key ID and key ARN
 	aliases      []aliasEntry                 // sorted by name
+	launch       *launchIndex                 // tasks, rules, schedules, network (events.go)
 }
 
 type aliasEntry struct {
@@ -300,6 +301,9 @@ func indexRegion(acct string, r *inventory.Region, f string) (*regionIndex, erro
 		if p == nil || p.Name == "" {
 			return nil, worldError(fmt.Sprintf("%s.parameters[%d].name", f, k), "missing")
 		}
+	}
+	if err := indexLaunchPaths(ri, r, f); err != nil {
+		return nil, err
 	}
 	return ri, nil
 }
