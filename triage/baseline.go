@@ -95,7 +95,7 @@ type pastFinding struct {
 	ResourceARN       string            `json:"resourceArn"`
 	TaskDefinitionARN string            `json:"taskDefinitionArn"`
 	RoleARN           string            `json:"roleArn"`
-	MemberIDs       []string          `json:"memberIds"`
+	MemberIDs         []string          `json:"memberIds"`
 }
 
 // ParseBaseline reads a findings.json written by audit (schema versions
