@@ -13,8 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/ecs-audit/audit/findings"
 	"github.com/ecs-audit/audit/inventory"
 	"github.com/ecs-audit/audit/report"
@@ -106,18 +104,25 @@ func (s *sink) evidence(ctx context.Context, res *findings.Result, inv *inventor
 	}
 	defer os.RemoveAll(tmp)
 	files, werr := report.WriteEvidence(res, inv, tmp)
-	var mu sync.Mutex
-	var written []string
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(evidenceUploads)
+	var (
+		mu      sync.Mutex
+		written []string
+		errs    = []error{werr}
+		wg      sync.WaitGroup
+		slots   = make(chan struct{}, evidenceUploads)
+	)
 	for _, file := range files {
 		rel, err := filepath.Rel(tmp, file)
 		if err != nil {
-			return written, err
+			errs = append(errs, err)
+			continue
 		}
 		name := path.Join(dir, filepath.ToSlash(rel))
-		g.Go(func() error {
-			o, err := s.dest.Put(gctx, name, func(w io.Writer) error {
+		wg.Add(1)
+		slots <- struct{}{}
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			o, err := s.dest.Put(ctx, name, func(w io.Writer) error {
 				r, err := os.Open(file)
 				if err != nil {
 					return err
@@ -126,18 +131,18 @@ func (s *sink) evidence(ctx context.Context, res *findings.Result, inv *inventor
 				_, err = io.Copy(w, r)
 				return err
 			})
-			if err != nil {
-				return err
-			}
 			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+				return
+			}
 			written = append(written, o.URL)
-			mu.Unlock()
-			return nil
-		})
+		}()
 	}
-	err = g.Wait()
+	wg.Wait()
 	sort.Strings(written)
-	return written, errors.Join(werr, err)
+	return written, errors.Join(errs...)
 }
 
 // commit moves latest/ of an S3 destination to this run when the run wrote
