@@ -406,3 +406,42 @@ func TestPrintSummary(t *testing.T) {
 		t.Errorf("summary\n%s\nwant\n%s", b.String(), want)
 	}
 }
+
+// The accepted risk the README and docs/audit.example.yaml show is one the
+// demo organization has: it matches its finding (the shipper's logs denied
+// by the region SCP), whether still active or expired by now.
+func TestDocumentedSuppressionMatchesTheDemo(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	example, err := os.ReadFile(exampleConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, fromReadme, ok := strings.Cut(string(readme), "```yaml\n# accepted-risks.yaml\n")
+	fromReadme, _, _ = strings.Cut(fromReadme, "```")
+	_, fromExample, ok2 := strings.Cut(string(example), "\nsuppressions:\n")
+	fromExample, _, _ = strings.Cut(fromExample, "\n\n")
+	if !ok || !ok2 {
+		t.Fatal("no suppressions example in README.md (```yaml # accepted-risks.yaml) or in docs/audit.example.yaml (suppressions:)")
+	}
+	demo := absDemo(t)
+	dir := configEnv(t, "", nil)
+	for name, text := range map[string]string{"README.md": fromReadme, "audit.example.yaml": "suppressions:\n" + fromExample} {
+		t.Run(name, func(t *testing.T) {
+			if err := os.WriteFile("accepted.yaml", []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out := filepath.Join(dir, "out")
+			code, _, stderr := run(t, "", "scan", "--snapshot", demo, "--out", out, "--suppressions-file", "accepted.yaml", "--quiet")
+			if code != ExitOK {
+				t.Fatalf("exit %d:\n%s", code, stderr)
+			}
+			e := readResult(t, filepath.Join(out, "findings.json")).Triage.Suppressions.Entries
+			if len(e) != 1 || e[0].Matched != 1 || e[0].Stale {
+				t.Errorf("the documented suppression: %+v", e)
+			}
+		})
+	}
+}
