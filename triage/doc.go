@@ -71,8 +71,8 @@
 // DecodeSuppressions are Errors: print each line and exit 2):
 //
 //	opts := triage.Options{Now: now, MaxHorizon: maxDays * 24 * time.Hour}
-//	fromConfig, err := triage.DecodeSuppressions("audit.yaml", cfg.SuppressionsNode, opts)
-//	fromFile, err := triage.ParseSuppressions(path, data, opts)
+//	fromConfig, err := triage.DecodeSuppressions("audit.yaml", node, opts)  // the suppressions: block
+//	fromFile, err := triage.ParseSuppressions(path, data, opts)             // each --suppressions-file
 //	res = triage.Apply(res, triage.Merge(fromConfig, fromFile), now)
 //
 //	base, err := triage.ParseBaseline(prev)   // exit 2: fmt.Errorf("%s: %w", name, err)
