@@ -109,6 +109,9 @@ func (a *app) runReport(ctx context.Context, path string, f *reportFlags) error 
 	if err := checkFiles(f.suppressionFiles); err != nil {
 		return usageErr(fmt.Errorf("--suppressions-file: %w", err))
 	}
+	if store.IsS3URL(f.out) {
+		return usageErr(fmt.Errorf("--out %q: audit report writes to a local directory or -; to store a saved result's reports on S3, analyse its snapshot with audit scan --snapshot FILE --out s3://…", f.out))
+	}
 	if err := checkStdout(f.out, formats, a.stdout); err != nil {
 		return usageErr(err)
 	}

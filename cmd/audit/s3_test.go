@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ecs-audit/audit/findings"
+	"github.com/ecs-audit/audit/internal/fakeaws"
 	"github.com/ecs-audit/audit/internal/mototest"
 	"github.com/ecs-audit/audit/inventory"
 )
@@ -248,4 +249,89 @@ func TestBaselineAccessDeniedOnS3(t *testing.T) {
 			}
 		})
 	}
+}
+
+// An interrupted scan (Ctrl-C, a deadline) still writes what it collected
+// to S3, under its dated key, marked incomplete (exit 3), and leaves
+// latest/ alone: an incomplete scan is never the next baseline. The scan
+// goes to the fake AWS endpoint, the reports to moto (AWS_ENDPOINT_URL_S3).
+func TestInterruptedScanToS3(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts moto_server")
+	}
+	moto := mototest.Start(t)
+	mototest.Env(t, moto.URL)
+	ctx := context.Background()
+	mototest.CreateBucket(t, ctx, "audit-interrupted")
+	world := fakeaws.GenerateWorld(fakeaws.WorldSpec{Accounts: 12, Regions: []string{"us-east-1", "eu-west-1"}, TaskDefsPerRegion: 6,
+		ServicesPerRegion: 3, ClustersPerRegion: 1, InstancesPerCluster: 2, Seed: 3})
+	srv, err := fakeaws.New(world, fakeaws.Options{Seed: 3, Latency: 40 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, err := srv.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ak, sk := srv.CallerCredentials()
+	t.Setenv("AWS_ENDPOINT_URL", url)
+	t.Setenv("AWS_ENDPOINT_URL_S3", moto.URL)
+	t.Setenv("AWS_ACCESS_KEY_ID", ak)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", sk)
+	if _, err := findingsSchema(); err != nil {
+		t.Fatal(err)
+	}
+	configEnv(t, "", nil)
+
+	// Ctrl-C once the scan is under way: after 100 calls to the endpoint.
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		for sctx.Err() == nil {
+			n := int64(0)
+			for _, c := range srv.Calls() {
+				n += c
+			}
+			if n >= 100 {
+				cancel()
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	var stdout, stderr bytes.Buffer
+	code := Run(sctx, []string{"scan", "--org", "--out", "s3://audit-interrupted/p/", "--save-snapshot", "inventory.json",
+		"--account-concurrency", "2", "--region-concurrency", "2", "--quiet"}, strings.NewReader(""), &stdout, &stderr)
+	if code != ExitIncomplete {
+		t.Fatalf("exit %d, want %d:\n%s", code, ExitIncomplete, stderr.String())
+	}
+	byRun := runs(mototest.Objects(t, ctx, "audit-interrupted", "p/"), "p/")
+	if len(byRun) != 1 || byRun["latest"] != nil {
+		t.Fatalf("objects by run %v: want the dated run only, no latest/\n%s", byRun, stderr.String())
+	}
+	for stamp, names := range byRun {
+		if !slices.Equal(names, []string{"findings.json", "inventory.json"}) {
+			t.Errorf("run %s holds %v", stamp, names)
+		}
+		res := resultFrom(t, mototest.Object(t, ctx, "audit-interrupted", "p/"+stamp+"/findings.json"))
+		if res.Coverage.Complete || res.Coverage.Interrupted == "" {
+			t.Errorf("findings.json of the interrupted scan: complete %v, interrupted %q", res.Coverage.Complete, res.Coverage.Interrupted)
+		}
+		if want := "audit: note: s3://audit-interrupted/p/latest/ left at the last complete run: this scan is incomplete (it is under s3://audit-interrupted/p/" + stamp + "/)\n"; !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+		}
+	}
+}
+
+// audit report writes locally: an S3 --out is refused before anything is
+// read (not taken for a directory named "s3:").
+func TestReportRefusesS3Out(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	code, _, stderr := run(t, "", "report", "findings.json", "--out", "s3://reports/x/")
+	if code != ExitUsage || !strings.Contains(stderr, `audit: --out "s3://reports/x/": audit report writes to a local directory or -`) {
+		t.Errorf("exit %d:\n%s", code, stderr)
+	}
+	noReports(t, dir)
 }

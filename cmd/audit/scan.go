@@ -278,6 +278,10 @@ func (a *app) runScan(ctx context.Context, f *scanFlags) error {
 	return a.analyseAndWrite(ctx, inv, f, p)
 }
 
+// interruptedWriteTimeout bounds the writing of the reports of an
+// interrupted scan (uploads to S3).
+const interruptedWriteTimeout = 2 * time.Minute
+
 // plan is what a run does after collecting: the reports, the triage and
 // the exit code's thresholds.
 type plan struct {
@@ -301,6 +305,13 @@ func (a *app) analyseAndWrite(ctx context.Context, inv *inventory.Inventory, f *
 	out := p.sink
 	if out == nil {
 		out = &sink{dir: f.out}
+	}
+	if ctx.Err() != nil {
+		// Interrupted (Ctrl-C, a deadline): what was collected is still
+		// written, to S3 too, for a bounded time.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), interruptedWriteTimeout)
+		defer cancel()
 	}
 	failed := false
 	var written []string
