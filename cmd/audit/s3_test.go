@@ -241,7 +241,9 @@ func TestBaselineAccessDeniedOnS3(t *testing.T) {
 			if code != c.code || !strings.Contains(stderr, c.message) {
 				t.Errorf("exit %d (want %d), stderr:\n%s\nwant:\n%s\nrequests: %q", code, c.code, stderr, c.message, seen)
 			}
-			if !slices.ContainsFunc(seen, func(s string) bool { return strings.HasSuffix(s, " "+path.Dir(strings.TrimPrefix(src, "s3://reports/"))+"/") }) {
+			if !slices.ContainsFunc(seen, func(s string) bool {
+				return strings.HasSuffix(s, " "+path.Dir(strings.TrimPrefix(src, "s3://reports/"))+"/")
+			}) {
 				t.Errorf("no listing of the key's prefix: %q", seen)
 			}
 			if c.code == ExitUsage {
