@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -223,9 +224,12 @@ func TestBaselineAccessDeniedOnS3(t *testing.T) {
 			"audit: --baseline \"" + src + "\": store: read " + src + ": access denied (AccessDenied: Access Denied); reading needs s3:GetObject (and s3:ListBucket for a missing object to show as missing)\n"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			var mu sync.Mutex
 			var seen []string
 			url, _ := countingEndpoint(t, func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
 				seen = append(seen, r.Method+" "+r.URL.Path+" "+r.URL.Query().Get("prefix"))
+				mu.Unlock()
 				if r.URL.Query().Get("list-type") == "2" && c.list != "" && r.URL.Path == "/reports" || r.URL.Path == "/reports/" && c.list != "" {
 					w.Header().Set("Content-Type", "application/xml")
 					_, _ = w.Write([]byte(c.list))
