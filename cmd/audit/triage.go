@@ -225,10 +225,11 @@ func checkMaxDays(n int) error {
 	return nil
 }
 
-// storeAWS says how package store reaches S3: the scan's profile and home
-// region, the rest from the SDK's default chain (AWS_ENDPOINT_URL too).
+// storeAWS says how package store reaches S3: with the scan's profile,
+// the rest from the SDK's default chain (the region, AWS_ENDPOINT_URL);
+// store follows a bucket to its region.
 func (f *scanFlags) storeAWS() store.AWS {
-	return store.AWS{Profile: f.live.Profile, Region: f.live.Region}
+	return store.AWS{Profile: f.live.Profile}
 }
 
 // readBaseline reads and parses the baseline at src (a local path or
