@@ -39,9 +39,15 @@ func run(t *testing.T, timeout time.Duration, env []string, name string, args ..
 }
 
 func runErr(timeout time.Duration, env []string, name string, args ...string) (string, error) {
+	return runIn("", timeout, env, name, args...)
+}
+
+// runIn is runErr in the working directory dir ("" for this one).
+func runIn(dir string, timeout time.Duration, env []string, name string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	var b bytes.Buffer
 	cmd.Stdout = &b

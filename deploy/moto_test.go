@@ -5,7 +5,10 @@ package deploy
 // Organization's root, scanner.yaml as a stack in the management account),
 // then the audit binary scans the Organization with the deployed task role's
 // credentials and the deployed member role, and the scanner's own deployment
-// must have no finding above info.
+// must have no finding above info. Then the scheduled task's own command
+// runs twice, as the schedule would: its reports go to the stack's bucket
+// (encrypted, under dated keys, then latest/), and the second run reads the
+// first's latest/findings.json back as its baseline.
 //
 // What moto's CloudFormation does not deploy faithfully, and what the test
 // does about it:
@@ -188,14 +191,14 @@ func TestDeployIntoMotoAndScan(t *testing.T) {
 
 	// moto's task definition lacks the roles (see the top of this file):
 	// register the template's own, resolved against the deployed stack.
-	registerTemplateTaskDefinition(t, ctx, cfg, cf, params, outputs)
+	taskCommand := registerTemplateTaskDefinition(t, ctx, cfg, cf, params, outputs)
 	if n := fixInlinePolicies(t, ctx, iam.NewFromConfig(cfg)); n > 0 {
 		t.Logf("management account: rewrote %d inline policies moto stored as Python reprs", n)
 	}
 	deployed := time.Since(start)
 
-	// The scan, with the deployed task role's credentials, as the scheduled
-	// task runs it (minus the S3 flags that do not exist yet).
+	// A scan with the deployed task role's credentials, to a local
+	// directory with the snapshot, to look at what it collected.
 	roleCfg := cfg.Copy()
 	roleCfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), outputs["ScannerTaskRoleArn"]))
 	creds := check[aws.Credentials](t, "assume the scanner task role")(roleCfg.Credentials.Retrieve(ctx))
@@ -278,6 +281,90 @@ func TestDeployIntoMotoAndScan(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "findings.sarif")); err != nil {
 		t.Error(err)
 	}
+
+	scheduledRuns(t, ctx, bin, taskCommand, outputs["ReportBucketName"], creds, res.Findings)
+}
+
+// scheduledRuns runs the scheduled task's command (as scanner.yaml gives
+// it, resolved against the deployed stack; only --regions is added, as
+// moto serves one region here) twice with the task role's credentials, and
+// checks what lands in the report bucket: the first run finds no baseline
+// (every finding new), each run's reports lie encrypted under its dated
+// key, latest/ holds the last run, and the second run reads the first's
+// latest/findings.json back: nothing new, every finding unchanged.
+func scheduledRuns(t *testing.T, ctx context.Context, bin string, command []string, bucket string, creds aws.Credentials, want []findings.Finding) {
+	t.Helper()
+	prefix := "s3://" + bucket + "/scheduled/"
+	if i := slices.Index(command, "--out"); i < 0 || command[i+1] != prefix {
+		t.Fatalf("the task's command %v does not write to %s", command, prefix)
+	}
+	baseline := prefix + "latest/findings.json"
+	env := []string{"AWS_ACCESS_KEY_ID=" + creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + creds.SecretAccessKey, "AWS_SESSION_TOKEN=" + creds.SessionToken}
+	args := append(slices.Clone(command), "--regions", "us-east-1")
+	var stamps []string
+	for i := range 2 {
+		start := time.Now()
+		out, err := runErr(5*time.Minute, env, bin, args...)
+		if err != nil {
+			t.Fatalf("scheduled run %d: %v\n%s", i+1, err, out)
+		}
+		if first := strings.Contains(out, "does not exist yet (a first run)"); first != (i == 0) {
+			t.Errorf("scheduled run %d: a first run %v:\n%s", i+1, first, out)
+		}
+		objs := mototest.Objects(t, ctx, bucket, "scheduled/")
+		runs := map[string][]string{}
+		for _, o := range objs {
+			if o.SSE != "AES256" {
+				t.Errorf("%s: server-side encryption %q, want AES256", o.Key, o.SSE)
+			}
+			seg, name, _ := strings.Cut(strings.TrimPrefix(o.Key, "scheduled/"), "/")
+			runs[seg] = append(runs[seg], name)
+		}
+		if len(runs) != i+2 || !slices.Contains(runs["latest"], "manifest.json") || !slices.Contains(runs["latest"], "findings.json") {
+			t.Fatalf("scheduled run %d: objects by run %v, want %d dated runs and latest/", i+1, runs, i+1)
+		}
+		for seg, names := range runs {
+			if seg != "latest" && !slices.Contains(stamps, seg) {
+				stamps = append(stamps, seg)
+				// --format all: every report of the run.
+				for _, n := range []string{"findings.json", "findings.sarif", "report.html", "findings.xlsx", "summary.md", "findings.csv"} {
+					if !slices.Contains(names, n) {
+						t.Errorf("run %s lacks %s: %v", seg, n, names)
+					}
+				}
+			}
+		}
+		var res findings.Result
+		if err := json.Unmarshal(mototest.Object(t, ctx, bucket, "scheduled/latest/findings.json"), &res); err != nil {
+			t.Fatal(err)
+		}
+		b := res.Triage.Baseline
+		wantCounts := findings.BaselineCounts{New: len(want)}
+		if i == 1 {
+			wantCounts = findings.BaselineCounts{Unchanged: len(want)}
+		}
+		if b == nil || b.Source != baseline || b.Counts != wantCounts {
+			t.Errorf("scheduled run %d: latest/findings.json compares with %+v, want %s with %+v", i+1, b, baseline, wantCounts)
+		}
+		var ids, wantIDs []string
+		for _, f := range res.Findings {
+			ids = append(ids, f.ID)
+		}
+		for _, f := range want {
+			wantIDs = append(wantIDs, f.ID)
+		}
+		if !slices.Equal(slices.Sorted(slices.Values(ids)), slices.Sorted(slices.Values(wantIDs))) {
+			t.Errorf("scheduled run %d found %v, the first scan %v", i+1, ids, wantIDs)
+		}
+		waitNextSecond(start)
+	}
+	t.Logf("scheduled runs %v, each reading the last as its baseline", stamps)
+}
+
+// waitNextSecond returns once the clock has entered the second after t, so
+// that two runs get different dated keys.
+func waitNextSecond(t time.Time) {
+	time.Sleep(time.Until(t.Truncate(time.Second).Add(time.Second)))
 }
 
 // waitStack waits for CREATE_COMPLETE and returns the outputs.
@@ -341,8 +428,9 @@ func checkMemberRole(t *testing.T, ctx context.Context, cfg aws.Config, member, 
 
 // registerTemplateTaskDefinition registers scanner.yaml's task definition,
 // resolved against the deployed stack, as the family's next revision and
-// deregisters the copy moto's CloudFormation made.
-func registerTemplateTaskDefinition(t *testing.T, ctx context.Context, cfg aws.Config, cf *cloudformation.Client, params, outputs map[string]string) {
+// deregisters the copy moto's CloudFormation made. It returns the
+// container's command.
+func registerTemplateTaskDefinition(t *testing.T, ctx context.Context, cfg aws.Config, cf *cloudformation.Client, params, outputs map[string]string) []string {
 	t.Helper()
 	tp := loadTemplate(t, scannerTemplate)
 	r := newResolver(t, tp, params, map[string]string{"AWS::AccountId": mototest.Management, "AWS::Region": "us-east-1", "AWS::StackName": stackName})
@@ -396,4 +484,8 @@ func registerTemplateTaskDefinition(t *testing.T, ctx context.Context, cfg aws.C
 			}
 		}
 	}
+	if len(in.ContainerDefinitions) != 1 {
+		t.Fatalf("%d containers", len(in.ContainerDefinitions))
+	}
+	return in.ContainerDefinitions[0].Command
 }

@@ -301,3 +301,39 @@ func TestREADMEDeployCommands(t *testing.T) {
 		t.Errorf("the README's make image has no Makefile target (%v)", err)
 	}
 }
+
+// The README says which command the scheduled task runs: exactly
+// scanner.yaml's, with BUCKET for the report bucket and … for the external
+// ID.
+func TestREADMEScheduledCommand(t *testing.T) {
+	_, sec, ok := strings.Cut(readme(t), "## Run it on a schedule")
+	if !ok {
+		t.Fatal("README: no section \"Run it on a schedule\"")
+	}
+	sec, _, _ = strings.Cut(sec, "\n## ")
+	var shown []string
+	for _, block := range strings.Split(strings.ReplaceAll(sec, "\\\n", " "), "```sh\n") {
+		block, _, _ = strings.Cut(block, "```")
+		for _, line := range strings.Split(block, "\n") {
+			if f := strings.Fields(line); len(f) > 2 && f[0] == "audit" && f[1] == "scan" {
+				shown = f[1:]
+			}
+		}
+	}
+	if shown == nil {
+		t.Fatal("README: the scheduled task's audit scan command is not shown")
+	}
+	r := resolved(t, scannerTemplate, scannerParams(ecrImage, ecrRepo), scannerAccount)
+	cd := r.properties(t, "TaskDefinition")["ContainerDefinitions"].([]any)[0].(map[string]any)
+	var want []string
+	for _, a := range strs(cd["Command"]) {
+		a = strings.ReplaceAll(a, r.refs["ReportBucket"], "BUCKET")
+		if a == externalID {
+			a = "…"
+		}
+		want = append(want, a)
+	}
+	if !slices.Equal(shown, want) {
+		t.Errorf("README shows the task running\n  audit %s\nscanner.yaml runs\n  audit %s", strings.Join(shown, " "), strings.Join(want, " "))
+	}
+}

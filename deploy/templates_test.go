@@ -333,8 +333,8 @@ func TestScannerRolesWriteOnlyWhatTheyMust(t *testing.T) {
 	r := resolved(t, scannerTemplate, scannerParams(ecrImage, ecrRepo), scannerAccount)
 	allowedWrites := map[string][]string{
 		"ExecutionRole": {"logs:CreateLogStream", "logs:PutLogEvents"},
-		"TaskRole":      {"s3:PutObject", "sts:AssumeRole"},
-		"GitHubRole":    {"s3:PutObject", "sts:AssumeRole"},
+		"TaskRole":      {"s3:DeleteObject", "s3:PutObject", "sts:AssumeRole"},
+		"GitHubRole":    {"s3:DeleteObject", "s3:PutObject", "sts:AssumeRole"},
 		"ScheduleRole":  {"ecs:RunTask", "iam:PassRole"},
 	}
 	roles := r.tp.resourcesOfType("AWS::IAM::Role")
@@ -399,8 +399,15 @@ func TestScannerRolePermissions(t *testing.T) {
 			{"s3:GetObject", "arn:aws:s3:::" + bucket + "/scheduled/latest/findings.json", nil, policy.Allowed},
 			{"s3:PutObject", "arn:aws:s3:::" + bucket + "/github/latest/findings.json", nil, policy.ImplicitDeny},
 			{"s3:PutObject", "arn:aws:s3:::other-bucket/scheduled/x", nil, policy.ImplicitDeny},
-			{"s3:DeleteObject", "arn:aws:s3:::" + bucket + "/scheduled/latest/findings.json", nil, policy.ImplicitDeny},
+			// latest/ loses a report the run no longer writes; the dated runs
+			// are never deleted.
+			{"s3:DeleteObject", "arn:aws:s3:::" + bucket + "/scheduled/latest/report.html", nil, policy.Allowed},
+			{"s3:DeleteObject", "arn:aws:s3:::" + bucket + "/scheduled/2026-12-04T10-00-00Z/findings.json", nil, policy.ImplicitDeny},
+			{"s3:DeleteObject", "arn:aws:s3:::" + bucket + "/github/latest/report.html", nil, policy.ImplicitDeny},
 			{"s3:ListBucket", "arn:aws:s3:::" + bucket, map[string]string{"s3:prefix": "scheduled/latest/findings.json"}, policy.Allowed},
+			// The listing audit makes when a missing baseline reads as
+			// access denied.
+			{"s3:ListBucket", "arn:aws:s3:::" + bucket, map[string]string{"s3:prefix": "scheduled/latest/"}, policy.Allowed},
 			// The scanning statement lists any bucket (key names only, never
 			// content): the audit checks that environment files exist.
 			{"s3:ListBucket", "arn:aws:s3:::" + bucket, map[string]string{"s3:prefix": "github/"}, policy.Allowed},
@@ -409,6 +416,8 @@ func TestScannerRolePermissions(t *testing.T) {
 		"GitHubRole": {
 			{"s3:PutObject", "arn:aws:s3:::" + bucket + "/github/2026-12-04T10-00-00Z/findings.sarif", nil, policy.Allowed},
 			{"s3:PutObject", "arn:aws:s3:::" + bucket + "/scheduled/latest/findings.json", nil, policy.ImplicitDeny},
+			{"s3:DeleteObject", "arn:aws:s3:::" + bucket + "/github/latest/findings.sarif", nil, policy.Allowed},
+			{"s3:DeleteObject", "arn:aws:s3:::" + bucket + "/scheduled/latest/findings.sarif", nil, policy.ImplicitDeny},
 			{"sts:AssumeRole", "arn:aws:iam::" + memberAccount + ":role/AuditReadOnly", nil, policy.Allowed},
 		},
 		"ExecutionRole": {

@@ -131,6 +131,27 @@ func evidenceOf(f *findings.Finding) evidence {
 		add(&ev.actions, e.Need.Action)
 		add(&ev.fieldPaths, e.Need.FieldPath)
 	}
+	// A finding grouped by root cause lists every item it covers; a
+	// condition must hold for each of them, not only for the first.
+	for _, n := range e.Needs {
+		add(&ev.actions, n.Action)
+		add(&ev.fieldPaths, n.FieldPath)
+		if n.Decision != nil {
+			for _, st := range n.Decision.Statements {
+				add(&ev.policies, st.Policy)
+				add(&ev.statements, statementRef(st.Sid, st.Index))
+			}
+		}
+	}
+	for _, v := range e.Values {
+		add(&ev.fieldPaths, v.FieldPath)
+	}
+	for _, g := range e.Features {
+		add(&ev.fieldPaths, g.FieldPath)
+	}
+	for _, c := range e.Constraints {
+		add(&ev.fieldPaths, c.FieldPath)
+	}
 	add(&ev.fieldPaths, e.Facts["fieldPath"])
 	if f.RuleID == "PL001" {
 		add(&ev.policies, e.Facts["policy"])

@@ -118,6 +118,42 @@ func TestMatching(t *testing.T) {
 	}
 }
 
+// A finding grouped by root cause lists every need it covers: a condition
+// must hold for each of them, not only for the first (Evidence.Need).
+func TestMatchingGroupedFinding(t *testing.T) {
+	deny := &policy.Result{Decision: policy.ExplicitDeny, Statements: []policy.StatementRef{
+		{Layer: policy.LayerSCP, Level: 1, Policy: "deny-regions (p-123)", Sid: "DenyOutside", Effect: "Deny"}}}
+	other := &policy.Result{Decision: policy.ImplicitDeny, Statements: []policy.StatementRef{
+		{Layer: policy.LayerIdentity, Policy: "inline:app", Index: 2, Effect: "Allow"}}}
+	logs := findings.Need{Action: "logs:PutLogEvents", FieldPath: "containerDefinitions[0].logConfiguration.options.awslogs-group"}
+	ssm := findings.Need{Action: "ssm:GetParameters", FieldPath: "containerDefinitions[0].secrets[0].valueFrom"}
+	grouped := fTaskDef
+	grouped.ID = "g"
+	grouped.Evidence = findings.Evidence{Need: &logs, Decision: deny, Needs: []findings.NeedEvidence{
+		{Need: logs, Severity: findings.Critical, Decision: deny},
+		{Need: ssm, Severity: findings.Critical, Decision: other}}}
+	for _, c := range []struct {
+		name, when string
+		want       bool
+	}{
+		{"the first need's action only", "{action: 'logs:*'}", false},
+		{"every need's action", "{action: ['logs:*', 'ssm:GetParameters']}", true},
+		{"the first need's statement only", "{statement: DenyOutside}", false},
+		{"every deciding statement", "{statement: [DenyOutside, '#2']}", true},
+		{"the first need's field path only", "{fieldPath: '*.logConfiguration.*'}", false},
+		{"every field path", "{fieldPath: 'containerDefinitions[0].*'}", true},
+		{"every policy", "{policy: ['deny-regions (p-*)', 'inline:*']}", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			src := "- {rule: ER004, when: " + c.when + ", justification: j, expires: 2027-01-01}\n"
+			res := Apply(&findings.Result{Findings: []findings.Finding{grouped}}, mustParse(t, src, now), now)
+			if got := res.Findings[0].Suppression != nil; got != c.want {
+				t.Errorf("suppressed %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
 // The life of a suppression over successive scans: active, then expiring
 // soon, then expired (the finding counts again and says until when it was
 // accepted), and stale once the finding is gone.
@@ -177,11 +213,12 @@ func TestSuppressionLifecycle(t *testing.T) {
 	ledgerActive := &findings.Suppression{Justification: "Ledger reads every secret of its prefix until PAY-77 splits them.",
 		Owner: "payments@example.com", Expires: "2027-06-30", Source: "accepted.yaml:2"}
 
-	// 1. Active: three findings suppressed (the ledger role, the shipper's two
-	// denied log calls); the TD001 entry matches nothing from the start.
-	out := stage("active", now, res, findings.SuppressionReport{Suppressed: 3, Active: 2, Stale: 1}, ledgerActive, nil, base-3)
+	// 1. Active: two findings suppressed (the ledger role, and the shipper's
+	// denied log calls, one root cause); the TD001 entry matches nothing
+	// from the start.
+	out := stage("active", now, res, findings.SuppressionReport{Suppressed: 2, Active: 2, Stale: 1}, ledgerActive, nil, base-2)
 	e := out.Triage.Suppressions.Entries
-	if len(e) != 3 || e[0].Matched != 1 || e[1].Matched != 2 || e[2].Matched != 0 || !e[2].Stale ||
+	if len(e) != 3 || e[0].Matched != 1 || e[1].Matched != 1 || e[2].Matched != 0 || !e[2].Stale ||
 		e[0].Status != findings.SuppressionActive || e[0].Source != "accepted.yaml:2" || e[1].Source != "accepted.yaml:7" {
 		t.Errorf("entries %+v", e)
 	}
@@ -196,7 +233,7 @@ func TestSuppressionLifecycle(t *testing.T) {
 	soon := *ledgerActive
 	soon.ExpiresSoon = true
 	out = stage("expiring", time.Date(2027, 6, 1, 0, 0, 1, 0, time.UTC), res,
-		findings.SuppressionReport{Suppressed: 3, Active: 2, ExpiringSoon: 1, Stale: 1}, &soon, nil, base-3)
+		findings.SuppressionReport{Suppressed: 2, Active: 2, ExpiringSoon: 1, Stale: 1}, &soon, nil, base-2)
 	if !out.Triage.Suppressions.Entries[0].ExpiresSoon || out.Triage.Suppressions.Entries[1].ExpiresSoon {
 		t.Errorf("entries %+v", out.Triage.Suppressions.Entries)
 	}
@@ -208,11 +245,11 @@ func TestSuppressionLifecycle(t *testing.T) {
 	}
 	// The last second of the expiry day still suppresses.
 	stage("last second", time.Date(2027, 6, 30, 23, 59, 59, 0, time.UTC), res,
-		findings.SuppressionReport{Suppressed: 3, Active: 2, ExpiringSoon: 1, Stale: 1}, &soon, nil, base-3)
+		findings.SuppressionReport{Suppressed: 2, Active: 2, ExpiringSoon: 1, Stale: 1}, &soon, nil, base-2)
 
 	// 3. Expired: the finding is back and says until when it was accepted.
 	out = stage("expired", time.Date(2027, 7, 1, 0, 0, 0, 0, time.UTC), res,
-		findings.SuppressionReport{Suppressed: 2, Reopened: 1, Active: 1, Expired: 1, Stale: 1}, nil, ledgerActive, base-2)
+		findings.SuppressionReport{Suppressed: 1, Reopened: 1, Active: 1, Expired: 1, Stale: 1}, nil, ledgerActive, base-1)
 	if e := out.Triage.Suppressions.Entries[0]; e.Status != findings.SuppressionExpired || e.Matched != 1 || e.Stale {
 		t.Errorf("expired entry %+v", e)
 	}
@@ -229,7 +266,7 @@ func TestSuppressionLifecycle(t *testing.T) {
 		}
 	}
 	out = stage("stale", time.Date(2027, 7, 1, 0, 0, 0, 0, time.UTC), &fixed,
-		findings.SuppressionReport{Suppressed: 2, Active: 1, Stale: 2}, nil, nil, base-3)
+		findings.SuppressionReport{Suppressed: 1, Active: 1, Stale: 2}, nil, nil, base-2)
 	if e := out.Triage.Suppressions.Entries[0]; e.Status != findings.SuppressionExpired || !e.Stale || e.Matched != 0 {
 		t.Errorf("stale entry %+v", e)
 	}
@@ -366,15 +403,26 @@ func roundTrip(t *testing.T, res *findings.Result) {
 }
 
 // Without triage, findings.json has none of its fields: consumers of the
-// format see no change.
+// format see no change. (memberIds is not one of them: every finding
+// grouped by root cause lists the version 1 IDs it replaces, triage or
+// not; Compare matches baselines with it.)
 func TestNoTriageNoFields(t *testing.T) {
-	b, err := json.Marshal(demoResult(t))
+	res := demoResult(t)
+	b, err := json.Marshal(res)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{`"triage"`, `"suppression"`, `"suppressionExpired"`, `"change"`, `"memberIds"`} {
+	for _, k := range []string{`"triage"`, `"suppression"`, `"suppressionExpired"`, `"change"`, `"expiresSoon"`} {
 		if bytes.Contains(b, []byte(k)) {
 			t.Errorf("findings.json without triage has %s", k)
 		}
+	}
+	// Applying nothing and comparing with nothing leaves the same bytes.
+	again, err := json.Marshal(Compare(Apply(res, nil, now), nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(again, b) {
+		t.Error("Apply(nil) and Compare(nil) changed findings.json")
 	}
 }

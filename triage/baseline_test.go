@@ -73,8 +73,8 @@ func TestParseBaselineErrors(t *testing.T) {
 		{"syntax", []byte(`{"schemaVersion": 1,}`), "not valid JSON: invalid character '}' looking for beginning of object key string (byte offset 21)"},
 		{"truncated", []byte(v1[:200]), "not valid JSON: unexpected end of JSON input (byte offset 200)"},
 		{"no version", edit(`"schemaVersion": 1,`, ""), "schemaVersion: missing: not a findings.json written by audit"},
-		{"newer version", edit(`"schemaVersion": 1,`, `"schemaVersion": 99,`), "schemaVersion: version 99 is not one this build reads (1 to 1): it was written by a newer audit"},
-		{"version 0", edit(`"schemaVersion": 1,`, `"schemaVersion": 0,`), "schemaVersion: version 0 is not one this build reads (1 to 1)"},
+		{"newer version", edit(`"schemaVersion": 1,`, `"schemaVersion": 99,`), "schemaVersion: version 99 is not one this build reads (1 to " + itoa(findings.ResultSchemaVersion) + "): it was written by a newer audit"},
+		{"version 0", edit(`"schemaVersion": 1,`, `"schemaVersion": 0,`), "schemaVersion: version 0 is not one this build reads (1 to " + itoa(findings.ResultSchemaVersion) + ")"},
 		{"version as text", edit(`"schemaVersion": 1,`, `"schemaVersion": "1",`), `schemaVersion: "1" is not a version number`},
 		{"another tool", edit(`"name": "audit"`, `"name": "prowler"`), `tool.name: "prowler": not a findings.json written by audit`},
 		{"no tool", edit(`"tool": {`, `"tool2": {`), `tool.name: "": not a findings.json written by audit`},
@@ -279,7 +279,7 @@ func TestCompareChangingOrganization(t *testing.T) {
 			t.Errorf("fixed %+v", p)
 		}
 	}
-	if rep.Source != base.Source || rep.SchemaVersion != 1 || !rep.GeneratedAt.Equal(first.GeneratedAt) || rep.ToolVersion != "test" {
+	if rep.Source != base.Source || rep.SchemaVersion != findings.ResultSchemaVersion || !rep.GeneratedAt.Equal(first.GeneratedAt) || rep.ToolVersion != "test" {
 		t.Errorf("report %+v", rep)
 	}
 	if second.Findings[0].Change != "" || second.Triage != nil {

@@ -31,9 +31,11 @@
 // a finding without a region (a role's), task definition or role has ""
 // for it, which only * matches. A when: key matches only when the finding
 // has that evidence and every value of it matches (a role excess finding
-// with two grants is suppressed by action: only when both actions match),
-// so a suppression never covers evidence it does not name. rule: * must
-// name at least one resource selector.
+// with two grants is suppressed by action: only when both actions match,
+// and a finding grouped by root cause only when the value of every need,
+// value, feature or constraint it lists matches), so a suppression never
+// covers evidence it does not name. rule: * must name at least one
+// resource selector.
 //
 // An entry expires at the end of its expires day, UTC; the day may lie at
 // most Options.MaxHorizon ahead (default 365 days). Invalid entries (a
@@ -69,8 +71,8 @@
 // DecodeSuppressions are Errors: print each line and exit 2):
 //
 //	opts := triage.Options{Now: now, MaxHorizon: maxDays * 24 * time.Hour}
-//	fromConfig, err := triage.DecodeSuppressions("audit.yaml", cfg.SuppressionsNode, opts)
-//	fromFile, err := triage.ParseSuppressions(path, data, opts)
+//	fromConfig, err := triage.DecodeSuppressions("audit.yaml", node, opts)  // the suppressions: block
+//	fromFile, err := triage.ParseSuppressions(path, data, opts)             // each --suppressions-file
 //	res = triage.Apply(res, triage.Merge(fromConfig, fromFile), now)
 //
 //	base, err := triage.ParseBaseline(prev)   // exit 2: fmt.Errorf("%s: %w", name, err)

@@ -88,7 +88,7 @@ type Suppressions struct {
 }
 
 // Merge returns the suppressions of every set, in order (for example the
-// config file's, then the --suppressions file's). The window is the
+// config file's, then those of each --suppressions-file). The window is the
 // largest of theirs.
 func Merge(sets ...*Suppressions) *Suppressions {
 	out := &Suppressions{}

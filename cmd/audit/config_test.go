@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ecs-audit/audit/internal/config"
 	"github.com/ecs-audit/audit/internal/mototest"
@@ -143,12 +144,17 @@ func TestScanUsesConfiguration(t *testing.T) {
 // without reports, naming where the bad value was set: the file with its
 // line and key, the variable, or the flag. config print reports the same.
 func TestConfigErrors(t *testing.T) {
+	// Expiry dates relative to today (the checks use the clock).
+	in30 := time.Now().UTC().AddDate(0, 0, 30).Format(time.DateOnly)
+	in40 := time.Now().UTC().AddDate(0, 0, 40).Format(time.DateOnly)
 	cases := []struct {
 		name string
 		file string
 		env  map[string]string
 		args []string
 		want []string // the lines of stderr
+		// s3: the case sets --out itself (scan is run without --out out)
+		s3 bool
 	}{
 		{name: "unknown key", file: "org: true\nrole: x\n",
 			want: []string{"audit: audit.yaml:2: unknown key role (audit config print lists every key)"}},
@@ -168,10 +174,17 @@ func TestConfigErrors(t *testing.T) {
 			want: []string{"audit: audit.yaml:2: did not find expected ',' or ']'"}},
 		{name: "YAML indentation", file: "org: true\n  out: x\n",
 			want: []string{"audit: audit.yaml:2: mapping values are not allowed in this context"}},
-		{name: "not supported yet", file: "org: true\nbaseline: old.json\n",
-			want: []string{"audit: audit.yaml:2: baseline: not supported yet by this version of audit (it will hold the findings.json of an earlier scan, to mark findings new, unchanged or fixed)"}},
-		{name: "suppressions not supported yet", file: "suppressions:\n  - rule: ER001\n",
-			want: []string{"audit: audit.yaml:1: suppressions: not supported yet by this version of audit (it will hold accepted risks: findings muted with a justification, an owner and an expiry date)"}},
+		{name: "not supported yet", file: "org: true\nshard: 1/4\n",
+			want: []string{"audit: audit.yaml:2: shard: not supported yet by this version of audit (it will hold the part of the Organization this run scans)"}},
+		{name: "invalid suppression in the file", file: "org: true\nsuppressions:\n  - rule: ER01\n    justification: \"\"\n",
+			want: []string{`audit: audit.yaml:3:11: suppressions[0].rule: unknown rule "ER01" (known: AG001, AG002, AG003, ER001, ER002, ER003, ER004, ER005, ER006, ER007, ER008, FG001, PL001, TD001, or *)`,
+				`audit: audit.yaml:3:5: suppressions[0].expires: is required: the last day it applies, YYYY-MM-DD`,
+				`audit: audit.yaml:4:20: suppressions[0].justification: is empty: say why the risk is accepted`}},
+		{name: "suppressions not a list", file: "suppressions: ER001\n",
+			want: []string{`audit: audit.yaml:1:15: suppressions: expected a list of suppressions, found "ER001"`}},
+		{name: "suppression beyond max-suppression-days", file: "suppressions:\n  - {rule: ER001, justification: j, expires: " + in40 + "}\n",
+			env:  map[string]string{"AUDIT_MAX_SUPPRESSION_DAYS": "30"},
+			want: []string{"audit: audit.yaml:2:46: suppressions[0].expires: " + in40 + " is beyond the maximum of 30 days ahead (the last day allowed is " + in30 + "): review the risk sooner"}},
 		{name: "several problems, all named", file: "org: maybe\nbogus: 1\n", env: map[string]string{"AUDIT_MAX_ATTEMPTS": "ten"},
 			want: []string{`audit: audit.yaml:1: org: expected true or false, got "maybe"`,
 				"audit: audit.yaml:2: unknown key bogus (audit config print lists every key)",
@@ -181,8 +194,8 @@ func TestConfigErrors(t *testing.T) {
 			want: []string{`audit: AUDIT_ORG "maybe": expected true or false`}},
 		{name: "bad env, int", env: map[string]string{"AUDIT_ACCOUNT_CONCURRENCY": "1.5"},
 			want: []string{`audit: AUDIT_ACCOUNT_CONCURRENCY "1.5": expected a whole number`}},
-		{name: "env not supported yet", env: map[string]string{"AUDIT_FAIL_ON_NEW": "high"},
-			want: []string{"audit: AUDIT_FAIL_ON_NEW: not supported yet by this version of audit (it will hold a severity: exit 1 only for new findings at or above it)"}},
+		{name: "env not supported yet", env: map[string]string{"AUDIT_SHARD": "1/4"},
+			want: []string{"audit: AUDIT_SHARD: not supported yet by this version of audit (it will hold the part of the Organization this run scans)"}},
 
 		{name: "unknown --config file", args: []string{"--config", "nope.yaml"},
 			want: []string{"audit: --config nope.yaml: no such file"}},
@@ -196,6 +209,26 @@ func TestConfigErrors(t *testing.T) {
 			want: []string{`audit: AUDIT_FORMAT "json,pdf": unknown report format "pdf" (valid: json, sarif, html, xlsx, markdown, csv, all)`}},
 		{name: "log level flag", args: []string{"--log-level", "loud"},
 			want: []string{`audit: --log-level "loud": expected debug, info, warn or error`}},
+		{name: "fail-on-new in the environment", env: map[string]string{"AUDIT_FAIL_ON_NEW": "severe"},
+			want: []string{`audit: AUDIT_FAIL_ON_NEW "severe": expected critical, high, medium, low, info or none`}},
+		{name: "fail-on-new without a baseline", file: "fail-on-new: high\n",
+			want: []string{`audit: audit.yaml:1: fail-on-new "high": needs --baseline, the findings.json of an earlier scan, to know what is new`}},
+		{name: "baseline names a prefix", env: map[string]string{"AUDIT_BASELINE": "s3://reports-bucket/scheduled/latest/"},
+			want: []string{`audit: AUDIT_BASELINE "s3://reports-bucket/scheduled/latest/": names a prefix (ends with /), not an object`}},
+		{name: "max-suppression-days out of range", file: "max-suppression-days: 5000\n",
+			want: []string{`audit: audit.yaml:1: max-suppression-days "5000": expected a number of days from 1 to 3650`}},
+		{name: "empty suppressions file name", args: []string{"--suppressions-file", "a.yaml,"},
+			want: []string{`audit: --suppressions-file "a.yaml,": an empty file name in the list`}},
+		{name: "S3 destination in the file", file: "out: s3://Reports_Bucket/audit/\n", s3: true,
+			want: []string{`audit: audit.yaml:1: out "s3://Reports_Bucket/audit/": bucket name "Reports_Bucket": only lower-case letters, digits, dots and hyphens are allowed`}},
+		{name: "snapshot and evidence on S3 are names", env: map[string]string{"AUDIT_OUT": "s3://reports-bucket/audit/", "AUDIT_EVIDENCE_DIR": "../evidence"},
+			args: []string{"--save-snapshot", "/tmp/inventory.json"}, s3: true,
+			want: []string{`audit: --save-snapshot "/tmp/inventory.json": with --out s3://… it is stored with the reports, so give a name such as inventory.json (this one has an empty segment (a leading slash or two slashes in a row))`,
+				`audit: AUDIT_EVIDENCE_DIR "../evidence": with --out s3://… it is stored with the reports, so give a name such as evidence (this one has a ".." segment)`}},
+		{name: "KMS key of the wrong form", file: "out: s3://reports-bucket/\nout-kms-key: my key\n", s3: true,
+			want: []string{`audit: audit.yaml:2: out-kms-key "my key": expected a key ID, key ARN, alias/NAME or alias ARN`}},
+		{name: "KMS key without S3", file: "out-kms-key: alias/audit\n",
+			want: []string{`audit: audit.yaml:1: out-kms-key: applies to --out s3://bucket/prefix/ only; the reports go to "out"`}},
 
 		// The scanner's validation, named by the source of the field.
 		{name: "scanner: region item in the file", file: "regions:\n  - us-east-1\n  - moon\n",
@@ -213,6 +246,9 @@ func TestConfigErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		for _, cmd := range [][]string{{"scan", "--out", "out"}, {"config", "print"}} {
+			if c.s3 && cmd[0] == "scan" {
+				cmd = []string{"scan"}
+			}
 			t.Run(cmd[0]+"/"+c.name, func(t *testing.T) {
 				url, requests := countingEndpoint(t, nil)
 				mototest.Env(t, url)
@@ -312,6 +348,12 @@ role-name: AuditReadOnly
 exclude-accounts: ["012345678901"]
 format: [sarif, html]
 fail-on: high
+suppressions:
+  - rule: ER008
+    role: legacy-*
+    justification: Legacy roles, replaced in PLAT-311.
+    owner: platform@example.com
+    expires: 2026-11-30
 `, map[string]string{"AUDIT_FAIL_ON": "critical", "AUDIT_EXTERNAL_ID": "never-printed-42", "AUDIT_MAX_ATTEMPTS": "5"})
 	for _, c := range []struct{ format, golden string }{{"yaml", "config-print.yaml"}, {"json", "config-print.json"}} {
 		code, out, stderr := run(t, "", "config", "print", "--format", c.format, "--out", "reports", "--quiet")

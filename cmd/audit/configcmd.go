@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -48,7 +49,7 @@ problem named, as scan would.`,
 			if err := f.load(cmd.Flags(), a.lookupEnv); err != nil {
 				return err
 			}
-			if err := f.validate(); err != nil {
+			if err := f.validate(time.Now()); err != nil {
 				return err
 			}
 			header := configPrintHeader + "\nconfiguration file: "

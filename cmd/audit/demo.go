@@ -10,6 +10,7 @@ import (
 	"github.com/ecs-audit/audit/internal/fakeaws"
 	"github.com/ecs-audit/audit/report"
 	"github.com/ecs-audit/audit/scanner"
+	"github.com/ecs-audit/audit/store"
 	"github.com/spf13/cobra"
 )
 
@@ -42,8 +43,8 @@ It reads its flags only, not audit.yaml or AUDIT_* variables.`,
 				if err != nil {
 					return usageErr(fmt.Errorf("--format: %w", err))
 				}
-				if out == "-" {
-					return usageErr(fmt.Errorf("--out -: audit demo writes its reports and the snapshot to a directory"))
+				if out == "-" || store.IsS3URL(out) {
+					return usageErr(fmt.Errorf("--out %s: audit demo writes its reports and the snapshot to a local directory", out))
 				}
 				logger, err := fl.logger(a.stderr)
 				if err != nil {
@@ -82,7 +83,7 @@ It reads its flags only, not audit.yaml or AUDIT_* variables.`,
 						len(inv.Accounts), time.Since(start).Round(time.Millisecond), calls, len(srv.MutatingCalls()))
 				}
 				fl.saveSnapshot = filepath.Join(out, "inventory.json")
-				err = a.analyseAndWrite(inv, fl, fmts, 0)
+				err = a.analyseAndWrite(cmd.Context(), inv, fl, plan{formats: fmts, now: start})
 				if err == nil && !quiet {
 					fmt.Fprintf(a.stderr, "re-analyse offline with: audit scan --snapshot %s --format all --out %s\n", fl.saveSnapshot, out)
 				}

@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/ecs-audit/audit/internal/config"
 	"github.com/ecs-audit/audit/report"
 	"github.com/ecs-audit/audit/scanner"
+	"github.com/ecs-audit/audit/triage"
 )
 
 // scanOptions is the one definition of the options of `audit scan`. Each
@@ -75,20 +78,45 @@ func scanOptions(f *scanFlags) *config.Set {
 				Help:  "report formats, comma-separated: " + report.FormatList() + ", or all",
 				Doc:   "report formats: `" + strings.Join(report.AllFormats, "`, `") + "`, or `all` (see [Reports](#reports))",
 				Check: func() error { _, err := report.ParseFormats(strings.Join(f.formats, ",")); return err }},
-			{Name: "out", Value: config.String(&f.out, "out"), Meta: "DIR",
-				Help: "directory for the reports, or - for standard output (one format)",
-				Doc:  "directory for the reports; `-` writes the one format `--format` names to standard output"},
+			{Name: "out", Value: config.String(&f.out, "out"), Meta: "DEST",
+				Help:  "directory for the reports, s3://bucket/prefix/ (dated keys and latest/), or - for standard output (one format)",
+				Doc:   "directory for the reports; `s3://bucket/prefix/` writes them under a dated key and then `latest/` (see [Reports on S3](#reports-on-s3)); `-` writes the one format `--format` names to standard output",
+				Check: func() error { return checkOut(f.out) }},
+			{Name: "out-kms-key", Value: config.String(&f.outKMSKey, ""), Meta: "KEY",
+				Help:  "with --out s3://: encrypt the reports with SSE-KMS under this key (default SSE-S3)",
+				Doc:   "with `--out s3://…`: encrypt every object with SSE-KMS under this key (key ID, key ARN, `alias/NAME` or alias ARN); empty: SSE-S3",
+				Check: func() error { return checkKMSKey(f.outKMSKey) }},
 			{Name: "fail-on", Value: config.String(&f.failOn, "none"), Meta: "SEVERITY",
-				Help:  "exit 1 when a finding is at or above this severity: critical, high, medium, low, info or none",
-				Doc:   "exit 1 when a finding is at or above this severity: `critical`, `high`, `medium`, `low`, `info` or `none`",
-				Check: func() error { _, err := failOnRank(f.failOn); return err }},
+				Help:  "exit 1 when a finding no suppression accepts is at or above this severity: critical, high, medium, low, info or none",
+				Doc:   "exit 1 when a finding that no suppression accepts is at or above this severity: `critical`, `high`, `medium`, `low`, `info` or `none`",
+				Check: func() error { _, err := parseFailOn(f.failOn); return err }},
+			{Name: "fail-on-new", Value: config.String(&f.failOnNew, "none"), Meta: "SEVERITY",
+				Help:  "with --baseline: exit 1 when a new finding (not suppressed) is at or above this severity",
+				Doc:   "with `--baseline`: exit 1 when a finding that is new since the baseline (and not suppressed) is at or above this severity; `none` never",
+				Check: func() error { _, err := parseFailOn(f.failOnNew); return err }},
 			{Name: "save-snapshot", Value: config.String(&f.saveSnapshot, ""), Meta: "FILE",
-				Help: "also write the collected inventory to this file"},
+				Help: "also write the collected inventory to this file (with --out s3://, an object of the run)",
+				Doc:  "also write the collected inventory to this file; with `--out s3://…` a name such as `inventory.json`, stored with the reports"},
 			{Name: "sarif-category", Value: config.String(&f.sarifCat, ""), Meta: "ID",
 				Help: "SARIF automationDetails.id category (default audit/ecs-execution-role)",
 				Doc:  "SARIF `automationDetails.id` category (empty: `audit/ecs-execution-role`)"},
 			{Name: "evidence-dir", Value: config.String(&f.evidenceDir, ""), Meta: "DIR",
-				Help: "write evidence files (redacted task definitions, role policies) at the paths SARIF results point to"},
+				Help: "write evidence files (redacted task definitions, role policies) at the paths SARIF results point to",
+				Doc:  "write evidence files (redacted task definitions, role policies) at the paths SARIF results point to; with `--out s3://…` a name such as `evidence`, stored with the reports"},
+
+			// Triage: accepted risks, and what changed since an earlier scan.
+			{Name: "baseline", Value: config.String(&f.baseline, ""), Meta: "FILE",
+				Help:  "the findings.json of an earlier scan (a path or s3://bucket/key): mark findings new or unchanged, list the fixed ones",
+				Doc:   "the `findings.json` of an earlier scan, a path or `s3://bucket/key`: findings are marked new or unchanged and the baseline's gone ones listed as fixed (or unknown where this scan did not collect); a baseline that does not exist yet makes every finding new (see [What changed](#what-changed-baselines))",
+				Check: func() error { return checkBaseline(f.baseline) }},
+			{Name: "suppressions-file", Value: config.List(&f.suppressionFiles, nil), Meta: "FILES",
+				Help:  "YAML files of accepted risks (suppressions), besides the suppressions: section of the configuration file",
+				Doc:   "YAML files of accepted risks, besides the `suppressions:` section of the configuration file (see [Accepted risks](#accepted-risks-suppressions))",
+				Check: func() error { return checkFiles(f.suppressionFiles) }},
+			{Name: "max-suppression-days", Value: config.Int(&f.maxSuppressionDays, int(triage.DefaultMaxHorizon/(24*time.Hour))), Meta: "DAYS",
+				Help:  "how far ahead a suppression's expiry date may lie",
+				Doc:   "how far ahead a suppression's expiry date may lie, in days (1 to 3650)",
+				Check: func() error { return checkMaxDays(f.maxSuppressionDays) }},
 
 			// The terminal.
 			{Name: "quiet", Value: config.Bool(&f.quiet, false),
@@ -103,15 +131,20 @@ func scanOptions(f *scanFlags) *config.Set {
 				Doc:   "log format: `text` or `json` (`log/slog`, on stderr)",
 				Check: func() error { return checkLogFormat(f.logFormat) }},
 		},
-		// Keys of the scheduled-control features still being built. They
-		// are refused with "not supported yet", never silently ignored;
-		// each becomes an option (or, for suppressions, a section decoded
-		// by its package) when it lands.
+		// The accepted risks written in the configuration file itself; the
+		// block is decoded (with the final max-suppression-days) by
+		// package triage once every source is applied.
+		Sections: []*config.Section{
+			{Name: "suppressions", Help: "accepted risks: findings muted with a justification, an owner and an expiry date",
+				Decode: func(file string, n *yaml.Node) error {
+					f.suppressionsSec = &section{file: file, node: n}
+					return nil
+				}},
+		},
+		// Keys of features still being built. They are refused with "not
+		// supported yet", never silently ignored; each becomes an option
+		// when it lands.
 		Reserved: []config.Reserved{
-			{Name: "suppressions", What: "accepted risks: findings muted with a justification, an owner and an expiry date"},
-			{Name: "baseline", Option: true, What: "the findings.json of an earlier scan, to mark findings new, unchanged or fixed"},
-			{Name: "fail-on-new", Option: true, What: "a severity: exit 1 only for new findings at or above it"},
-			{Name: "out-kms-key", Option: true, What: "the KMS key that encrypts reports written to s3://"},
 			{Name: "shard", Option: true, What: "the part of the Organization this run scans"},
 		},
 	}

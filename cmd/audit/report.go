@@ -1,25 +1,33 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/ecs-audit/audit/findings"
 	"github.com/ecs-audit/audit/report"
+	"github.com/ecs-audit/audit/store"
+	"github.com/ecs-audit/audit/triage"
 	"github.com/spf13/cobra"
 )
 
 // reportFlags are the flags of `audit report`.
 type reportFlags struct {
-	formats  string
-	out      string
-	failOn   string
-	sarifCat string
-	quiet    bool
+	formats            string
+	out                string
+	failOn             string
+	failOnNew          string
+	baseline           string
+	suppressionFiles   []string
+	maxSuppressionDays int
+	sarifCat           string
+	quiet              bool
 }
 
 const reportLong = `report renders a findings.json that audit scan wrote, in any format, without
@@ -33,14 +41,20 @@ The input is never written over: with --out its own directory, that
 findings.json is left as it was. Evidence files (--evidence-dir) need what was collected and come only from
 audit scan.
 
+A stored result can be triaged later: --suppressions-file applies accepted
+risks as of today (replacing those the scan applied), --baseline compares it
+with the findings.json of an earlier scan (a path or s3://bucket/key), and
+--fail-on-new fails on the new findings only.
+
 `
 
 const reportExit = `
 
 Exit codes, as for audit scan, so that CI can gate on a stored result: 0 no
-finding at or above --fail-on; 1 findings at or above --fail-on; 2 an invalid
-flag or a findings.json that cannot be read (the error names the file, the
-field and the byte); 3 the findings.json records an incomplete scan (collection
+finding at or above --fail-on (suppressed findings do not count) and no new
+finding at or above --fail-on-new; 1 otherwise; 2 an invalid flag, an
+invalid suppression, or a findings.json or baseline that cannot be read (the
+error names the file, the field and the byte); 3 the findings.json records an incomplete scan (collection
 errors, coverage gaps, interrupted), or a report could not be written. 3 wins
 over 1; the reports are written in either case.`
 
@@ -53,27 +67,50 @@ func init() {
 			Long:  reportLong + report.FormatHelp() + reportExit,
 			Args:  cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				return a.runReport(args[0], f)
+				return a.runReport(cmd.Context(), args[0], f)
 			},
 		}
 		fl := cmd.Flags()
 		fl.StringVar(&f.formats, "format", "all", "report formats, comma-separated: "+report.FormatList()+", or all")
 		fl.StringVar(&f.out, "out", "out", "directory for the reports, or - for standard output (one format)")
-		fl.StringVar(&f.failOn, "fail-on", "none", "exit 1 when a finding is at or above this severity: critical, high, medium, low, info or none")
+		fl.StringVar(&f.failOn, "fail-on", "none", "exit 1 when a finding no suppression accepts is at or above this severity: critical, high, medium, low, info or none")
+		fl.StringVar(&f.failOnNew, "fail-on-new", "none", "with --baseline: exit 1 when a new finding (not suppressed) is at or above this severity")
+		fl.StringVar(&f.baseline, "baseline", "", "the findings.json of an earlier scan (a path or s3://bucket/key) to compare with")
+		fl.StringSliceVar(&f.suppressionFiles, "suppressions-file", nil, "YAML files of accepted risks to apply as of today")
+		fl.IntVar(&f.maxSuppressionDays, "max-suppression-days", int(triage.DefaultMaxHorizon/(24*time.Hour)), "how far ahead a suppression's expiry date may lie")
 		fl.StringVar(&f.sarifCat, "sarif-category", "", "SARIF automationDetails.id category (default audit/ecs-execution-role)")
 		fl.BoolVar(&f.quiet, "quiet", false, "no summary on stderr")
 		return cmd
 	})
 }
 
-func (a *app) runReport(path string, f *reportFlags) error {
+func (a *app) runReport(ctx context.Context, path string, f *reportFlags) error {
 	formats, err := report.ParseFormats(f.formats)
 	if err != nil {
 		return usageErr(fmt.Errorf("--format: %w", err))
 	}
-	failRank, err := failOnRank(f.failOn)
+	failOn, err := parseFailOn(f.failOn)
 	if err != nil {
 		return usageErr(fmt.Errorf("--fail-on %q: %w", f.failOn, err))
+	}
+	failOnNew, err := parseFailOn(f.failOnNew)
+	if err != nil {
+		return usageErr(fmt.Errorf("--fail-on-new %q: %w", f.failOnNew, err))
+	}
+	if failOnNew != "" && f.baseline == "" {
+		return usageErr(fmt.Errorf("--fail-on-new %q: needs --baseline, the findings.json of an earlier scan, to know what is new", f.failOnNew))
+	}
+	if err := checkMaxDays(f.maxSuppressionDays); err != nil {
+		return usageErr(fmt.Errorf("--max-suppression-days %d: %w", f.maxSuppressionDays, err))
+	}
+	if err := checkBaseline(f.baseline); err != nil {
+		return usageErr(fmt.Errorf("--baseline %q: %w", f.baseline, err))
+	}
+	if err := checkFiles(f.suppressionFiles); err != nil {
+		return usageErr(fmt.Errorf("--suppressions-file: %w", err))
+	}
+	if store.IsS3URL(f.out) {
+		return usageErr(fmt.Errorf("--out %q: audit report writes to a local directory or -; to store a saved result's reports on S3, analyse its snapshot with audit scan --snapshot FILE --out s3://…", f.out))
 	}
 	if err := checkStdout(f.out, formats, a.stdout); err != nil {
 		return usageErr(err)
@@ -85,13 +122,31 @@ func (a *app) runReport(path string, f *reportFlags) error {
 	for _, note := range info.Notes {
 		fmt.Fprintf(a.stderr, "audit: note: %s: %s\n", report.Reveal(path), note)
 	}
+	now := time.Now()
+	supp, err := loadSuppressions(nil, f.suppressionFiles, triage.Options{Now: now, MaxHorizon: time.Duration(f.maxSuppressionDays) * 24 * time.Hour},
+		func(string) string { return "--suppressions-file" })
+	if err != nil {
+		return usageErr(errorLines(err))
+	}
+	var base *triage.Baseline
+	if f.baseline != "" {
+		var note string
+		base, note, err = readBaseline(ctx, f.baseline, store.AWS{})
+		if err != nil {
+			return usageErr(fmt.Errorf("--baseline %q: %w", f.baseline, err))
+		}
+		if note != "" {
+			fmt.Fprintf(a.stderr, "audit: note: %s\n", report.Reveal(note))
+		}
+	}
+	res = a.applyTriage(res, supp, base, now)
 	// The input is never written over (an archived version 1 file stays
 	// as it was): its findings.json is left out.
 	if f.out != "-" && slices.Contains(formats, report.FormatJSON) && sameFile(path, filepath.Join(f.out, report.FileName(report.FormatJSON))) {
 		formats = slices.DeleteFunc(formats, func(s string) bool { return s == report.FormatJSON })
 		fmt.Fprintf(a.stderr, "audit: note: %s is the input; it is left as it is\n", report.Reveal(path))
 		if len(formats) == 0 {
-			return outcome(res, failRank)
+			return outcome(res, failOn, failOnNew)
 		}
 	}
 	o := output{formats: formats, out: f.out, sarifCategory: f.sarifCat}
@@ -103,7 +158,7 @@ func (a *app) runReport(path string, f *reportFlags) error {
 	if !f.quiet {
 		printSummary(a.stderr, res, written)
 	}
-	return outcome(res, failRank)
+	return outcome(res, failOn, failOnNew)
 }
 
 // sameFile says whether a and b name one existing file.
@@ -158,21 +213,4 @@ func (a *app) writeReports(res *findings.Result, o output) ([]string, error) {
 func incomplete(res *findings.Result) bool {
 	c := res.Coverage
 	return !c.Complete || c.Interrupted != "" || len(c.Errors) > 0
-}
-
-// outcome maps a Result to the exit code: 3 when the scan is incomplete
-// (it wins over 1, so that a partial scan never looks clean), 1 when a
-// finding is at or above failRank (0 = never), else 0.
-func outcome(res *findings.Result, failRank int) error {
-	if incomplete(res) {
-		return withCode(ExitIncomplete, nil)
-	}
-	if failRank > 0 {
-		for _, fd := range res.Findings {
-			if fd.Severity.Rank() >= failRank {
-				return withCode(ExitFindings, nil)
-			}
-		}
-	}
-	return nil
 }

@@ -293,7 +293,7 @@ func TestOutStdout(t *testing.T) {
 			if stdout != file(f.File) {
 				t.Errorf("stdout (%d bytes) is not the %s the scan writes (%d bytes)", len(stdout), f.File, len(file(f.File)))
 			}
-			if !strings.Contains(stderr, "findings (") || !strings.Contains(stderr, "wrote "+f.Name+" to standard output") {
+			if !strings.Contains(stderr, "root causes (") || !strings.Contains(stderr, "wrote "+f.Name+" to standard output") {
 				t.Errorf("no summary on stderr: %q", stderr)
 			}
 		})

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/ecs-audit/audit/policy"
 	"github.com/ecs-audit/audit/report"
 	"github.com/ecs-audit/audit/scanner"
+	"github.com/ecs-audit/audit/triage"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -26,10 +28,21 @@ type scanFlags struct {
 	snapshot     string
 	formats      []string
 	out          string
+	outKMSKey    string
 	failOn       string
+	failOnNew    string
 	saveSnapshot string
 	sarifCat     string
 	evidenceDir  string
+
+	// Triage: the baseline, the suppressions files and the suppressions:
+	// section of the configuration file (kept as read, decoded by
+	// validate).
+	baseline           string
+	suppressionFiles   []string
+	maxSuppressionDays int
+	suppressionsSec    *section
+	configSuppressions *triage.Suppressions
 
 	// live holds the options of a live scan in the scanner's own fields.
 	live      scanner.Config
@@ -64,14 +77,29 @@ underscores: AUDIT_ROLE_NAME). A flag overrides the environment, which
 overrides the file. "audit config print" shows the effective values and
 where each came from.
 
-Exit codes: 0 no finding at or above --fail-on; 1 findings at or above
---fail-on; 2 nothing was scanned and no report written: an invalid option
-(named with its flag, variable, or file and line), a malformed snapshot, or
-a scan that could not start (no credentials, endpoint unreachable,
-credentials rejected, organization not readable; one line says why and what
-to do); 3 the scan is incomplete (collection errors, coverage gaps,
-interrupted; the reports are still written and list what was not
-collected).
+Accepted risks (suppressions) come from the suppressions: section of the
+configuration file and from --suppressions-file; a suppressed finding is
+still reported, with its justification, owner and expiry, and --fail-on
+ignores it. --baseline marks every finding new or unchanged against the
+findings.json of an earlier scan (a path or s3://bucket/key) and lists the
+fixed ones; --fail-on-new fails only on new findings.
+
+--out s3://bucket/prefix/ writes the reports (and --save-snapshot and
+--evidence-dir, given as names) under prefix/<UTC time>/, encrypted
+(SSE-S3, or SSE-KMS with --out-kms-key), then copies them to prefix/latest/
+once every one was written and the scan is complete; the next run's
+--baseline is s3://bucket/prefix/latest/findings.json.
+
+Exit codes: 0 no finding at or above --fail-on (suppressed findings do not
+count) and no new finding at or above --fail-on-new; 1 otherwise; 2 nothing
+was scanned and no report written: an invalid option (named with its flag,
+variable, or file and line), an invalid suppression (file, line and key), a
+baseline or snapshot that cannot be read, an output location that cannot be
+opened, or a scan that could not start (no credentials, endpoint
+unreachable, credentials rejected, organization not readable; one line says
+why and what to do); 3 the scan is incomplete (collection errors, coverage
+gaps, interrupted) or a report could not be written; the reports are still
+written and list what was not collected. 3 wins over 1.
 
 ` + report.FormatHelp() + `
 
@@ -137,16 +165,17 @@ func (e escapingWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// failOnRank returns the rank at or above which findings fail the run; 0 = never.
-func failOnRank(s string) (int, error) {
+// parseFailOn reads a --fail-on or --fail-on-new severity: "" for none
+// (never fail).
+func parseFailOn(s string) (findings.Severity, error) {
 	if strings.EqualFold(s, "none") || s == "" {
-		return 0, nil
+		return "", nil
 	}
 	sev, ok := findings.ParseSeverity(s)
 	if !ok {
-		return 0, errors.New("expected critical, high, medium, low, info or none")
+		return "", errors.New("expected critical, high, medium, low, info or none")
 	}
-	return sev.Rank(), nil
+	return sev, nil
 }
 
 // checkOrgPolicy is the snapshot loader's check of every SCP and RCP
@@ -165,28 +194,38 @@ func checkOrgPolicy(doc string) error {
 // validate is every check of the options beyond their own (Load ran
 // those), before anything is read or any AWS call: with a snapshot, no
 // option that says what to collect; without, the scanner's validation of
-// its configuration. Errors name where each value was set.
-func (f *scanFlags) validate() error {
+// its configuration; the options that go together (checkTogether); and the
+// suppressions: section of the configuration file, checked against now.
+// Errors name where each value was set.
+func (f *scanFlags) validate(now time.Time) error {
 	if f.snapshot != "" {
-		return f.snapshotConflicts()
-	}
-	if err := f.scannerConfig(nil).Validate(); err != nil {
+		if err := f.snapshotConflicts(); err != nil {
+			return err
+		}
+	} else if err := f.scannerConfig(nil).Validate(); err != nil {
 		return usageErr(f.configErrors(err))
 	}
-	return nil
+	if err := f.checkTogether(); err != nil {
+		return usageErr(errorLines(err))
+	}
+	return f.decodeSection(now)
 }
 
 func (a *app) runScan(ctx context.Context, f *scanFlags) error {
-	if err := f.validate(); err != nil {
+	now := time.Now()
+	if err := f.validate(now); err != nil {
 		return err
 	}
 	formats, err := report.ParseFormats(strings.Join(f.formats, ","))
 	if err != nil {
 		return usageErr(fmt.Errorf("--format: %w", err))
 	}
-	failRank, err := failOnRank(f.failOn)
-	if err != nil {
+	p := plan{formats: formats, now: now}
+	if p.failOn, err = parseFailOn(f.failOn); err != nil {
 		return usageErr(fmt.Errorf("--fail-on %q: %w", f.failOn, err))
+	}
+	if p.failOnNew, err = parseFailOn(f.failOnNew); err != nil {
+		return usageErr(fmt.Errorf("--fail-on-new %q: %w", f.failOnNew, err))
 	}
 	if err := checkStdout(f.out, formats, a.stdout); err != nil {
 		return usageErr(err)
@@ -195,13 +234,34 @@ func (a *app) runScan(ctx context.Context, f *scanFlags) error {
 	if err != nil {
 		return usageErr(err)
 	}
+	// Everything local is read before the first AWS call: the accepted
+	// risks, and the snapshot.
+	if p.suppressions, err = f.readSuppressions(now); err != nil {
+		return usageErr(errorLines(err))
+	}
 	var inv *inventory.Inventory
 	if f.snapshot != "" {
 		inv, err = inventory.LoadWith(f.snapshot, inventory.Options{PolicyCheck: checkOrgPolicy})
 		if err != nil {
 			return usageErr(err)
 		}
-	} else {
+	}
+	// Then where the reports go and the baseline, so that a wrong bucket,
+	// region or credentials fail in seconds rather than after the scan.
+	if p.sink, err = f.openSink(ctx, now); err != nil {
+		return usageErr(err)
+	}
+	if f.baseline != "" {
+		var note string
+		p.baseline, note, err = readBaseline(ctx, f.baseline, f.storeAWS())
+		if err != nil {
+			return usageErr(f.optionError("baseline", f.baseline, err))
+		}
+		if note != "" {
+			fmt.Fprintf(a.stderr, "audit: note: %s\n", report.Reveal(note))
+		}
+	}
+	if f.snapshot == "" {
 		cfg := f.scannerConfig(logger)
 		bar := a.newProgress(f.quiet)
 		cfg.Progress = bar.update
@@ -215,69 +275,178 @@ func (a *app) runScan(ctx context.Context, f *scanFlags) error {
 		}
 		inv.ToolVersion = toolVersion()
 	}
-	return a.analyseAndWrite(inv, f, formats, failRank)
+	return a.analyseAndWrite(ctx, inv, f, p)
 }
 
-// analyseAndWrite evaluates the inventory, writes the reports (and the
-// snapshot) and maps the outcome to an exit code.
-func (a *app) analyseAndWrite(inv *inventory.Inventory, f *scanFlags, formats []string, failRank int) error {
+// interruptedWriteTimeout bounds the writing of the reports of an
+// interrupted scan (uploads to S3).
+const interruptedWriteTimeout = 2 * time.Minute
+
+// plan is what a run does after collecting: the reports, the triage and
+// the exit code's thresholds.
+type plan struct {
+	formats []string
+	// failOn and failOnNew are the thresholds ("" never fails).
+	failOn, failOnNew findings.Severity
+	// suppressions and baseline are nil when not given.
+	suppressions *triage.Suppressions
+	baseline     *triage.Baseline
+	// sink is where the files go; nil means the local --out directory.
+	sink *sink
+	// now is the run's time: suppressions expire against it, and it names
+	// the dated key of an S3 destination.
+	now time.Time
+}
+
+// analyseAndWrite evaluates the inventory, applies the triage, writes the
+// reports (and the snapshot and evidence) and maps the outcome to an exit
+// code.
+func (a *app) analyseAndWrite(ctx context.Context, inv *inventory.Inventory, f *scanFlags, p plan) error {
+	out := p.sink
+	if out == nil {
+		out = &sink{dir: f.out}
+	}
+	if ctx.Err() != nil {
+		// Interrupted (Ctrl-C, a deadline): what was collected is still
+		// written, to S3 too, for a bounded time.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), interruptedWriteTimeout)
+		defer cancel()
+	}
 	failed := false
+	var written []string
 	if f.saveSnapshot != "" {
-		if err := inventory.Save(f.saveSnapshot, inv); err != nil {
+		loc, err := out.snapshot(ctx, f.saveSnapshot, inv)
+		if err != nil {
 			fmt.Fprintf(a.stderr, "audit: writing snapshot: %s\n", report.Reveal(err.Error()))
 			failed = true // the reports are still written
+		} else {
+			written = append(written, loc)
 		}
 	}
 	// A live scan is evaluated as of now; a snapshot as of its collection
 	// time, so that re-analysing it gives the same answer every time.
-	now := time.Now()
+	evalNow := p.now
 	if f.snapshot != "" {
-		now = time.Time{}
+		evalNow = time.Time{}
 	}
-	res := findings.Evaluate(inv, findings.Options{ToolVersion: toolVersion(), Now: now})
-	written, err := a.writeReports(res, output{formats: formats, out: f.out, sarifCategory: f.sarifCat})
+	res := findings.Evaluate(inv, findings.Options{ToolVersion: toolVersion(), Now: evalNow})
+	res = a.applyTriage(res, p.suppressions, p.baseline, p.now)
+	reports, err := out.reports(ctx, a, res, output{formats: p.formats, out: f.out, sarifCategory: f.sarifCat})
+	written = append(written, reports...)
 	if f.evidenceDir != "" {
 		// Evidence files are copies of what was collected, so they come
 		// from the inventory, not from the Result.
-		ev, everr := report.WriteEvidence(res, inv, f.evidenceDir)
+		ev, everr := out.evidence(ctx, res, inv, f.evidenceDir)
 		written = append(written, ev...)
 		err = errors.Join(err, everr)
 	}
 	if err != nil {
 		fmt.Fprintf(a.stderr, "audit: writing reports: %s\n", report.Reveal(err.Error()))
-		return withCode(ExitIncomplete, nil)
+		failed = true
 	}
-	if f.saveSnapshot != "" && !failed {
-		written = append(written, f.saveSnapshot)
+	var latest string
+	news := false
+	if out.dest != nil {
+		var commitFailed bool
+		latest, news, commitFailed = out.commit(ctx, res, failed)
+		failed = failed || commitFailed
 	}
 	if !f.quiet {
 		printSummary(a.stderr, res, written)
 	}
+	if latest != "" && (news || !f.quiet) {
+		fmt.Fprintf(a.stderr, "audit: %s\n", report.Reveal(latest))
+	}
 	if failed {
 		return withCode(ExitIncomplete, nil)
 	}
-	return outcome(res, failRank)
+	return outcome(res, p.failOn, p.failOnNew)
 }
 
-// printSummary writes the end-of-scan summary to the terminal. Counts are
-// ours; every string is passed through report.Reveal, so that a control or
-// bidi character (from a path, or from AWS in the future) cannot move the
+// printSummary writes the end-of-scan summary to the terminal: what was
+// evaluated; the root causes by severity and the resources they affect;
+// what the suppressions did and what changed since the baseline, when
+// triage ran; what is missing; where the files went. Counts are ours;
+// every string is passed through report.Reveal, so that a control or bidi
+// character (from a path, a baseline's name, or from AWS) cannot move the
 // cursor, send a terminal escape sequence or reorder the line.
 func printSummary(w io.Writer, res *findings.Result, written []string) {
-	fmt.Fprintf(w, "%d task definitions, %d execution roles, %d accounts: %d findings (", res.Summary.TaskDefinitions, res.Summary.Roles, len(res.Scope.Accounts), res.Summary.Total)
+	fmt.Fprintf(w, "%d task definitions, %d execution roles, %d accounts: %s (", res.Summary.TaskDefinitions, res.Summary.Roles,
+		len(res.Scope.Accounts), plural(res.Summary.Total, "root cause", "root causes"))
 	for i, s := range findings.Severities {
 		if i > 0 {
 			fmt.Fprint(w, ", ")
 		}
 		fmt.Fprintf(w, "%d %s", res.Summary.BySeverity[string(s)], report.Reveal(string(s)))
 	}
-	fmt.Fprintln(w, ")")
+	fmt.Fprint(w, ")")
+	if aff := affectedText(res.Summary.Affected); aff != "" {
+		fmt.Fprintf(w, " affecting %s", aff)
+	}
+	fmt.Fprintln(w)
+	if t := res.Triage; t != nil {
+		if s := t.Suppressions; s != nil {
+			fmt.Fprintf(w, "accepted risks: %s suppressed, %s reopened (suppressions: %d active, %d expiring soon, %d expired, %d stale)\n",
+				plural(s.Suppressed, "finding", "findings"), plural(s.Reopened, "finding", "findings"), s.Active, s.ExpiringSoon, s.Expired, s.Stale)
+		}
+		if b := t.Baseline; b != nil {
+			since := "an empty baseline"
+			if b.Source != "" {
+				since = report.Reveal(b.Source)
+			}
+			if !b.GeneratedAt.IsZero() {
+				since += " of " + b.GeneratedAt.UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintf(w, "since %s: %d new, %d unchanged, %d fixed, %d unknown (not collected by this scan)\n",
+				since, b.Counts.New, b.Counts.Unchanged, b.Counts.Fixed, b.Counts.Unknown)
+		}
+	}
 	if incomplete(res) {
 		fmt.Fprintf(w, "scan INCOMPLETE: %d collection errors, %d gaps (see coverage in the reports)\n", len(res.Coverage.Errors), len(res.Coverage.Gaps))
 	}
 	for _, p := range written {
 		fmt.Fprintf(w, "wrote %s\n", report.Reveal(p))
 	}
+}
+
+// affectedKinds orders the resource types of Summary.Affected in the
+// summary line, with their words.
+var affectedKinds = []struct{ typ, one, many string }{
+	{findings.ResourceTaskDefinition, "task definition", "task definitions"},
+	{findings.ResourceService, "service", "services"},
+	{findings.ResourceRole, "role", "roles"},
+	{findings.ResourceContainerInstance, "container instance", "container instances"},
+	{findings.ResourcePolicy, "policy", "policies"},
+}
+
+// affectedText reads "22 task definitions, 11 services, 7 roles, 3
+// container instances"; types it does not know come last, by name.
+func affectedText(m map[string]int) string {
+	var parts []string
+	known := map[string]bool{}
+	for _, k := range affectedKinds {
+		known[k.typ] = true
+		if n := m[k.typ]; n > 0 {
+			parts = append(parts, plural(n, k.one, k.many))
+		}
+	}
+	var other []string
+	for typ, n := range m {
+		if !known[typ] && n > 0 {
+			other = append(other, fmt.Sprintf("%d %s", n, report.Reveal(typ)))
+		}
+	}
+	sort.Strings(other)
+	return strings.Join(append(parts, other...), ", ")
+}
+
+// plural is "1 finding" or "3 findings".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // scannerConfig is the scanner's configuration from the options.

@@ -84,7 +84,7 @@ func TestScanSnapshotWritesJSON(t *testing.T) {
 			t.Fatalf("finding lacks a field: %+v", f)
 		}
 	}
-	if !strings.Contains(stderr, "findings (") {
+	if !strings.Contains(stderr, "root causes (") {
 		t.Errorf("no summary on stderr: %s", stderr)
 	}
 }
