@@ -599,10 +599,10 @@ func TestEvaluateResourcePolicyList(t *testing.T) {
 	role := `{"AWS":"` + roleARN + `"}`
 	runEvalCases(t, []evalCase{
 		{name: "same account: the registry policy grants without an identity allow",
-			in: &Input{ResourcePolicy: rp(registry(acct, role)), ResourcePolicies: []NamedPolicy{repoPolicy("Allow", `{"AWS":"arn:aws:iam::111122223333:role/other"}`)}},
+			in:  &Input{ResourcePolicy: rp(registry(acct, role)), ResourcePolicies: []NamedPolicy{repoPolicy("Allow", `{"AWS":"arn:aws:iam::111122223333:role/other"}`)}},
 			req: req(repo), want: Allowed, layer: LayerResourcePolicy, stmts: []string{"resource-policy:registry-policy:111122223333#0"},
 			reason: []string{"allowed by the resource policy (policy registry-policy:111122223333, statement 0 \"PullThroughCache\")"},
-			rule: "ECR guide pull-through-cache-iam: the registry policy can grant ecr:BatchImportUpstreamImage"},
+			rule:   "ECR guide pull-through-cache-iam: the registry policy can grant ecr:BatchImportUpstreamImage"},
 		{name: "same account: the repository policy in the list grants",
 			in:  &Input{ResourcePolicy: rp(registry(acct, `{"AWS":"arn:aws:iam::111122223333:role/other"}`)), ResourcePolicies: []NamedPolicy{repoPolicy("Allow", role)}},
 			req: req(repo), want: Allowed, layer: LayerResourcePolicy, stmts: []string{"resource-policy:repository-policy:docker-hub/library/nginx#0"},
@@ -611,7 +611,7 @@ func TestEvaluateResourcePolicyList(t *testing.T) {
 			in:  &Input{Identity: id, ResourcePolicy: rp(registry(acct, role)), ResourcePolicies: []NamedPolicy{repoPolicy("Deny", `"*"`)}},
 			req: req(repo), want: ExplicitDeny, layer: LayerResourcePolicy, stmts: []string{"resource-policy:repository-policy:docker-hub/library/nginx#0"},
 			reason: []string{"explicit Deny in the resource policy (policy repository-policy:docker-hub/library/nginx, statement 0 \"Repo\")"},
-			rule: "ecs-facts §5.1 step 1: an explicit Deny in any resource policy"},
+			rule:   "ecs-facts §5.1 step 1: an explicit Deny in any resource policy"},
 		{name: "same account: neither policy names the role, identity does not allow",
 			in:  &Input{ResourcePolicy: rp(registry(acct, `{"AWS":"arn:aws:iam::111122223333:root"}`)), ResourcePolicies: []NamedPolicy{repoPolicy("Allow", `{"AWS":"111122223333"}`)}},
 			req: req(repo), want: ImplicitDeny, layer: LayerIdentity, rule: "ecs-facts §5.1: an account principal only delegates"},
