@@ -215,9 +215,6 @@ const (
 	ptcCreate                 // under a rule, and the repository does not exist yet: the first pull creates it
 )
 
-// firstPull says whether the next pull imports the image from upstream.
-func (p ptcState) firstPull() bool { return p == ptcImport || p == ptcCreate }
-
 // ptcPrefix is the prefix of the rule a repository name is under ("" for
 // none): the longest rule prefix followed by "/".
 func ptcPrefix(rules []inventory.ECRPullThroughCacheRule, name string) string {

@@ -338,8 +338,18 @@ func (in tdInput) awslogsNeeds(lc *inventory.LogConfiguration, container, path, 
 	cs := mk("logs:CreateLogStream", stream, "", Critical, false, "", ".options.awslogs-group")
 	cs.groupARN = groupARN
 	out := []derivedNeed{cs, mk("logs:PutLogEvents", stream, "", Critical, false, "", ".options.awslogs-group")}
-	// The option is read as the log driver reads it (True and 1 are true).
-	create, _, _ := inventory.AwslogsCreateGroup(lc.Options)
+	// The option is read as the log driver reads it (True and 1 are true);
+	// the driver refuses a value that is not a boolean, so the container
+	// cannot start with it.
+	create, raw, valid := inventory.AwslogsCreateGroup(lc.Options)
+	if !valid {
+		out = append(out, derivedNeed{
+			Need: Need{Feature: FeatureAwslogs, Action: "logs:CreateLogGroup", Resource: raw, Container: container,
+				FieldPath: path + ".options.awslogs-create-group", ServedBy: servedBy, Invalid: true,
+				Note: "the awslogs log driver reads awslogs-create-group as a boolean (true, false, 1, 0, t or f, in any case) and refuses any other value"},
+			severity: Critical, minFeature: featAwslogsExec,
+		})
+	}
 	if !create && group != inventory.Redacted && group != inventory.Omitted {
 		ex := in.res.logGroup(in.account, region, group, groupARN)
 		out[0].exist, out[1].exist = ex, ex

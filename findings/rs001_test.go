@@ -263,6 +263,21 @@ func TestRS001(t *testing.T) {
 	})
 }
 
+// An awslogs-create-group the log driver cannot read as a boolean stops the
+// container: a reference that cannot work (ER004), whatever the group.
+func TestAwslogsCreateGroupNotABoolean(t *testing.T) {
+	w := newTW().resolved()
+	logGroup(w.reg, "/ecs/app", inventory.Exists)
+	w.td("app", w.role("exec", ecsTrust, true), "FARGATE", ctr("c", "nginx", withLogOptions(map[string]string{
+		"awslogs-group": "/ecs/app", "awslogs-region": tRegion, "awslogs-stream-prefix": "p", "awslogs-create-group": "yes"})))
+	r := w.eval(t)
+	check(t, r, "ER004", 1, Critical, `containerDefinitions[0].logConfiguration.options.awslogs-create-group references "yes", which cannot work: the awslogs log driver reads awslogs-create-group as a boolean`)
+	check(t, r, "RS001", 0, "")
+	if f := byRule(r, "ER004")[0]; f.Fix.Layer != FixTaskDefinition {
+		t.Errorf("fix %+v", f.Fix)
+	}
+}
+
 // A referenced parameter that does not exist is RS001, a finding: the scan
 // stays complete (issue 11, acceptance).
 func TestMissingParameterIsAFindingNotAGap(t *testing.T) {
