@@ -50,6 +50,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cftypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -60,6 +61,18 @@ import (
 	"github.com/ecs-audit/audit/internal/mototest"
 	"github.com/ecs-audit/audit/inventory"
 )
+
+// pushImage creates an ECR repository and pushes a (minimal) image to it
+// under tag.
+func pushImage(t *testing.T, ctx context.Context, cfg aws.Config, repo, tag string) {
+	t.Helper()
+	e := ecr.NewFromConfig(cfg)
+	check[*ecr.CreateRepositoryOutput](t, "CreateRepository")(e.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String(repo)}))
+	manifest := `{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json",` +
+		`"config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":2,"digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"},` +
+		`"layers":[]}`
+	check[*ecr.PutImageOutput](t, "PutImage")(e.PutImage(ctx, &ecr.PutImageInput{RepositoryName: aws.String(repo), ImageTag: aws.String(tag), ImageManifest: aws.String(manifest)}))
+}
 
 func check[T any](t *testing.T, what string) func(T, error) T {
 	return func(v T, err error) T {
@@ -192,6 +205,9 @@ func TestDeployIntoMotoAndScan(t *testing.T) {
 	// moto's task definition lacks the roles (see the top of this file):
 	// register the template's own, resolved against the deployed stack.
 	taskCommand := registerTemplateTaskDefinition(t, ctx, cfg, cf, params, outputs)
+	// The image the stack runs, pushed as the README says (make image): the
+	// audit checks that it exists (RS001).
+	pushImage(t, ctx, cfg, "audit", "v1.0.0")
 	if n := fixInlinePolicies(t, ctx, iam.NewFromConfig(cfg)); n > 0 {
 		t.Logf("management account: rewrote %d inline policies moto stored as Python reprs", n)
 	}

@@ -660,14 +660,32 @@ func scannerInventory(t *testing.T, r *resolver) (*inventory.Inventory, *invento
 	td.Revision = 1
 	td.Status = "ACTIVE"
 	td.Compatibilities = []string{"EC2", "FARGATE"}
+	reg := &inventory.Region{
+		Name: region, Status: inventory.RegionScanned,
+		Clusters:        []*inventory.Cluster{{ARN: r.attrs["Cluster.Arn"], Name: r.refs["Cluster"], Status: "ACTIVE"}},
+		TaskDefinitions: []*inventory.TaskDefinition{td},
+	}
+	// What the task needs to start exists, as after make image and the
+	// stack: the stack's log group, and a private ECR image pushed to its
+	// repository.
+	for _, c := range td.ContainerDefinitions {
+		if lc := c.LogConfiguration; lc != nil && lc.LogDriver == "awslogs" {
+			g := lc.Options["awslogs-group"]
+			reg.LogGroups = append(reg.LogGroups, &inventory.LogGroup{Name: g, Status: inventory.Exists,
+				ARN: "arn:aws:logs:" + region + ":" + acct + ":log-group:" + g})
+		}
+		if ref, ok := inventory.ParseECRImage(c.Image); ok && ref.Registry == acct && ref.Region == region {
+			im := ref.Image()
+			im.Status = inventory.Exists
+			reg.ECRRepositories = append(reg.ECRRepositories, &inventory.ECRRepository{Name: ref.Repository, Status: inventory.Exists,
+				ARN: "arn:aws:ecr:" + region + ":" + acct + ":repository/" + ref.Repository, PolicyStatus: inventory.PolicyNone, Images: []inventory.ECRImage{im}})
+		}
+	}
 	inv := &inventory.Inventory{
 		Format: inventory.Format, SchemaVersion: inventory.SchemaVersion, CollectedAt: time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC),
-		Partition: "aws", Complete: true, Scope: inventory.Scope{Source: "test", Regions: []string{region}, CallerAccount: acct},
-		Accounts: []*inventory.Account{{ID: acct, Status: "ACTIVE", IAM: iamData, Regions: []*inventory.Region{{
-			Name: region, Status: inventory.RegionScanned,
-			Clusters:        []*inventory.Cluster{{ARN: r.attrs["Cluster.Arn"], Name: r.refs["Cluster"], Status: "ACTIVE"}},
-			TaskDefinitions: []*inventory.TaskDefinition{td},
-		}}}},
+		Partition: "aws", Complete: true,
+		Scope:    inventory.Scope{Source: "test", Regions: []string{region}, CallerAccount: acct, Resources: inventory.ResourcesResolved},
+		Accounts: []*inventory.Account{{ID: acct, Status: "ACTIVE", IAM: iamData, Regions: []*inventory.Region{reg}}},
 	}
 	return inv, td
 }

@@ -40,6 +40,148 @@ type rpInfo struct {
 	// role's.
 	account string
 	cross   bool
+	// members are, for an ECR or S3 need, the policies of the layer, each
+	// with what is known of it (several for an import through a
+	// pull-through cache rule: the registry policy, then the repository
+	// policy). A fix adds its statement to the first.
+	members []rpMember
+}
+
+// rpKind is what a policy of the resource-policy layer is attached to.
+type rpKind int
+
+const (
+	rpRepository rpKind = iota // an ECR repository policy
+	rpRegistry                 // an ECR private registry permissions policy
+	rpBucket                   // an S3 bucket policy
+)
+
+// rpMember is one policy of the resource-policy layer of an ECR or S3 need.
+type rpMember struct {
+	kind rpKind
+	// name is the policy's name as given to the engine:
+	// repository-policy:<name>, registry-policy:<account>,
+	// bucket-policy:<bucket>.
+	name string
+	// target is the repository's or bucket's ARN ("" for a registry);
+	// account and region the owner's.
+	target, account, region string
+	// status is inventory.PolicyCollected, PolicyNone or
+	// PolicyNotCollected as recorded, or "" when nothing was recorded.
+	status string
+	// uncreated: a repository the first pull through a cache rule creates
+	// in another account, whose policy comes from the registry's
+	// repository creation template.
+	uncreated bool
+}
+
+// phrase names the policy in a sentence.
+func (m rpMember) phrase() string {
+	switch m.kind {
+	case rpRegistry:
+		return "the registry policy of account " + m.account + " (" + m.region + ")"
+	case rpBucket:
+		return "the bucket policy of " + m.target
+	}
+	return "the repository policy of " + m.target
+}
+
+// key identifies the policy however its statements change: the
+// repository's or bucket's ARN, the registry's account and region.
+func (m rpMember) key() string {
+	if m.kind == rpRegistry {
+		return "registry:" + m.account + ":" + m.region
+	}
+	return m.target
+}
+
+// fixTarget is the FixTarget of the policy (stmt: the statement to change,
+// if any).
+func (m rpMember) fixTarget(stmt string) *FixTarget {
+	if m.kind == rpRegistry {
+		return &FixTarget{Type: TargetRegistry, ID: m.account, Name: m.region, Statement: stmt}
+	}
+	return &FixTarget{Type: TargetResource, ARN: m.target, Statement: stmt}
+}
+
+// owner names what the policy is attached to: "repository ARN", "the
+// registry of account A (region)", "bucket ARN".
+func (m rpMember) owner() string {
+	switch m.kind {
+	case rpRegistry:
+		return "the registry of account " + m.account + " (" + m.region + ")"
+	case rpBucket:
+		return "bucket " + m.target
+	}
+	return "repository " + m.target
+}
+
+// none says that there is no such policy.
+func (m rpMember) none() string {
+	return m.owner() + " has no " + m.noun()
+}
+
+// style is how a statement added to the layer names its resources.
+func (rp rpInfo) style() statementStyle {
+	switch {
+	case rp.kind == policy.ResourcePolicyKMSKey:
+		return styleKeyPolicy
+	case len(rp.members) > 0 && rp.members[0].kind == rpRepository:
+		return styleRepositoryPolicy
+	}
+	return styleResources
+}
+
+// noun is what the policy is called.
+func (m rpMember) noun() string {
+	switch m.kind {
+	case rpRegistry:
+		return "registry policy"
+	case rpBucket:
+		return "bucket policy"
+	}
+	return "repository policy"
+}
+
+// mayGrant: a policy of the layer that was not collected may grant what
+// the others do not. The registry policy is the documented grantor of a
+// pull-through cache import, so it counts without a record too; another
+// policy counts when its read is recorded as failed.
+func (m rpMember) mayGrant() bool {
+	return (m.kind == rpRegistry && m.status == "") || m.status == inventory.PolicyNotCollected
+}
+
+// mayDeny: a policy whose read is recorded as failed may deny what the
+// others allow.
+func (m rpMember) mayDeny() bool { return m.status == inventory.PolicyNotCollected }
+
+// unknown is what a decision that this uncollected policy may change
+// hangs on.
+func (m rpMember) unknown(action string) Unknown {
+	if m.kind == rpRegistry && m.status == inventory.PolicyNotCollected {
+		// Its read failed: it may grant or deny, which no grant
+		// elsewhere settles.
+		return Unknown{Kind: UnknownResourcePolicy, Subject: m.name,
+			Description: "the ECR private registry permissions policy of account " + m.account + " (" + m.region + "), which may grant or deny it, was not collected",
+			Settle:      "Collect it: the scanning role needs ecr:GetRegistryPolicy in account " + m.account + ", " + m.region + "."}
+	}
+	if m.kind == rpRegistry {
+		return Unknown{Kind: UnknownRegistryPolicy, Subject: m.account,
+			Description: "the ECR private registry permissions policy of account " + m.account + " may grant it, but it was not collected",
+			Settle: "Check that the registry's permissions policy allows the role " + action + " (aws ecr get-registry-policy in account " + m.account +
+				", which needs ecr:GetRegistryPolicy)."}
+	}
+	if m.uncreated {
+		return Unknown{Kind: UnknownResourcePolicy, Subject: m.target,
+			Description: "repository " + m.target + " does not exist yet: the first pull through the cache creates it with the repository policy of the registry's repository creation template, which is not collected",
+			Settle: "Check that the repository creation template for the cache rule in account " + m.account + ", " + m.region +
+				" gives the repository a policy that allows the role (aws ecr describe-repository-creation-templates)."}
+	}
+	svc := "ecr"
+	if m.kind == rpBucket {
+		svc = "s3"
+	}
+	return resourcePolicyUnknown(svc, m.target, m.account)
 }
 
 // evaluateNeeds decides every need the execution role serves.
@@ -108,8 +250,17 @@ func (e *evaluation) decide(t *tdInfo, n *derivedNeed) verdict {
 			add(policy.LayerResourcePolicy, resourcePolicyUnknown(svc, s.ARN, ""))
 		}
 	}
+	// A repository, registry or bucket policy whose read failed may deny,
+	// in any account (across accounts, the others may have allowed).
+	if v.rp.provided || !v.rp.cross {
+		for _, m := range v.rp.members {
+			if m.mayDeny() {
+				add(policy.LayerResourcePolicy, m.unknown(n.Action))
+			}
+		}
+	}
 	if len(extra) == 0 {
-		return v
+		return e.unlooked(n, v)
 	}
 	var why []string
 	for i := range extra {
@@ -124,6 +275,26 @@ func (e *evaluation) decide(t *tdInfo, n *derivedNeed) verdict {
 			Statements: v.Statements, Outcomes: &policy.Outcomes{BestCase: policy.Allowed, WorstCase: policy.ExplicitDeny}}
 	}
 	v.unknowns = mergeUnknowns(v.unknowns, extra)
+	return e.unlooked(n, v)
+}
+
+// unlooked: a need whose resource could not be looked up is never a pass.
+// Whatever the policies say of it (a denial stays a denial), an allowed
+// need is Indeterminate and an indeterminate one hangs on the resource's
+// existence too.
+func (e *evaluation) unlooked(n *derivedNeed, v verdict) verdict {
+	x := n.exist
+	if x == nil || x.status != existUnknown || (v.Decision != policy.Allowed && v.Decision != policy.Indeterminate) {
+		return v
+	}
+	if v.Decision == policy.Indeterminate {
+		v.Reason += "; moreover " + x.unknown.Description
+	} else {
+		v.Result = policy.Result{Decision: policy.Indeterminate, DecidingLayer: v.DecidingLayer, Level: v.Level,
+			Reason:     "the policies allow it (" + v.Reason + "), but " + x.unknown.Description,
+			Statements: v.Statements, Outcomes: &policy.Outcomes{BestCase: policy.Allowed, WorstCase: policy.ImplicitDeny}}
+	}
+	v.unknowns = mergeUnknowns(v.unknowns, []Unknown{*x.unknown})
 	return v
 }
 
@@ -214,13 +385,118 @@ func (e *evaluation) needInput(t *tdInfo, n *derivedNeed) (*policy.Input, rpInfo
 		}
 	case "ecr":
 		if n.Resource != "*" {
-			rp.resource = n.Resource // repository policies are not collected
+			rp.resource = n.Resource
+			e.ecrLayer(n, in, &rp)
 		}
+	case "s3":
+		e.bucketLayer(n, in, &rp)
+	}
+	// A resource that does not exist has no policy: in its own account the
+	// identity policies decide, as they will once it is created; across
+	// accounts nothing grants, which RS001 reports with the statement its
+	// new policy needs (checkER004 leaves that denial to it).
+	if x := n.exist; x != nil && x.status == existMissing && in.ResourcePolicy == nil && len(in.ResourcePolicies) == 0 {
+		in.ResourcePolicyAbsent = true
 	}
 	rp.kind = in.ResourcePolicyKind
-	rp.provided = in.ResourcePolicy != nil
+	rp.provided = in.ResourcePolicy != nil || len(in.ResourcePolicies) > 0
 	rp.absent = in.ResourcePolicyAbsent && !rp.provided
 	return in, rp
+}
+
+// ecrLayer gives the engine the resource-policy layer of an ECR need on a
+// repository: for a pull, the repository policy; for an import through a
+// pull-through cache rule, the registry's permissions policy and the
+// repository policy; for creating the cached repository, the registry
+// policy (docs/facts.md §1.3). Each is given when it was collected, known
+// to be absent when it was looked up and there is none (or the repository
+// does not exist yet), and otherwise left out and listed in rp.members as
+// not collected.
+func (e *evaluation) ecrLayer(n *derivedNeed, in *policy.Input, rp *rpInfo) {
+	acct, region := n.resourceAccount, n.resourceRegion
+	_, name, _ := strings.Cut(n.Resource, ":repository/")
+	repoM := rpMember{kind: rpRepository, name: "repository-policy:" + name, target: n.Resource, account: acct, region: region}
+	var repoPol *policy.NamedPolicy
+	repoAbsent := false
+	switch repo := e.res.repository(acct, region, name); {
+	case repo == nil:
+	case repo.Status == inventory.Exists:
+		repoM.status = repo.PolicyStatus
+		switch repo.PolicyStatus {
+		case inventory.PolicyCollected:
+			if repoPol = e.resourcePolicy(repoM.name, repo.Policy, "the repository policy of "+n.Resource); repoPol == nil {
+				repoM.status = inventory.PolicyNotCollected
+			}
+		case inventory.PolicyNone:
+			repoAbsent = true
+		}
+	case repo.Status == inventory.DoesNotExist:
+		if rp.cross && (n.exist == nil || n.exist.status != existMissing) {
+			// Created by the first pull through a cache rule (or
+			// perhaps, when the rules are not known), with the policy of
+			// the registry's repository creation template, which is not
+			// collected.
+			repoM.uncreated = true
+			break
+		}
+		repoM.status, repoAbsent = inventory.PolicyNone, true
+	}
+	if n.Action != "ecr:BatchImportUpstreamImage" && n.Action != "ecr:CreateRepository" {
+		rp.members = []rpMember{repoM}
+		in.ResourcePolicy, in.ResourcePolicyAbsent = repoPol, repoAbsent
+		return
+	}
+	regM := rpMember{kind: rpRegistry, name: "registry-policy:" + acct, account: acct, region: region}
+	regAbsent := false
+	if reg := e.res.registry(acct, region); reg != nil {
+		regM.status = reg.PolicyStatus
+		switch reg.PolicyStatus {
+		case inventory.PolicyCollected:
+			if in.ResourcePolicy = e.resourcePolicy(regM.name, reg.Policy, "the registry policy of account "+acct+" ("+region+")"); in.ResourcePolicy == nil {
+				regM.status = inventory.PolicyNotCollected
+			}
+		case inventory.PolicyNone:
+			regAbsent = true
+		}
+	}
+	rp.members = []rpMember{regM}
+	in.ResourcePolicyAbsent = regAbsent
+	if n.Action == "ecr:BatchImportUpstreamImage" {
+		rp.members = append(rp.members, repoM)
+		if repoPol != nil {
+			in.ResourcePolicies = []policy.NamedPolicy{*repoPol}
+		}
+		in.ResourcePolicyAbsent = regAbsent && repoAbsent
+	}
+}
+
+// bucketLayer gives the engine the bucket policy of an S3 need (an
+// environment file or a FireLens configuration): collected, known absent,
+// or not collected.
+func (e *evaluation) bucketLayer(n *derivedNeed, in *policy.Input, rp *rpInfo) {
+	part, rest, ok := strings.Cut(strings.TrimPrefix(n.Resource, "arn:"), ":s3:::")
+	if !ok {
+		return
+	}
+	name, _, _ := strings.Cut(rest, "/")
+	m := rpMember{kind: rpBucket, name: "bucket-policy:" + name, target: "arn:" + part + ":s3:::" + name, account: n.resourceAccount, region: n.resourceRegion}
+	rp.resource = m.target
+	switch b := e.res.bucket(name); {
+	case b == nil:
+	case b.Status == inventory.DoesNotExist:
+		m.status, in.ResourcePolicyAbsent = inventory.PolicyNone, true
+	default:
+		m.status = b.PolicyStatus
+		switch b.PolicyStatus {
+		case inventory.PolicyCollected:
+			if in.ResourcePolicy = e.resourcePolicy(m.name, b.Policy, "the bucket policy of "+m.target); in.ResourcePolicy == nil {
+				m.status = inventory.PolicyNotCollected
+			}
+		case inventory.PolicyNone:
+			in.ResourcePolicyAbsent = true
+		}
+	}
+	rp.members = []rpMember{m}
 }
 
 // decideCollected is decide on what was collected.
@@ -255,17 +531,27 @@ func (e *evaluation) decideCollected(t *tdInfo, n *derivedNeed) verdict {
 		v.unknowns = []Unknown{uncollectedIdentityUnknown(ri)}
 		return v
 	}
-	// A pull-through import may also be granted by the registry's
-	// permissions policy, which is not collected.
-	if r.Decision == policy.ImplicitDeny && r.DecidingLayer == policy.LayerIdentity && n.altGrantor != "" {
-		v.Result = policy.Result{Decision: policy.Indeterminate, DecidingLayer: policy.LayerIdentity,
-			Reason:     "the identity policies do not allow it (" + r.Reason + "); " + n.altGrantor + " may, but it was not collected",
-			Statements: r.Statements, Outcomes: &policy.Outcomes{BestCase: policy.Allowed, WorstCase: policy.ImplicitDeny}}
-		v.unknowns = []Unknown{{Kind: UnknownRegistryPolicy, Subject: n.resourceAccount,
-			Description: n.altGrantor + " of account " + n.resourceAccount + " may grant it, but it was not collected",
-			Settle: "Check that the registry's permissions policy allows the role " + n.Action + " (aws ecr get-registry-policy in account " + n.resourceAccount +
-				", which needs ecr:GetRegistryPolicy)."}}
-		return v
+	// A policy of the resource-policy layer that was not collected may
+	// grant what neither the identity policies (in the same account) nor
+	// the collected policies of the layer (across accounts) do: the
+	// registry policy for a pull-through cache import, or a policy whose
+	// read failed.
+	if r.Decision == policy.ImplicitDeny && (r.DecidingLayer == policy.LayerIdentity && !rp.cross || r.DecidingLayer == policy.LayerResourcePolicy && rp.cross) {
+		var grantors []Unknown
+		var names []string
+		for _, m := range rp.members {
+			if m.mayGrant() {
+				grantors = append(grantors, m.unknown(n.Action))
+				names = append(names, m.phrase())
+			}
+		}
+		if len(grantors) > 0 {
+			v.Result = policy.Result{Decision: policy.Indeterminate, DecidingLayer: r.DecidingLayer,
+				Reason:     "no collected policy allows it (" + r.Reason + "); " + listAnd(names) + " may, but " + plural(len(names), "it was", "they were") + " not collected",
+				Statements: r.Statements, Outcomes: &policy.Outcomes{BestCase: policy.Allowed, WorstCase: policy.ImplicitDeny}}
+			v.unknowns = mergeUnknowns(nil, grantors)
+			return v
+		}
 	}
 	if r.Decision == policy.Allowed || r.Decision == policy.ExplicitDeny {
 		return v
@@ -317,7 +603,14 @@ func (e *evaluation) engineUnknowns(ri *roleInfo, r policy.Result, n *derivedNee
 		out = append(out, resourcePartUnknown(u, n, allows, denies))
 	}
 	if rp.resource != "" && !rp.provided && !rp.absent && (rp.cross || rp.kind == policy.ResourcePolicyKMSKey) {
-		out = append(out, resourcePolicyUnknown(rp.service, rp.resource, rp.account))
+		if len(rp.members) == 0 {
+			out = append(out, resourcePolicyUnknown(rp.service, rp.resource, rp.account))
+		}
+		for _, m := range rp.members {
+			if m.status != inventory.PolicyCollected && m.status != inventory.PolicyNone {
+				out = append(out, m.unknown(n.Action))
+			}
+		}
 	}
 	if ambiguous {
 		out = append(out, Unknown{Kind: UnknownSecretName, Subject: n.Resource,
@@ -360,8 +653,6 @@ func resourcePolicyUnknown(service, resource, account string) Unknown {
 	noun, perm := resourcePolicyNoun(service)
 	u := Unknown{Kind: UnknownResourcePolicy, Subject: resource, Description: "the " + noun + " of " + resource + " was not collected"}
 	switch {
-	case service == "ecr":
-		u.Settle = "This version of audit does not collect ECR repository policies: read it (aws ecr get-repository-policy, which needs ecr:GetRepositoryPolicy) and check that it allows the role."
 	case perm == "":
 		u.Settle = "This version of audit does not collect this " + noun + ": read it and check that it allows the role."
 	case account != "":
@@ -384,7 +675,9 @@ func resourcePolicyNoun(service string) (noun, permission string) {
 	case "ssm":
 		return "resource policy", "ssm:GetResourcePolicies"
 	case "ecr":
-		return "repository policy", ""
+		return "repository policy", "ecr:GetRepositoryPolicy"
+	case "s3":
+		return "bucket policy", "s3:GetBucketPolicy"
 	}
 	return "resource policy", ""
 }

@@ -16,7 +16,8 @@ var ruleER004 = &rule{RuleMeta: RuleMeta{
 	SeverityRange: SeverityRange{Min: Low, Max: Critical},
 	Description: "A permission the task definition needs from its execution role (ECR pull, awslogs, a secret, a parameter, registry credentials, " +
 		"an environment file, FireLens configuration, kms:Decrypt) is denied: no Allow in the identity policies, an explicit Deny, " +
-		"the permissions boundary, an SCP level without an Allow, an RCP, or a resource policy; or a reference in the task definition cannot work as written. " +
+		"the permissions boundary, an SCP level without an Allow, an RCP, or a resource policy (a secret's, a KMS key policy, an ECR repository or registry policy, " +
+		"an S3 bucket policy; across accounts the resource's policy must allow the role too); or a reference in the task definition cannot work as written. " +
 		"One finding per task definition and cause: every need that the same statement denies, or that the same layer does not grant, is listed in it.",
 	Why: "The agent or Fargate makes these calls with the execution role before the containers start. A denied call stops the task with " +
 		"ResourceInitializationError (for example 'not authorized to perform ssm:GetParameters'), and services stay at zero running tasks.",
@@ -104,6 +105,11 @@ func checkER004(e *evaluation, r *rule) {
 					continue // ER001 or ER002 says what is wrong first
 				}
 			case v == nil || (v.Decision != policy.ImplicitDeny && v.Decision != policy.ExplicitDeny):
+				continue
+			case decidedByRS001(n, v):
+				// The resource does not exist, so it has no policy:
+				// RS001 says to create it, with the statement its policy
+				// needs.
 				continue
 			}
 			d := e.classify(t, n, v)
@@ -239,6 +245,13 @@ func (e *evaluation) denialClause(t *tdInfo, d denial, n int) string {
 		}
 		return s + " denies " + it + " explicitly"
 	case denialResourcePolicyAbsent:
+		if len(d.rp.members) > 0 {
+			var none []string
+			for _, m := range d.rp.members {
+				none = append(none, m.none())
+			}
+			return "the resource is in account " + d.rp.account + ", " + listAnd(none) + ", and across accounts only a resource policy can let the role in"
+		}
 		return "the resource is in account " + d.rp.account + " and has no resource policy, and across accounts only a resource policy can let the role in"
 	}
 	switch d.layer {
@@ -324,9 +337,15 @@ func (e *evaluation) denialFix(t *tdInfo, d denial, items []needItem) Fix {
 				Steps: []string{permittedHint(needs),
 					"Or ask whoever administers the organization's policies for an exception in that statement (for example a condition that excludes role " + ri.arn() + ")."}}
 		case policy.LayerResourcePolicy:
+			phrase := rpPhrase(d.rp)
+			for _, m := range d.rp.members {
+				if m.name == d.stmt.Policy {
+					phrase, target = m.phrase(), m.fixTarget(stmtKey(*d.stmt))
+				}
+			}
 			return Fix{Layer: FixResourcePolicy, Target: target,
 				Summary: fmt.Sprintf("Statement %s of %s denies %s: narrow its Resource, Action or Principal so that it no longer matches role %s, or remove it; an Allow elsewhere cannot override an explicit Deny.",
-					stmtID(*d.stmt), rpPhrase(d.rp), acts, ri.arn())}
+					stmtID(*d.stmt), phrase, acts, ri.arn())}
 		}
 		layer := FixIdentity
 		if d.layer == policy.LayerBoundary {
@@ -336,10 +355,16 @@ func (e *evaluation) denialFix(t *tdInfo, d denial, items []needItem) Fix {
 			Summary: fmt.Sprintf("Statement %s of %s denies %s: narrow its Resource or Action (or add a condition) so that it no longer matches what the task definition needs, or remove it; an Allow elsewhere cannot override an explicit Deny.",
 				stmtID(*d.stmt), src.phrase, acts)}
 	case denialResourcePolicyAbsent:
-		doc := resourcePolicyStatement(ri.arn(), needs, d.rp.kind == policy.ResourcePolicyKMSKey)
+		doc := resourcePolicyStatement(ri.arn(), needs, d.rp.style())
 		fix := Fix{Layer: FixResourcePolicy, Target: &FixTarget{Type: TargetResource, ARN: d.rp.resource},
 			Summary:         "Attach a resource policy to " + d.rp.resource + " (account " + d.rp.account + ") with the suggested statement, which allows role " + ri.arn() + " exactly " + acts + ".",
 			SuggestedPolicy: doc, SuggestedPolicyLayer: FixResourcePolicy, SuggestedPolicyTarget: "the resource policy of " + d.rp.resource + " (new)"}
+		if len(d.rp.members) > 0 {
+			m := d.rp.members[0]
+			fix.Target = m.fixTarget("")
+			fix.Summary = "Give " + m.owner() + " (account " + m.account + ") a " + m.noun() + " with the suggested statement, which allows role " + ri.arn() + " exactly " + acts + "."
+			fix.SuggestedPolicyTarget = m.phrase() + " (new)"
+		}
 		fix.Steps = e.reevaluate(t, items, addResourceStatements(doc))
 		return fix
 	}
@@ -363,10 +388,17 @@ func (e *evaluation) denialFix(t *tdInfo, d denial, items []needItem) Fix {
 		fix.Steps = e.reevaluate(t, items, addBoundary(doc))
 		return fix
 	case policy.LayerResourcePolicy:
-		doc := resourcePolicyStatement(ri.arn(), needs, d.rp.kind == policy.ResourcePolicyKMSKey)
-		fix := Fix{Layer: FixResourcePolicy, Target: &FixTarget{Type: TargetResource, ARN: d.rp.resource},
-			Summary:         "Add the suggested statement to " + rpPhrase(d.rp) + ": it allows role " + ri.arn() + " exactly " + acts + ".",
-			SuggestedPolicy: doc, SuggestedPolicyLayer: FixResourcePolicy, SuggestedPolicyTarget: rpPhrase(d.rp) + " (add this statement)"}
+		doc := resourcePolicyStatement(ri.arn(), needs, d.rp.style())
+		phrase, target := rpPhrase(d.rp), &FixTarget{Type: TargetResource, ARN: d.rp.resource}
+		if len(d.rp.members) > 0 {
+			// The first policy of the layer: the repository policy of a
+			// pull, the registry policy of a pull-through cache import,
+			// the bucket policy.
+			phrase, target = d.rp.members[0].phrase(), d.rp.members[0].fixTarget("")
+		}
+		fix := Fix{Layer: FixResourcePolicy, Target: target,
+			Summary:         "Add the suggested statement to " + phrase + ": it allows role " + ri.arn() + " exactly " + acts + ".",
+			SuggestedPolicy: doc, SuggestedPolicyLayer: FixResourcePolicy, SuggestedPolicyTarget: phrase + " (add this statement)"}
 		fix.Steps = e.reevaluate(t, items, addResourceStatements(doc))
 		return fix
 	}

@@ -16,8 +16,9 @@ var ruleER005 = &rule{RuleMeta: RuleMeta{
 	Description: "The execution role is allowed a permission the task needs only when condition keys have values that cannot be known statically " +
 		"(aws:SourceVpce, aws:ResourceTag/…, kms:ViaService…), only if a resource policy that was not collected also allows it " +
 		"(cross-account resources, KMS key policies, the ECR registry policy), only for some values of a part of the resource that is not known " +
-		"(a secret's 6-character suffix), or while a policy that applies was not collected and may deny it (an identity policy, an SCP or RCP level, " +
-		"a secret's resource policy). One finding per task definition and set of unknowns, listing every need that hangs on them. " +
+		"(a secret's 6-character suffix), while a policy that applies was not collected and may deny it (an identity policy, an SCP or RCP level, " +
+		"a secret's resource policy, a repository, registry or bucket policy), or while whether a resource the task needs exists could not be checked " +
+		"(the lookup failed, or the resource is in an account or region outside the scan). One finding per task definition and set of unknowns, listing every need that hangs on them. " +
 		"Medium, or the needs' own lower severity when their denial would be low (a permission the task can start without).",
 	Why:         "Whether the task starts depends on the network path or on a policy outside the scan. When the condition does not hold, the task fails at start.",
 	Remediation: "Settle what the decision hangs on, as the finding's fix says: confirm the condition key's value, collect the policy that was not collected (the fix names the permission), resolve the secret; or grant the need for certain on the exact resource.",
@@ -124,6 +125,8 @@ func unknownsTitle(us []Unknown) string {
 			kinds["resource"] = true
 		case UnknownAuthorizationResource:
 			kinds["authorization"] = true
+		case UnknownExistence:
+			kinds["existence"] = true
 		default:
 			kinds["policy"] = true
 		}
@@ -138,6 +141,8 @@ func unknownsTitle(us []Unknown) string {
 		return lead + "a part of the resource that is not known"
 	case kinds["authorization"]:
 		return "A needed permission is granted on the log group, not on its streams"
+	case kinds["existence"]:
+		return "Whether a resource the task needs exists could not be checked"
 	}
 	return lead + "a policy that was not collected or cannot be read"
 }

@@ -123,6 +123,7 @@ func Evaluate(inv *inventory.Inventory, opts Options) *Result {
 	for _, t := range e.tds {
 		e.evaluateNeeds(t)
 	}
+	e.existenceGaps()
 	ids := make([]string, 0, len(registry))
 	for id := range registry {
 		ids = append(ids, id)

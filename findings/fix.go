@@ -109,11 +109,20 @@ func addResourceStatements(doc json.RawMessage) func(in *policy.Input) {
 	}
 }
 
+// statementStyle is how a resource policy's statement names the resource.
+type statementStyle int
+
+const (
+	styleResources        statementStyle = iota // the needed resources, exactly
+	styleKeyPolicy                              // "*", which in a key policy means the key itself
+	styleRepositoryPolicy                       // no Resource: a repository policy applies to its repository only
+)
+
 // resourcePolicyStatement is what to add to a resource's policy so that it
 // allows the role exactly the needs: the role as principal, the needed
-// actions on the needed resources (in a key policy "*", which there means
-// the key itself), one statement per set of resources.
-func resourcePolicyStatement(roleARN string, needs []Need, keyPolicy bool) json.RawMessage {
+// actions on the needed resources (as style says), one statement per set
+// of resources.
+func resourcePolicyStatement(roleARN string, needs []Need, style statementStyle) json.RawMessage {
 	type principal struct {
 		AWS string `json:"AWS"`
 	}
@@ -122,15 +131,18 @@ func resourcePolicyStatement(roleARN string, needs []Need, keyPolicy bool) json.
 		Effect    string    `json:"Effect"`
 		Principal principal `json:"Principal"`
 		Action    any       `json:"Action"`
-		Resource  any       `json:"Resource"`
+		Resource  any       `json:"Resource,omitempty"`
 	}
 	var order []string
 	actions := map[string][]string{}
 	resources := map[string][]string{}
 	for _, n := range needs {
 		rs := policyResources(n)
-		if keyPolicy {
+		switch style {
+		case styleKeyPolicy:
 			rs = []string{"*"}
+		case styleRepositoryPolicy:
+			rs = nil
 		}
 		rs = slices.Compact(slices.Sorted(slices.Values(rs)))
 		k := strings.Join(rs, "\x00")
@@ -153,8 +165,11 @@ func resourcePolicyStatement(roleARN string, needs []Need, keyPolicy bool) json.
 			sid += strconv.Itoa(i + 1)
 		}
 		acts := slices.Sorted(slices.Values(actions[k]))
-		doc.Statement = append(doc.Statement, statement{Sid: sid, Effect: "Allow", Principal: principal{AWS: roleARN},
-			Action: oneOrMany(acts), Resource: oneOrMany(resources[k])})
+		st := statement{Sid: sid, Effect: "Allow", Principal: principal{AWS: roleARN}, Action: oneOrMany(acts)}
+		if len(resources[k]) > 0 {
+			st.Resource = oneOrMany(resources[k])
+		}
+		doc.Statement = append(doc.Statement, st)
 	}
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {

@@ -108,6 +108,36 @@ func TestFixByDecidingLayer(t *testing.T) {
 				ResourcePolicy: `{"Version":"2012-10-17","Statement":[{"Sid":"Lockdown","Effect":"Deny","Principal":"*","Action":"secretsmanager:GetSecretValue","Resource":"*"}]}`}}
 			w.td("app", w.role("exec", ecsTrust, true, "p", allowDoc(`"secretsmanager:GetSecretValue"`, `"*"`)), "FARGATE", ctr("c", "nginx", withSecret("X", dbSecret)))
 		}, "ER004", FixResourcePolicy, TargetResource, "Lockdown", false, []string{`Statement "Lockdown" of the resource policy of secret`}},
+		{"a cross-account repository policy does not let the role pull", func(w *tw) {
+			repo(w.resolved().other(), otherAcct, "base/python", repoPolicyFor("arn:aws:iam::111122223333:role/other"), map[string]string{"3.12": inventory.Exists})
+			w.td("app", w.role("exec", ecsTrust, true), "FARGATE", ctr("c", otherImg("base/python:3.12")))
+		}, "ER004", FixResourcePolicy, TargetResource, "", true, []string{"Add the suggested statement to the repository policy of " + otherRepoARN}},
+		{"a cross-account repository has no policy", func(w *tw) {
+			repo(w.resolved().other(), otherAcct, "base/python", "", map[string]string{"3.12": inventory.Exists})
+			w.td("app", w.role("exec", ecsTrust, true), "FARGATE", ctr("c", otherImg("base/python:3.12")))
+		}, "ER004", FixResourcePolicy, TargetResource, "", true, []string{"Give repository " + otherRepoARN + " (account 444455556666) a repository policy"}},
+		{"a cross-account registry policy does not let the role import through the cache", func(w *tw) {
+			o := w.resolved().other()
+			cacheRules(o, `{"Version":"2012-10-17","Statement":[{"Sid":"Ptc","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/other"},`+
+				`"Action":["ecr:BatchImportUpstreamImage","ecr:CreateRepository"],"Resource":"arn:aws:ecr:us-east-1:444455556666:repository/docker-hub/*"}]}`)
+			repo(o, otherAcct, "docker-hub/library/nginx", repoPolicyFor(execRole), map[string]string{"1.27": inventory.DoesNotExist})
+			w.td("app", w.role("exec", ecsTrust, true, "ptc", ptcIdentity), "FARGATE", ctr("c", otherImg("docker-hub/library/nginx:1.27")))
+		}, "ER004", FixResourcePolicy, TargetRegistry, "", true, []string{"Add the suggested statement to the registry policy of account 444455556666 (us-east-1)"}},
+		{"explicit Deny in a bucket policy", func(w *tw) {
+			w.resolved().bucket("cfg", tAcct, `{"Version":"2012-10-17","Statement":[{"Sid":"Lockdown","Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::cfg/*"}]}`,
+				map[string]string{"app.env": inventory.Exists})
+			w.td("app", w.role("exec", ecsTrust, true, "p", allowDoc(`["s3:GetObject","s3:GetBucketLocation"]`, `"*"`)), "FARGATE", ctr("c", "nginx", withEnvFile("arn:aws:s3:::cfg/app.env")))
+		}, "ER004", FixResourcePolicy, TargetResource, "Lockdown", false, []string{`Statement "Lockdown" of the bucket policy of arn:aws:s3:::cfg denies`}},
+		{"a missing log group", func(w *tw) {
+			logGroup(w.resolved().reg, "/ecs/app", inventory.DoesNotExist)
+			w.td("app", w.role("exec", ecsTrust, true), "FARGATE", ctr("c", "nginx", withLogs("/ecs/app", "p")))
+		}, "RS001", FixResource, TargetResource, "", false, []string{"Create log group /ecs/app in account 111122223333, us-east-1", "awslogs-create-group", "logs:CreateLogGroup"}},
+		{"a missing cross-account repository", func(w *tw) {
+			o := w.resolved().other()
+			o.ECRRegistry = &inventory.ECRRegistry{PullThroughCacheRulesStatus: inventory.PolicyCollected, PolicyStatus: inventory.PolicyNotCollected}
+			missingRepo(o, "base/python")
+			w.td("app", w.role("exec", ecsTrust, true), "FARGATE", ctr("c", otherImg("base/python:3.12")))
+		}, "RS001", FixResource, TargetResource, "", true, []string{"Create repository base/python in account 444455556666", "give it a repository policy with the suggested statement"}},
 		{"a reference that cannot work", func(w *tw) {
 			w.td("app", w.role("exec", ecsTrust, true), "FARGATE", ctr("c", "nginx", withSecret("X", "arn:aws:s3:::bucket/x")))
 		}, "ER004", FixTaskDefinition, ResourceTaskDefinition, "", false, []string{"Correct the reference at containerDefinitions[0].secrets[0].valueFrom"}},
@@ -306,6 +336,9 @@ func grantsOnlyNeeds(t *testing.T, res *Result, f Finding) {
 	}
 	rp := f.Fix.SuggestedPolicyLayer == FixResourcePolicy
 	keyPolicy := rp && strings.Contains(f.Fix.Target.ARN, ":kms:")
+	// A repository policy names no Resource: its statements apply to the
+	// repository itself, which must then be the resource of the needs.
+	repoPolicy := rp && strings.Contains(f.Fix.Target.ARN, ":ecr:")
 	for _, s := range doc.Statement {
 		if s.Effect != "Allow" {
 			t.Errorf("%s %s: suggested statement with effect %q", f.RuleID, f.ID, s.Effect)
@@ -313,8 +346,12 @@ func grantsOnlyNeeds(t *testing.T, res *Result, f Finding) {
 		if rp && (len(s.Principal) != 1 || s.Principal["AWS"] != f.RoleARN) {
 			t.Errorf("%s %s: suggested resource policy statement for %v, not the role %s", f.RuleID, f.ID, s.Principal, f.RoleARN)
 		}
+		resources := []string{f.Fix.Target.ARN}
+		if !repoPolicy || len(s.Resource) > 0 {
+			resources = oneOrList(t, s.Resource)
+		}
 		for _, a := range oneOrList(t, s.Action) {
-			for _, r := range oneOrList(t, s.Resource) {
+			for _, r := range resources {
 				ok := allowed[strings.ToLower(a)+" "+r]
 				if keyPolicy && r == "*" {
 					ok = false
@@ -381,8 +418,26 @@ func applyFix(t *testing.T, inv *inventory.Inventory, f Finding) {
 		}
 	case FixResourcePolicy:
 		found := false
+		if f.RuleID == "RS001" {
+			// Create the missing resource, with the suggested policy.
+			createMissing(t, inv, f, doc)
+			return
+		}
+		for _, b := range inv.S3Buckets {
+			if "arn:aws:s3:::"+b.Name == target.ARN {
+				b.Policy, b.PolicyStatus, found = mergeDoc(t, b.Policy, doc), inventory.PolicyCollected, true
+			}
+		}
 		for _, a := range inv.Accounts {
 			for _, reg := range a.Regions {
+				for _, r := range reg.ECRRepositories {
+					if r.Status == inventory.Exists && "arn:aws:ecr:"+reg.Name+":"+a.ID+":repository/"+r.Name == target.ARN {
+						r.Policy, r.PolicyStatus, found = mergeDoc(t, r.Policy, doc), inventory.PolicyCollected, true
+					}
+				}
+				if g := reg.ECRRegistry; g != nil && target.Type == TargetRegistry && target.ID == a.ID && target.Name == reg.Name {
+					g.Policy, g.PolicyStatus, found = mergeDoc(t, g.Policy, doc), inventory.PolicyCollected, true
+				}
 				for _, s := range reg.Secrets {
 					if s.ARN == target.ARN {
 						s.ResourcePolicy, s.ResourcePolicyStatus, found = mergeDoc(t, s.ResourcePolicy, doc), inventory.PolicyCollected, true
@@ -406,6 +461,44 @@ func applyFix(t *testing.T, inv *inventory.Inventory, f Finding) {
 	default:
 		t.Fatalf("%s: a suggested policy for layer %q", f.ID, f.Fix.SuggestedPolicyLayer)
 	}
+}
+
+// createMissing makes the resource an RS001 finding names exist, with the
+// suggested policy as its resource policy.
+func createMissing(t *testing.T, inv *inventory.Inventory, f Finding, doc string) {
+	t.Helper()
+	subject := f.Evidence.Facts["missing"]
+	for _, a := range inv.Accounts {
+		for _, reg := range a.Regions {
+			for _, r := range reg.ECRRepositories {
+				if "arn:aws:ecr:"+reg.Name+":"+a.ID+":repository/"+r.Name == subject {
+					r.Status, r.ARN, r.Policy, r.PolicyStatus = inventory.Exists, subject, mergeDoc(t, r.Policy, doc), inventory.PolicyCollected
+					r.Images = nil
+					for _, td := range allTaskDefinitions(inv) {
+						for _, c := range td.ContainerDefinitions {
+							if ref, ok := inventory.ParseECRImage(c.Image); ok && ref.Repository == r.Name && ref.Registry == a.ID {
+								im := ref.Image()
+								im.Status = inventory.Exists
+								r.Images = append(r.Images, im)
+							}
+						}
+					}
+					return
+				}
+			}
+		}
+	}
+	t.Fatalf("%s: cannot create %s", f.ID, subject)
+}
+
+func allTaskDefinitions(inv *inventory.Inventory) []*inventory.TaskDefinition {
+	var out []*inventory.TaskDefinition
+	for _, a := range inv.Accounts {
+		for _, reg := range a.Regions {
+			out = append(out, reg.TaskDefinitions...)
+		}
+	}
+	return out
 }
 
 func findRole(t *testing.T, inv *inventory.Inventory, arn string) *inventory.Role {

@@ -34,7 +34,15 @@ import (
 //	              task definition (unsupported)     "unsupported"
 //	PL001         managed policy, or the role for   "" (managed), or the policy's name     problems (affected: roles)
 //	              its inline and trust policies
+//	RS001         task definition                   the missing resource: its kind and     needs
+//	                                                ARN (existence.causeKey)
 //	TD001         task definition                   ""                                     values
+//
+// RS001 is keyed by the resource, not by the reference: two containers
+// that name one missing log group are one cause (create it), and a
+// missing bucket is one cause for every object in it. A repository that
+// does not exist is one cause whatever tags are pulled from it; a tag that
+// does not exist in a repository that does is one cause per tag.
 //
 // A container instance's finding carries the rule ID of its most severe
 // unmet constraint: by severity, then AG001 (the agent predates execution

@@ -88,9 +88,13 @@ const pastedRedacted = "redacted when collected"
 // derivedNeed is a Need plus what evaluation needs to know about it.
 type derivedNeed struct {
 	Need
-	// altGrantor names another policy that may grant the need and that is
-	// not collected (ECR registry policy for pull-through cache).
-	altGrantor string
+	// exist is the resource the need requires at start and what is known
+	// of it (exist.go); nil when the need requires none or nothing was
+	// looked up.
+	exist *existence
+	// ptc is, for an ECR need, how the pull goes through a pull-through
+	// cache rule.
+	ptc ptcState
 	// groupARN: for logs:CreateLogStream, the log group ARN that older
 	// authorization checked (ecs-facts §1.4, UNCONFIRMED which applies).
 	groupARN string
@@ -158,7 +162,7 @@ func deriveNeeds(in tdInput) []derivedNeed {
 	for ci, c := range td.ContainerDefinitions {
 		base := fmt.Sprintf("containerDefinitions[%d]", ci)
 		if img, ok := parseECRImage(c.Image); ok {
-			out = append(out, in.ecrNeeds(img, c.Name, base+".image", fallback)...)
+			out = append(out, in.ecrNeeds(img, c.Image, c.Name, base+".image", fallback)...)
 		}
 		if lc := c.LogConfiguration; lc != nil {
 			if lc.LogDriver == "awslogs" {
@@ -259,14 +263,22 @@ func parseECRImage(image string) (ecrImage, bool) {
 	}, true
 }
 
-func (in tdInput) ecrNeeds(img ecrImage, container, path, servedBy string) []derivedNeed {
+func (in tdInput) ecrNeeds(img ecrImage, image, container, path, servedBy string) []derivedNeed {
 	repoARN := fmt.Sprintf("arn:%s:ecr:%s:%s:repository/%s", img.partition, img.region, img.registry, img.repository)
+	var ex *existence
+	ptc := ptcNo
+	if img.pullThrough {
+		ptc = ptcMaybe
+	}
+	if ref, ok := inventory.ParseECRImage(image); ok {
+		ex, ptc = in.res.image(ref, img.pullThrough)
+	}
 	mk := func(action, resource string, sev Severity, optional bool, note string) derivedNeed {
 		return derivedNeed{
 			Need: Need{Feature: FeatureECRPull, Action: action, Resource: resource, Container: container,
 				FieldPath: path, ServedBy: servedBy, Optional: optional, Note: note},
 			resourceAccount: img.registry, resourceRegion: img.region, severity: sev,
-			minFeature: featECRExec,
+			minFeature: featECRExec, exist: ex, ptc: ptc,
 		}
 	}
 	cross := ""
@@ -279,13 +291,22 @@ func (in tdInput) ecrNeeds(img ecrImage, container, path, servedBy string) []der
 		mk("ecr:GetDownloadUrlForLayer", repoARN, Critical, false, cross),
 		mk("ecr:BatchCheckLayerAvailability", repoARN, Low, true, "Granted by AmazonECSTaskExecutionRolePolicy; ECR's own guidance does not list it as required."),
 	}
-	// GetAuthorizationToken has no resource; it is called in the registry's region.
-	out[0].resourceAccount = in.account
-	if img.pullThrough {
-		n := mk("ecr:BatchImportUpstreamImage", repoARN, High, false,
-			"Pull-through cache repository: needed to import an image that is not cached yet; it may also be granted by the private registry permissions policy (not collected). ecr:CreateRepository is needed too while the cached repository does not exist.")
-		n.altGrantor = "the ECR private registry permissions policy"
-		out = append(out, n)
+	// GetAuthorizationToken has no resource; it is called in the registry's
+	// region, and it does not depend on the repository.
+	out[0].resourceAccount, out[0].exist = in.account, nil
+	switch ptc {
+	case ptcMaybe, ptcCached:
+		out = append(out, mk("ecr:BatchImportUpstreamImage", repoARN, High, false,
+			"Pull-through cache repository: needed to import an image that is not cached yet (an identity policy, the registry's permissions policy or the repository policy can grant it)."))
+	case ptcImport:
+		out = append(out, mk("ecr:BatchImportUpstreamImage", repoARN, Critical, false,
+			"Pull-through cache repository: the image is not cached yet, so the first pull imports it from upstream (an identity policy, the registry's permissions policy or the repository policy can grant it)."))
+	case ptcCreate:
+		out = append(out,
+			mk("ecr:BatchImportUpstreamImage", repoARN, Critical, false,
+				"Pull-through cache repository: it does not exist yet, so the first pull creates it and imports the image from upstream (an identity policy or the registry's permissions policy can grant it)."),
+			mk("ecr:CreateRepository", repoARN, Critical, false,
+				"Pull-through cache repository: it does not exist yet, and the first pull creates it (an identity policy or the registry's permissions policy can grant it)."))
 	}
 	return out
 }
@@ -317,7 +338,23 @@ func (in tdInput) awslogsNeeds(lc *inventory.LogConfiguration, container, path, 
 	cs := mk("logs:CreateLogStream", stream, "", Critical, false, "", ".options.awslogs-group")
 	cs.groupARN = groupARN
 	out := []derivedNeed{cs, mk("logs:PutLogEvents", stream, "", Critical, false, "", ".options.awslogs-group")}
-	if strings.EqualFold(lc.Options["awslogs-create-group"], "true") {
+	// The option is read as the log driver reads it (True and 1 are true);
+	// the driver refuses a value that is not a boolean, so the container
+	// cannot start with it.
+	create, raw, valid := inventory.AwslogsCreateGroup(lc.Options)
+	if !valid {
+		out = append(out, derivedNeed{
+			Need: Need{Feature: FeatureAwslogs, Action: "logs:CreateLogGroup", Resource: raw, Container: container,
+				FieldPath: path + ".options.awslogs-create-group", ServedBy: servedBy, Invalid: true,
+				Note: "the awslogs log driver reads awslogs-create-group as a boolean (true, false, 1, 0, t or f, in any case) and refuses any other value"},
+			severity: Critical, minFeature: featAwslogsExec,
+		})
+	}
+	if !create && group != inventory.Redacted && group != inventory.Omitted {
+		ex := in.res.logGroup(in.account, region, group, groupARN)
+		out[0].exist, out[1].exist = ex, ex
+	}
+	if create {
 		out = append(out, mk("logs:CreateLogGroup", nil, groupARN, Medium, true,
 			"Needed only when the log group does not exist yet (awslogs-create-group is true).", ".options.awslogs-create-group"))
 	}
@@ -452,13 +489,25 @@ func (in tdInput) secretNeeds(valueFrom, container, path, kind string) []derived
 		if ref.partial != nil {
 			n.Note = "Partial ARN: the secret's 6-character suffix is not known; a policy must allow NAME-??????, NAME-* or broader."
 		}
+		n.exist = in.res.secret(in.res.secretByARN(ref.arn), secretLookupRef(valueFrom), in.partition, ref.account, ref.region)
 		out = append(out, n)
 		out = append(out, in.secretKMSNeeds(ref, container, path, feature)...)
 	case "ssm":
+		// The scanner looks up what it can name: every reference but an
+		// FSx credential given by name.
+		var ex *existence
+		_, refName, byARNRef := strings.Cut(ref.arn, ":parameter/aws/reference/secretsmanager/")
+		switch {
+		case byARNRef && !ref.reference && refName != "":
+			// A reference by ARN: the scanner looks the secret up.
+			ex = in.res.secret(in.res.secretByName(ref.account, ref.region, refName), refName, in.partition, ref.account, ref.region)
+		case kind != "fsx" || strings.HasPrefix(strings.TrimSpace(valueFrom), "arn:"):
+			ex = in.res.parameter(ref.arn, parameterCandidates(valueFrom), ref.account, ref.region)
+		}
 		out = append(out, derivedNeed{
 			Need: Need{Feature: feature, Action: "ssm:GetParameters", Resource: ref.arn, Container: container,
 				FieldPath: path, ServedBy: ServedByExecutionRole},
-			resourceAccount: ref.account, resourceRegion: ref.region, severity: Critical, minFeature: minFeat,
+			resourceAccount: ref.account, resourceRegion: ref.region, severity: Critical, minFeature: minFeat, exist: ex,
 		})
 		if ref.account != in.account {
 			out[len(out)-1].Note = "The parameter is in another account; ECS documentation (2023) requires parameters in the task's account."
@@ -467,13 +516,17 @@ func (in tdInput) secretNeeds(valueFrom, container, path, kind string) []derived
 			sref := secretRef{provider: "secretsmanager", account: in.account, region: ref.region,
 				partial: partialSecret(fmt.Sprintf("arn:%s:secretsmanager:%s:%s:secret:%s", in.partition, ref.region, in.account, ref.refSecret))}
 			sref.arn = sref.partial.display()
-			if s := in.res.secretByName(in.account, ref.region, ref.refSecret); s != nil {
+			s := in.res.secretByName(in.account, ref.region, ref.refSecret)
+			if s != nil {
 				sref.arn, sref.partial = s.ARN, nil
 			}
+			// Both calls need the secret the parameter references.
+			ex := in.res.secret(s, ref.refSecret, in.partition, in.account, ref.region)
+			out[len(out)-1].exist = ex
 			out = append(out, derivedNeed{
 				Need: Need{Feature: FeatureSecretsManager, Action: "secretsmanager:GetSecretValue", Resource: sref.arn, Container: container,
 					FieldPath: path, ServedBy: ServedByExecutionRole, Note: "SSM parameter that references a Secrets Manager secret.", req: sref.partial},
-				resourceAccount: in.account, resourceRegion: ref.region, severity: Critical, minFeature: minFeat,
+				resourceAccount: in.account, resourceRegion: ref.region, severity: Critical, minFeature: minFeat, exist: ex,
 			})
 			out = append(out, in.secretKMSNeeds(sref, container, path, FeatureSecretsManager)...)
 		} else {
@@ -512,6 +565,7 @@ func (in tdInput) registryNeeds(param, container, path string) []derivedNeed {
 		Need: Need{Feature: FeaturePrivateRegistry, Action: "secretsmanager:GetSecretValue", Resource: ref.arn, Container: container,
 			FieldPath: path, ServedBy: ServedByExecutionRole, req: ref.partial, alt: ref.ambiguous},
 		resourceAccount: ref.account, resourceRegion: ref.region, severity: Critical, minFeature: featPrivateRegistry,
+		exist: in.res.secret(in.res.secretByARN(ref.arn), secretLookupRef(param), in.partition, ref.account, ref.region),
 	}
 	if ref.partial != nil {
 		n.Note = "Secret named without its 6-character suffix; a policy must allow NAME-??????, NAME-* or broader."
@@ -599,19 +653,31 @@ func (in tdInput) s3Needs(objectARN, container, path, feature string) []derivedN
 			severity: Critical, minFeature: minFeat,
 		}}
 	}
-	bucket, _, _ := strings.Cut(rest, "/")
-	mk := func(action, resource string) derivedNeed {
+	bucket, key, _ := strings.Cut(rest, "/")
+	// An S3 ARN names neither account nor region: the bucket's record
+	// gives its owner and region; without one the bucket is taken to be in
+	// the task's account and region.
+	account, region, note := in.account, in.region, ""
+	if b := in.res.bucket(bucket); b != nil && b.Status == inventory.Exists {
+		account = b.AccountID
+		if b.Region != "" {
+			region = b.Region
+		}
+		if account != in.account {
+			note = "The bucket is in account " + account + ": its bucket policy must also allow the role."
+		}
+	}
+	bucketX, objectX := in.res.s3(part, bucket, key, in.account)
+	mk := func(action, resource string, ex *existence) derivedNeed {
 		return derivedNeed{
 			Need: Need{Feature: feature, Action: action, Resource: resource, Container: container, FieldPath: path,
-				ServedBy: ServedByExecutionRole},
-			// An S3 ARN names neither account nor region: the bucket is taken
-			// to be in the task's account and region.
-			resourceAccount: in.account, resourceRegion: in.region, severity: Critical, minFeature: minFeat,
+				ServedBy: ServedByExecutionRole, Note: note},
+			resourceAccount: account, resourceRegion: region, severity: Critical, minFeature: minFeat, exist: ex,
 		}
 	}
 	return []derivedNeed{
-		mk("s3:GetObject", objectARN),
-		mk("s3:GetBucketLocation", fmt.Sprintf("arn:%s:s3:::%s", part, bucket)),
+		mk("s3:GetObject", objectARN, objectX),
+		mk("s3:GetBucketLocation", fmt.Sprintf("arn:%s:s3:::%s", part, bucket), bucketX),
 	}
 }
 

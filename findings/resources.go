@@ -18,6 +18,8 @@ type resources struct {
 	// failed are the resources whose policy a collection error says could
 	// not be read (inventory.PolicyReadFailures).
 	failed map[string]bool
+	// exist indexes the existence records (exist.go).
+	exist existIndex
 }
 
 func indexResources(inv *inventory.Inventory) *resources {
@@ -61,6 +63,7 @@ func indexResources(inv *inventory.Inventory) *resources {
 			}
 		}
 	}
+	r.indexExistence(inv)
 	return r
 }
 

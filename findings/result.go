@@ -490,6 +490,10 @@ const (
 	// which may grant a pull-through import, is not collected (Subject: the
 	// registry account).
 	UnknownRegistryPolicy UnknownKind = "registry-policy"
+	// UnknownExistence: whether a resource the task needs at start exists
+	// could not be checked: the lookup failed, or the resource is in an
+	// account or region outside the scan (Subject: the resource ARN).
+	UnknownExistence UnknownKind = "existence"
 	// UnknownIdentityPolicy: an identity policy attached to the role was
 	// not collected, or cannot be read and may deny (Subject: the policy
 	// names).
@@ -614,6 +618,7 @@ const (
 	FixContainerInstance FixLayer = "container-instance"   // the agent, its version or configuration
 	FixService           FixLayer = "service"              // the service's platform version
 	FixConfirm           FixLayer = "confirm"              // settle what is not known (ER005)
+	FixResource          FixLayer = "resource"             // create or restore what the task definition references, or correct the reference (RS001)
 )
 
 // Fix is what to change to remove a finding's cause.
@@ -639,8 +644,12 @@ type Fix struct {
 const (
 	TargetSCP          = "scp"
 	TargetRCP          = "rcp"
-	TargetResource     = "resource" // a secret, key, parameter, repository or bucket, by ARN
+	TargetResource     = "resource" // a secret, key, parameter, repository, log group, bucket or object, by ARN
 	TargetInlinePolicy = "inline-policy"
+	// TargetRegistry is an account's private ECR registry in a region
+	// (ID: the account, Name: the region), whose permissions policy may
+	// grant pull-through cache imports.
+	TargetRegistry = "ecr-registry"
 )
 
 // FixTarget names what a fix changes.

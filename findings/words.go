@@ -160,6 +160,11 @@ func (e *evaluation) source(ri *roleInfo, rp rpInfo, ref policy.StatementRef) po
 		if rp.kind == policy.ResourcePolicyTrust {
 			return ri.sources[trustPolicyName]
 		}
+		for _, m := range rp.members {
+			if m.name == ref.Policy {
+				return policySource{kind: sourceResource, phrase: m.phrase(), arn: m.key()}
+			}
+		}
 		return policySource{kind: sourceResource, phrase: rpPhrase(rp), arn: rp.resource}
 	}
 	if ri != nil {
@@ -176,8 +181,16 @@ func (e *evaluation) stmtPhrase(ri *roleInfo, rp rpInfo, ref policy.StatementRef
 	return "statement " + stmtID(ref) + " of " + e.source(ri, rp, ref).phrase
 }
 
-// rpPhrase names the resource policy of a need's resource.
+// rpPhrase names the resource policy of a need's resource (for an ECR or
+// S3 need, every policy of the layer).
 func rpPhrase(rp rpInfo) string {
+	if len(rp.members) > 0 {
+		var names []string
+		for _, m := range rp.members {
+			names = append(names, m.phrase())
+		}
+		return listAnd(names)
+	}
 	switch rp.service {
 	case "kms":
 		return "the key policy of KMS key " + rp.resource

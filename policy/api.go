@@ -130,13 +130,23 @@ type Input struct {
 	// (across accounts, a KMS key, a trust policy) the result is
 	// Indeterminate, unless ResourcePolicyAbsent says there is none.
 	ResourcePolicy *NamedPolicy
+	// ResourcePolicies are further resource-based policies that apply to
+	// the same request, each under its own name: for an import through an
+	// ECR pull-through cache rule, the repository policy beside the
+	// registry's permissions policy. ResourcePolicy and these are one
+	// layer, resource-policy: an explicit Deny in any of them denies, and an
+	// Allow in any of them is the layer's Allow (under the principal rules
+	// of Evaluate). Each statement the Result cites names its own policy.
+	// The layer is provided when at least one of them is; a nil Policy is
+	// skipped.
+	ResourcePolicies []NamedPolicy
 	// ResourcePolicyAbsent says the resource is known to have no resource
 	// policy (it was looked up and there is none), which is a fact, unlike a
 	// nil ResourcePolicy. It is evaluated as a resource policy without
 	// statements: in the same account the identity policies decide as
 	// usual; across accounts, and for a KMS key or a trust policy, nothing
 	// grants the request (ImplicitDeny in the resource-policy layer). It is
-	// ignored when ResourcePolicy is set.
+	// ignored when ResourcePolicy or one of ResourcePolicies is set.
 	ResourcePolicyAbsent bool
 	// ResourcePolicyKind selects special rules: KeyPolicy for KMS keys (the
 	// key policy must allow by itself or delegate to the account) and

@@ -235,6 +235,9 @@ func (e *evaluator) init(in *Input, req *Request) error {
 	}
 	e.hasBD = len(in.Boundary) > 0
 	e.hasRP = in.ResourcePolicy != nil && in.ResourcePolicy.Policy != nil
+	for i := range in.ResourcePolicies {
+		e.hasRP = e.hasRP || in.ResourcePolicies[i].Policy != nil
+	}
 	e.resAcct = in.ResourceAccount
 	if e.resAcct == "" {
 		a, unknown := AccountOf(req.Resource), false
@@ -322,25 +325,37 @@ func (e *evaluator) scan() {
 		e.scanLayer(lidRCP, i, lvl, principalOptional, e.rcp(i))
 	}
 	if e.hasRP {
-		for _, st := range e.in.ResourcePolicy.Policy.Statements {
-			c := &st.compiled
-			t, pk, partial := c.applies(&e.r, principalRequired)
-			if t == TriFalse {
-				continue
+		if rp := e.in.ResourcePolicy; rp != nil && rp.Policy != nil {
+			e.scanResourcePolicy(rp)
+		}
+		for i := range e.in.ResourcePolicies {
+			if e.in.ResourcePolicies[i].Policy != nil {
+				e.scanResourcePolicy(&e.in.ResourcePolicies[i])
 			}
-			e.rp.add(c.deny, t)
-			if !c.deny {
-				if t == TriTrue {
-					e.rp.yes[pk] = true
-				} else {
-					e.rp.maybe[pk] = true
-				}
-			}
-			e.record(hit{e.in.ResourcePolicy, st, 0, lidRP, t, pk, partial})
 		}
 	}
 	e.scanLayer(lidID, 0, e.in.Identity, principalIgnored, &e.id)
 	e.scanLayer(lidBD, 0, e.in.Boundary, principalIgnored, &e.bd)
+}
+
+// scanResourcePolicy scans one policy of the resource-policy layer.
+func (e *evaluator) scanResourcePolicy(pol *NamedPolicy) {
+	for _, st := range pol.Policy.Statements {
+		c := &st.compiled
+		t, pk, partial := c.applies(&e.r, principalRequired)
+		if t == TriFalse {
+			continue
+		}
+		e.rp.add(c.deny, t)
+		if !c.deny {
+			if t == TriTrue {
+				e.rp.yes[pk] = true
+			} else {
+				e.rp.maybe[pk] = true
+			}
+		}
+		e.record(hit{pol, st, 0, lidRP, t, pk, partial})
+	}
 }
 
 func (e *evaluator) decide(best bool) outcome {
@@ -503,7 +518,10 @@ func (e *evaluator) visit(ls layerSet, fn func(h hit)) {
 		}
 	}
 	if ls&setRP != 0 && e.hasRP {
-		layer(lidRP, 0, []NamedPolicy{*e.in.ResourcePolicy}, principalRequired)
+		if rp := e.in.ResourcePolicy; rp != nil {
+			layer(lidRP, 0, []NamedPolicy{*rp}, principalRequired)
+		}
+		layer(lidRP, 0, e.in.ResourcePolicies, principalRequired)
 	}
 	if ls&setID != 0 {
 		layer(lidID, 0, e.in.Identity, principalIgnored)
@@ -695,12 +713,27 @@ func (e *evaluator) appendPrincipal(b []byte) []byte {
 
 func (e *evaluator) appendRPName(b []byte) []byte {
 	b = append(b, e.rpNoun()...)
-	if e.hasRP {
-		b = append(b, " (policy "...)
-		b = append(b, e.in.ResourcePolicy.Name...)
-		b = append(b, ')')
+	if !e.hasRP {
+		return b
 	}
-	return b
+	n := 0
+	name := func(pol *NamedPolicy) {
+		if pol == nil || pol.Policy == nil {
+			return
+		}
+		if n == 0 {
+			b = append(b, " (policy "...)
+		} else {
+			b = append(b, ", policy "...)
+		}
+		b = append(b, pol.Name...)
+		n++
+	}
+	name(e.in.ResourcePolicy)
+	for i := range e.in.ResourcePolicies {
+		name(&e.in.ResourcePolicies[i])
+	}
+	return append(b, ')')
 }
 
 // reason writes one sentence. For an Indeterminate decision o is the best

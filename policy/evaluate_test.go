@@ -575,3 +575,75 @@ func TestEvaluateConcurrent(t *testing.T) {
 		<-done
 	}
 }
+
+// Several resource-based policies on one request (an import through an
+// ECR pull-through cache rule: the registry's permissions policy and the
+// repository policy) are one layer: a Deny in any denies, an Allow in any
+// grants, and each statement is cited under its own policy's name.
+func TestEvaluateResourcePolicyList(t *testing.T) {
+	repo := "arn:aws:ecr:us-east-1:111122223333:repository/docker-hub/library/nginx"
+	otherRepo := "arn:aws:ecr:us-east-1:444455556666:repository/docker-hub/library/nginx"
+	registry := func(acct, principal string) NamedPolicy {
+		return np(t, "registry-policy:"+acct, stmts(`{"Sid":"PullThroughCache","Effect":"Allow","Principal":`+principal+`,`+
+			`"Action":["ecr:BatchImportUpstreamImage","ecr:CreateRepository"],"Resource":"arn:aws:ecr:us-east-1:`+acct+`:repository/docker-hub/*"}`))
+	}
+	// A repository policy names no Resource: it is the repository's own.
+	repoPolicy := func(effect, principal string) NamedPolicy {
+		return np(t, "repository-policy:docker-hub/library/nginx", stmts(`{"Sid":"Repo","Effect":"`+effect+`","Principal":`+principal+`,"Action":"ecr:BatchImportUpstreamImage"}`))
+	}
+	id := []NamedPolicy{np(t, "inline:ecr", stmts(allowStmt("ecr:BatchImportUpstreamImage", "*")))}
+	req := func(resource string) Request {
+		return Request{Principal: sessARN, Action: "ecr:BatchImportUpstreamImage", Resource: resource, Context: NewContext()}
+	}
+	rp := func(p NamedPolicy) *NamedPolicy { return &p }
+	role := `{"AWS":"` + roleARN + `"}`
+	runEvalCases(t, []evalCase{
+		{name: "same account: the registry policy grants without an identity allow",
+			in:  &Input{ResourcePolicy: rp(registry(acct, role)), ResourcePolicies: []NamedPolicy{repoPolicy("Allow", `{"AWS":"arn:aws:iam::111122223333:role/other"}`)}},
+			req: req(repo), want: Allowed, layer: LayerResourcePolicy, stmts: []string{"resource-policy:registry-policy:111122223333#0"},
+			reason: []string{"allowed by the resource policy (policy registry-policy:111122223333, statement 0 \"PullThroughCache\")"},
+			rule:   "ECR guide pull-through-cache-iam: the registry policy can grant ecr:BatchImportUpstreamImage"},
+		{name: "same account: the repository policy in the list grants",
+			in:  &Input{ResourcePolicy: rp(registry(acct, `{"AWS":"arn:aws:iam::111122223333:role/other"}`)), ResourcePolicies: []NamedPolicy{repoPolicy("Allow", role)}},
+			req: req(repo), want: Allowed, layer: LayerResourcePolicy, stmts: []string{"resource-policy:repository-policy:docker-hub/library/nginx#0"},
+			rule: "docs/facts.md §1.3: an identity policy, the registry's permissions policy or the repository policy can grant it"},
+		{name: "same account: a Deny in the second policy wins over every Allow",
+			in:  &Input{Identity: id, ResourcePolicy: rp(registry(acct, role)), ResourcePolicies: []NamedPolicy{repoPolicy("Deny", `"*"`)}},
+			req: req(repo), want: ExplicitDeny, layer: LayerResourcePolicy, stmts: []string{"resource-policy:repository-policy:docker-hub/library/nginx#0"},
+			reason: []string{"explicit Deny in the resource policy (policy repository-policy:docker-hub/library/nginx, statement 0 \"Repo\")"},
+			rule:   "ecs-facts §5.1 step 1: an explicit Deny in any resource policy"},
+		{name: "same account: neither policy names the role, identity does not allow",
+			in:  &Input{ResourcePolicy: rp(registry(acct, `{"AWS":"arn:aws:iam::111122223333:root"}`)), ResourcePolicies: []NamedPolicy{repoPolicy("Allow", `{"AWS":"111122223333"}`)}},
+			req: req(repo), want: ImplicitDeny, layer: LayerIdentity, rule: "ecs-facts §5.1: an account principal only delegates"},
+		{name: "cross account: the list alone is the layer (no ResourcePolicy)",
+			in:  &Input{Identity: id, ResourcePolicies: []NamedPolicy{registry(otherAcct, `{"AWS":"111122223333"}`)}},
+			req: req(otherRepo), want: Allowed, layer: LayerResourcePolicy,
+			stmts:  []string{"resource-policy:registry-policy:444455556666#0", "identity:inline:ecr#0"},
+			reason: []string{"allowed across accounts", "policy registry-policy:444455556666"},
+			rule:   "ecs-facts §5.1 cross-account: both sides allow"},
+		{name: "cross account: no policy of the layer allows",
+			in:  &Input{Identity: id, ResourcePolicy: rp(registry(otherAcct, `{"AWS":"999999999999"}`)), ResourcePolicies: []NamedPolicy{repoPolicy("Allow", `{"AWS":"999999999999"}`)}},
+			req: req(otherRepo), want: ImplicitDeny, layer: LayerResourcePolicy,
+			reason: []string{"(policy registry-policy:444455556666, policy repository-policy:docker-hub/library/nginx) of account 444455556666 does not allow"},
+			rule:   "ecs-facts §5.1 cross-account"},
+		{name: "cross account: absent is ignored when the list gives a policy",
+			in:  &Input{Identity: id, ResourcePolicyAbsent: true, ResourcePolicies: []NamedPolicy{registry(otherAcct, role)}},
+			req: req(otherRepo), want: Allowed, rule: "api.go Input.ResourcePolicyAbsent: ignored when a policy of the layer is given"},
+		{name: "cross account: nil entries only is not provided",
+			in:  &Input{Identity: id, ResourcePolicies: []NamedPolicy{{Name: "nil"}}},
+			req: req(otherRepo), want: Indeterminate, layer: LayerResourcePolicy, rule: "api.go Input.ResourcePolicies: a nil Policy is skipped"},
+	})
+	// Past the recorded hits, the statements of every policy of the layer
+	// are still cited.
+	var many []string
+	for i := 0; i < maxHits+2; i++ {
+		many = append(many, fmt.Sprintf(`{"Sid":"S%d","Effect":"Allow","Principal":{"AWS":"%s"},"Action":"ecr:BatchImportUpstreamImage","Resource":"*"}`, i, roleARN))
+	}
+	r := Evaluate(&Input{Identity: id, ResourcePolicy: rp(np(t, "registry-policy:"+otherAcct, stmts(many...))), ResourcePolicies: []NamedPolicy{repoPolicy("Allow", role)}}, req(otherRepo))
+	if r.Decision != Allowed || len(r.Statements) != maxHits+2+1+1 {
+		t.Fatalf("decision %s with %d statements", r.Decision, len(r.Statements))
+	}
+	if last := r.Statements[maxHits+2]; last.Policy != "repository-policy:docker-hub/library/nginx" {
+		t.Errorf("statement after the registry policy's is %+v", last)
+	}
+}

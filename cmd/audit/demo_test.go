@@ -179,4 +179,38 @@ func TestDemoLiveInventoryMatchesWorld(t *testing.T) {
 	if wt != gt || wc != gc || wr != gr {
 		t.Errorf("live scan collected %d task definitions, %d clusters, %d roles; the world has %d, %d, %d", gt, gc, gr, wt, wc, wr)
 	}
+	// What the task definitions need to start: the live scan looks up
+	// exactly the records the world holds (so the snapshot scan and the
+	// live one decide the same).
+	if inv.Scope.Resources != world.Scope.Resources {
+		t.Errorf("scope.resources %q, world %q", inv.Scope.Resources, world.Scope.Resources)
+	}
+	records := func(i *inventory.Inventory) map[string]string {
+		out := map[string]string{}
+		put := func(k string, v any) {
+			b, err := json.Marshal(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[k] = string(b)
+		}
+		for _, a := range i.Accounts {
+			for _, r := range a.Regions {
+				k := a.ID + " " + r.Name + " "
+				put(k+"missingSecrets", r.MissingSecrets)
+				put(k+"missingParameters", r.MissingParameters)
+				put(k+"ecrRepositories", r.ECRRepositories)
+				put(k+"ecrRegistry", r.ECRRegistry)
+				put(k+"logGroups", r.LogGroups)
+			}
+		}
+		put("s3Buckets", i.S3Buckets)
+		return out
+	}
+	got, want := records(inv), records(world)
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s: live scan\n  %s\nworld\n  %s", k, got[k], w)
+		}
+	}
 }

@@ -39,6 +39,7 @@ Input:
     "scpLevels":            [[{...}], [{...}, {...}]],
     "rcpLevels":            [[{...}]],
     "resourcePolicy":       {...},
+    "resourcePolicies":     [{"name": "registry-policy:111122223333", "policy": {...}}, ...],
     "resourcePolicyKind":   "" | "kms-key-policy" | "trust-policy",
     "resourceAccount":      "111122223333",
     "request": {
@@ -74,6 +75,10 @@ Either a preset, "secrets-manager-suffix" (6 of A-Za-z0-9), "ecs-task-id"
 {"alphabet": "A-Za-z0-9", "length": 6} (or "minLength" and "maxLength"; an
 optional "tail" is known text after the run). A statement that matches only
 some values of the run makes the decision Indeterminate.
+
+resourcePolicies: further resource-based policies on the same request (an
+ECR registry policy beside a repository policy): with resourcePolicy they are
+one layer, where a Deny in any denies and an Allow in any allows.
 
 resourcePolicyKind: without it, a resource policy on a KMS key ARN is taken
 as the key policy (kms-key-policy); give "" for an ordinary resource policy.
@@ -133,6 +138,7 @@ type simulateInput struct {
 	SCPLevels            [][]json.RawMessage `json:"scpLevels"`
 	RCPLevels            [][]json.RawMessage `json:"rcpLevels"`
 	ResourcePolicy       json.RawMessage     `json:"resourcePolicy"`
+	ResourcePolicies     []json.RawMessage   `json:"resourcePolicies"`
 	ResourcePolicyKind   *string             `json:"resourcePolicyKind"`
 	ResourceAccount      string              `json:"resourceAccount"`
 	Request              *simulateRequest    `json:"request"`
@@ -149,9 +155,10 @@ type simulateRequest struct {
 // simulateShapes describes, for each field of the input, the JSON it
 // expects, so that an input of the wrong type is told what to write.
 var simulateShapes = map[string]string{
-	"":                     "a JSON object with identityPolicies, permissionBoundaries, scpLevels, rcpLevels, resourcePolicy, resourcePolicyKind, resourceAccount and request",
+	"":                     "a JSON object with identityPolicies, permissionBoundaries, scpLevels, rcpLevels, resourcePolicy, resourcePolicies, resourcePolicyKind, resourceAccount and request",
 	"identityPolicies":     "a list of policies",
 	"permissionBoundaries": "a list of policies",
+	"resourcePolicies":     "a list of policies",
 	"scpLevels":            "a list of levels (root, each OU, account), each a list of policies",
 	"rcpLevels":            "a list of levels (root, each OU, account), each a list of policies",
 	"resourcePolicyKind":   `a string: "", "kms-key-policy" or "trust-policy"`,
@@ -274,6 +281,9 @@ func parseSimulateInput(data []byte) (*policy.Input, policy.Request, []string, e
 			return nil, policy.Request{}, nil, err
 		}
 		in.ResourcePolicy = &np
+	}
+	if in.ResourcePolicies, err = loadList("resourcePolicies", si.ResourcePolicies, load); err != nil {
+		return nil, policy.Request{}, nil, err
 	}
 	ctx, err := parseSimulateContext(si.Request.Context)
 	if err != nil {

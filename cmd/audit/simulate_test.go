@@ -48,6 +48,15 @@ func TestPolicySimulate(t *testing.T) {
 			rule: "ecs-facts §5.6 URL-encoded documents; unnamed policies are named by position",
 		},
 		{
+			name: "several resource policies are one layer",
+			stdin: `{"identityPolicies":[` + simFull + `],"resourcePolicies":[{"name":"registry-policy:444455556666","policy":{"Version":"2012-10-17","Statement":[` +
+				`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"ecr:BatchImportUpstreamImage","Resource":"*"}]}},` +
+				`{"name":"repository-policy:docker-hub/library/nginx","policy":{"Version":"2012-10-17","Statement":[{"Sid":"NoImports","Effect":"Deny","Principal":"*","Action":"ecr:BatchImportUpstreamImage"}]}}],` +
+				`"request":{"action":"ecr:BatchImportUpstreamImage","resource":"arn:aws:ecr:us-east-1:444455556666:repository/docker-hub/library/nginx","principal":"` + simSession + `"}}`,
+			decision: policy.ExplicitDeny, stdout: []string{`"decidingLayer": "resource-policy"`, `"policy": "repository-policy:docker-hub/library/nginx"`},
+			rule: "policy.Input.ResourcePolicies: a Deny in any policy of the layer denies",
+		},
+		{
 			name:     "JSON text in a string",
 			stdin:    `{"identityPolicies":[` + jsonString(simFull) + `],"request":{"action":"s3:GetObject","resource":"arn:aws:s3:::b/k"}}`,
 			decision: policy.Allowed, rule: "brief: policy as object or string",

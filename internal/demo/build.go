@@ -71,6 +71,7 @@ var execManagedDoc = doc(allow("", acts("ecr:GetAuthorizationToken", "ecr:BatchC
 type builder struct {
 	inv      *inventory.Inventory
 	accounts map[string]*inventory.Account
+	res      *resourceSpec
 }
 
 func (b *builder) account(id, name string, path []inventory.PathNode) *inventory.Account {
@@ -153,13 +154,22 @@ func ctr(name, image string, opts ...copt) inventory.ContainerDefinition {
 }
 
 func logs(group, region, prefix string, create bool) copt {
+	if create {
+		return logsCreate(group, region, prefix, "true")
+	}
+	return logsCreate(group, region, prefix, "")
+}
+
+// logsCreate is awslogs with awslogs-create-group written as given ("" for
+// none).
+func logsCreate(group, region, prefix, create string) copt {
 	return func(c *inventory.ContainerDefinition) {
 		o := map[string]string{"awslogs-group": group, "awslogs-region": region}
 		if prefix != "" {
 			o["awslogs-stream-prefix"] = prefix
 		}
-		if create {
-			o["awslogs-create-group"] = "true"
+		if create != "" {
+			o["awslogs-create-group"] = create
 		}
 		c.LogConfiguration = &inventory.LogConfiguration{LogDriver: "awslogs", Options: o}
 	}

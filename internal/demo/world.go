@@ -64,6 +64,9 @@ func World() *inventory.Inventory {
 	b.analytics(ana)
 	b.management(mgmt)
 	b.shared(shr)
+	// What the task definitions reference was looked up: it exists,
+	// except where a builder marked it missing.
+	b.resources()
 	// The demo's secrets have no resource policy; its keys' policies and
 	// its parameters' (unread) policies take their documented meaning.
 	b.inv.FillPolicyStatuses()
@@ -101,6 +104,23 @@ func (b *builder) payments(a *inventory.Account) {
 		{ARN: lockedKey, KeyID: "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a", Manager: "CUSTOMER", Aliases: []string{"alias/signing"},
 			Policy: doc(stmt{Sid: "OnlyTheSigningService", Effect: "Allow", Principal: map[string]any{"AWS": "arn:aws:iam::222222222222:role/signing-service"}, Action: acts("kms:Decrypt", "kms:Encrypt"), Resource: "*"})},
 	}
+	// A parameter the reconciler names was never created (RS001).
+	reg.MissingParameters = []string{"/payments/prod/reconciler-token"}
+	// The configuration bucket refuses plain HTTP, which the agent never
+	// uses; the partner drop bucket lets only the partner's uploader read.
+	b.bucket("payments-config-prod", Payments, r, doc(stmt{Sid: "TLSOnly", Effect: "Deny", Principal: "*", Action: "s3:*",
+		Resource:  []string{"arn:aws:s3:::payments-config-prod", "arn:aws:s3:::payments-config-prod/*"},
+		Condition: map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}}}))
+	b.bucket("payments-partner-drop", Payments, r, doc(stmt{Sid: "OnlyThePartnerUploader", Effect: "Deny", Principal: "*", Action: "s3:GetObject",
+		Resource:  "arn:aws:s3:::payments-partner-drop/*",
+		Condition: map[string]any{"StringNotEquals": map[string]any{"aws:PrincipalArn": "arn:aws:iam::222222222222:role/partner-uploader"}}}))
+	// The registry caches Docker Hub; its policy lets the edge role import
+	// through the cache and create the cached repositories.
+	b.spec().cacheRules[resourceKey{Payments, r}] = []inventory.ECRPullThroughCacheRule{{Prefix: "docker-hub", UpstreamRegistry: "docker-hub",
+		UpstreamRegistryURL: "registry-1.docker.io", CredentialARN: p + "ecr-pullthroughcache/docker-hub-Hj6Kl9"}}
+	b.spec().registryPolicies[resourceKey{Payments, r}] = doc(stmt{Sid: "EdgeImportsThroughTheCache", Effect: "Allow",
+		Principal: map[string]any{"AWS": "arn:aws:iam::222222222222:role/payments-edge-exec"},
+		Action:    acts("ecr:BatchImportUpstreamImage", "ecr:CreateRepository"), Resource: "arn:aws:ecr:us-east-1:222222222222:repository/docker-hub/*"})
 	euReg := b.region(a, "eu-west-1", inventory.RegionScanned)
 	euReg.Parameters = []*inventory.Parameter{{Name: "/payments/eu/endpoint", ARN: "arn:aws:ssm:eu-west-1:222222222222:parameter/payments/eu/endpoint", Type: "String"}}
 
@@ -277,10 +297,55 @@ func (b *builder) payments(a *inventory.Account) {
 	b.td(a, r, "payments-fargate-router", 1, routerExec, "FARGATE",
 		ctr("log_router", img("platform/fluent-bit:2.2"), firelens("fluentbit", map[string]string{"config-file-type": "s3", "config-file-value": "arn:aws:s3:::payments-config-prod/fluent-bit/extra.conf"})))
 
-	// Pull-through cache image without ecr:BatchImportUpstreamImage (ER005: the registry policy may grant it).
+	// Pull-through cache, first pull (the repository is not cached yet)
+	// without ecr:BatchImportUpstreamImage and ecr:CreateRepository: the
+	// registry policy grants them to the edge role only (ER004).
 	ptc := b.td(a, r, "payments-edge-proxy", 1, apiExec, "FARGATE",
 		ctr("nginx", img("docker-hub/library/nginx:1.27"), logs("/ecs/payments-edge", r, "nginx", false)))
 	service(fg, "payments-edge-proxy", inventory.LaunchFargate, "LATEST", ptc)
+	b.missing(Payments + "|" + r + "|docker-hub/library/nginx")
+	// Correct: the first pull through the cache by the edge role, which
+	// the registry policy lets import and create the repository.
+	edgeExec := role(a, "payments-edge-exec", trustHardened(Payments), nil, []string{execManaged}, "")
+	edge := b.td(a, r, "payments-edge-cache", 1, edgeExec, "FARGATE",
+		ctr("redis", img("docker-hub/library/redis:7.4"), logs("/ecs/payments-edge-cache", r, "redis", false)))
+	service(fg, "payments-edge-cache", inventory.LaunchFargate, "LATEST", edge)
+	b.missing(Payments + "|" + r + "|docker-hub/library/redis")
+
+	// RS001: the image tag was never pushed to the repository.
+	export := b.td(a, r, "payments-batch-export", 3, apiExec, "FARGATE",
+		ctr("export", img("payments/batch-export:3.1.0"), logs("/ecs/payments-batch-export", r, "export", false)))
+	service(fg, "payments-batch-export", inventory.LaunchFargate, "LATEST", export)
+	b.missing(Payments + "|" + r + "|payments/batch-export:3.1.0")
+
+	// RS001: the log group does not exist and the driver does not create
+	// it (no awslogs-create-group).
+	b.td(a, r, "payments-report-mailer", 1, apiExec, "FARGATE",
+		ctr("mailer", img("payments/report-mailer:1.0.0"), logs("/ecs/payments-report-mailer", r, "mailer", false)))
+	b.missing(Payments + "|" + r + "|/ecs/payments-report-mailer")
+	// Correct: awslogs-create-group "True" (true to the log driver), and
+	// the role may create the group.
+	notifierExec := role(a, "payments-notifier-exec", trustHardened(Payments), map[string]string{
+		"create-log-group": doc(allow("CreateLogGroup", acts("logs:CreateLogGroup"), "arn:aws:logs:us-east-1:222222222222:log-group:/ecs/payments-notifier")),
+	}, []string{execManaged}, "")
+	b.td(a, r, "payments-notifier", 2, notifierExec, "FARGATE",
+		ctr("notifier", img("payments/notifier:2.0.0"), logsCreate("/ecs/payments-notifier", r, "notifier", "True")))
+
+	// RS001: the SSM parameter was never created.
+	b.td(a, r, "payments-reconciler", 2, apiExec, "FARGATE",
+		ctr("reconciler", img("payments/reconciler:2.0.0"), logs("/ecs/payments-reconciler", r, "reconciler", false),
+			secret("RECONCILER_TOKEN", "/payments/prod/reconciler-token")))
+
+	// ER004: the partner drop bucket's policy denies every reader but the
+	// partner's uploader, whatever the role's own policy grants.
+	partnerExec := role(a, "payments-partner-exec", trustHardened(Payments), map[string]string{
+		"partner-drop": doc(
+			allow("PartnerFiles", acts("s3:GetObject"), "arn:aws:s3:::payments-partner-drop/inbound/*"),
+			allow("PartnerBucket", acts("s3:GetBucketLocation"), "arn:aws:s3:::payments-partner-drop")),
+	}, []string{execManaged}, "")
+	b.td(a, r, "payments-partner-sync", 1, partnerExec, "FARGATE",
+		ctr("sync", img("payments/partner-sync:1.0.0"), logs("/ecs/payments-partner-sync", r, "sync", false),
+			envFile("arn:aws:s3:::payments-partner-drop/inbound/partner.env")))
 
 	// Correct: EC2 on the modern cluster with ECR, awslogs and secrets.
 	scorer := b.td(a, r, "payments-fraud-scorer", 5, apiExec, "EC2",
@@ -386,10 +451,21 @@ func (b *builder) analytics(a *inventory.Account) {
 		ctr("collector", img("analytics/edge-collector:4"), logs("/ecs/analytics-edge", r, "collector", false),
 			secret("WAREHOUSE_HOST", ssmP+"analytics/warehouse/host")))
 
-	// Cross-account ECR pull from the shared-services registry: the repository policy is not collected (ER005 low).
+	// Correct: a cross-account ECR pull from the shared-services registry,
+	// whose repository policy lets the warehouse role pull.
 	xacct := b.td(a, r, "analytics-shared-base", 8, whExec, "FARGATE",
 		ctr("base", ecrImage(Shared, r, "base/python:3.12-slim"), logs("/ecs/analytics-shared", r, "base", false)))
 	service(an, "analytics-shared-base", inventory.LaunchFargate, "LATEST", xacct)
+	b.repoPolicy(Shared, r, "base/python", doc(stmt{Sid: "AnalyticsWarehousePulls", Effect: "Allow",
+		Principal: map[string]any{"AWS": whExec},
+		Action:    acts("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability")}))
+	// ER004: the shared ML base image's repository policy lets only the
+	// production account pull.
+	b.td(a, r, "analytics-shared-ml", 1, whExec, "FARGATE",
+		ctr("trainer", ecrImage(Shared, r, "base/ml:2.0"), logs("/ecs/analytics-shared", r, "trainer", false)))
+	b.repoPolicy(Shared, r, "base/ml", doc(stmt{Sid: "ProductionPulls", Effect: "Allow",
+		Principal: map[string]any{"AWS": "arn:aws:iam::222222222222:root"},
+		Action:    acts("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability")}))
 }
 
 // management builds the management account (SCPs do not apply to it).
