@@ -113,7 +113,7 @@ func TestJSONOrderAndRoundTrip(t *testing.T) {
 	for _, f := range back.Findings {
 		ids = append(ids, f.ID)
 	}
-	want := []string{"f-secret-1", "f-secret-2", "f-agent-1", "f-excess-1", "f-indet-1", "f-platform-1"}
+	want := []string{"f-secret-1", "f-secret-2", "f-agent-1", "f-values-1", "f-excess-1", "f-policy-1", "f-indet-1", "f-platform-1"}
 	if !reflect.DeepEqual(ids, want) {
 		t.Errorf("order = %v, want %v", ids, want)
 	}

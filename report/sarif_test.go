@@ -279,7 +279,7 @@ func TestSARIFDetails(t *testing.T) {
 			t.Errorf("severity %s: level %q, want %q", s, levels[s], l)
 		}
 	}
-	wantSS := map[string]string{"T001": "9.5", "T002": "5.5", "T003": "8.0", "T004": "3.0", "T005": "1.0", "T006": "8.0"}
+	wantSS := map[string]string{"T001": "9.5", "T002": "5.5", "T003": "8.0", "T004": "3.0", "T005": "1.0", "T006": "8.0", "T007": "8.0", "T008": "5.5"}
 	for _, r := range run.Tool.Driver.Rules {
 		if r.Properties["security-severity"] != wantSS[r.ID] {
 			t.Errorf("rule %s: security-severity %v, want %s", r.ID, r.Properties["security-severity"], wantSS[r.ID])
