@@ -75,6 +75,11 @@ func TestGolden(t *testing.T) {
 		{"malicious.csv.golden", func(b *bytes.Buffer, _ *findings.Result) error { return WriteCSV(b, maliciousResult()) }},
 		{"hostile.md.golden", func(b *bytes.Buffer, _ *findings.Result) error { return WriteMarkdown(b, hostileResult()) }},
 		{"hostile.csv.golden", func(b *bytes.Buffer, _ *findings.Result) error { return WriteCSV(b, hostileResult()) }},
+		// Suppressions and a baseline applied (see sampleSuppressions).
+		{"triaged.json.golden", func(b *bytes.Buffer, _ *findings.Result) error { return WriteJSON(b, triagedResult()) }},
+		{"triaged.sarif.golden", func(b *bytes.Buffer, _ *findings.Result) error { return WriteSARIF(b, triagedResult(), Options{}) }},
+		{"triaged.md.golden", func(b *bytes.Buffer, _ *findings.Result) error { return WriteMarkdown(b, triagedResult()) }},
+		{"triaged.csv.golden", func(b *bytes.Buffer, _ *findings.Result) error { return WriteCSV(b, triagedResult()) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -82,8 +87,11 @@ func TestGolden(t *testing.T) {
 			if err := tt.write(&b, sampleResult()); err != nil {
 				t.Fatal(err)
 			}
-			if strings.HasSuffix(tt.name, ".json.golden") {
+			switch {
+			case strings.HasSuffix(tt.name, ".json.golden"):
 				validateFindingsJSON(t, tt.name, b.Bytes())
+			case strings.HasSuffix(tt.name, ".sarif.golden"):
+				validateSARIF(t, b.Bytes())
 			}
 			golden(t, tt.name, b.Bytes())
 		})
@@ -214,23 +222,27 @@ func TestMarkdownEscaping(t *testing.T) {
 			t.Errorf("unescaped %q in %q", m, line)
 		}
 	}
-	// Every row of the findings table has exactly 6 cells: no payload
+	// Every row of every table has as many cells as its header: no payload
 	// broke out of its cell.
 	cellSep := regexp.MustCompile(`(^|[^\\])\|`)
-	inTable := false
+	want, tables := 0, 0
 	for _, line := range strings.Split(out, "\n") {
-		if strings.HasPrefix(line, "| Severity | Rule |") {
-			inTable = true
+		if !strings.HasPrefix(line, "|") {
+			want = 0
 			continue
 		}
-		if inTable && !strings.HasPrefix(line, "|") {
-			inTable = false
+		n := len(cellSep.FindAllString(line, -1))
+		if want == 0 {
+			want = n
+			tables++
+			continue
 		}
-		if inTable && !strings.HasPrefix(line, "|:--") {
-			if n := len(cellSep.FindAllString(line, -1)); n != 7 {
-				t.Errorf("table row has %d separators, want 7: %s", n, line)
-			}
+		if n != want {
+			t.Errorf("table row has %d separators, want %d: %s", n, want, line)
 		}
+	}
+	if tables < 3 {
+		t.Errorf("%d tables: the fixture lost its triage", tables)
 	}
 }
 

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"cmp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -44,25 +46,35 @@ func countOf(n int, one, many string) string {
 	return strconv.Itoa(n) + " " + many
 }
 
-// countResources is "22 task definitions, 11 services, 7 roles" for counts
-// by resource type, in resourceTypeOrder (then any other type by name);
-// types with no resource are left out.
+// countResources is "22 task definitions, 11 services, 7 roles, 3
+// container instances" for counts by resource type: most first, then in
+// resourceTypeOrder (then any other type by name); types with no resource
+// are left out.
 func countResources(by map[string]int) string {
-	var parts []string
-	seen := map[string]bool{}
-	add := func(typ string) {
-		if seen[typ] || by[typ] == 0 {
-			return
+	rank := map[string]int{}
+	for i, typ := range resourceTypeOrder {
+		rank[typ] = i + 1
+	}
+	var types []string
+	for typ, n := range by {
+		if n > 0 {
+			types = append(types, typ)
 		}
-		seen[typ] = true
+	}
+	slices.SortFunc(types, func(a, b string) int {
+		ra, rb := rank[a], rank[b]
+		if ra == 0 {
+			ra = len(resourceTypeOrder) + 1
+		}
+		if rb == 0 {
+			rb = len(resourceTypeOrder) + 1
+		}
+		return cmp.Or(cmp.Compare(by[b], by[a]), cmp.Compare(ra, rb), cmp.Compare(a, b))
+	})
+	parts := make([]string, len(types))
+	for i, typ := range types {
 		one, many := resourceNoun(typ)
-		parts = append(parts, countOf(by[typ], one, many))
-	}
-	for _, typ := range resourceTypeOrder {
-		add(typ)
-	}
-	for _, typ := range sortedKeys(by) {
-		add(typ)
+		parts[i] = countOf(by[typ], one, many)
 	}
 	return strings.Join(parts, ", ")
 }
