@@ -355,7 +355,8 @@ func (v *view) htmlTriage() (*htmlSuppressions, *htmlChanges) {
 //	         optional (0/1), note], ...]      deduplicated needs
 //	  "o": [{...}, ...],                      deduplicated evidence parts
 //	  "f": [[sev, rule, title, accountId, accountName, region, resourceType,
-//	         resourceArn, taskDef, container, role, message, remediation,
+//	         resourceArn, taskDef, container, role, message, remediation
+//	         (only for a finding without a fix summary),
 //	         id, impact, fixLayer, fixSummary, change, acceptance,
 //	         need, decision, excess, facts, suggested,
 //	         needs, unknowns, constraints, features, values, problems,
@@ -369,13 +370,16 @@ func (v *view) htmlTriage() (*htmlSuppressions, *htmlChanges) {
 // In "f", the first 19 entries are indexes into "s" (acceptance is
 // "accepted", "expiring" or "expired"), need is an index into "n" (the
 // version 1 need, -1 when the finding lists its needs), needs is a list of
-// [need (into "n"), severity (into "s"), decision (into "o")], and the
-// other parts index "o" (-1 for none); items is a number. fix is the fix
-// without its summary and policy, plus "legacy": true when the suggested
-// policy is version 1's evidence.suggestedPolicy; suppression is the
-// finding's suppression or expired suppression. The suggested policy is
-// there as its indented text (prettyPolicy), which the page shows and
-// copies as is. In "r" and "t" strings are indexes into "s" too, numbers
+// [need (into "n"), severity (into "s"), decision (into "o")], affected a
+// list of [type, arn, name] (into "s"), fix -1 or [steps (into "s"),
+// target, suggestedPolicyLayer, suggestedPolicyTarget, legacy (1 when the
+// suggested policy is version 1's evidence.suggestedPolicy)] with target
+// -1 or [type, arn, id, name, role, statement (into "s"), attachedTo
+// (into "o")], and the other parts index "o" (-1 for none); memberIds are
+// left out (-1) when they are the finding's own ID; items is a number.
+// suppression is the finding's suppression or expired suppression. The
+// suggested policy is there as its indented text (prettyPolicy), which the
+// page shows and copies as is. In "r" and "t" strings are indexes into "s" too, numbers
 // are numbers. Findings are in the view's order, new ones first after a
 // comparison with a baseline.
 func (v *view) htmlData() ([]byte, error) {
@@ -409,8 +413,14 @@ func (v *view) htmlData() ([]byte, error) {
 	}
 	for _, f := range v.newFirst() {
 		row := make([]any, 0, 35)
+		// The remediation is the fix as text (summary and steps), which the
+		// page shows from the fix; only a finding without one needs it.
+		rem := f.Remediation
+		if f.Fix.Summary != "" {
+			rem = ""
+		}
 		for _, c := range []string{string(f.Severity), f.RuleID, f.Title, f.AccountID, v.accountName(f), f.Region,
-			f.ResourceType, f.ResourceARN, f.TaskDefinitionARN, f.Container, f.RoleARN, f.Message, f.Remediation, f.ID} {
+			f.ResourceType, f.ResourceARN, f.TaskDefinitionARN, f.Container, f.RoleARN, f.Message, rem, f.ID} {
 			row = append(row, st.id(c))
 		}
 		state := ""
@@ -470,16 +480,37 @@ func (v *view) htmlData() ([]byte, error) {
 		add(ev.Features, len(ev.Features) == 0)
 		add(ev.Values, len(ev.Values) == 0)
 		add(ev.Problems, len(ev.Problems) == 0)
-		add(f.Affected, len(f.Affected) == 0)
-		fix := htmlFix{Steps: f.Fix.Steps, Target: f.Fix.Target, SuggestedPolicyLayer: f.Fix.SuggestedPolicyLayer,
-			SuggestedPolicyTarget: f.Fix.SuggestedPolicyTarget, Legacy: legacy}
-		add(fix, fix.empty())
+		affected := make([][3]int, len(f.Affected))
+		for i, a := range f.Affected {
+			affected[i] = [3]int{st.id(a.Type), st.id(a.ARN), st.id(a.Name)}
+		}
+		row = append(row, affected)
+		var fix any = -1
+		if len(f.Fix.Steps) > 0 || f.Fix.Target != nil || f.Fix.SuggestedPolicyLayer != "" || f.Fix.SuggestedPolicyTarget != "" || legacy {
+			steps := make([]int, len(f.Fix.Steps))
+			for i, x := range f.Fix.Steps {
+				steps[i] = st.id(x)
+			}
+			var target any = -1
+			if t := f.Fix.Target; t != nil {
+				attached := -1
+				if t.AttachedTo != nil {
+					if attached, err = objs.id(t.AttachedTo); err != nil {
+						return nil, fmt.Errorf("finding %s: fix: %w", f.ID, err)
+					}
+				}
+				target = []int{st.id(t.Type), st.id(t.ARN), st.id(t.ID), st.id(t.Name), st.id(t.Role), st.id(t.Statement), attached}
+			}
+			fix = []any{steps, target, st.id(string(f.Fix.SuggestedPolicyLayer)), st.id(f.Fix.SuggestedPolicyTarget), b2i(legacy)}
+		}
+		row = append(row, fix)
 		sup := f.Suppression
 		if sup == nil {
 			sup = f.SuppressionExpired
 		}
 		add(sup, sup == nil)
-		add(f.MemberIDs, len(f.MemberIDs) == 0)
+		// A finding that covers only its own version 1 ID says nothing more.
+		add(f.MemberIDs, len(f.MemberIDs) == 0 || len(f.MemberIDs) == 1 && f.MemberIDs[0] == f.ID)
 		row = append(row, max(f.Impact.Items, 1))
 		if err != nil {
 			return nil, fmt.Errorf("finding %s: evidence: %w", f.ID, err)
@@ -518,21 +549,6 @@ func (v *view) htmlData() ([]byte, error) {
 	// Every string the script shows, revealed in one pass; the document
 	// keeps its structure and its key order.
 	return revealJSONStrings(bytes.TrimRight(buf.Bytes(), "\n"))
-}
-
-// htmlFix is the part of a fix the page shows below its summary.
-type htmlFix struct {
-	Steps                 []string            `json:"steps,omitempty"`
-	Target                *findings.FixTarget `json:"target,omitempty"`
-	SuggestedPolicyLayer  findings.FixLayer   `json:"suggestedPolicyLayer,omitempty"`
-	SuggestedPolicyTarget string              `json:"suggestedPolicyTarget,omitempty"`
-	// Legacy: the suggested policy is a version 1 finding's, not proved
-	// against the deciding layer.
-	Legacy bool `json:"legacy,omitempty"`
-}
-
-func (x *htmlFix) empty() bool {
-	return len(x.Steps) == 0 && x.Target == nil && x.SuggestedPolicyLayer == "" && x.SuggestedPolicyTarget == "" && !x.Legacy
 }
 
 // needsSummary counts needs by feature: "ecr-pull ×2, ssm-parameter ×1".

@@ -236,7 +236,7 @@ func (v *view) writeMarkdown(w io.Writer) error {
 	row("Total", len(v.findings), t.new, t.suppressed, true)
 	p("\n")
 	if len(v.findings) > 0 {
-		p("%s (%s).\n\n", mdText(v.rootCauseLine()), countOf(v.items, "item", "items"))
+		p("%s.\n\n", mdText(SummaryLine(res)))
 	}
 
 	if t.hasSuppressions() {

@@ -563,3 +563,21 @@ func TestEvidencePathsStayInside(t *testing.T) {
 		}
 	}
 }
+
+// SummaryLine counts root causes and the distinct resources they affect,
+// most first.
+func TestSummaryLine(t *testing.T) {
+	withCatalog(t)
+	if got, want := SummaryLine(sampleResult()), "8 root causes affecting 4 task definitions, 2 services, 1 container instance, 1 role (12 items)"; got != want {
+		t.Errorf("SummaryLine = %q, want %q", got, want)
+	}
+	if got := SummaryLine(&findings.Result{}); got != "0 root causes" {
+		t.Errorf("SummaryLine of no finding = %q", got)
+	}
+	// The demo organization: its counts, as findings.Evaluate counts them.
+	demo := demoResult(t)
+	want := itoa(len(demo.Findings)) + " root causes affecting " + countResources(demo.Summary.Affected) + " (" + itoa(demo.Summary.Items) + " items)"
+	if got := SummaryLine(demo); got != want || !strings.Contains(got, " container instances") {
+		t.Errorf("demo: SummaryLine = %q, want %q", got, want)
+	}
+}

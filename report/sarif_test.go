@@ -97,28 +97,7 @@ type sarifDoc struct {
 			} `json:"toolExecutionNotifications"`
 		} `json:"invocations"`
 		AutomationDetails struct{ ID string } `json:"automationDetails"`
-		Results           []struct {
-			RuleID    string `json:"ruleId"`
-			RuleIndex int    `json:"ruleIndex"`
-			Level     string `json:"level"`
-			Message   struct{ Text string }
-			Locations []struct {
-				PhysicalLocation struct {
-					ArtifactLocation struct{ URI string } `json:"artifactLocation"`
-				} `json:"physicalLocation"`
-				LogicalLocations []struct {
-					FullyQualifiedName string `json:"fullyQualifiedName"`
-					Kind               string
-				} `json:"logicalLocations"`
-			} `json:"locations"`
-			PartialFingerprints map[string]string `json:"partialFingerprints"`
-			BaselineState       string            `json:"baselineState"`
-			Suppressions        []struct {
-				Kind, Status, Justification string
-				Properties                  map[string]string
-			} `json:"suppressions"`
-			Properties map[string]any `json:"properties"`
-		} `json:"results"`
+		Results           []sarifResultDoc    `json:"results"`
 	} `json:"runs"`
 }
 

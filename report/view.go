@@ -282,6 +282,19 @@ func (v *view) rootCauseLine() string {
 	return s
 }
 
+// SummaryLine counts a Result's findings as root causes and what they
+// affect, in the words every report uses: "35 root causes affecting 22
+// task definitions, 11 services, 7 roles, 3 container instances (66
+// items)", or "0 root causes". It holds only counts and nouns (no text from
+// AWS), for a terminal summary.
+func SummaryLine(res *findings.Result) string {
+	v := newView(res)
+	if len(v.findings) == 0 {
+		return v.rootCauseLine()
+	}
+	return v.rootCauseLine() + " (" + countOf(v.items, "item", "items") + ")"
+}
+
 // acceptance is how a finding's risk acceptance reads in a cell:
 // "accepted", "accepted, expires soon", "expired" or "".
 func acceptance(f *findings.Finding) (state string, s *findings.Suppression) {

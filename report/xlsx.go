@@ -16,9 +16,9 @@ import (
 //
 // Sheets: Summary, Findings (one row per root cause, with its impact,
 // affected resources, fix, change against a baseline and risk acceptance),
-// Affected items (one row per item of a finding's evidence and per affected
-// resource, keyed by finding ID, so that a filter on a task definition, a
-// container or an action finds every root cause it is part of), then, when
+// Affected items (one row per item of a finding's evidence, keyed by
+// finding ID, so that a filter on a container, a field path, an action or
+// a resource finds every root cause it is part of), then, when
 // suppressions were applied, Accepted risks (the findings a suppression
 // covers or covered, with the expiry) and Suppressions (every suppression
 // with its status and how many findings it matched; stale ones flagged),
@@ -108,6 +108,15 @@ func newXLSXStyles(f *excelize.File) (*xlsxStyles, error) {
 
 // str is a string cell, neutralised and fitted.
 func str(s string) excelize.Cell { return excelize.Cell{Value: sheetCell(s)} }
+
+// strOrNil is str, or no cell at all for an empty string: the large
+// sheets leave empty cells out rather than write empty strings.
+func strOrNil(s string) any {
+	if s == "" {
+		return nil
+	}
+	return str(s)
+}
 
 func styled(s string, style int) excelize.Cell {
 	return excelize.Cell{Value: sheetCell(s), StyleID: style}
@@ -355,13 +364,15 @@ func (v *view) xlsxFindings(f *excelize.File, st *xlsxStyles) error {
 	cells := make([]any, len(findingColumns))
 	for _, fd := range v.findings {
 		for i, c := range v.findingRow(fd) {
-			cells[i] = str(c)
+			cells[i] = strOrNil(c)
 		}
 		if id, ok := st.sev[string(fd.Severity)]; ok {
 			cells[0] = styled(string(fd.Severity), id)
 		}
 		cells[colItems] = max(fd.Impact.Items, 1)
-		cells[colAffected] = styled(affectedNames(fd), st.wrap)
+		if a := affectedNames(fd); a != "" {
+			cells[colAffected] = styled(a, st.wrap)
+		}
 		if err := t.add(cells); err != nil {
 			return err
 		}
@@ -378,8 +389,10 @@ type itemRow struct {
 	kind, severity, item, container, fieldPath, decision, layer, statement, detail string
 }
 
-// findingItems lists the items of a finding's evidence and its affected
-// resources, as rows of the Affected items sheet.
+// findingItems lists the items of a finding's evidence (its needs, the
+// unknowns they hang on, constraints, features, values, policy problems,
+// excess grants) as rows of the Affected items sheet. The affected
+// resources are a column of the Findings sheet.
 func findingItems(fd *findings.Finding) []itemRow {
 	var out []itemRow
 	ev := &fd.Evidence
@@ -446,9 +459,6 @@ func findingItems(fd *findings.Finding) []itemRow {
 		out = append(out, itemRow{kind: findings.ItemGrant, severity: string(x.Severity), item: x.Action + " on " + x.Resource,
 			statement: x.Policy + " " + x.Statement, decision: string(x.Kind), detail: x.Reason})
 	}
-	for _, a := range fd.Affected {
-		out = append(out, itemRow{kind: "affected " + a.Type, item: a.ARN, detail: a.Name})
-	}
 	return out
 }
 
@@ -496,7 +506,7 @@ func (v *view) xlsxItems(f *excelize.File, st *xlsxStyles) error {
 		for _, it := range findingItems(fd) {
 			for i, c := range []string{fd.ID, fd.RuleID, string(fd.Severity), fd.AccountID, fd.Region, fd.ResourceARN,
 				it.kind, it.severity, it.item, it.container, it.fieldPath, it.decision, it.layer, it.statement, it.detail} {
-				cells[i] = str(c)
+				cells[i] = strOrNil(c)
 			}
 			if id, ok := st.sev[string(fd.Severity)]; ok {
 				cells[2] = styled(string(fd.Severity), id)

@@ -261,9 +261,21 @@
     if (!n) { return ""; }
     return (n.name ? n.name + " " : "") + "(" + n.id + (n.type ? ", " + n.type : "") + ")";
   }
+  // The fix below its summary (see htmlData): steps, target, where the
+  // suggested policy goes.
+  function fixOf(f) {
+    var x = f[F.fix];
+    if (!x || x === -1) { return {}; }
+    var fix = { steps: x[0].map(function (i) { return S[i]; }), suggestedPolicyLayer: S[x[2]], suggestedPolicyTarget: S[x[3]], legacy: x[4] === 1 };
+    var t = x[1];
+    if (t && t !== -1) {
+      fix.target = { type: S[t[0]], arn: S[t[1]], id: S[t[2]], name: S[t[3]], role: S[t[4]], statement: S[t[5]], attachedTo: obj(t[6]) };
+    }
+    return fix;
+  }
   function fixSection(box, f) {
-    var fix = obj(f[F.fix]) || {}, sum = fs(f, "fixSum"), layer = fs(f, "fixLayer"), sugg = obj(f[F.sugg]);
-    if (!sum && !sugg && !fix.steps && !fix.target) { return; }
+    var fix = fixOf(f), sum = fs(f, "fixSum"), layer = fs(f, "fixLayer"), sugg = obj(f[F.sugg]);
+    if (!sum && !sugg && !(fix.steps && fix.steps.length) && !fix.target) { return; }
     var wrap = el("div", "fix"), head = el("p");
     if (layer) { head.appendChild(el("span", "badge layer", "change: " + layer)); head.appendChild(document.createTextNode(" ")); }
     head.appendChild(el("strong", null, sum));
@@ -318,10 +330,10 @@
       ]));
     }
     fixSection(box, f);
-    var aff = obj(f[F.aff]);
-    if (aff && aff.length) {
+    var aff = f[F.aff] || [];
+    if (aff.length) {
       section(box, "Affected resources (" + aff.length + ")", gridTable(["Type", "Name", "ARN"],
-        aff.map(function (a) { return [a.type, a.name || "", a.arn]; })));
+        aff.map(function (a) { return [S[a[0]], S[a[2]], S[a[1]]]; })));
     }
     var needs = f[F.needs] || [];
     if (needs.length) {
@@ -392,8 +404,9 @@
     if (facts) {
       section(box, "Facts", kvTable(Object.keys(facts).sort().map(function (k) { return [k, facts[k]]; })));
     }
-    // The remediation is the fix as text: shown only for a finding without one.
-    if (fs(f, "rem") && !fs(f, "fixSum")) { section(box, "Remediation", el("p", null, fs(f, "rem"))); }
+    // The remediation is the fix as text: the data has it only for a
+    // finding without a fix summary.
+    if (fs(f, "rem")) { section(box, "Remediation", el("p", null, fs(f, "rem"))); }
     return box;
   }
 
