@@ -34,6 +34,8 @@ func renderAll(t *testing.T, res *findings.Result) map[string][]byte {
 		}
 		out[f.Name] = b.Bytes()
 	}
+	// Every findings.json a test renders follows the published schema.
+	validateFindingsJSON(t, "findings.json", out[FormatJSON])
 	return out
 }
 
@@ -113,6 +115,7 @@ func TestResultCatalogWins(t *testing.T) {
 	if err := WriteJSON(&j, res); err != nil {
 		t.Fatal(err)
 	}
+	validateFindingsJSON(t, "findings.json", j.Bytes())
 	back, _, err := ReadResult(j.Bytes(), "findings.json")
 	if err != nil {
 		t.Fatal(err)
@@ -211,18 +214,6 @@ func TestReadResultVersion1(t *testing.T) {
 			}
 		})
 	}
-}
-
-func jsonEqual(t *testing.T, a, b []byte) bool {
-	t.Helper()
-	var x, y any
-	if err := json.Unmarshal(a, &x); err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &y); err != nil {
-		t.Fatal(err)
-	}
-	return reflect.DeepEqual(x, y)
 }
 
 // Bad input is an error naming the file, the JSON path and what is wrong.
