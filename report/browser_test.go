@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -53,17 +54,28 @@ type selftestResult struct {
 		Rows     int  `json:"rows"`
 		AllMatch bool `json:"allMatch"`
 	} `json:"filtered"`
-	AfterReset       int  `json:"afterReset"`
-	SearchByID       int  `json:"searchById"`
-	SortedFirstIsMin bool `json:"sortedFirstIsMin"`
-	EvidenceOpened   int  `json:"evidenceOpened"`
-	SecondPageRows   int  `json:"secondPageRows"`
-	SecondPage       int  `json:"secondPage"`
-	RoleCards        int  `json:"roleCards"`
-	CopyButtons      int  `json:"copyButtons"`
-	TaskDefRows      int  `json:"taskDefRows"`
-	InitMs           int  `json:"initMs"`
-	SelftestMs       int  `json:"selftestMs"`
+	AfterReset       int            `json:"afterReset"`
+	SearchByID       int            `json:"searchById"`
+	SortedFirstIsMin bool           `json:"sortedFirstIsMin"`
+	EvidenceOpened   int            `json:"evidenceOpened"`
+	SecondPageRows   int            `json:"secondPageRows"`
+	SecondPage       int            `json:"secondPage"`
+	EvidencePanels   int            `json:"evidencePanels"`
+	EvidenceHeadings []string       `json:"evidenceHeadings"`
+	FixCopyButtons   int            `json:"fixCopyButtons"`
+	NewBadges        int            `json:"newBadges"`
+	NewFirst         bool           `json:"newFirst"`
+	Status           map[string]int `json:"status"`
+	ShowAccepted     int            `json:"showAccepted"`
+	AcceptedEntries  int            `json:"acceptedEntries"`
+	StaleEntries     int            `json:"staleEntries"`
+	FixedRows        int            `json:"fixedRows"`
+	UnknownRows      int            `json:"unknownRows"`
+	RoleCards        int            `json:"roleCards"`
+	CopyButtons      int            `json:"copyButtons"`
+	TaskDefRows      int            `json:"taskDefRows"`
+	InitMs           int            `json:"initMs"`
+	SelftestMs       int            `json:"selftestMs"`
 }
 
 var selftestRe = regexp.MustCompile(`(?s)<pre id="selftest"[^>]*>(.*?)</pre>`)
@@ -139,12 +151,19 @@ func consoleProblems(log string) []string {
 func TestBrowser(t *testing.T) {
 	chromium := chromiumPath(t)
 	withCatalog(t)
+	v1, _, err := LoadResult(sampleV1)
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name   string
 		res    *findings.Result
 		budget time.Duration
 	}{
 		{"sample", sampleResult(), 5 * time.Second},
+		{"triaged", triagedResult(), 5 * time.Second},
+		{"version 1", v1, 5 * time.Second},
+		{"demo", demoResult(t), 5 * time.Second},
 		{"malicious", maliciousResult(), 5 * time.Second},
 		{"hostile", hostileResult(), 5 * time.Second},
 		{"empty", &findings.Result{GeneratedAt: fixedTime}, 5 * time.Second},
@@ -205,6 +224,10 @@ func TestBrowser(t *testing.T) {
 			if n > 100 && (r.SecondPage != 2 || r.SecondPageRows != min(100, n-100) || r.Pages != (n+99)/100) {
 				t.Errorf("paging: page %d with %d rows of %d pages", r.SecondPage, r.SecondPageRows, r.Pages)
 			}
+			checkTriageInBrowser(t, tt.res, r)
+			if n > 0 {
+				checkEvidenceInBrowser(t, tt.name, tt.res, r)
+			}
 			if r.Roles != len(tt.res.Roles) || r.RoleCards != min(20, len(tt.res.Roles)) || r.CopyButtons != r.RoleCards {
 				t.Errorf("roles %d, cards %d, copy buttons %d", r.Roles, r.RoleCards, r.CopyButtons)
 			}
@@ -212,5 +235,90 @@ func TestBrowser(t *testing.T) {
 				t.Errorf("task definitions %d, rows %d", r.TaskDefs, r.TaskDefRows)
 			}
 		})
+	}
+}
+
+// checkTriageInBrowser checks what the page shows of triage: new findings
+// first with their badge, the status filter, the accepted risks and what
+// changed.
+func checkTriageInBrowser(t *testing.T, res *findings.Result, r selftestResult) {
+	t.Helper()
+	want := map[string]int{}
+	for _, f := range res.Findings {
+		if f.Change == findings.ChangeNew {
+			want["new"]++
+		}
+		if f.Suppression != nil {
+			want["accepted"]++
+		} else {
+			want["open"]++
+		}
+		if f.SuppressionExpired != nil {
+			want["expired"]++
+		}
+	}
+	for _, k := range []string{"new", "open", "accepted", "expired"} {
+		if r.Status[k] != want[k] {
+			t.Errorf("status filter %s shows %d findings, want %d", k, r.Status[k], want[k])
+		}
+	}
+	if !r.NewFirst {
+		t.Error("new findings are not first")
+	}
+	if r.NewBadges != min(want["new"], 100) {
+		t.Errorf("%d new badges on the first page, want %d", r.NewBadges, min(want["new"], 100))
+	}
+	var entries, stale, fixed, unknown int
+	if res.Triage != nil && res.Triage.Suppressions != nil {
+		entries = len(res.Triage.Suppressions.Entries)
+		for _, e := range res.Triage.Suppressions.Entries {
+			if e.Stale {
+				stale++
+			}
+		}
+		if r.ShowAccepted != want["accepted"] {
+			t.Errorf("the accepted findings button shows %d findings, want %d", r.ShowAccepted, want["accepted"])
+		}
+	}
+	if res.Triage != nil && res.Triage.Baseline != nil {
+		fixed, unknown = len(res.Triage.Baseline.Fixed), len(res.Triage.Baseline.Unknown)
+	}
+	if r.AcceptedEntries != entries || r.StaleEntries != stale || r.FixedRows != fixed || r.UnknownRows != unknown {
+		t.Errorf("accepted risks %d rows (%d stale), fixed %d, unknown %d; want %d (%d), %d, %d",
+			r.AcceptedEntries, r.StaleEntries, r.FixedRows, r.UnknownRows, entries, stale, fixed, unknown)
+	}
+}
+
+// checkEvidenceInBrowser checks the evidence panels of the first page:
+// every one opens, and the sections the findings call for are there (the
+// fix with a copy button for each suggested policy, the affected
+// resources, each kind of item list).
+func checkEvidenceInBrowser(t *testing.T, name string, res *findings.Result, r selftestResult) {
+	t.Helper()
+	n := min(len(res.Findings), 100)
+	if r.EvidencePanels != n {
+		t.Errorf("%d evidence panels opened on the first page, want %d", r.EvidencePanels, n)
+	}
+	if name != "sample" && name != "triaged" {
+		return
+	}
+	for _, h := range []string{"Finding", "Fix", "Affected resources", "Needs", "Decision", "Statements", "What is not known",
+		"Unmet agent constraints", "Features Fargate cannot serve", "Values that look like credentials", "Policy problems",
+		"Excess grants", "Facts"} {
+		if !slices.Contains(r.EvidenceHeadings, h) {
+			t.Errorf("no evidence section %q (sections: %v)", h, r.EvidenceHeadings)
+		}
+	}
+	if name == "triaged" && !slices.Contains(r.EvidenceHeadings, "Accepted risk") {
+		t.Errorf("no accepted risk in the evidence (sections: %v)", r.EvidenceHeadings)
+	}
+	policies := 0
+	for _, f := range res.Findings {
+		if len(f.Fix.SuggestedPolicy) > 0 {
+			policies++
+		}
+	}
+	if r.FixCopyButtons != policies {
+		t.Errorf("%d copy buttons in fixes, want %d (one per suggested policy)", r.FixCopyButtons, policies)
 	}
 }

@@ -2,31 +2,60 @@ package report
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/csv"
 	"io"
+	"strings"
 
 	"github.com/ecs-audit/audit/findings"
 )
 
-// findingColumns are the columns of one finding, shared by CSV and XLSX.
+// findingColumns are the columns of one finding (one root cause), shared
+// by CSV and XLSX.
 var findingColumns = []string{
 	"Severity", "Rule", "Title", "Account ID", "Account name", "Region",
 	"Resource type", "Resource ARN", "Task definition", "Container", "Role",
-	"Message", "Remediation", "Finding ID",
+	"Message", "Impact", "Items", "Affected resources", "Fix layer", "Fix", "Remediation",
+	"Change", "Risk acceptance", "Accepted until", "Accepted by", "Justification", "Finding ID",
 }
+
+// Positions in findingColumns that the XLSX writer formats.
+const (
+	colItems    = 13
+	colAffected = 14
+	colFixLayer = 15
+)
 
 // findingRow returns the cells of one finding, in findingColumns order,
 // before any spreadsheet escaping.
 func (v *view) findingRow(f *findings.Finding) []string {
+	state, sup := acceptance(f)
+	var until, by, why string
+	if sup != nil {
+		until, by, why = sup.Expires, sup.Owner, sup.Justification
+	}
 	return []string{
 		string(f.Severity), f.RuleID, f.Title, f.AccountID, v.accountName(f), f.Region,
 		f.ResourceType, f.ResourceARN, f.TaskDefinitionARN, f.Container, f.RoleARN,
-		f.Message, f.Remediation, f.ID,
+		f.Message, f.Impact.Summary, itoa(max(f.Impact.Items, 1)), affectedNames(f), string(f.Fix.Layer), f.Fix.Summary, f.Remediation,
+		f.Change, state, until, by, why, f.ID,
 	}
 }
 
-// WriteCSV writes findings.csv: a header and one row per finding, in the
-// view's order, RFC 4180 quoting, every cell with its hidden characters
+// affectedNames lists the resources a finding affects besides its own, by
+// name (the ARN when there is none): "payments-api:3, payments-api".
+func affectedNames(f *findings.Finding) string {
+	names := make([]string, len(f.Affected))
+	for i, a := range f.Affected {
+		names[i] = cmp.Or(a.Name, a.ARN)
+	}
+	return strings.Join(names, ", ")
+}
+
+// WriteCSV writes findings.csv: a header and one row per finding (one root
+// cause, with its impact, fix, change against a baseline and risk
+// acceptance; the items are in findings.json and the workbook's "Affected
+// items" sheet), in the view's order, RFC 4180 quoting, every cell with its hidden characters
 // shown (see Reveal) and neutralised against formula injection (see
 // neutralizeCell).
 func WriteCSV(w io.Writer, res *findings.Result) error {

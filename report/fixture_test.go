@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -8,12 +9,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/ecs-audit/audit/findings"
 	"github.com/ecs-audit/audit/inventory"
 	"github.com/ecs-audit/audit/policy"
+	"github.com/ecs-audit/audit/triage"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -52,6 +55,15 @@ func testCatalog() []findings.RuleMeta {
 		{ID: "T005", Title: "Service uses an old platform version", Severity: findings.Info,
 			SeverityRange: findings.SeverityRange{Min: findings.Info, Max: findings.Info},
 			Description:   "Informational.", Remediation: "Use LATEST.", Precision: "medium"},
+		{ID: "T007", Title: "Plaintext credentials in the task definition", Severity: findings.High,
+			SeverityRange: findings.SeverityRange{Min: findings.Medium, Max: findings.Critical},
+			Description:   "A value in the task definition looks like a credential.",
+			Why:           "Anyone who can describe the task definition can read it.",
+			Remediation:   "Move the value into Secrets Manager.", Tags: []string{"secrets"}, Precision: "medium"},
+		{ID: "T008", Title: "A policy of the role cannot be read", Severity: findings.Medium,
+			SeverityRange: findings.SeverityRange{Min: findings.Low, Max: findings.High},
+			Description:   "A policy attached to the role is malformed, names an unknown action, or was not collected.",
+			Remediation:   "Fix the policy, or let the scanner read it.", Precision: "high"},
 		{ID: "T006", Title: "Rule that never fires", Severity: findings.High,
 			SeverityRange: findings.SeverityRange{Min: findings.High, Max: findings.High},
 			Description:   "Present in the catalog only.", Remediation: "Nothing to do.", Precision: "medium"},
@@ -78,19 +90,39 @@ func tdARN(acct, region, family string, rev int) string {
 
 func roleARN(acct, name string) string { return "arn:aws:iam::" + acct + ":role/" + name }
 
-// sampleResult is a small Result with every severity, several accounts and
-// regions, each resource type, full evidence and coverage errors.
+// sampleResult is a small Result of root-cause findings with every
+// severity, several accounts and regions, each resource type and each kind
+// of item list (needs with decisions, unknowns, constraints, features,
+// values, policy problems, excess grants), affected resources, structured
+// fixes with a suggested policy, and coverage errors.
 func sampleResult() *findings.Result {
 	lp := json.RawMessage(`{"Version":"2012-10-17","Statement":[{"Sid":"Secrets","Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"arn:aws:secretsmanager:eu-west-1:111111111111:secret:db-AbCdEf"}]}`)
+	lpPay := json.RawMessage(`{"Version":"2012-10-17","Statement":[{"Sid":"Secrets","Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"arn:aws:secretsmanager:eu-west-1:222222222222:secret:card-key-Zy9Xw8"}]}`)
 	need := &findings.Need{Feature: findings.FeatureSecretsManager, Action: "secretsmanager:GetSecretValue",
 		Resource: "arn:aws:secretsmanager:eu-west-1:111111111111:secret:db-AbCdEf", Container: "web",
 		FieldPath: "containerDefinitions[0].secrets[0].valueFrom", ServedBy: findings.ServedByExecutionRole}
+	kmsNeed := findings.Need{Feature: findings.FeatureKMSDecrypt, Action: "kms:Decrypt",
+		Resource: "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab", Container: "web",
+		FieldPath: "containerDefinitions[0].secrets[0].valueFrom", ServedBy: findings.ServedByExecutionRole,
+		Note: "the secret is encrypted with this customer managed key"}
+	payNeed := findings.Need{Feature: findings.FeatureSecretsManager, Action: "secretsmanager:GetSecretValue",
+		Resource: "arn:aws:secretsmanager:eu-west-1:222222222222:secret:card-key-Zy9Xw8", Container: "pay",
+		FieldPath: "containerDefinitions[0].secrets[0].valueFrom", ServedBy: findings.ServedByExecutionRole}
+	ssmNeed := findings.Need{Feature: findings.FeatureSSMParameter, Action: "ssm:GetParameters",
+		Resource: "arn:aws:ssm:eu-west-1:222222222222:parameter/app/db", Container: "pay", FieldPath: "containerDefinitions[0].secrets[1].valueFrom",
+		ServedBy: findings.ServedByExecutionRole}
 	deny := &policy.Result{Decision: policy.ExplicitDeny, DecidingLayer: policy.LayerSCP, Level: 1,
-		Reason:     `explicit Deny in SCP level 1 (policy deny-secrets, statement 0 "DenySecrets")`,
-		Statements: []policy.StatementRef{{Layer: policy.LayerSCP, Level: 1, Policy: "deny-secrets", Sid: "DenySecrets", Index: 0, Effect: "Deny"}}}
+		Reason:     `explicit Deny in SCP level 1 (policy deny-secrets (p-deny123), statement 0 "DenySecrets")`,
+		Statements: []policy.StatementRef{{Layer: policy.LayerSCP, Level: 1, Policy: "deny-secrets (p-deny123)", Sid: "DenySecrets", Index: 0, Effect: "Deny"}}}
+	implicit := &policy.Result{Decision: policy.ImplicitDeny, DecidingLayer: policy.LayerIdentity, Reason: "no statement allows"}
 	indet := &policy.Result{Decision: policy.Indeterminate, Reason: "depends on aws:SourceVpce",
 		UnknownKeys: []policy.UnknownKey{{Key: "aws:SourceVpce", Statements: []policy.StatementRef{{Layer: policy.LayerIdentity, Policy: "inline:vpce", Index: 2, Effect: "Allow", Conditional: true}}}},
 		Outcomes:    &policy.Outcomes{BestCase: policy.Allowed, WorstCase: policy.ImplicitDeny}}
+	webTD, payTD := tdARN(acctA, "eu-west-1", "web", 3), tdARN(acctB, "eu-west-1", "pay", 12)
+	apiTD, batchTD := tdARN(acctB, "us-east-1", "api", 7), tdARN(acctB, "us-east-1", "batch", 2)
+	instance := "arn:aws:ecs:us-east-1:222222222222:container-instance/main/0f1e2d3c4b5a"
+	apiService := "arn:aws:ecs:us-east-1:222222222222:service/main/api"
+	webService := "arn:aws:ecs:eu-west-1:111111111111:service/web/web"
 	res := &findings.Result{
 		SchemaVersion: findings.ResultSchemaVersion,
 		Tool:          findings.Tool{Name: "audit", Version: "1.2.3", InformationURI: "https://github.com/ecs-audit/audit"},
@@ -103,60 +135,131 @@ func sampleResult() *findings.Result {
 				{AccountID: acctC, Service: "iam", Operation: "GetAccountAuthorizationDetails", Code: "AccessDenied", Message: "User is not authorized"},
 				{AccountID: acctB, Region: "eu-west-1", Service: "ecs", Operation: "DescribeServices", Resource: "arn:aws:ecs:eu-west-1:222222222222:cluster/main", Code: "ThrottlingException", Message: "Rate exceeded"},
 			},
+			Collected: []findings.AccountRegion{{AccountID: acctA}, {AccountID: acctA, Region: "eu-west-1"}, {AccountID: acctA, Region: "us-east-1"},
+				{AccountID: acctB}, {AccountID: acctB, Region: "eu-west-1", Errors: 1}, {AccountID: acctB, Region: "us-east-1"}},
 			Gaps: []string{"IAM of account 333333333333 not collected: its task definitions were not evaluated"}},
 		Findings: []findings.Finding{
 			{ID: "f-excess-1", RuleID: "T002", Severity: findings.Medium, Title: "Execution role grants more than needed",
-				Message: "Role app-exec grants s3:* on * beyond its needs", AccountID: acctA, AccountName: "web-prod",
+				Message: "Role app-exec grants s3:* on * and secretsmanager:GetSecretValue on * beyond the needs of its 1 task definition", AccountID: acctA, AccountName: "web-prod",
 				ResourceType: findings.ResourceRole, ResourceARN: roleARN(acctA, "app-exec"), RoleARN: roleARN(acctA, "app-exec"),
-				Evidence: findings.Evidence{Excess: []findings.ExcessGrant{{Policy: "inline:legacy", Statement: "LegacyS3", Action: "s3:*", Resource: "*", Reason: "no need uses S3", Severity: findings.Medium}},
+				Evidence: findings.Evidence{Excess: []findings.ExcessGrant{
+					{Policy: "inline:legacy", Statement: "LegacyS3", Kind: findings.ExcessUnrelatedService, Action: "s3:*", Resource: "*", Reason: "no need uses S3", Severity: findings.Medium},
+					{Policy: "inline:legacy", Statement: "#1", Kind: findings.ExcessWiderResource, Action: "secretsmanager:GetSecretValue", Resource: "*", Reason: "reads every secret; the exact ARN would serve", Severity: findings.Medium}},
 					SuggestedPolicy: lp},
-				Remediation: "Replace the role's policies by the least-privilege policy."},
-			{ID: "f-secret-1", RuleID: "T001", Severity: findings.Critical, Title: "Execution role cannot read a secret",
-				Message: "web:3 container web cannot read secret db", AccountID: acctA, AccountName: "web-prod", Region: "eu-west-1",
-				ResourceType: findings.ResourceTaskDefinition, ResourceARN: tdARN(acctA, "eu-west-1", "web", 3),
-				TaskDefinitionARN: tdARN(acctA, "eu-west-1", "web", 3), RoleARN: roleARN(acctA, "app-exec"), Container: "web",
-				Evidence:    findings.Evidence{Need: need, Decision: deny, SuggestedPolicy: lp},
-				Remediation: "Grant secretsmanager:GetSecretValue on the secret to the execution role."},
+				Impact:      findings.Impact{Summary: "1 role × 1 task definition; 2 excess grants", Resources: map[string]int{findings.ResourceRole: 1, findings.ResourceTaskDefinition: 1}, Items: 2, ItemKind: findings.ItemGrant},
+				Affected:    []findings.ResourceRef{{Type: findings.ResourceTaskDefinition, ARN: webTD, Name: "web:3"}},
+				Remediation: "Replace the identity policies of role app-exec by the least-privilege policy.",
+				Fix: findings.Fix{Layer: findings.FixIdentity, Summary: "Replace the identity policies of role app-exec by the least-privilege policy.",
+					Target:          &findings.FixTarget{Type: findings.ResourceRole, ARN: roleARN(acctA, "app-exec"), Name: "app-exec"},
+					SuggestedPolicy: lp, SuggestedPolicyLayer: findings.FixIdentity, SuggestedPolicyTarget: "the identity policies of role " + roleARN(acctA, "app-exec") + " (replacing them)"},
+				MemberIDs: []string{"f-excess-1"}},
+			{ID: "f-secret-1", RuleID: "T001", Severity: findings.Critical, Title: "A service control policy denies what the task definition needs",
+				Message: "web:3 container web cannot read secret db: statement DenySecrets of SCP deny-secrets denies it", AccountID: acctA, AccountName: "web-prod", Region: "eu-west-1",
+				ResourceType: findings.ResourceTaskDefinition, ResourceARN: webTD, TaskDefinitionARN: webTD, RoleARN: roleARN(acctA, "app-exec"), Container: "web",
+				Evidence: findings.Evidence{Need: need, Decision: deny,
+					Needs: []findings.NeedEvidence{{Need: *need, Severity: findings.Critical, Decision: deny}, {Need: kmsNeed, Severity: findings.Critical, Decision: deny}},
+					Facts: map[string]string{"fieldPath": "containerDefinitions[0].secrets[0].valueFrom"}},
+				Impact:      findings.Impact{Summary: "1 task definition × 1 service; 2 needs", Resources: map[string]int{findings.ResourceTaskDefinition: 1, findings.ResourceService: 1}, Items: 2, ItemKind: findings.ItemNeed},
+				Affected:    []findings.ResourceRef{{Type: findings.ResourceService, ARN: webService, Name: "web"}},
+				Remediation: "Statement DenySecrets of SCP deny-secrets (p-deny123), attached to OU Production, denies it; no grant to role app-exec can override it. Move the secret to an account the policy permits, in a new task definition revision. Or ask for an exception in that statement.",
+				Fix: findings.Fix{Layer: findings.FixSCP, Summary: "Statement DenySecrets of SCP deny-secrets (p-deny123), attached to OU Production, denies it; no grant to role app-exec can override it.",
+					Steps: []string{"Move the secret to an account the policy permits, in a new task definition revision.", "Or ask for an exception in that statement."},
+					Target: &findings.FixTarget{Type: findings.TargetSCP, ID: "p-deny123", Name: "deny-secrets", Statement: "DenySecrets",
+						AttachedTo: &findings.OrgNode{ID: "ou-abcd-prod0001", Name: "Production", Type: inventory.NodeOU}}},
+				MemberIDs: []string{"m-secret-1a", "m-secret-1b"}},
 			{ID: "f-agent-1", RuleID: "T003", Severity: findings.High, Title: "Container agent too old",
-				Message: "Agent 1.15.0 is older than 1.16.0", AccountID: acctB, AccountName: "payments-prod", Region: "us-east-1",
-				ResourceType: findings.ResourceContainerInstance, ResourceARN: "arn:aws:ecs:us-east-1:222222222222:container-instance/main/0f1e2d3c4b5a",
-				Evidence:    findings.Evidence{Facts: map[string]string{"agentVersion": "1.15.0", "required": "1.16.0"}},
-				Remediation: "Update the ECS container agent."},
+				Message: "Container instance 0f1e2d3c4b5a cannot take the tasks of 2 task definitions: agent 1.15.0 is older than 1.16.0 and lacks an attribute", AccountID: acctB, AccountName: "payments-prod", Region: "us-east-1",
+				ResourceType: findings.ResourceContainerInstance, ResourceARN: instance,
+				Evidence: findings.Evidence{Constraints: []findings.Constraint{
+					{RuleID: "T003", Feature: "task execution role", Minimum: "1.16.0", FieldPath: "executionRoleArn", Source: "ECS Developer Guide, task_execution_IAM_role",
+						TaskDefinitions: []string{"api:7", "batch:2"}, Severity: findings.High},
+					{RuleID: "T003", Attribute: "ecs.capability.secrets.ssm.environment-variables", Source: "derived from the task definition",
+						TaskDefinitions: []string{"batch:2"}, Severity: findings.High}},
+					Facts: map[string]string{"agentVersion": "1.15.0", "required": "1.16.0"}},
+				Impact: findings.Impact{Summary: "1 container instance × 2 task definitions; 2 unmet constraints",
+					Resources: map[string]int{findings.ResourceContainerInstance: 1, findings.ResourceTaskDefinition: 2}, Items: 2, ItemKind: findings.ItemConstraint},
+				Affected:    []findings.ResourceRef{{Type: findings.ResourceTaskDefinition, ARN: apiTD, Name: "api:7"}, {Type: findings.ResourceTaskDefinition, ARN: batchTD, Name: "batch:2"}},
+				Remediation: "Update the ECS container agent on 0f1e2d3c4b5a to 1.22.0 or later.",
+				Fix: findings.Fix{Layer: findings.FixContainerInstance, Summary: "Update the ECS container agent on 0f1e2d3c4b5a to 1.22.0 or later.",
+					Steps:  []string{"Update the container agent from 1.15.0 to 1.22.0 or later (UpdateContainerAgent).", "Then restart the agent."},
+					Target: &findings.FixTarget{Type: findings.ResourceContainerInstance, ARN: instance, Name: "0f1e2d3c4b5a"}},
+				MemberIDs: []string{"m-agent-a", "m-agent-b"}},
 			{ID: "f-indet-1", RuleID: "T004", Severity: findings.Low, Title: "Indeterminate permission",
 				Message: "ssm:GetParameters on /app/db depends on aws:SourceVpce", AccountID: acctB, AccountName: "payments-prod", Region: "eu-west-1",
-				ResourceType: findings.ResourceTaskDefinition, ResourceARN: tdARN(acctB, "eu-west-1", "pay", 12), TaskDefinitionARN: tdARN(acctB, "eu-west-1", "pay", 12),
-				RoleARN: roleARN(acctB, "pay-exec"), Container: "pay",
-				Evidence: findings.Evidence{Need: &findings.Need{Feature: findings.FeatureSSMParameter, Action: "ssm:GetParameters",
-					Resource: "arn:aws:ssm:eu-west-1:222222222222:parameter/app/db", Container: "pay", FieldPath: "containerDefinitions[0].secrets[1].valueFrom",
-					ServedBy: findings.ServedByExecutionRole}, Decision: indet},
-				Remediation: "Review the conditions named in the evidence."},
+				ResourceType: findings.ResourceTaskDefinition, ResourceARN: payTD, TaskDefinitionARN: payTD, RoleARN: roleARN(acctB, "pay-exec"), Container: "pay",
+				Evidence: findings.Evidence{Need: &ssmNeed, Decision: indet,
+					Needs: []findings.NeedEvidence{{Need: ssmNeed, Severity: findings.Low, Decision: indet}},
+					Unknowns: []findings.Unknown{{Kind: findings.UnknownConditionKeys, Subject: "aws:SourceVpce", Description: "the VPC endpoint the call goes through is not known",
+						Settle: "Confirm that the task reaches SSM through the VPC endpoint that statement #2 of inline:vpce names."}}},
+				Impact:      findings.Impact{Summary: "1 task definition; 1 need", Resources: map[string]int{findings.ResourceTaskDefinition: 1}, Items: 1, ItemKind: findings.ItemNeed},
+				Remediation: "Confirm that the task reaches SSM through the VPC endpoint that statement #2 of inline:vpce names.",
+				Fix: findings.Fix{Layer: findings.FixConfirm, Summary: "Confirm that the task reaches SSM through the VPC endpoint that statement #2 of inline:vpce names.",
+					Target: &findings.FixTarget{Type: findings.ResourceRole, ARN: roleARN(acctB, "pay-exec"), Name: "pay-exec"}},
+				MemberIDs: []string{"f-indet-1"}},
 			{ID: "f-platform-1", RuleID: "T005", Severity: findings.Info, Title: "Service uses an old platform version",
-				Message: "Service api uses platform version 1.3.0", AccountID: acctB, Region: "us-east-1",
-				ResourceType: findings.ResourceService, ResourceARN: "arn:aws:ecs:us-east-1:222222222222:service/main/api",
-				TaskDefinitionARN: tdARN(acctB, "us-east-1", "api", 7),
-				Evidence:          findings.Evidence{Facts: map[string]string{"platformVersion": "1.3.0"}},
-				Remediation:       "Use LATEST."},
+				Message: "Service api uses platform version 1.3.0, which does not serve EFS volumes", AccountID: acctB, Region: "us-east-1",
+				ResourceType: findings.ResourceService, ResourceARN: apiService, TaskDefinitionARN: apiTD,
+				Evidence: findings.Evidence{Features: []findings.FeatureGap{{Feature: "EFS volumes", FieldPath: "volumes[0].efsVolumeConfiguration", OS: "Linux",
+					PlatformVersion: "1.3.0", Minimum: "1.4.0", Source: "Fargate platform versions", Severity: findings.Info}},
+					Facts: map[string]string{"platformVersion": "1.3.0"}},
+				Impact:      findings.Impact{Summary: "1 service × 1 task definition; 1 feature", Resources: map[string]int{findings.ResourceService: 1, findings.ResourceTaskDefinition: 1}, Items: 1, ItemKind: findings.ItemFeature},
+				Affected:    []findings.ResourceRef{{Type: findings.ResourceTaskDefinition, ARN: apiTD, Name: "api:7"}},
+				Remediation: "Use LATEST.",
+				Fix: findings.Fix{Layer: findings.FixService, Summary: "Run service api on platform version 1.4.0 or LATEST.",
+					Target: &findings.FixTarget{Type: findings.ResourceService, ARN: apiService, Name: "api"}},
+				MemberIDs: []string{"f-platform-1"}},
 			{ID: "f-secret-2", RuleID: "T001", Severity: findings.Critical, Title: "Execution role cannot read a secret",
 				Message: "pay:12 container pay cannot read secret card-key", AccountID: acctB, AccountName: "payments-prod", Region: "eu-west-1",
-				ResourceType: findings.ResourceTaskDefinition, ResourceARN: tdARN(acctB, "eu-west-1", "pay", 12), TaskDefinitionARN: tdARN(acctB, "eu-west-1", "pay", 12),
-				RoleARN: roleARN(acctB, "pay-exec"), Container: "pay",
-				Evidence:    findings.Evidence{Need: need, Decision: &policy.Result{Decision: policy.ImplicitDeny, DecidingLayer: policy.LayerIdentity, Reason: "no statement allows"}},
-				Remediation: "Grant secretsmanager:GetSecretValue on the secret to the execution role."},
+				ResourceType: findings.ResourceTaskDefinition, ResourceARN: payTD, TaskDefinitionARN: payTD, RoleARN: roleARN(acctB, "pay-exec"), Container: "pay",
+				Evidence: findings.Evidence{Need: &payNeed, Decision: implicit,
+					Needs:           []findings.NeedEvidence{{Need: payNeed, Severity: findings.Critical, Decision: implicit}},
+					SuggestedPolicy: lpPay},
+				Impact:      findings.Impact{Summary: "1 task definition; 1 need", Resources: map[string]int{findings.ResourceTaskDefinition: 1}, Items: 1, ItemKind: findings.ItemNeed},
+				Remediation: "Add to an identity policy of role pay-exec: secretsmanager:GetSecretValue on secret card-key.",
+				Fix: findings.Fix{Layer: findings.FixIdentity, Summary: "Add to an identity policy of role pay-exec: secretsmanager:GetSecretValue on secret card-key.",
+					Target:          &findings.FixTarget{Type: findings.ResourceRole, ARN: roleARN(acctB, "pay-exec"), Name: "pay-exec"},
+					SuggestedPolicy: lpPay, SuggestedPolicyLayer: findings.FixIdentity, SuggestedPolicyTarget: "an identity policy of role " + roleARN(acctB, "pay-exec")},
+				MemberIDs: []string{"f-secret-2"}},
+			{ID: "f-values-1", RuleID: "T007", Severity: findings.High, Title: "Plaintext credentials in the task definition",
+				Message: "web:3 holds 2 values that look like credentials in plain text: environment variable API_TOKEN and log option splunk-token", AccountID: acctA, AccountName: "web-prod", Region: "eu-west-1",
+				ResourceType: findings.ResourceTaskDefinition, ResourceARN: webTD, TaskDefinitionARN: webTD,
+				Evidence: findings.Evidence{Values: []findings.PlaintextValue{
+					{Container: "web", Kind: findings.ValueEnvironmentVariable, Name: "API_TOKEN", ValueClass: "high-entropy", Why: "its name and its value look like a token",
+						FieldPath: "containerDefinitions[0].environment[0].value", Severity: findings.High},
+					{Container: "web", Kind: findings.ValueLogOption, Name: "splunk-token", Why: "its name says it is a token",
+						FieldPath: "containerDefinitions[0].logConfiguration.options.splunk-token", Severity: findings.High}}},
+				Impact:      findings.Impact{Summary: "1 task definition; 2 values", Resources: map[string]int{findings.ResourceTaskDefinition: 1}, Items: 2, ItemKind: findings.ItemValue},
+				Remediation: "Move the 2 values into Secrets Manager and reference them under secrets and secretOptions, in a new task definition revision.",
+				Fix: findings.Fix{Layer: findings.FixTaskDefinition, Summary: "Move the 2 values into Secrets Manager, in a new task definition revision.",
+					Steps:  []string{"Store each value as a secret.", "Reference it under secrets (API_TOKEN) and secretOptions (splunk-token).", "Rotate the values: they were readable by anyone who could describe the task definition."},
+					Target: &findings.FixTarget{Type: findings.ResourceTaskDefinition, ARN: webTD, Name: "web:3"}},
+				MemberIDs: []string{"m-values-a", "m-values-b"}},
+			{ID: "f-policy-1", RuleID: "T008", Severity: findings.Medium, Title: "A policy of the role cannot be read",
+				Message: "The permissions boundary of role app-exec was not collected: what it denies is not known", AccountID: acctA, AccountName: "web-prod",
+				ResourceType: findings.ResourceRole, ResourceARN: roleARN(acctA, "app-exec"), RoleARN: roleARN(acctA, "app-exec"),
+				Evidence:    findings.Evidence{Problems: []findings.PolicyProblem{{Kind: "missing", Detail: "boundary arn:aws:iam::111111111111:policy/boundary was not collected", Severity: findings.Medium}}},
+				Impact:      findings.Impact{Summary: "1 role; 1 problem", Resources: map[string]int{findings.ResourceRole: 1}, Items: 1, ItemKind: findings.ItemProblem},
+				Remediation: "Let the scanning role read the boundary (iam:GetPolicyVersion) and scan again.",
+				Fix: findings.Fix{Layer: findings.FixConfirm, Summary: "Let the scanning role read the boundary (iam:GetPolicyVersion) and scan again.",
+					Target: &findings.FixTarget{Type: findings.ResourcePolicy, ARN: "arn:aws:iam::111111111111:policy/boundary", Name: "boundary"}},
+				MemberIDs: []string{"f-policy-1"}},
 		},
 		Roles: []findings.RoleReport{
-			{RoleARN: roleARN(acctB, "pay-exec"), AccountID: acctB, Exists: true, UsedBy: []string{tdARN(acctB, "eu-west-1", "pay", 12)},
-				Needs: []findings.Need{*need}, LeastPrivilegePolicy: lp, Findings: 2},
-			{RoleARN: roleARN(acctA, "app-exec"), AccountID: acctA, Exists: true, UsedBy: []string{tdARN(acctA, "eu-west-1", "web", 3)},
-				Needs: []findings.Need{*need}, LeastPrivilegePolicy: lp, Findings: 2},
+			{RoleARN: roleARN(acctB, "pay-exec"), AccountID: acctB, Exists: true, UsedBy: []string{payTD},
+				Needs: []findings.Need{payNeed, ssmNeed}, LeastPrivilegePolicy: lpPay, Findings: 2},
+			{RoleARN: roleARN(acctA, "app-exec"), AccountID: acctA, Exists: true, UsedBy: []string{webTD},
+				Needs: []findings.Need{*need, kmsNeed}, LeastPrivilegePolicy: lp, Findings: 3},
 		},
 		TaskDefinitions: []findings.TaskDefReport{
-			{ARN: tdARN(acctB, "eu-west-1", "pay", 12), AccountID: acctB, Region: "eu-west-1", Family: "pay", Revision: 12,
-				LaunchTypes: []string{"FARGATE"}, ExecutionRoleARN: roleARN(acctB, "pay-exec"), Needs: []findings.Need{*need}, Findings: 2},
-			{ARN: tdARN(acctA, "eu-west-1", "web", 3), AccountID: acctA, Region: "eu-west-1", Family: "web", Revision: 3,
-				LaunchTypes: []string{"EC2", "FARGATE"}, ExecutionRoleARN: roleARN(acctA, "app-exec"), Needs: []findings.Need{*need}, Findings: 1,
-				UsedByServices: []string{"arn:aws:ecs:eu-west-1:111111111111:service/web/web"}},
-			{ARN: tdARN(acctB, "us-east-1", "api", 7), AccountID: acctB, Region: "us-east-1", Family: "api", Revision: 7,
-				LaunchTypes: []string{"FARGATE"}, Findings: 1},
+			{ARN: payTD, AccountID: acctB, Region: "eu-west-1", Family: "pay", Revision: 12,
+				LaunchTypes: []string{"FARGATE"}, ExecutionRoleARN: roleARN(acctB, "pay-exec"), Needs: []findings.Need{payNeed, ssmNeed}, Findings: 2},
+			{ARN: webTD, AccountID: acctA, Region: "eu-west-1", Family: "web", Revision: 3,
+				LaunchTypes: []string{"EC2", "FARGATE"}, ExecutionRoleARN: roleARN(acctA, "app-exec"), Needs: []findings.Need{*need, kmsNeed}, Findings: 3,
+				UsedByServices: []string{webService}},
+			{ARN: apiTD, AccountID: acctB, Region: "us-east-1", Family: "api", Revision: 7,
+				LaunchTypes: []string{"FARGATE", "EC2"}, UsedByServices: []string{apiService}, Findings: 2},
+			{ARN: batchTD, AccountID: acctB, Region: "us-east-1", Family: "batch", Revision: 2,
+				LaunchTypes: []string{"EC2"}, Findings: 1},
 		},
 	}
 	res.Summary = summarize(res)
@@ -167,11 +270,15 @@ func sampleResult() *findings.Result {
 func summarize(res *findings.Result) findings.Summary {
 	s := findings.Summary{Total: len(res.Findings), BySeverity: map[string]int{}, ByRule: map[string]int{}, ByAccount: map[string]int{},
 		TaskDefinitions: len(res.TaskDefinitions), Roles: len(res.Roles)}
-	for _, f := range res.Findings {
+	list := make([]*findings.Finding, len(res.Findings))
+	for i := range res.Findings {
+		f := &res.Findings[i]
+		list[i] = f
 		s.BySeverity[string(f.Severity)]++
 		s.ByRule[f.RuleID]++
 		s.ByAccount[f.AccountID]++
 	}
+	s.Affected, s.Items = affectedCounts(list)
 	return s
 }
 
@@ -296,9 +403,10 @@ func maliciousResult() *findings.Result { return payloadResult(payloads) }
 func hostileResult() *findings.Result { return payloadResult(spoofPayloads) }
 
 // payloadResult puts a string of list in every string an AWS resource
-// controls.
+// controls, and in what a suppressions file or a baseline says (a
+// justification, an owner, a past finding).
 func payloadResult(list []string) *findings.Result {
-	res := sampleResult()
+	res := triagedResult()
 	p := func(i int) string { return list[i%len(list)] }
 	for i := range res.Scope.Accounts {
 		res.Scope.Accounts[i].Name = p(i) + " acct"
@@ -314,12 +422,32 @@ func payloadResult(list []string) *findings.Result {
 		f.Container = p(i + 4)
 		f.RoleARN = "arn:aws:iam::" + f.AccountID + ":role/" + p(i+5)
 		f.ID = fmt.Sprintf("id-%d-%s", i, p(i+6))
+		f.MemberIDs = []string{f.ID, fmt.Sprintf("member-%d-%s", i, p(i+7))}
 		f.Evidence.Facts = map[string]string{p(i + 7): p(i + 8)}
-		f.Evidence.Excess = []findings.ExcessGrant{{Policy: p(i), Statement: p(i + 1), Action: p(i + 2), Resource: p(i + 3), Reason: p(i + 4), Severity: findings.High}}
+		f.Evidence.Excess = []findings.ExcessGrant{{Policy: p(i), Statement: p(i + 1), Kind: findings.ExcessWiderResource, Action: p(i + 2), Resource: p(i + 3), Reason: p(i + 4), Severity: findings.High}}
 		f.Evidence.Decision = &policy.Result{Decision: policy.ExplicitDeny, Reason: p(i + 5),
 			Statements: []policy.StatementRef{{Layer: policy.LayerSCP, Policy: p(i + 6), Sid: p(i + 7), Effect: "Deny"}}}
 		f.Evidence.Need = &findings.Need{Feature: "ssm-parameter", Action: "ssm:GetParameters", Resource: p(i + 8), FieldPath: p(i + 9), Note: p(i + 10),
 			ServedBy: findings.ServedByExecutionRole}
+		f.Evidence.Needs = []findings.NeedEvidence{{Need: findings.Need{Feature: "ssm-parameter", Action: "ssm:GetParameters", Resource: p(i + 9),
+			Container: p(i + 10), FieldPath: p(i + 11), Note: p(i + 12), ServedBy: findings.ServedByExecutionRole}, Severity: findings.High, Decision: f.Evidence.Decision}}
+		f.Evidence.Unknowns = []findings.Unknown{{Kind: findings.UnknownResourcePolicy, Subject: p(i + 1), Description: p(i + 2), Settle: p(i + 3)}}
+		f.Evidence.Constraints = []findings.Constraint{{RuleID: f.RuleID, Attribute: p(i + 4), Value: p(i + 5), Source: p(i + 6), TaskDefinitions: []string{p(i + 7)}, Severity: findings.High}}
+		f.Evidence.Features = []findings.FeatureGap{{Feature: p(i + 8), FieldPath: p(i + 9), OS: "Linux", PlatformVersion: p(i + 10), Minimum: "1.4.0", Source: p(i + 11), Severity: findings.High}}
+		f.Evidence.Values = []findings.PlaintextValue{{Container: p(i + 12), Kind: findings.ValueLogOption, Name: p(i), Why: p(i + 1), FieldPath: p(i + 2), Severity: findings.High}}
+		f.Evidence.Problems = []findings.PolicyProblem{{Kind: "malformed", Detail: p(i + 3), Severity: findings.High}}
+		f.Impact.Summary = p(i+4) + " impact"
+		f.Affected = []findings.ResourceRef{{Type: findings.ResourceService, ARN: "arn:aws:ecs:eu-west-1:" + f.AccountID + ":service/" + p(i+5), Name: p(i + 6)}}
+		f.Fix.Summary = p(i+7) + " fix " + p(i+8)
+		f.Fix.Steps = []string{p(i + 9), p(i + 10)}
+		f.Fix.Target = &findings.FixTarget{Type: findings.TargetSCP, ID: p(i + 11), Name: p(i + 12), Statement: p(i), AttachedTo: &findings.OrgNode{ID: p(i + 1), Name: p(i + 2), Type: inventory.NodeOU}}
+		f.Fix.SuggestedPolicyTarget = p(i + 3)
+		if f.Suppression != nil {
+			f.Suppression.Justification, f.Suppression.Owner, f.Suppression.Source = p(i+4), p(i+5), p(i+6)
+		}
+		if f.SuppressionExpired != nil {
+			f.SuppressionExpired.Justification, f.SuppressionExpired.Owner, f.SuppressionExpired.Source = p(i+4), p(i+5), p(i+6)
+		}
 	}
 	for i := range res.Coverage.Errors {
 		res.Coverage.Errors[i].Message = p(i)
@@ -336,18 +464,155 @@ func payloadResult(list []string) *findings.Result {
 		res.TaskDefinitions[i].Family = p(i)
 		res.TaskDefinitions[i].ExecutionRoleARN = p(i + 1)
 	}
+	if s := res.Triage.Suppressions; s != nil {
+		for i := range s.Entries {
+			e := &s.Entries[i]
+			e.Justification, e.Owner, e.Source, e.Rule = p(i), p(i+1), p(i+2), p(i+3)
+		}
+	}
+	if b := res.Triage.Baseline; b != nil {
+		b.Source, b.ToolVersion = p(4), p(5)
+		for i := range b.Fixed {
+			pf := &b.Fixed[i]
+			pf.ID, pf.Message, pf.Title, pf.ResourceARN, pf.AccountName = "fixed-"+p(i), p(i+1), p(i+2), p(i+3), p(i+4)
+		}
+		for i := range b.Unknown {
+			pf := &b.Unknown[i]
+			pf.ID, pf.Message, pf.ResourceARN, pf.Reason, pf.RoleARN = "unknown-"+p(i), p(i+5), p(i+6), p(i+7), p(i+8)
+		}
+	}
 	res.Summary = summarize(res)
 	return res
 }
 
+// The triage of the fixtures: the suppressions file and the baseline that
+// triagedResult applies to sampleResult, at fixedTime.
+//
+//   - accepted.yaml:2 accepts the excess grants of role app-exec until
+//     2025-12-31 (active);
+//   - accepted.yaml:8 accepts the old platform of service api until
+//     2025-04-01 (active, expiring within 30 days);
+//   - accepted.yaml:14 accepted the indeterminate permission of pay until
+//     2025-03-01 (expired: the finding counts again);
+//   - accepted.yaml:20 names a family that no longer exists (stale).
+//
+// The baseline (an earlier scan) had every finding but f-values-1 (new),
+// had f-agent-1's items as per-item findings (m-agent-a: unchanged through
+// the member IDs), and two findings that are gone: one where this scan
+// collected everything (fixed), one in a region collected with errors and
+// one in an account whose IAM was not collected (unknown).
+func sampleSuppressions() *triage.Suppressions {
+	day := func(s string) time.Time {
+		t, err := time.Parse("2006-01-02", s)
+		if err != nil {
+			panic(err)
+		}
+		return t
+	}
+	return &triage.Suppressions{List: []triage.Suppression{
+		{Rule: "T002", Role: []string{"app-exec"}, Justification: "Legacy S3 access is removed in WEB-42.", Owner: "web-team@example.com",
+			Expires: day("2025-12-31"), Source: "accepted.yaml:2"},
+		{Rule: "T005", Resource: []string{"arn:aws:ecs:us-east-1:222222222222:service/main/*"}, Justification: "The api service moves to 1.4.0 in the April release.",
+			Owner: "payments@example.com", Expires: day("2025-04-01"), Source: "accepted.yaml:8"},
+		{Rule: "T004", Family: []string{"pay"}, Justification: "The VPC endpoint is enforced by the network team.", Expires: day("2025-03-01"), Source: "accepted.yaml:14"},
+		{Rule: "T001", Family: []string{"gone-*"}, Justification: "A family that was deleted.", Owner: "platform@example.com", Expires: day("2025-06-30"), Source: "accepted.yaml:20"},
+	}}
+}
+
+// sampleBaseline is the findings.json of the earlier scan (see
+// sampleSuppressions).
+func sampleBaseline() []byte {
+	base := sampleResult()
+	base.GeneratedAt = fixedTime.AddDate(0, 0, -7)
+	var kept []findings.Finding
+	for _, f := range base.Findings {
+		switch f.ID {
+		case "f-values-1":
+			continue
+		case "f-agent-1":
+			f.ID, f.MemberIDs = "m-agent-a", nil
+		}
+		kept = append(kept, f)
+	}
+	gone := func(id, rule string, sev findings.Severity, acct, region, arn, msg string) findings.Finding {
+		return findings.Finding{ID: id, RuleID: rule, Severity: sev, Title: "A finding of the earlier scan", Message: msg, AccountID: acct, Region: region,
+			ResourceType: findings.ResourceTaskDefinition, ResourceARN: arn, TaskDefinitionARN: arn, Remediation: "-",
+			Impact: findings.Impact{Summary: "1 task definition", Resources: map[string]int{findings.ResourceTaskDefinition: 1}, Items: 1},
+			Fix:    findings.Fix{Layer: findings.FixTaskDefinition, Summary: "-"}}
+	}
+	kept = append(kept,
+		gone("f-fixed-1", "T001", findings.Critical, acctA, "eu-west-1", tdARN(acctA, "eu-west-1", "old", 1), "old:1 could not read its secret"),
+		gone("f-unknown-1", "T003", findings.High, acctB, "eu-west-1", tdARN(acctB, "eu-west-1", "ledger", 4), "ledger:4 needed an attribute"),
+		gone("f-unknown-2", "T001", findings.Critical, acctC, "us-east-1", tdARN(acctC, "us-east-1", "etl", 9), "etl:9 could not read its secret"))
+	base.Findings = kept
+	base.Summary = summarize(base)
+	var b bytes.Buffer
+	if err := WriteJSON(&b, base); err != nil {
+		panic(err)
+	}
+	return b.Bytes()
+}
+
+// triagedResult is sampleResult with sampleSuppressions applied and
+// compared with sampleBaseline, as audit scan --suppressions --baseline
+// does.
+func triagedResult() *findings.Result {
+	res := triage.Apply(sampleResult(), sampleSuppressions(), fixedTime)
+	base, err := triage.ParseBaseline(sampleBaseline())
+	if err != nil {
+		panic(err)
+	}
+	base.Source = "baseline/findings.json"
+	return triage.Compare(res, base)
+}
+
 var (
 	sevCycle  = []findings.Severity{findings.Critical, findings.High, findings.High, findings.Medium, findings.Medium, findings.Medium, findings.Low, findings.Low, findings.Info}
-	rtypes    = []string{findings.ResourceTaskDefinition, findings.ResourceTaskDefinition, findings.ResourceRole, findings.ResourceContainerInstance, findings.ResourceService}
 	bigRegion = []string{"us-east-1", "us-east-2", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-2"}
 )
 
-// bigResult is a synthetic Result of n findings with realistic evidence
-// across 200 accounts and 6 regions.
+// bigImpact counts what a finding of bigResult affects, as findings does.
+func bigImpact(f *findings.Finding) findings.Impact {
+	im := findings.Impact{Resources: map[string]int{f.ResourceType: 1}, Items: 1}
+	for _, a := range f.Affected {
+		im.Resources[a.Type]++
+	}
+	ev := &f.Evidence
+	switch {
+	case len(ev.Needs) > 0:
+		im.Items, im.ItemKind = len(ev.Needs), findings.ItemNeed
+	case len(ev.Constraints) > 0:
+		im.Items, im.ItemKind = len(ev.Constraints), findings.ItemConstraint
+	case len(ev.Features) > 0:
+		im.Items, im.ItemKind = len(ev.Features), findings.ItemFeature
+	case len(ev.Excess) > 0:
+		im.Items, im.ItemKind = len(ev.Excess), findings.ItemGrant
+	}
+	one, many := resourceNoun(f.ResourceType)
+	im.Summary = countOf(1, one, many)
+	var others []string
+	for _, typ := range resourceTypeOrder {
+		if k := im.Resources[typ]; typ != f.ResourceType && k > 0 {
+			one, many := resourceNoun(typ)
+			others = append(others, countOf(k, one, many))
+		}
+	}
+	if len(others) > 0 {
+		im.Summary += " × " + strings.Join(others, ", ")
+	}
+	if im.ItemKind != "" {
+		one, many := itemNoun(im.ItemKind)
+		im.Summary += "; " + countOf(im.Items, one, many)
+	}
+	return im
+}
+
+// bigResult is a synthetic Result of n root-cause findings with realistic
+// evidence across 200 accounts and 6 regions: task definitions whose
+// needs an SCP denies (one to three needs, affecting a service), roles with
+// excess grants (affecting their task definition), container instances
+// with unmet constraints (affecting three task definitions), needs that
+// depend on a condition key, and services on an old platform.
 func bigResult(n int) *findings.Result {
 	res := sampleResult()
 	res.Findings = make([]findings.Finding, 0, n)
@@ -357,46 +622,97 @@ func bigResult(n int) *findings.Result {
 	}
 	res.Scope.Regions = bigRegion
 	rules := testCatalog()
+	deny := &policy.Result{Decision: policy.ExplicitDeny, DecidingLayer: policy.LayerSCP, Level: 1,
+		Reason:     `explicit Deny in SCP level 1 (policy deny-secrets (p-deny), statement 0 "DenyOutsideOrg")`,
+		Statements: []policy.StatementRef{{Layer: policy.LayerSCP, Level: 1, Policy: "deny-secrets (p-deny)", Sid: "DenyOutsideOrg", Effect: "Deny"}}}
+	indet := &policy.Result{Decision: policy.Indeterminate, Reason: "depends on aws:SourceVpce",
+		UnknownKeys: []policy.UnknownKey{{Key: "aws:SourceVpce", Statements: []policy.StatementRef{{Layer: policy.LayerIdentity, Policy: "inline:vpce", Index: 0, Effect: "Allow", Conditional: true}}}},
+		Outcomes:    &policy.Outcomes{BestCase: policy.Allowed, WorstCase: policy.ImplicitDeny}}
+	scp := &findings.FixTarget{Type: findings.TargetSCP, ID: "p-deny", Name: "deny-secrets", Statement: "DenyOutsideOrg",
+		AttachedTo: &findings.OrgNode{ID: "ou-big-prod", Name: "Production", Type: inventory.NodeOU}}
+	lpRole := json.RawMessage(`{"Version":"2012-10-17","Statement":[{"Sid":"Secrets","Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"arn:aws:secretsmanager:us-east-1:100000000000:secret:svc/db-password-*"}]}`)
 	for i := 0; i < n; i++ {
 		acct := res.Scope.Accounts[i%200]
 		region := bigRegion[(i/200)%len(bigRegion)]
 		family := fmt.Sprintf("svc-%04d", (i/7)%5000)
 		rev := 1 + i%9
 		td := tdARN(acct.ID, region, family, rev)
+		tdName := fmt.Sprintf("%s:%d", family, rev)
 		role := roleARN(acct.ID, family+"-exec")
+		service := fmt.Sprintf("arn:aws:ecs:%s:%s:service/cluster-%d/%s", region, acct.ID, i%11, family)
 		r := rules[i%5]
-		sev := sevCycle[i%len(sevCycle)]
-		rt := rtypes[i%len(rtypes)]
-		resARN := td
-		switch rt {
-		case findings.ResourceRole:
-			resARN = role
-		case findings.ResourceContainerInstance:
-			resARN = fmt.Sprintf("arn:aws:ecs:%s:%s:container-instance/cluster-%d/%032x", region, acct.ID, i%11, i)
-		case findings.ResourceService:
-			resARN = fmt.Sprintf("arn:aws:ecs:%s:%s:service/cluster-%d/%s", region, acct.ID, i%11, family)
-		}
-		secret := fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s/db-password-%06d", region, acct.ID, family, i)
 		f := findings.Finding{
-			ID: fmt.Sprintf("%s-%016x", r.ID, uint64(i)*0x9E3779B97F4A7C15), RuleID: r.ID, Severity: sev, Title: r.Title,
-			Message:   fmt.Sprintf("%s:%d container app cannot call secretsmanager:GetSecretValue on %s", family, rev, secret),
-			AccountID: acct.ID, AccountName: acct.Name, Region: region, ResourceType: rt, ResourceARN: resARN,
-			TaskDefinitionARN: td, RoleARN: role, Container: "app", Remediation: r.Remediation,
-			Evidence: findings.Evidence{
-				Need: &findings.Need{Feature: findings.FeatureSecretsManager, Action: "secretsmanager:GetSecretValue", Resource: secret,
-					Container: "app", FieldPath: fmt.Sprintf("containerDefinitions[0].secrets[%d].valueFrom", i%4), ServedBy: findings.ServedByExecutionRole},
-				Decision: &policy.Result{Decision: policy.ExplicitDeny, DecidingLayer: policy.LayerSCP, Level: 1,
-					Reason:     `explicit Deny in SCP level 1 (policy deny-secrets, statement 0 "DenyOutsideOrg")`,
-					Statements: []policy.StatementRef{{Layer: policy.LayerSCP, Level: 1, Policy: "deny-secrets", Sid: "DenyOutsideOrg", Effect: "Deny"}}},
-				Facts: map[string]string{"launchType": "FARGATE", "platformVersion": "1.4.0"},
-			},
+			ID: fmt.Sprintf("%s-%016x", r.ID, uint64(i)*0x9E3779B97F4A7C15), RuleID: r.ID, Severity: sevCycle[i%len(sevCycle)], Title: r.Title,
+			AccountID: acct.ID, AccountName: acct.Name, Region: region, Remediation: r.Remediation,
+			ResourceType: findings.ResourceTaskDefinition, ResourceARN: td, TaskDefinitionARN: td, RoleARN: role, Container: "app",
+			Evidence: findings.Evidence{Facts: map[string]string{"launchType": "FARGATE", "platformVersion": "1.4.0"}},
 		}
-		if i%5 == 1 {
-			f.Evidence.Excess = []findings.ExcessGrant{
-				{Policy: "arn:aws:iam::aws:policy/AdministratorAccess", Statement: "#0", Action: "*", Resource: "*", Reason: "grants every action", Severity: findings.High},
-				{Policy: "inline:legacy", Statement: "LegacyS3", Action: "s3:*", Resource: "*", Reason: "no need uses S3", Severity: findings.Medium},
+		f.MemberIDs = []string{f.ID}
+		switch r.ID {
+		case "T001": // needs an SCP denies
+			k := 1 + i%3
+			for j := 0; j < k; j++ {
+				secret := fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s/db-password-%06d-%d", region, acct.ID, family, i, j)
+				f.Evidence.Needs = append(f.Evidence.Needs, findings.NeedEvidence{Need: findings.Need{Feature: findings.FeatureSecretsManager,
+					Action: "secretsmanager:GetSecretValue", Resource: secret, Container: "app",
+					FieldPath: fmt.Sprintf("containerDefinitions[0].secrets[%d].valueFrom", j), ServedBy: findings.ServedByExecutionRole},
+					Severity: f.Severity, Decision: deny})
 			}
+			f.Evidence.Need, f.Evidence.Decision = &f.Evidence.Needs[0].Need, deny
+			f.Message = fmt.Sprintf("%s container app cannot call secretsmanager:GetSecretValue on %d secrets: statement DenyOutsideOrg of SCP deny-secrets denies it", tdName, k)
+			f.Affected = []findings.ResourceRef{{Type: findings.ResourceService, ARN: service, Name: family}}
+			f.Fix = findings.Fix{Layer: findings.FixSCP, Target: scp,
+				Summary: "Statement DenyOutsideOrg of SCP deny-secrets, attached to OU Production, denies secretsmanager:GetSecretValue; no grant to role " + family + "-exec can override it.",
+				Steps:   []string{"Move the secrets to an account the policy permits.", "Or ask for an exception in that statement."}}
+		case "T002": // excess grants
+			f.ResourceType, f.ResourceARN, f.TaskDefinitionARN, f.Container, f.Region = findings.ResourceRole, role, "", "", ""
+			f.Evidence.Excess = []findings.ExcessGrant{
+				{Policy: "arn:aws:iam::aws:policy/AdministratorAccess", Statement: "#0", Kind: findings.ExcessAdministrator, Action: "*", Resource: "*", Reason: "grants every action", Severity: findings.High},
+				{Policy: "inline:legacy", Statement: "LegacyS3", Kind: findings.ExcessUnrelatedService, Action: "s3:*", Resource: "*", Reason: "no need uses S3", Severity: findings.Medium},
+			}
+			f.Message = fmt.Sprintf("Role %s-exec grants * on * and s3:* on * beyond the needs of its task definition", family)
+			f.Affected = []findings.ResourceRef{{Type: findings.ResourceTaskDefinition, ARN: td, Name: tdName}}
+			f.Fix = findings.Fix{Layer: findings.FixIdentity, Target: &findings.FixTarget{Type: findings.ResourceRole, ARN: role, Name: family + "-exec"},
+				Summary:         "Replace the identity policies of role " + family + "-exec by the least-privilege policy.",
+				SuggestedPolicy: lpRole, SuggestedPolicyLayer: findings.FixIdentity, SuggestedPolicyTarget: "the identity policies of role " + role + " (replacing them)"}
+			f.Evidence.SuggestedPolicy = lpRole
+		case "T003": // a container instance
+			instance := fmt.Sprintf("arn:aws:ecs:%s:%s:container-instance/cluster-%d/%032x", region, acct.ID, i%11, i)
+			f.ResourceType, f.ResourceARN, f.TaskDefinitionARN, f.RoleARN, f.Container = findings.ResourceContainerInstance, instance, "", "", ""
+			var names []string
+			for j := 0; j < 3; j++ {
+				other := fmt.Sprintf("%s-%d:%d", family, j, rev)
+				names = append(names, other)
+				f.Affected = append(f.Affected, findings.ResourceRef{Type: findings.ResourceTaskDefinition, ARN: tdARN(acct.ID, region, family+"-"+itoa(j), rev), Name: other})
+			}
+			f.Evidence.Constraints = []findings.Constraint{
+				{RuleID: "T003", Feature: "task execution role", Minimum: "1.16.0", FieldPath: "executionRoleArn", Source: "ECS Developer Guide", TaskDefinitions: names, Severity: findings.High},
+				{RuleID: "T003", Attribute: "ecs.capability.execution-role-awslogs", Source: "derived from the task definition", TaskDefinitions: names[:1], Severity: findings.High},
+			}
+			f.Message = fmt.Sprintf("Container instance %032x cannot take the tasks of 3 task definitions: its agent 1.15.0 is older than 1.16.0", i)
+			f.Fix = findings.Fix{Layer: findings.FixContainerInstance, Target: &findings.FixTarget{Type: findings.ResourceContainerInstance, ARN: instance},
+				Summary: "Update the container agent to 1.16.0 or later and set ECS_ENABLE_AWSLOGS_EXECUTIONROLE_OVERRIDE=true.",
+				Steps:   []string{"Update the container agent (UpdateContainerAgent).", "Set ECS_ENABLE_AWSLOGS_EXECUTIONROLE_OVERRIDE=true in /etc/ecs/ecs.config."}}
+		case "T004": // a condition key
+			param := fmt.Sprintf("arn:aws:ssm:%s:%s:parameter/%s/db-%06d", region, acct.ID, family, i)
+			f.Evidence.Needs = []findings.NeedEvidence{{Need: findings.Need{Feature: findings.FeatureSSMParameter, Action: "ssm:GetParameters", Resource: param,
+				Container: "app", FieldPath: "containerDefinitions[0].secrets[0].valueFrom", ServedBy: findings.ServedByExecutionRole}, Severity: f.Severity, Decision: indet}}
+			f.Evidence.Need, f.Evidence.Decision = &f.Evidence.Needs[0].Need, indet
+			f.Evidence.Unknowns = []findings.Unknown{{Kind: findings.UnknownConditionKeys, Subject: "aws:SourceVpce", Description: "the VPC endpoint of the call is not known",
+				Settle: "Confirm that the task reaches SSM through the VPC endpoint the policy names."}}
+			f.Message = fmt.Sprintf("ssm:GetParameters on %s depends on aws:SourceVpce", param)
+			f.Fix = findings.Fix{Layer: findings.FixConfirm, Target: &findings.FixTarget{Type: findings.ResourceRole, ARN: role, Name: family + "-exec"},
+				Summary: "Confirm that the task reaches SSM through the VPC endpoint the policy names."}
+		default: // T005, a service on an old platform
+			f.ResourceType, f.ResourceARN, f.Container, f.RoleARN = findings.ResourceService, service, "", ""
+			f.Evidence.Features = []findings.FeatureGap{{Feature: "EFS volumes", FieldPath: "volumes[0].efsVolumeConfiguration", OS: "Linux",
+				PlatformVersion: "1.3.0", Minimum: "1.4.0", Source: "Fargate platform versions", Severity: f.Severity}}
+			f.Message = fmt.Sprintf("Service %s uses platform version 1.3.0, which does not serve EFS volumes", family)
+			f.Affected = []findings.ResourceRef{{Type: findings.ResourceTaskDefinition, ARN: td, Name: tdName}}
+			f.Fix = findings.Fix{Layer: findings.FixService, Target: &findings.FixTarget{Type: findings.ResourceService, ARN: service, Name: family},
+				Summary: "Run service " + family + " on platform version 1.4.0 or LATEST."}
 		}
+		f.Impact = bigImpact(&f)
 		res.Findings = append(res.Findings, f)
 	}
 	res.Roles = nil

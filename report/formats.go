@@ -59,7 +59,7 @@ var formatTable = []Format{
 		Description: "a summary for a pull request or a CI job",
 		write:       func(v *view, w io.Writer, _ Options) error { return v.writeMarkdown(w) }},
 	{Name: FormatCSV, File: "findings.csv", ContentType: "text/csv; charset=utf-8",
-		Description: "one row per finding",
+		Description: "one row per root cause, with its impact, fix and triage",
 		write:       func(v *view, w io.Writer, _ Options) error { return v.writeCSV(w) }},
 }
 

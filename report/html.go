@@ -24,12 +24,23 @@ import (
 // allows nothing but the page's own script and style (by hash), so that even
 // an injected <script> would not run and nothing is loaded from the network.
 //
-// The summary, coverage and rule appendix are rendered server-side. The
-// findings, roles and task definitions are embedded once as JSON in a
+// The summary, coverage, accepted risks, what changed since the baseline
+// and the rule appendix are rendered server-side. The findings, roles and
+// task definitions are embedded once as JSON in a
 // <script type="application/json"> block and rendered page by page by the
 // page's script, which builds the DOM with textContent and never uses
 // innerHTML with data: that keeps a report of 100,000 findings small enough
 // to open and fast to use.
+//
+// The findings table has one row per root cause, new findings first after
+// a comparison with a baseline (with a "new" badge), accepted and expired
+// risks marked, and its impact ("1 container instance × 4 task
+// definitions; 7 unmet constraints"). A row expands to the evidence: the
+// affected resources, the items (needs with their container, field path
+// and decision, unknowns, constraints, features, values, policy problems,
+// excess grants), the structured fix (layer, summary, steps, target, and
+// the suggested policy with where it goes and a copy button) and the risk
+// acceptance.
 //
 // The JSON block is produced by encoding/json, which escapes '<', '>', '&',
 // U+2028 and U+2029 as \u003c, \u003e, \u0026, \u2028 and \u2029: the text
@@ -129,7 +140,42 @@ type htmlPage struct {
 	GeneratedAt   string
 	CollectedAt   string
 	SeverityOrder []string
+
+	// Root causes.
+	RootCauses string // "8 root causes affecting 4 task definitions, …"
+	Items      int
+	// Triage.
+	Suppressions *htmlSuppressions
+	Changes      *htmlChanges
 }
+
+// htmlSuppressions is the "Accepted risks" section.
+type htmlSuppressions struct {
+	Suppressed, ExpiringSoon, Reopened, Stale int
+	Entries                                   []htmlSuppressionEntry
+}
+
+type htmlSuppressionEntry struct {
+	Source, Rule, Status, Expires, Owner, Justification string
+	ExpiresSoon, Stale                                  bool
+	Matched                                             int
+}
+
+// htmlChanges is the "What changed" section.
+type htmlChanges struct {
+	Source, GeneratedAt            string
+	New, Unchanged, Fixed, Unknown int
+	FixedList, UnknownList         []htmlPast
+	MoreFixed, MoreUnknown         int
+}
+
+type htmlPast struct {
+	ID, RuleID, Severity, Class, AccountID, AccountName, Region, ResourceARN, Message, Reason string
+}
+
+// htmlMaxPast is how many fixed and unknown baseline findings the page
+// lists; findings.json and findings.xlsx list them all.
+const htmlMaxPast = 500
 
 type htmlError struct {
 	AccountID, AccountName, Region, Service, Operation, Resource, Code, Message string
@@ -159,7 +205,10 @@ func (v *view) writeHTML(w io.Writer) error {
 		TaskDefCount: len(v.taskDefs),
 		GeneratedAt:  fmtTime(v.res.GeneratedAt),
 		CollectedAt:  fmtTime(v.res.Scope.CollectedAt),
+		RootCauses:   Reveal(v.rootCauseLine()),
+		Items:        v.items,
 	}
+	page.Suppressions, page.Changes = v.htmlTriage()
 	perAccount := map[string]int{}
 	for _, c := range v.byAccount {
 		perAccount[c.Key] = c.Count
@@ -251,28 +300,88 @@ func pct(n, of int) float64 {
 	return float64(int(p*10)) / 10
 }
 
+// htmlTriage builds the "Accepted risks" and "What changed" sections, nil
+// when triage did not apply them.
+func (v *view) htmlTriage() (*htmlSuppressions, *htmlChanges) {
+	t := &v.triage
+	var sup *htmlSuppressions
+	if t.hasSuppressions() {
+		sup = &htmlSuppressions{Suppressed: t.suppressed, ExpiringSoon: t.expiringSoon, Reopened: t.reopened, Stale: len(t.stale)}
+		if r := t.suppressions; r != nil {
+			for _, e := range r.Entries {
+				sup.Entries = append(sup.Entries, htmlSuppressionEntry{Source: Reveal(e.Source), Rule: Reveal(e.Rule), Status: Reveal(e.Status),
+					Expires: Reveal(e.Expires), Owner: Reveal(e.Owner), Justification: Reveal(e.Justification),
+					ExpiresSoon: e.ExpiresSoon, Stale: e.Stale, Matched: e.Matched})
+			}
+		}
+	}
+	var ch *htmlChanges
+	if t.hasBaseline() {
+		ch = &htmlChanges{New: t.new, Unchanged: t.unchanged, Fixed: len(t.fixed()), Unknown: len(t.unknown())}
+		if b := t.baseline; b != nil {
+			ch.Source = Reveal(b.Source)
+			if !b.GeneratedAt.IsZero() {
+				ch.GeneratedAt = fmtTime(b.GeneratedAt)
+			}
+		}
+		past := func(list []findings.PastFinding) ([]htmlPast, int) {
+			var out []htmlPast
+			for i, p := range list {
+				if i == htmlMaxPast {
+					return out, len(list) - htmlMaxPast
+				}
+				name := p.AccountName
+				if name == "" {
+					name = v.accountNames[p.AccountID]
+				}
+				out = append(out, htmlPast{ID: Reveal(p.ID), RuleID: Reveal(p.RuleID), Severity: Reveal(string(p.Severity)), Class: sevClass(string(p.Severity)),
+					AccountID: Reveal(p.AccountID), AccountName: Reveal(name), Region: Reveal(p.Region), ResourceARN: Reveal(p.ResourceARN),
+					Message: Reveal(p.Message), Reason: Reveal(p.Reason)})
+			}
+			return out, 0
+		}
+		ch.FixedList, ch.MoreFixed = past(t.fixed())
+		ch.UnknownList, ch.MoreUnknown = past(t.unknown())
+	}
+	return sup, ch
+}
+
 // htmlData is the JSON embedded in the page:
 //
 //	{
-//	  "v": 1,
+//	  "v": 2,
 //	  "s": ["", "critical", ...],            string table
 //	  "n": [[feature, action, resource, container, fieldPath, servedBy,
 //	         optional (0/1), note], ...]      deduplicated needs
 //	  "o": [{...}, ...],                      deduplicated evidence parts
 //	  "f": [[sev, rule, title, accountId, accountName, region, resourceType,
-//	         resourceArn, taskDef, container, role, message, remediation,
-//	         id, need, decision, excess, facts, suggested], ...]
+//	         resourceArn, taskDef, container, role, message, remediation
+//	         (only for a finding without a fix summary),
+//	         id, impact, fixLayer, fixSummary, change, acceptance,
+//	         need, decision, excess, facts, suggested,
+//	         needs, unknowns, constraints, features, values, problems,
+//	         affected, fix, suppression, memberIds, items], ...]
 //	  "r": [[roleArn, accountId, exists, usedBy[], needs, policy, findings], ...]
 //	  "t": [[arn, accountId, region, family, revision, launchTypes[], role,
 //	         needs, needsSummary, findings, services], ...]
 //	  "rules": {id: [title, severity]}
 //	}
 //
-// In "f", the first 14 entries are indexes into "s", need is an index into
-// "n", and the last four index "o" (-1 for none); the suggested policy is
-// there as its indented text (prettyPolicy), which the page shows and
-// copies as is. In "r" and "t" strings
-// are indexes into "s" too, numbers are numbers.
+// In "f", the first 19 entries are indexes into "s" (acceptance is
+// "accepted", "expiring" or "expired"), need is an index into "n" (the
+// version 1 need, -1 when the finding lists its needs), needs is a list of
+// [need (into "n"), severity (into "s"), decision (into "o")], affected a
+// list of [type, arn, name] (into "s"), fix -1 or [steps (into "s"),
+// target, suggestedPolicyLayer, suggestedPolicyTarget, legacy (1 when the
+// suggested policy is version 1's evidence.suggestedPolicy)] with target
+// -1 or [type, arn, id, name, role, statement (into "s"), attachedTo
+// (into "o")], and the other parts index "o" (-1 for none); memberIds are
+// left out (-1) when they are the finding's own ID; items is a number.
+// suppression is the finding's suppression or expired suppression. The
+// suggested policy is there as its indented text (prettyPolicy), which the
+// page shows and copies as is. In "r" and "t" strings are indexes into "s" too, numbers
+// are numbers. Findings are in the view's order, new ones first after a
+// comparison with a baseline.
 func (v *view) htmlData() ([]byte, error) {
 	st := newStringTable()
 	objs := newObjTable()
@@ -281,16 +390,49 @@ func (v *view) htmlData() ([]byte, error) {
 		S     []string             `json:"s"`
 		N     [][8]int             `json:"n"`
 		O     []json.RawMessage    `json:"o"`
-		F     [][]int              `json:"f"`
+		F     [][]any              `json:"f"`
 		R     [][]any              `json:"r"`
 		T     [][]any              `json:"t"`
 		Rules map[string][2]string `json:"rules"`
 	}
-	d := doc{V: 1, N: [][8]int{}, F: make([][]int, 0, len(v.findings)), Rules: map[string][2]string{}}
+	d := doc{V: 2, N: [][8]int{}, F: make([][]any, 0, len(v.findings)), Rules: map[string][2]string{}}
 	needIDs := map[[8]int]int{}
-	for _, f := range v.findings {
-		row := make([]int, 0, 19)
-		for _, c := range v.findingRow(f) {
+	needID := func(n *findings.Need) int {
+		opt := 0
+		if n.Optional {
+			opt = 1
+		}
+		key := [8]int{st.id(n.Feature), st.id(n.Action), st.id(n.Resource), st.id(n.Container), st.id(n.FieldPath), st.id(n.ServedBy), opt, st.id(n.Note)}
+		id, ok := needIDs[key]
+		if !ok {
+			id = len(d.N)
+			needIDs[key] = id
+			d.N = append(d.N, key)
+		}
+		return id
+	}
+	for _, f := range v.newFirst() {
+		row := make([]any, 0, 35)
+		// The remediation is the fix as text (summary and steps), which the
+		// page shows from the fix; only a finding without one needs it.
+		rem := f.Remediation
+		if f.Fix.Summary != "" {
+			rem = ""
+		}
+		for _, c := range []string{string(f.Severity), f.RuleID, f.Title, f.AccountID, v.accountName(f), f.Region,
+			f.ResourceType, f.ResourceARN, f.TaskDefinitionARN, f.Container, f.RoleARN, f.Message, rem, f.ID} {
+			row = append(row, st.id(c))
+		}
+		state := ""
+		switch {
+		case f.Suppression != nil && f.Suppression.ExpiresSoon:
+			state = "expiring"
+		case f.Suppression != nil:
+			state = "accepted"
+		case f.SuppressionExpired != nil:
+			state = "expired"
+		}
+		for _, c := range []string{f.Impact.Summary, string(f.Fix.Layer), f.Fix.Summary, f.Change, state} {
 			row = append(row, st.id(c))
 		}
 		ev := f.Evidence
@@ -307,26 +449,69 @@ func (v *view) htmlData() ([]byte, error) {
 			id, err = objs.id(x)
 			row = append(row, id)
 		}
-		if n := ev.Need; n != nil {
-			opt := 0
-			if n.Optional {
-				opt = 1
-			}
-			key := [8]int{st.id(n.Feature), st.id(n.Action), st.id(n.Resource), st.id(n.Container), st.id(n.FieldPath), st.id(n.ServedBy), opt, st.id(n.Note)}
-			id, ok := needIDs[key]
-			if !ok {
-				id = len(d.N)
-				needIDs[key] = id
-				d.N = append(d.N, key)
-			}
-			row = append(row, id)
+		if n := ev.Need; n != nil && len(ev.Needs) == 0 {
+			row = append(row, needID(n))
 		} else {
 			row = append(row, -1)
 		}
-		add(ev.Decision, ev.Decision == nil)
+		// The decision of a finding that lists its needs is theirs.
+		add(ev.Decision, ev.Decision == nil || len(ev.Needs) > 0)
 		add(ev.Excess, len(ev.Excess) == 0)
 		add(ev.Facts, len(ev.Facts) == 0)
-		add(prettyPolicy(ev.SuggestedPolicy), len(ev.SuggestedPolicy) == 0)
+		sugg, legacy := f.Fix.SuggestedPolicy, false
+		if len(sugg) == 0 && len(ev.SuggestedPolicy) > 0 {
+			sugg, legacy = ev.SuggestedPolicy, true
+		}
+		add(prettyPolicy(sugg), len(sugg) == 0)
+		needs := make([][3]int, 0, len(ev.Needs))
+		for i := range ev.Needs {
+			ne := &ev.Needs[i]
+			dec := -1
+			if ne.Decision != nil {
+				if dec, err = objs.id(ne.Decision); err != nil {
+					return nil, fmt.Errorf("finding %s: evidence: %w", f.ID, err)
+				}
+			}
+			needs = append(needs, [3]int{needID(&ne.Need), st.id(string(ne.Severity)), dec})
+		}
+		row = append(row, needs)
+		add(ev.Unknowns, len(ev.Unknowns) == 0)
+		add(ev.Constraints, len(ev.Constraints) == 0)
+		add(ev.Features, len(ev.Features) == 0)
+		add(ev.Values, len(ev.Values) == 0)
+		add(ev.Problems, len(ev.Problems) == 0)
+		affected := make([][3]int, len(f.Affected))
+		for i, a := range f.Affected {
+			affected[i] = [3]int{st.id(a.Type), st.id(a.ARN), st.id(a.Name)}
+		}
+		row = append(row, affected)
+		var fix any = -1
+		if len(f.Fix.Steps) > 0 || f.Fix.Target != nil || f.Fix.SuggestedPolicyLayer != "" || f.Fix.SuggestedPolicyTarget != "" || legacy {
+			steps := make([]int, len(f.Fix.Steps))
+			for i, x := range f.Fix.Steps {
+				steps[i] = st.id(x)
+			}
+			var target any = -1
+			if t := f.Fix.Target; t != nil {
+				attached := -1
+				if t.AttachedTo != nil {
+					if attached, err = objs.id(t.AttachedTo); err != nil {
+						return nil, fmt.Errorf("finding %s: fix: %w", f.ID, err)
+					}
+				}
+				target = []int{st.id(t.Type), st.id(t.ARN), st.id(t.ID), st.id(t.Name), st.id(t.Role), st.id(t.Statement), attached}
+			}
+			fix = []any{steps, target, st.id(string(f.Fix.SuggestedPolicyLayer)), st.id(f.Fix.SuggestedPolicyTarget), b2i(legacy)}
+		}
+		row = append(row, fix)
+		sup := f.Suppression
+		if sup == nil {
+			sup = f.SuppressionExpired
+		}
+		add(sup, sup == nil)
+		// A finding that covers only its own version 1 ID says nothing more.
+		add(f.MemberIDs, len(f.MemberIDs) == 0 || len(f.MemberIDs) == 1 && f.MemberIDs[0] == f.ID)
+		row = append(row, max(f.Impact.Items, 1))
 		if err != nil {
 			return nil, fmt.Errorf("finding %s: evidence: %w", f.ID, err)
 		}

@@ -65,6 +65,21 @@ func (v *view) writeJSON(w io.Writer) error {
 	out.Summary.BySeverity = nonNilMap(out.Summary.BySeverity)
 	out.Summary.ByRule = nonNilMap(out.Summary.ByRule)
 	out.Summary.ByAccount = nonNilMap(out.Summary.ByAccount)
+	out.Summary.Affected = nonNilMap(out.Summary.Affected)
+	if t := out.Triage; t != nil {
+		c := *t
+		if s := c.Suppressions; s != nil {
+			sc := *s
+			sc.Entries = nonNil(sc.Entries)
+			c.Suppressions = &sc
+		}
+		if b := c.Baseline; b != nil {
+			bc := *b
+			bc.Fixed, bc.Unknown = nonNil(bc.Fixed), nonNil(bc.Unknown)
+			c.Baseline = &bc
+		}
+		out.Triage = &c
+	}
 	head, err := json.MarshalIndent(&out, "", "  ")
 	if err != nil {
 		return err
@@ -82,6 +97,11 @@ func (v *view) writeJSON(w io.Writer) error {
 	bw.Write(head[:i])
 	bw.WriteString("\n  \"findings\": [")
 	for n, f := range v.findings {
+		if f.Impact.Resources == nil {
+			c := *f
+			c.Impact.Resources = map[string]int{}
+			f = &c
+		}
 		b, err := json.MarshalIndent(f, "    ", "  ")
 		if err != nil {
 			return fmt.Errorf("finding %s: %w", f.ID, err)

@@ -2,8 +2,10 @@ package report
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,15 +13,27 @@ import (
 )
 
 // Markdown summary (summary.md), for a GitHub step summary or a pull
-// request comment: scope, coverage, counts by severity, the most severe
-// findings as a table, and the coverage gaps.
+// request comment.
+//
+// It opens with a short summary of a few lines that fits a chat message or
+// a pull request comment on its own, link-free (shortSummary): the root
+// causes by severity and what they affect, and, when triage was used, what
+// changed since the baseline, the new findings at high or above, and the
+// accepted risks. Then: scope, coverage, root causes by severity (with the
+// new and the accepted ones), the accepted risks (every suppression with
+// its status), what changed since the baseline (the fixed and unknown
+// findings), the most actionable findings as a table (not accepted before
+// accepted, new before the others, then most severe first), and the
+// coverage gaps.
 //
 // Escaping. Every string first has its hidden characters (bidi controls,
 // invisible and control characters) shown as "<U+202E>" by Reveal, so that
-// a name cannot reorder or hide text to pass for another. Identifiers from AWS (accounts, regions, ARNs, rule IDs) are
-// written as code spans (mdCode): nothing inside a code span is read as
-// Markdown or HTML, nor as an @mention or a link. Free text (messages,
-// account names, errors) is written with mdText: line breaks become spaces,
+// a name cannot reorder or hide text to pass for another. Identifiers from
+// AWS (accounts, regions, ARNs, rule IDs) and from a suppressions file
+// (sources) are written as code spans (mdCode): nothing inside a code span
+// is read as Markdown or HTML, nor as an @mention or a link. Free text
+// (messages, account names, justifications, errors) is written with
+// mdText: line breaks become spaces,
 // every character that Markdown reads inside a line ('\\', '`', '*', '_',
 // '[', ']', '<', '>', '|', '~', '&') is backslash-escaped, so there is no
 // emphasis, link, image, HTML tag, entity or table cell break, and '@' is
@@ -35,17 +49,135 @@ const markdownTop = 20
 // markdownMaxErrors is how many collection errors the summary lists.
 const markdownMaxErrors = 20
 
+// markdownMaxPast is how many fixed and unknown baseline findings, and
+// suppressions, the summary lists.
+const markdownMaxPast = 20
+
+// shortMaxNew is how many new findings at high or above the short summary
+// names.
+const shortMaxNew = 3
+
 // WriteMarkdown writes summary.md.
 func WriteMarkdown(w io.Writer, res *findings.Result) error {
 	return newView(res).writeMarkdown(w)
 }
 
+// shortSummary is the opening of summary.md: a few lines, link-free, that
+// fit a chat message or a pull request comment.
+func (v *view) shortSummary() []string {
+	var bySev []string
+	for _, c := range v.bySeverity {
+		if c.Count > 0 {
+			bySev = append(bySev, itoa(c.Count)+" "+mdText(c.Label))
+		}
+	}
+	first := "**audit:** " + countOf(len(v.findings), "root cause", "root causes")
+	if len(bySev) > 0 {
+		first += " (" + strings.Join(bySev, ", ") + ")"
+	}
+	if a := countResources(v.affected); a != "" {
+		first += " affecting " + a
+	}
+	if v.incomplete() {
+		first += "; coverage incomplete"
+	} else {
+		first += "; coverage complete"
+	}
+	lines := []string{first + "."}
+	t := &v.triage
+	if t.hasBaseline() {
+		line := "**Since the baseline"
+		if b := t.baseline; b != nil && !b.GeneratedAt.IsZero() {
+			line += " of " + b.GeneratedAt.UTC().Format("2006-01-02")
+		}
+		line += ":** " + itoa(t.new) + " new, " + itoa(t.unchanged) + " unchanged, " + itoa(len(t.fixed())) + " fixed"
+		if n := len(t.unknown()); n > 0 {
+			line += ", " + itoa(n) + " unknown (not collected)"
+		}
+		lines = append(lines, line+".")
+		var high []*findings.Finding
+		for _, f := range v.findings {
+			if f.Change == findings.ChangeNew && f.Suppression == nil && f.Severity.Rank() >= findings.High.Rank() {
+				high = append(high, f)
+			}
+		}
+		line = "**New at high or above:** "
+		if len(high) == 0 {
+			line += "none."
+		} else {
+			line = "**New at high or above (" + itoa(len(high)) + "):** "
+			var named []string
+			for _, f := range high[:min(len(high), shortMaxNew)] {
+				named = append(named, mdText(string(f.Severity))+" "+mdCode(f.RuleID, false)+" "+mdCode(resourceName(f.ResourceARN), false)+
+					" ("+mdCode(f.AccountID, false)+where(f.Region)+")")
+			}
+			line += strings.Join(named, "; ")
+			if len(high) > shortMaxNew {
+				line += "; and " + itoa(len(high)-shortMaxNew) + " more"
+			}
+			line += "."
+		}
+		lines = append(lines, line)
+	}
+	if t.hasSuppressions() {
+		line := "**Accepted risks:** " + countOf(t.suppressed, "finding", "findings") + " accepted"
+		if t.expiringSoon > 0 {
+			line += " (" + itoa(t.expiringSoon) + " expiring soon)"
+		}
+		if t.reopened > 0 {
+			line += "; " + countOf(t.reopened, "finding whose acceptance expired counts", "findings whose acceptance expired count") + " again"
+		}
+		if n := len(t.stale); n > 0 {
+			line += "; " + countOf(n, "stale suppression", "stale suppressions")
+		}
+		lines = append(lines, line+".")
+	}
+	return lines
+}
+
+func where(region string) string {
+	if region == "" {
+		return ""
+	}
+	return ", " + mdCode(region, false)
+}
+
+// severityCell is a finding's severity with what triage says of it.
+func severityCell(f *findings.Finding) string {
+	s := mdText(string(f.Severity))
+	if f.Change == findings.ChangeNew {
+		s += " · **new**"
+	}
+	switch {
+	case f.Suppression != nil:
+		s += " · accepted until " + mdText(f.Suppression.Expires)
+	case f.SuppressionExpired != nil:
+		s += " · acceptance expired " + mdText(f.SuppressionExpired.Expires)
+	}
+	return s
+}
+
+// actionable orders the findings for the summary's table: not accepted
+// before accepted, new before the others, then the view's order.
+func (v *view) actionable() []*findings.Finding {
+	out := slices.Clone(v.findings)
+	slices.SortStableFunc(out, func(a, b *findings.Finding) int {
+		return cmp.Or(cmp.Compare(b2i(a.Suppression != nil), b2i(b.Suppression != nil)),
+			cmp.Compare(b2i(b.Change == findings.ChangeNew), b2i(a.Change == findings.ChangeNew)))
+	})
+	return out
+}
+
 func (v *view) writeMarkdown(w io.Writer) error {
 	b := bufio.NewWriter(w)
 	res := v.res
+	t := &v.triage
 	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
 
 	p("## audit — ECS task execution roles\n\n")
+	for _, line := range v.shortSummary() {
+		p("%s\n\n", line)
+	}
 	scope := fmt.Sprintf("%d account%s, %d region%s", len(v.accounts), plural(len(v.accounts)), len(v.regions), plural(len(v.regions)))
 	if res.Scope.OrganizationID != "" {
 		scope = "organization " + mdCode(res.Scope.OrganizationID, false) + ", " + scope
@@ -64,11 +196,55 @@ func (v *view) writeMarkdown(w io.Writer) error {
 		p("**Coverage:** %s\n\n", mdText(v.coverageLine()))
 	}
 
-	p("| Severity | Findings |\n|:--|--:|\n")
-	for _, c := range v.bySeverity {
-		p("| %s | %d |\n", mdText(c.Label), c.Count)
+	// Root causes by severity, with the new and the accepted ones.
+	head, rule := "| Severity | Root causes |", "|:--|--:|"
+	if t.hasBaseline() {
+		head, rule = head+" New |", rule+"--:|"
 	}
-	p("| **Total** | **%d** |\n\n", len(v.findings))
+	if t.hasSuppressions() {
+		head, rule = head+" Accepted |", rule+"--:|"
+	}
+	p("%s\n%s\n", head, rule)
+	newBy, accBy := map[string]int{}, map[string]int{}
+	for _, f := range v.findings {
+		if f.Change == findings.ChangeNew {
+			newBy[string(f.Severity)]++
+		}
+		if f.Suppression != nil {
+			accBy[string(f.Severity)]++
+		}
+	}
+	row := func(label string, n, nNew, nAcc int, bold bool) {
+		cell := func(x any) string {
+			if bold {
+				return fmt.Sprintf("**%v**", x)
+			}
+			return fmt.Sprint(x)
+		}
+		line := "| " + cell(label) + " | " + cell(n) + " |"
+		if t.hasBaseline() {
+			line += " " + cell(nNew) + " |"
+		}
+		if t.hasSuppressions() {
+			line += " " + cell(nAcc) + " |"
+		}
+		p("%s\n", line)
+	}
+	for _, c := range v.bySeverity {
+		row(mdText(c.Label), c.Count, newBy[c.Key], accBy[c.Key], false)
+	}
+	row("Total", len(v.findings), t.new, t.suppressed, true)
+	p("\n")
+	if len(v.findings) > 0 {
+		p("%s.\n\n", mdText(SummaryLine(res)))
+	}
+
+	if t.hasSuppressions() {
+		v.markdownAcceptedRisks(p)
+	}
+	if t.hasBaseline() {
+		v.markdownChanges(p)
+	}
 
 	if len(v.findings) == 0 {
 		p("No findings.\n\n")
@@ -79,15 +255,15 @@ func (v *view) writeMarkdown(w io.Writer) error {
 		} else {
 			p("### Findings\n\n")
 		}
-		p("| Severity | Rule | Account | Region | Resource | Message |\n|:--|:--|:--|:--|:--|:--|\n")
-		for _, f := range v.findings[:n] {
+		p("| Severity | Rule | Account | Region | Resource | Impact | Message |\n|:--|:--|:--|:--|:--|:--|:--|\n")
+		for _, f := range v.actionable()[:n] {
 			account := mdCode(f.AccountID, true)
 			if name := v.accountName(f); name != "" {
 				account = mdText(name) + " " + account
 			}
-			p("| %s | %s | %s | %s | %s | %s |\n",
-				mdText(string(f.Severity)), mdCode(f.RuleID, true), account,
-				mdCode(f.Region, true), mdCode(f.ResourceARN, true), mdText(f.Message))
+			p("| %s | %s | %s | %s | %s | %s | %s |\n",
+				severityCell(f), mdCode(f.RuleID, true), account,
+				mdCode(f.Region, true), mdCode(f.ResourceARN, true), mdText(f.Impact.Summary), mdText(f.Message))
 		}
 		p("\n")
 	}
@@ -115,6 +291,81 @@ func (v *view) writeMarkdown(w io.Writer) error {
 	}
 	p("Full details: `report.html`, `findings.json`, `findings.sarif`, `findings.xlsx`.\n")
 	return b.Flush()
+}
+
+// markdownAcceptedRisks lists every suppression with its status.
+func (v *view) markdownAcceptedRisks(p func(string, ...any)) {
+	t := &v.triage
+	p("### Accepted risks\n\n")
+	line := countOf(t.suppressed, "finding", "findings") + " accepted as a risk"
+	if t.expiringSoon > 0 {
+		line += ", " + itoa(t.expiringSoon) + " of them expiring soon"
+	}
+	if t.reopened > 0 {
+		line += "; " + countOf(t.reopened, "finding whose acceptance expired counts", "findings whose acceptance expired count") + " again"
+	}
+	if n := len(t.stale); n > 0 {
+		line += "; " + countOf(n, "stale suppression", "stale suppressions")
+	}
+	p("%s.\n\n", line)
+	r := t.suppressions
+	if r == nil || len(r.Entries) == 0 {
+		return
+	}
+	p("| Suppression | Rule | Status | Expires | Owner | Matched | Justification |\n|:--|:--|:--|:--|:--|--:|:--|\n")
+	for i, e := range r.Entries {
+		if i == markdownMaxPast {
+			p("\n… and %d more suppressions (see findings.json or findings.xlsx).\n", len(r.Entries)-markdownMaxPast)
+			break
+		}
+		status := mdText(e.Status)
+		switch {
+		case e.Stale:
+			status += ", **stale**: matches nothing, remove it"
+		case e.ExpiresSoon:
+			status += ", expires soon"
+		}
+		p("| %s | %s | %s | %s | %s | %d | %s |\n", mdCode(e.Source, true), mdCode(e.Rule, true), status, mdText(e.Expires),
+			mdText(orDash(e.Owner)), e.Matched, mdText(e.Justification))
+	}
+	p("\n")
+}
+
+// markdownChanges says what changed since the baseline, with the fixed and
+// unknown findings.
+func (v *view) markdownChanges(p func(string, ...any)) {
+	t := &v.triage
+	p("### Since the baseline\n\n")
+	if b := t.baseline; b != nil {
+		from := "The baseline"
+		if b.Source != "" {
+			from += " " + mdCode(b.Source, false)
+		}
+		if !b.GeneratedAt.IsZero() {
+			from += " of " + b.GeneratedAt.UTC().Format(time.RFC3339)
+		}
+		p("%s: %d new, %d unchanged, %d fixed, %d unknown.\n\n", from, t.new, t.unchanged, len(b.Fixed), len(b.Unknown))
+	}
+	list := func(title string, ps []findings.PastFinding, reason bool) {
+		if len(ps) == 0 {
+			return
+		}
+		p("%s:\n\n", title)
+		for i, pf := range ps {
+			if i == markdownMaxPast {
+				p("- … and %d more (see findings.json or findings.xlsx)\n", len(ps)-markdownMaxPast)
+				break
+			}
+			line := "- " + mdText(string(pf.Severity)) + " " + mdCode(pf.RuleID, false) + " " + mdCode(orDash(pf.ResourceARN), false) + ": " + mdText(pf.Message)
+			if reason && pf.Reason != "" {
+				line += " — " + mdText(pf.Reason)
+			}
+			p("%s\n", line)
+		}
+		p("\n")
+	}
+	list("Fixed (gone where this scan collected everything)", t.fixed(), false)
+	list("Unknown (gone, but where this scan did not collect everything: they may still be there)", t.unknown(), true)
 }
 
 // mdCode writes s as a code span. inTable escapes '|' for GFM tables.

@@ -38,7 +38,8 @@ import (
 // Versions: this build reads findings.ResultSchemaVersion and every older
 // version from findings.OldestResultSchemaVersion (docs/findings.md).
 // Version 1 has no rule catalog: the Result gets this build's, and a note
-// says so.
+// says so. Its findings are one per item: each becomes a root cause of its
+// own (upgrade.go), and a second note says so.
 
 // ReadError says what is wrong with a findings.json file.
 type ReadError struct {
@@ -128,8 +129,11 @@ func readResult(data []byte) (*findings.Result, *ReadInfo, *ReadError) {
 	info := &ReadInfo{Version: r.version}
 	if r.version < 2 {
 		res.Rules = catalog()
+		upgradeV1(res)
 		info.Notes = append(info.Notes, fmt.Sprintf("findings.json version %d carries no rule catalog: "+
-			"the rules are described as this build's catalog describes them", r.version))
+			"the rules are described as this build's catalog describes them", r.version),
+			fmt.Sprintf("findings.json version %d has one finding per item: each is read as a root cause of its own, "+
+				"whose fix is its remediation, without the layer where it is made", r.version))
 	}
 	res.SchemaVersion = findings.ResultSchemaVersion
 	return res, info, nil

@@ -34,6 +34,8 @@ func renderAll(t *testing.T, res *findings.Result) map[string][]byte {
 		}
 		out[f.Name] = b.Bytes()
 	}
+	// Every findings.json a test renders follows the published schema.
+	validateFindingsJSON(t, "findings.json", out[FormatJSON])
 	return out
 }
 
@@ -106,13 +108,14 @@ func TestResultCatalogWins(t *testing.T) {
 	}
 	// The Result's two rules, and the rules its findings name that they
 	// lack; not T006, which only the build's catalog knows.
-	if want := []string{"T001", "T002", "T003", "T004", "T005"}; !reflect.DeepEqual(ids, want) {
+	if want := []string{"T001", "T002", "T003", "T004", "T005", "T007", "T008"}; !reflect.DeepEqual(ids, want) {
 		t.Errorf("SARIF rules = %v, want %v", ids, want)
 	}
 	var j bytes.Buffer
 	if err := WriteJSON(&j, res); err != nil {
 		t.Fatal(err)
 	}
+	validateFindingsJSON(t, "findings.json", j.Bytes())
 	back, _, err := ReadResult(j.Bytes(), "findings.json")
 	if err != nil {
 		t.Fatal(err)
@@ -122,9 +125,17 @@ func TestResultCatalogWins(t *testing.T) {
 	}
 }
 
-// A version 1 findings.json (no rule catalog; some empty lists as null)
-// is read with this build's catalog and a note, and every format renders;
-// the findings.json written from it is a valid version 2 file.
+// A version 1 findings.json (no rule catalog, one finding per item, some
+// empty lists as null) is read with this build's catalog and two notes,
+// and every format renders; the findings.json written from it is a valid
+// version 2 file.
+//
+// What the upgrade may change: nothing of what the file says. Every field
+// of a version 1 finding is in the version 2 finding with its value; the
+// version 2 finding adds exactly what version 2 requires, derived from the
+// finding alone (upgrade.go): memberIds (its own ID), impact (its resource,
+// its excess grants), fix (its remediation, no layer), and an empty kind
+// on each excess grant.
 func TestReadResultVersion1(t *testing.T) {
 	for _, path := range []string{sampleV1, demoV1} {
 		t.Run(filepath.Base(path), func(t *testing.T) {
@@ -140,7 +151,8 @@ func TestReadResultVersion1(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if info.Version != 1 || len(info.Notes) != 1 || !strings.Contains(info.Notes[0], "no rule catalog") {
+			if info.Version != 1 || len(info.Notes) != 2 || !strings.Contains(info.Notes[0], "no rule catalog") ||
+				!strings.Contains(info.Notes[1], "one finding per item") {
 				t.Errorf("info = %+v", info)
 			}
 			if res.SchemaVersion != findings.ResultSchemaVersion || !reflect.DeepEqual(res.Rules, testCatalog()) {
@@ -158,29 +170,50 @@ func TestReadResultVersion1(t *testing.T) {
 				}
 			}
 			validateFindingsJSON(t, "findings.json from "+path, out[FormatJSON])
-			// The findings themselves are unchanged by the upgrade.
-			var v2 struct{ Findings []json.RawMessage }
+			var v2 struct {
+				Summary  findings.Summary
+				Findings []json.RawMessage
+			}
 			json.Unmarshal(out[FormatJSON], &v2)
+			items := 0
 			for i := range v1.Findings {
-				if !jsonEqual(t, v1.Findings[i], v2.Findings[i]) {
+				var a, b map[string]any
+				if err := json.Unmarshal(v1.Findings[i], &a); err != nil {
+					t.Fatal(err)
+				}
+				if err := json.Unmarshal(v2.Findings[i], &b); err != nil {
+					t.Fatal(err)
+				}
+				excess, _ := a["evidence"].(map[string]any)["excess"].([]any)
+				wantItems := max(1, len(excess))
+				items += wantItems
+				wantFix := map[string]any{"layer": "", "summary": a["remediation"]}
+				im, _ := b["impact"].(map[string]any)
+				if !reflect.DeepEqual(b["memberIds"], []any{a["id"]}) || !reflect.DeepEqual(b["fix"], wantFix) ||
+					!reflect.DeepEqual(im["resources"], map[string]any{a["resourceType"].(string): 1.0}) || im["items"] != float64(wantItems) {
+					t.Errorf("finding %d: memberIds %v, fix %v, impact %v", i, b["memberIds"], b["fix"], im)
+				}
+				delete(b, "memberIds")
+				delete(b, "fix")
+				delete(b, "impact")
+				bx, _ := b["evidence"].(map[string]any)["excess"].([]any)
+				for _, x := range bx {
+					g := x.(map[string]any)
+					if k, ok := g["kind"]; !ok || k != "" {
+						t.Errorf("finding %d: excess kind %v, want empty (version 1 did not record it)", i, k)
+					}
+					delete(g, "kind")
+				}
+				if !reflect.DeepEqual(a, b) {
 					t.Errorf("finding %d changed:\n v1: %s\n v2: %s", i, v1.Findings[i], v2.Findings[i])
 					break
 				}
 			}
+			if v2.Summary.Items != items || len(v2.Summary.Affected) == 0 {
+				t.Errorf("summary: %d items (want %d), affected %v", v2.Summary.Items, items, v2.Summary.Affected)
+			}
 		})
 	}
-}
-
-func jsonEqual(t *testing.T, a, b []byte) bool {
-	t.Helper()
-	var x, y any
-	if err := json.Unmarshal(a, &x); err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &y); err != nil {
-		t.Fatal(err)
-	}
-	return reflect.DeepEqual(x, y)
 }
 
 // Bad input is an error naming the file, the JSON path and what is wrong.

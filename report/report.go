@@ -2,6 +2,17 @@
 // writes: JSON, SARIF 2.1.0, a self-contained HTML report, an XLSX workbook,
 // a Markdown summary and CSV.
 //
+// A finding is one root cause (package findings, group.go): every format
+// counts root causes, shows what each affects (its impact and affected
+// resources) and its fix, and lists its items (needs, constraints,
+// features, values, policy problems, excess grants) where it has room:
+// the HTML evidence panel, the workbook's Affected items sheet, SARIF
+// properties, findings.json. What package triage added is rendered too:
+// suppressed findings (SARIF suppressions, the "Accepted risks" view and
+// sheet, counts in Markdown and CSV), expired and stale suppressions, and
+// the comparison with a baseline (new findings first in HTML, the
+// "Changes" sheet, baselineState in SARIF, counts everywhere).
+//
 // All formats are built from one view model (see view.go), so that they
 // agree on the order of findings, on severity ranks and on counts. The
 // formats are listed in one table (formats.go) and rendered from the

@@ -75,6 +75,11 @@ func TestGolden(t *testing.T) {
 		{"malicious.csv.golden", func(b *bytes.Buffer, _ *findings.Result) error { return WriteCSV(b, maliciousResult()) }},
 		{"hostile.md.golden", func(b *bytes.Buffer, _ *findings.Result) error { return WriteMarkdown(b, hostileResult()) }},
 		{"hostile.csv.golden", func(b *bytes.Buffer, _ *findings.Result) error { return WriteCSV(b, hostileResult()) }},
+		// Suppressions and a baseline applied (see sampleSuppressions).
+		{"triaged.json.golden", func(b *bytes.Buffer, _ *findings.Result) error { return WriteJSON(b, triagedResult()) }},
+		{"triaged.sarif.golden", func(b *bytes.Buffer, _ *findings.Result) error { return WriteSARIF(b, triagedResult(), Options{}) }},
+		{"triaged.md.golden", func(b *bytes.Buffer, _ *findings.Result) error { return WriteMarkdown(b, triagedResult()) }},
+		{"triaged.csv.golden", func(b *bytes.Buffer, _ *findings.Result) error { return WriteCSV(b, triagedResult()) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -82,8 +87,11 @@ func TestGolden(t *testing.T) {
 			if err := tt.write(&b, sampleResult()); err != nil {
 				t.Fatal(err)
 			}
-			if strings.HasSuffix(tt.name, ".json.golden") {
+			switch {
+			case strings.HasSuffix(tt.name, ".json.golden"):
 				validateFindingsJSON(t, tt.name, b.Bytes())
+			case strings.HasSuffix(tt.name, ".sarif.golden"):
+				validateSARIF(t, b.Bytes())
 			}
 			golden(t, tt.name, b.Bytes())
 		})
@@ -113,7 +121,7 @@ func TestJSONOrderAndRoundTrip(t *testing.T) {
 	for _, f := range back.Findings {
 		ids = append(ids, f.ID)
 	}
-	want := []string{"f-secret-1", "f-secret-2", "f-agent-1", "f-excess-1", "f-indet-1", "f-platform-1"}
+	want := []string{"f-secret-1", "f-secret-2", "f-agent-1", "f-values-1", "f-excess-1", "f-policy-1", "f-indet-1", "f-platform-1"}
 	if !reflect.DeepEqual(ids, want) {
 		t.Errorf("order = %v, want %v", ids, want)
 	}
@@ -214,23 +222,27 @@ func TestMarkdownEscaping(t *testing.T) {
 			t.Errorf("unescaped %q in %q", m, line)
 		}
 	}
-	// Every row of the findings table has exactly 6 cells: no payload
+	// Every row of every table has as many cells as its header: no payload
 	// broke out of its cell.
 	cellSep := regexp.MustCompile(`(^|[^\\])\|`)
-	inTable := false
+	want, tables := 0, 0
 	for _, line := range strings.Split(out, "\n") {
-		if strings.HasPrefix(line, "| Severity | Rule |") {
-			inTable = true
+		if !strings.HasPrefix(line, "|") {
+			want = 0
 			continue
 		}
-		if inTable && !strings.HasPrefix(line, "|") {
-			inTable = false
+		n := len(cellSep.FindAllString(line, -1))
+		if want == 0 {
+			want = n
+			tables++
+			continue
 		}
-		if inTable && !strings.HasPrefix(line, "|:--") {
-			if n := len(cellSep.FindAllString(line, -1)); n != 7 {
-				t.Errorf("table row has %d separators, want 7: %s", n, line)
-			}
+		if n != want {
+			t.Errorf("table row has %d separators, want %d: %s", n, want, line)
 		}
+	}
+	if tables < 3 {
+		t.Errorf("%d tables: the fixture lost its triage", tables)
 	}
 }
 
@@ -549,5 +561,23 @@ func TestEvidencePathsStayInside(t *testing.T) {
 		if err != nil || !filepath.IsLocal(rel) {
 			t.Errorf("%s is outside %s", p, ev)
 		}
+	}
+}
+
+// SummaryLine counts root causes and the distinct resources they affect,
+// most first.
+func TestSummaryLine(t *testing.T) {
+	withCatalog(t)
+	if got, want := SummaryLine(sampleResult()), "8 root causes affecting 4 task definitions, 2 services, 1 container instance, 1 role (12 items)"; got != want {
+		t.Errorf("SummaryLine = %q, want %q", got, want)
+	}
+	if got := SummaryLine(&findings.Result{}); got != "0 root causes" {
+		t.Errorf("SummaryLine of no finding = %q", got)
+	}
+	// The demo organization: its counts, as findings.Evaluate counts them.
+	demo := demoResult(t)
+	want := itoa(len(demo.Findings)) + " root causes affecting " + countResources(demo.Summary.Affected) + " (" + itoa(demo.Summary.Items) + " items)"
+	if got := SummaryLine(demo); got != want || !strings.Contains(got, " container instances") {
+		t.Errorf("demo: SummaryLine = %q, want %q", got, want)
 	}
 }

@@ -3,10 +3,12 @@ package report
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -28,10 +30,47 @@ import (
 //
 // Levels: critical and high → error, medium → warning, low and info → note.
 //
-// Each result has a relative artifact path (see sarifpath.go), a logical
-// location per ARN involved (fullyQualifiedName = the ARN), the partial
-// fingerprint "auditFingerprint/v1" = Finding.ID (stable across runs), and
-// properties with the account, region, severity and the evidence.
+// One result per finding, that is per root cause. Each has a relative
+// artifact path (see sarifpath.go), a logical location per ARN involved
+// (fullyQualifiedName = the ARN), the partial fingerprint
+// "auditFingerprint/v1" = Finding.ID (stable across runs), and properties
+// with the account, region, severity, evidence, impact, affected
+// resources, fix and memberIds. The message says what is wrong and where,
+// then the impact ("Impact: 1 container instance × 4 task definitions; 7
+// unmet constraints.") and the fix summary ("Fix: …"). SARIF's own fixes
+// are not used: a SARIF fix is a set of byte replacements in artifacts, and
+// our artifacts stand for AWS resources, changed through AWS, not files.
+//
+// Fingerprints across the grouping. Finding.ID is the fingerprint under the
+// same key as before grouping, so a root cause whose ID is the ID of one of
+// the per-item findings it replaces (a container instance keeps the ID of
+// its first constraint, an ungrouped rule keeps its ID) stays the same
+// alert. memberIds go into properties, not into partialFingerprints: SARIF
+// combines every partial fingerprint into one identity, so adding keys
+// would change the identity of every result and reopen every alert. On the
+// first upload after grouping, code scanning closes the per-item alerts
+// that no root cause carries on (as fixed: it cannot merge alerts) and
+// opens one per new root cause; the audit's own baseline (triage) matches
+// memberIds, so the scan still counts them as unchanged.
+//
+// Triage. A suppressed finding carries suppressions [{kind "external",
+// status "accepted", justification, properties {owner, expires, source}}]
+// and its message ends with "Accepted risk until DATE …"; a finding whose
+// acceptance has expired carries none and its message says until when it
+// was accepted. GitHub code scanning does not read suppressions (it
+// ingests a suppressed result as an open alert; the
+// advanced-security/dismiss-alerts action dismisses the alerts of
+// suppressed results), so the message says it in words. After a comparison
+// with a baseline every result has baselineState "new" or "unchanged".
+// Fixed findings (gone from a part of the organization this scan
+// collected) are not written as results with baselineState "absent":
+// GitHub ignores baselineState and would open an alert for each; leaving
+// them out is what closes their alerts. Findings of the baseline whose
+// state is unknown (gone, but from a part this scan did not collect) are
+// written again, as the baseline had them, without a baselineState and with
+// properties.baseline = "unknown" and the reason: leaving them out would
+// make code scanning close their alerts as fixed. Stale, expired and
+// expiring suppressions and unknown findings are also notifications.
 //
 // Text and data. Message text (of results and notifications) is what GitHub
 // shows people, in the alert list, the alert page and pull request
@@ -144,13 +183,22 @@ type sarifAutomationDetails struct {
 }
 
 type sarifResult struct {
-	RuleID              string            `json:"ruleId"`
-	RuleIndex           int               `json:"ruleIndex"`
-	Level               string            `json:"level"`
-	Message             sarifText         `json:"message"`
-	Locations           []sarifLocation   `json:"locations"`
-	PartialFingerprints map[string]string `json:"partialFingerprints"`
-	Properties          sarifResultProps  `json:"properties"`
+	RuleID              string             `json:"ruleId"`
+	RuleIndex           int                `json:"ruleIndex"`
+	Level               string             `json:"level"`
+	Message             sarifText          `json:"message"`
+	Locations           []sarifLocation    `json:"locations"`
+	PartialFingerprints map[string]string  `json:"partialFingerprints"`
+	BaselineState       string             `json:"baselineState,omitempty"`
+	Suppressions        []sarifSuppression `json:"suppressions,omitempty"`
+	Properties          any                `json:"properties"`
+}
+
+type sarifSuppression struct {
+	Kind          string            `json:"kind"`
+	Status        string            `json:"status"`
+	Justification string            `json:"justification"`
+	Properties    map[string]string `json:"properties,omitempty"`
 }
 
 type sarifLocation struct {
@@ -178,16 +226,39 @@ type sarifLogical struct {
 }
 
 type sarifResultProps struct {
-	AccountID         string            `json:"accountId"`
-	AccountName       string            `json:"accountName,omitempty"`
-	Region            string            `json:"region,omitempty"`
-	Severity          string            `json:"severity"`
-	ResourceType      string            `json:"resourceType"`
-	ResourceARN       string            `json:"resourceArn"`
-	TaskDefinitionARN string            `json:"taskDefinitionArn,omitempty"`
-	RoleARN           string            `json:"roleArn,omitempty"`
-	Container         string            `json:"container,omitempty"`
-	Evidence          findings.Evidence `json:"evidence"`
+	AccountID          string                 `json:"accountId"`
+	AccountName        string                 `json:"accountName,omitempty"`
+	Region             string                 `json:"region,omitempty"`
+	Severity           string                 `json:"severity"`
+	ResourceType       string                 `json:"resourceType"`
+	ResourceARN        string                 `json:"resourceArn"`
+	TaskDefinitionARN  string                 `json:"taskDefinitionArn,omitempty"`
+	RoleARN            string                 `json:"roleArn,omitempty"`
+	Container          string                 `json:"container,omitempty"`
+	Evidence           findings.Evidence      `json:"evidence"`
+	Impact             findings.Impact        `json:"impact"`
+	Affected           []findings.ResourceRef `json:"affected,omitempty"`
+	Fix                findings.Fix           `json:"fix"`
+	MemberIDs          []string               `json:"memberIds,omitempty"`
+	Change             string                 `json:"change,omitempty"`
+	Suppression        *findings.Suppression  `json:"suppression,omitempty"`
+	SuppressionExpired *findings.Suppression  `json:"suppressionExpired,omitempty"`
+}
+
+// sarifPastProps are the properties of a baseline finding whose state is
+// unknown, written again (see the comment at the top of the file).
+type sarifPastProps struct {
+	Baseline          string `json:"baseline"` // "unknown"
+	Reason            string `json:"reason"`
+	BaselineGenerated string `json:"baselineGeneratedAt,omitempty"`
+	AccountID         string `json:"accountId"`
+	AccountName       string `json:"accountName,omitempty"`
+	Region            string `json:"region,omitempty"`
+	Severity          string `json:"severity"`
+	ResourceType      string `json:"resourceType,omitempty"`
+	ResourceARN       string `json:"resourceArn,omitempty"`
+	TaskDefinitionARN string `json:"taskDefinitionArn,omitempty"`
+	RoleARN           string `json:"roleArn,omitempty"`
 }
 
 // securitySeverity is GitHub's numeric severity of an audit severity.
@@ -232,12 +303,20 @@ func (v *view) writeSARIF(w io.Writer, opts Options) error {
 
 	// Results, most severe first, capped by count then by gzipped size.
 	// Each is encoded once, already indented for its place in the file.
-	n := min(len(v.findings), sarifMaxResults)
+	entries := v.sarifEntries()
+	n := min(len(entries), sarifMaxResults)
 	chunks := make([][]byte, n)
 	for i := range n {
-		b, err := json.MarshalIndent(v.sarifResult(v.findings[i]), sarifResultIndent, "  ")
+		e := entries[i]
+		var r sarifResult
+		if e.f != nil {
+			r = v.sarifResult(e.f)
+		} else {
+			r = v.sarifPastResult(e.past)
+		}
+		b, err := json.MarshalIndent(r, sarifResultIndent, "  ")
 		if err != nil {
-			return fmt.Errorf("finding %s: %w", v.findings[i].ID, err)
+			return fmt.Errorf("finding %s: %w", e.id(), err)
 		}
 		chunks[i] = EscapeHiddenJSON(b)
 	}
@@ -261,9 +340,9 @@ func (v *view) writeSARIF(w io.Writer, opts Options) error {
 				continue
 			}
 		}
-		if dropped := len(v.findings) - keep; dropped > 0 {
+		if dropped := len(entries) - keep; dropped > 0 {
 			fmt.Fprintf(stderrOr(opts.Stderr), "audit: warning: SARIF: kept the %d most severe of %d findings and dropped %d to stay within GitHub's limits (25,000 results, 10 MB gzipped); findings.json has them all\n",
-				keep, len(v.findings), dropped)
+				keep, len(entries), dropped)
 		}
 		return doc.writeTo(w)
 	}
@@ -312,7 +391,7 @@ func (v *view) sarifFileument(results [][]byte, category string) (*sarifFile, er
 	if !v.res.GeneratedAt.IsZero() {
 		inv.EndTimeUTC = v.res.GeneratedAt.UTC().Format(time.RFC3339)
 	}
-	inv.ToolExecutionNotifications = v.sarifNotifications(len(results))
+	inv.ToolExecutionNotifications = v.sarifNotifications(len(results), len(v.sarifEntries()))
 
 	tool := v.res.Tool
 	name := tool.Name
@@ -335,6 +414,18 @@ func (v *view) sarifFileument(results [][]byte, category string) (*sarifFile, er
 		"findingsTotal":    len(v.findings),
 		"resultsIncluded":  len(results),
 		"coverageComplete": !v.incomplete(),
+		"items":            v.items,
+		"affected":         nonNilMap(v.affected),
+	}
+	if t := &v.triage; t.hasSuppressions() {
+		s := map[string]int{"suppressed": t.suppressed, "reopened": t.reopened}
+		if r := t.suppressions; r != nil {
+			s["active"], s["expiringSoon"], s["expired"], s["stale"] = r.Active, r.ExpiringSoon, r.Expired, r.Stale
+		}
+		run.Properties["suppressions"] = s
+	}
+	if t := &v.triage; t.hasBaseline() {
+		run.Properties["baseline"] = map[string]int{"new": t.new, "unchanged": t.unchanged, "fixed": len(t.fixed()), "unknown": len(t.unknown())}
 	}
 	b, err := json.MarshalIndent(sarifLog{Schema: sarifSchema, Version: sarifVersion, Runs: []sarifRun{run}}, "", "  ")
 	if err != nil {
@@ -350,7 +441,7 @@ func (v *view) sarifFileument(results [][]byte, category string) (*sarifFile, er
 	return &sarifFile{head: b[:i+len(marker)-2], tail: append(b[i+len(marker):], '\n'), results: results}, nil
 }
 
-func (v *view) sarifNotifications(included int) []sarifNotification {
+func (v *view) sarifNotifications(included, total int) []sarifNotification {
 	var out []sarifNotification
 	c := v.res.Coverage
 	if c.Interrupted != "" {
@@ -387,14 +478,45 @@ func (v *view) sarifNotifications(included int) []sarifNotification {
 		out = append(out, sarifNotification{Level: "warning", Message: sarifText{Text: Reveal("Coverage gap: " + g)},
 			Descriptor: &sarifDescriptor{ID: "coverage-gap"}})
 	}
-	if dropped := len(v.findings) - included; dropped > 0 {
+	out = append(out, v.sarifTriageNotifications()...)
+	if dropped := total - included; dropped > 0 {
 		out = append(out, sarifNotification{
 			Level: "warning",
 			Message: sarifText{Text: fmt.Sprintf("%d of %d findings were dropped from this SARIF file to stay within GitHub code scanning limits (25,000 results per run, 10 MB gzipped); the %d most severe are included. findings.json, report.html and findings.xlsx list every finding.",
-				dropped, len(v.findings), included)},
+				dropped, total, included)},
 			Descriptor: &sarifDescriptor{ID: "results-truncated"},
-			Properties: map[string]string{"dropped": itoa(dropped), "included": itoa(included), "total": itoa(len(v.findings))},
+			Properties: map[string]string{"dropped": itoa(dropped), "included": itoa(included), "total": itoa(total)},
 		})
+	}
+	return out
+}
+
+// sarifTriageNotifications say which suppressions are stale, expired or
+// about to expire, and how many baseline findings have an unknown state.
+func (v *view) sarifTriageNotifications() []sarifNotification {
+	var out []sarifNotification
+	if r := v.triage.suppressions; r != nil {
+		for _, e := range r.Entries {
+			props := map[string]string{"source": e.Source, "rule": e.Rule, "expires": e.Expires, "status": e.Status, "matched": itoa(e.Matched)}
+			var level, id, text string
+			switch {
+			case e.Stale:
+				level, id, text = "warning", "suppression-stale", "Suppression at "+e.Source+" (rule "+e.Rule+") matches no finding: it is stale; remove it."
+			case e.Status == findings.SuppressionExpired:
+				level, id, text = "warning", "suppression-expired", "Suppression at "+e.Source+" (rule "+e.Rule+") expired on "+e.Expires+": the "+
+					countOf(e.Matched, "finding", "findings")+" it accepted count again."
+			case e.ExpiresSoon:
+				level, id, text = "note", "suppression-expiring", "Suppression at "+e.Source+" (rule "+e.Rule+") expires on "+e.Expires+"."
+			default:
+				continue
+			}
+			out = append(out, sarifNotification{Level: level, Message: sarifText{Text: Reveal(text)}, Descriptor: &sarifDescriptor{ID: id}, Properties: props})
+		}
+	}
+	if n := len(v.triage.unknown()); n > 0 {
+		out = append(out, sarifNotification{Level: "warning",
+			Message:    sarifText{Text: countOf(n, "finding", "findings") + " of the baseline could not be checked: they are in accounts or regions this scan did not collect fully. They are kept as results, so that their alerts stay open."},
+			Descriptor: &sarifDescriptor{ID: "baseline-unknown"}, Properties: map[string]string{"unknown": itoa(n)}})
 	}
 	return out
 }
@@ -529,6 +651,46 @@ func prefixAll(p string, s []string) []string {
 	return out
 }
 
+// sarifEntry is one result to write: a finding, or a baseline finding
+// whose state is unknown.
+type sarifEntry struct {
+	f    *findings.Finding
+	past *findings.PastFinding
+}
+
+func (e sarifEntry) id() string {
+	if e.f != nil {
+		return e.f.ID
+	}
+	return e.past.ID
+}
+
+func (e sarifEntry) rank() int {
+	if e.f != nil {
+		return e.f.Severity.Rank()
+	}
+	return e.past.Severity.Rank()
+}
+
+// sarifEntries are the results of the file: the findings in the view's
+// order, and the unknown baseline findings after the findings of their
+// severity.
+func (v *view) sarifEntries() []sarifEntry {
+	unknown := v.triage.unknown()
+	out := make([]sarifEntry, 0, len(v.findings)+len(unknown))
+	for _, f := range v.findings {
+		out = append(out, sarifEntry{f: f})
+	}
+	if len(unknown) == 0 {
+		return out
+	}
+	for i := range unknown {
+		out = append(out, sarifEntry{past: &unknown[i]})
+	}
+	slices.SortStableFunc(out, func(a, b sarifEntry) int { return cmp.Compare(b.rank(), a.rank()) })
+	return out
+}
+
 func (v *view) sarifResult(f *findings.Finding) sarifResult {
 	r := sarifResult{
 		RuleID:              f.RuleID,
@@ -536,19 +698,41 @@ func (v *view) sarifResult(f *findings.Finding) sarifResult {
 		Level:               sarifLevel(f.Severity),
 		Message:             sarifText{Text: Reveal(v.sarifMessage(f))},
 		PartialFingerprints: map[string]string{FingerprintKey: f.ID},
+		BaselineState:       f.Change,
 		Properties: sarifResultProps{
-			AccountID:         f.AccountID,
-			AccountName:       v.accountName(f),
-			Region:            f.Region,
-			Severity:          string(f.Severity),
-			ResourceType:      f.ResourceType,
-			ResourceARN:       f.ResourceARN,
-			TaskDefinitionARN: f.TaskDefinitionARN,
-			RoleARN:           f.RoleARN,
-			Container:         f.Container,
-			Evidence:          f.Evidence,
+			AccountID:          f.AccountID,
+			AccountName:        v.accountName(f),
+			Region:             f.Region,
+			Severity:           string(f.Severity),
+			ResourceType:       f.ResourceType,
+			ResourceARN:        f.ResourceARN,
+			TaskDefinitionARN:  f.TaskDefinitionARN,
+			RoleARN:            f.RoleARN,
+			Container:          f.Container,
+			Evidence:           f.Evidence,
+			Impact:             f.Impact,
+			Affected:           f.Affected,
+			Fix:                f.Fix,
+			MemberIDs:          f.MemberIDs,
+			Change:             f.Change,
+			Suppression:        f.Suppression,
+			SuppressionExpired: f.SuppressionExpired,
 		},
 	}
+	if s := f.Suppression; s != nil {
+		props := map[string]string{"expires": s.Expires, "source": s.Source}
+		if s.Owner != "" {
+			props["owner"] = s.Owner
+		}
+		r.Suppressions = []sarifSuppression{{Kind: "external", Status: "accepted", Justification: s.Justification, Properties: props}}
+	}
+	r.Locations = []sarifLocation{sarifLocate(f)}
+	return r
+}
+
+// sarifLocate is a finding's location: its artifact path and a logical
+// location per ARN involved.
+func sarifLocate(f *findings.Finding) sarifLocation {
 	loc := sarifLocation{PhysicalLocation: sarifPhysical{
 		ArtifactLocation: sarifArtifact{URI: artifactPath(f)},
 		Region:           sarifRegion{StartLine: 1},
@@ -564,11 +748,44 @@ func (v *view) sarifResult(f *findings.Finding) sarifResult {
 	add(f.ResourceARN, "resource")
 	add(f.TaskDefinitionARN, "resource")
 	add(f.RoleARN, "resource")
-	r.Locations = []sarifLocation{loc}
-	return r
+	return loc
 }
 
-// sarifMessage is the finding's message followed by where it is.
+// sarifPastResult is a baseline finding whose state is unknown, as the
+// baseline described it, so that code scanning keeps its alert open.
+func (v *view) sarifPastResult(p *findings.PastFinding) sarifResult {
+	f := &findings.Finding{ID: p.ID, RuleID: p.RuleID, Severity: p.Severity, Title: p.Title, Message: p.Message, AccountID: p.AccountID,
+		AccountName: p.AccountName, Region: p.Region, ResourceType: p.ResourceType, ResourceARN: p.ResourceARN,
+		TaskDefinitionARN: p.TaskDefinitionARN, RoleARN: p.RoleARN}
+	when := ""
+	if b := v.triage.baseline; b != nil && !b.GeneratedAt.IsZero() {
+		when = b.GeneratedAt.UTC().Format(time.RFC3339)
+	}
+	msg := v.sarifMessage(f) + " Not checked again: " + p.Reason + "; kept as the baseline"
+	if when != "" {
+		msg += " of " + when
+	}
+	msg += " reported it, since it may still be there."
+	loc := sarifLocate(f)
+	if len(loc.LogicalLocations) == 0 {
+		// A baseline finding without an ARN still needs a logical location.
+		loc.LogicalLocations = []sarifLogical{{Name: p.ID, FullyQualifiedName: "audit:finding/" + p.ID, Kind: "resource"}}
+	}
+	return sarifResult{
+		RuleID:              p.RuleID,
+		RuleIndex:           v.ruleIndex[p.RuleID],
+		Level:               sarifLevel(p.Severity),
+		Message:             sarifText{Text: Reveal(msg)},
+		Locations:           []sarifLocation{loc},
+		PartialFingerprints: map[string]string{FingerprintKey: p.ID},
+		Properties: sarifPastProps{Baseline: "unknown", Reason: p.Reason, BaselineGenerated: when, AccountID: p.AccountID,
+			AccountName: p.AccountName, Region: p.Region, Severity: string(p.Severity), ResourceType: p.ResourceType,
+			ResourceARN: p.ResourceARN, TaskDefinitionARN: p.TaskDefinitionARN, RoleARN: p.RoleARN},
+	}
+}
+
+// sarifMessage is the finding's message followed by where it is, its
+// impact, its fix, and its risk acceptance.
 func (v *view) sarifMessage(f *findings.Finding) string {
 	msg := f.Message
 	if msg == "" {
@@ -586,7 +803,34 @@ func (v *view) sarifMessage(f *findings.Finding) string {
 	if f.Container != "" {
 		where += ", container " + f.Container
 	}
-	return msg + " [" + where + "]"
+	msg += " [" + where + "]"
+	if f.Impact.Summary != "" {
+		msg += " Impact: " + endSentence(f.Impact.Summary)
+	}
+	if f.Fix.Summary != "" {
+		msg += " Fix: " + endSentence(f.Fix.Summary)
+	}
+	switch s := f.Suppression; {
+	case s != nil:
+		msg += " Accepted risk until " + s.Expires
+		if s.Owner != "" {
+			msg += " (owner " + s.Owner + ")"
+		}
+		msg += ", " + s.Source + ": " + endSentence(s.Justification)
+	case f.SuppressionExpired != nil:
+		e := f.SuppressionExpired
+		msg += " Was accepted as a risk until " + e.Expires + " (" + e.Source + "); that acceptance has expired, so the finding counts again."
+	}
+	return msg
+}
+
+// endSentence ends s with a period unless it ends with punctuation.
+func endSentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.HasSuffix(s, ".") || strings.HasSuffix(s, "!") || strings.HasSuffix(s, "?") {
+		return s
+	}
+	return s + "."
 }
 
 func orDash(s string) string {

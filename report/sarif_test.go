@@ -97,23 +97,7 @@ type sarifDoc struct {
 			} `json:"toolExecutionNotifications"`
 		} `json:"invocations"`
 		AutomationDetails struct{ ID string } `json:"automationDetails"`
-		Results           []struct {
-			RuleID    string `json:"ruleId"`
-			RuleIndex int    `json:"ruleIndex"`
-			Level     string `json:"level"`
-			Message   struct{ Text string }
-			Locations []struct {
-				PhysicalLocation struct {
-					ArtifactLocation struct{ URI string } `json:"artifactLocation"`
-				} `json:"physicalLocation"`
-				LogicalLocations []struct {
-					FullyQualifiedName string `json:"fullyQualifiedName"`
-					Kind               string
-				} `json:"logicalLocations"`
-			} `json:"locations"`
-			PartialFingerprints map[string]string `json:"partialFingerprints"`
-			Properties          map[string]any    `json:"properties"`
-		} `json:"results"`
+		Results           []sarifResultDoc    `json:"results"`
 	} `json:"runs"`
 }
 
@@ -157,7 +141,9 @@ func TestSARIFValidates(t *testing.T) {
 		catalog bool // use the test catalog instead of the real one
 	}{
 		{"sample", sampleResult(), true},
+		{"triaged", triagedResult(), true},
 		{"malicious", maliciousResult(), true},
+		{"hostile", hostileResult(), true},
 		{"empty", empty, true},
 		{"real catalog", sampleResult(), false},
 		{"empty with real catalog", empty, false},
@@ -206,8 +192,31 @@ func checkSARIF(t *testing.T, res *findings.Result, doc []byte) {
 			t.Errorf("catalog rule %s missing from tool.driver.rules", c.ID)
 		}
 	}
-	if len(run.Results) != len(res.Findings) {
-		t.Errorf("%d results, want %d", len(run.Results), len(res.Findings))
+	// One result per finding, and one per baseline finding whose state is
+	// unknown.
+	byID := map[string]*findings.Finding{}
+	for i := range res.Findings {
+		byID[res.Findings[i].ID] = &res.Findings[i]
+	}
+	past := map[string]*findings.PastFinding{}
+	var notes int
+	if res.Triage != nil && res.Triage.Baseline != nil {
+		for i := range res.Triage.Baseline.Unknown {
+			past[res.Triage.Baseline.Unknown[i].ID] = &res.Triage.Baseline.Unknown[i]
+		}
+		if len(past) > 0 {
+			notes++
+		}
+	}
+	if res.Triage != nil && res.Triage.Suppressions != nil {
+		for _, e := range res.Triage.Suppressions.Entries {
+			if e.Stale || e.Status == findings.SuppressionExpired || e.ExpiresSoon {
+				notes++
+			}
+		}
+	}
+	if len(run.Results) != len(res.Findings)+len(past) {
+		t.Errorf("%d results, want %d", len(run.Results), len(res.Findings)+len(past))
 	}
 	for _, r := range run.Results {
 		if i, ok := ids[r.RuleID]; !ok || i != r.RuleIndex {
@@ -216,22 +225,55 @@ func checkSARIF(t *testing.T, res *findings.Result, doc []byte) {
 		if len(r.Locations) == 0 {
 			t.Fatalf("result without location")
 		}
+		fp := r.PartialFingerprints[FingerprintKey]
+		f, p := byID[fp], past[fp]
+		if f == nil && p == nil {
+			t.Errorf("result %s: fingerprint %q is no finding's", r.RuleID, fp)
+			continue
+		}
 		for _, l := range r.Locations {
 			u := l.PhysicalLocation.ArtifactLocation.URI
 			if strings.Contains(u, "://") || strings.Contains(u, "arn:") || strings.Contains(u, ":") || !strings.HasPrefix(u, "aws/") ||
 				strings.Contains(u, "..") || strings.HasPrefix(u, "/") {
 				t.Errorf("artifact URI %q is not a plain relative path", u)
 			}
-			if len(l.LogicalLocations) == 0 || !strings.HasPrefix(l.LogicalLocations[0].FullyQualifiedName, "arn:") {
+			if len(l.LogicalLocations) == 0 || f != nil && l.LogicalLocations[0].FullyQualifiedName != f.ResourceARN {
 				t.Errorf("result %s: logical locations %v", r.RuleID, l.LogicalLocations)
 			}
 		}
-		if r.PartialFingerprints[FingerprintKey] == "" {
-			t.Errorf("result %s has no fingerprint", r.RuleID)
+		if p != nil {
+			if r.Properties["baseline"] != "unknown" || r.Properties["reason"] != p.Reason || r.BaselineState != "" || len(r.Suppressions) != 0 {
+				t.Errorf("baseline finding %s of unknown state: properties %v, baselineState %q", fp, r.Properties, r.BaselineState)
+			}
+			continue
 		}
-		for _, k := range []string{"accountId", "severity", "evidence"} {
+		for _, k := range []string{"accountId", "severity", "evidence", "impact", "fix"} {
 			if _, ok := r.Properties[k]; !ok {
 				t.Errorf("result %s lacks property %s", r.RuleID, k)
+			}
+		}
+		if !strings.Contains(r.Message.Text, "Impact: "+Reveal(endSentence(f.Impact.Summary))) || !strings.Contains(r.Message.Text, "Fix: "+Reveal(endSentence(f.Fix.Summary))) {
+			t.Errorf("result %s: message %q does not name the impact and the fix", fp, r.Message.Text)
+		}
+		if r.BaselineState != f.Change {
+			t.Errorf("result %s: baselineState %q, change %q", fp, r.BaselineState, f.Change)
+		}
+		switch {
+		case f.Suppression != nil:
+			if len(r.Suppressions) != 1 || r.Suppressions[0].Kind != "external" || r.Suppressions[0].Status != "accepted" ||
+				r.Suppressions[0].Justification != f.Suppression.Justification || r.Suppressions[0].Properties["expires"] != f.Suppression.Expires {
+				t.Errorf("suppressed result %s: suppressions %+v", fp, r.Suppressions)
+			}
+			if !strings.Contains(r.Message.Text, "Accepted risk until "+f.Suppression.Expires) {
+				t.Errorf("suppressed result %s: message %q", fp, r.Message.Text)
+			}
+		case f.SuppressionExpired != nil:
+			if len(r.Suppressions) != 0 || !strings.Contains(r.Message.Text, "accepted as a risk until "+f.SuppressionExpired.Expires) {
+				t.Errorf("result %s whose acceptance expired: suppressions %+v, message %q", fp, r.Suppressions, r.Message.Text)
+			}
+		default:
+			if len(r.Suppressions) != 0 {
+				t.Errorf("result %s is not suppressed but has suppressions %+v", fp, r.Suppressions)
 			}
 		}
 	}
@@ -242,8 +284,8 @@ func checkSARIF(t *testing.T, res *findings.Result, doc []byte) {
 	if run.Invocations[0].ExecutionSuccessful != complete {
 		t.Errorf("executionSuccessful = %v, want %v", run.Invocations[0].ExecutionSuccessful, complete)
 	}
-	if n := len(run.Invocations[0].ToolExecutionNotifications); n != len(res.Coverage.Errors)+len(res.Coverage.Gaps) {
-		t.Errorf("%d notifications, want %d", n, len(res.Coverage.Errors)+len(res.Coverage.Gaps))
+	if n := len(run.Invocations[0].ToolExecutionNotifications); n != len(res.Coverage.Errors)+len(res.Coverage.Gaps)+notes {
+		t.Errorf("%d notifications, want %d", n, len(res.Coverage.Errors)+len(res.Coverage.Gaps)+notes)
 	}
 }
 
@@ -279,7 +321,7 @@ func TestSARIFDetails(t *testing.T) {
 			t.Errorf("severity %s: level %q, want %q", s, levels[s], l)
 		}
 	}
-	wantSS := map[string]string{"T001": "9.5", "T002": "5.5", "T003": "8.0", "T004": "3.0", "T005": "1.0", "T006": "8.0"}
+	wantSS := map[string]string{"T001": "9.5", "T002": "5.5", "T003": "8.0", "T004": "3.0", "T005": "1.0", "T006": "8.0", "T007": "8.0", "T008": "5.5"}
 	for _, r := range run.Tool.Driver.Rules {
 		if r.Properties["security-severity"] != wantSS[r.ID] {
 			t.Errorf("rule %s: security-severity %v, want %s", r.ID, r.Properties["security-severity"], wantSS[r.ID])

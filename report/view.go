@@ -30,6 +30,14 @@ type view struct {
 	byRule     []count // most findings first, then ID
 	byAccount  []count // most findings first, then ID; Label is the account name
 
+	// affected counts the distinct resources the findings affect, by type;
+	// items the items they cover (affectedCounts).
+	affected map[string]int
+	items    int
+	// triage holds what triage added, counted from the findings so that
+	// every format agrees.
+	triage triageView
+
 	accountNames map[string]string
 	roles        []*findings.RoleReport
 	taskDefs     []*findings.TaskDefReport
@@ -89,6 +97,16 @@ func newView(res *findings.Result) *view {
 			v.rules = append(v.rules, findings.RuleMeta{ID: f.RuleID, Title: f.Title, Severity: f.Severity, Remediation: f.Remediation})
 		}
 	}
+	// The SARIF writer writes the baseline's findings of unknown state as
+	// results too: their rules are described as well.
+	if res.Triage != nil && res.Triage.Baseline != nil {
+		for _, p := range res.Triage.Baseline.Unknown {
+			if !known[p.RuleID] {
+				known[p.RuleID] = true
+				v.rules = append(v.rules, findings.RuleMeta{ID: p.RuleID, Title: p.Title, Severity: p.Severity})
+			}
+		}
+	}
 	sort.SliceStable(v.rules, func(i, j int) bool { return v.rules[i].ID < v.rules[j].ID })
 	v.ruleIndex = make(map[string]int, len(v.rules))
 	for i, r := range v.rules {
@@ -123,6 +141,8 @@ func newView(res *findings.Result) *view {
 	}
 	sortCounts(v.byRule)
 	sortCounts(v.byAccount)
+	v.affected, v.items = affectedCounts(v.findings)
+	v.triage = newTriageView(res, v.findings)
 
 	v.roles = make([]*findings.RoleReport, len(res.Roles))
 	for i := range res.Roles {
@@ -148,6 +168,145 @@ func newView(res *findings.Result) *view {
 	v.accounts = slices.Clone(res.Scope.Accounts)
 	slices.SortStableFunc(v.accounts, func(a, b findings.AccountRef) int { return cmp.Compare(a.ID, b.ID) })
 	return v
+}
+
+// triageView is what triage added to the Result (suppressions applied, the
+// comparison with a baseline), counted from the findings.
+type triageView struct {
+	// suppressions is Result.Triage.Suppressions; nil when no suppression
+	// was applied.
+	suppressions *findings.SuppressionReport
+	// baseline is Result.Triage.Baseline; nil without a comparison.
+	baseline *findings.BaselineReport
+	// Findings by what triage says of them.
+	suppressed, reopened, expiringSoon int
+	new, unchanged                     int
+	// newBySeverity counts the new findings that no suppression covers.
+	newBySeverity map[findings.Severity]int
+	// suppressedBySeverity counts the suppressed findings.
+	suppressedBySeverity map[findings.Severity]int
+	// stale lists the suppressions that matched nothing.
+	stale []findings.SuppressionEntry
+}
+
+func newTriageView(res *findings.Result, fs []*findings.Finding) triageView {
+	t := triageView{newBySeverity: map[findings.Severity]int{}, suppressedBySeverity: map[findings.Severity]int{}}
+	if res.Triage != nil {
+		t.suppressions, t.baseline = res.Triage.Suppressions, res.Triage.Baseline
+	}
+	for _, f := range fs {
+		switch {
+		case f.Suppression != nil:
+			t.suppressed++
+			t.suppressedBySeverity[f.Severity]++
+			if f.Suppression.ExpiresSoon {
+				t.expiringSoon++
+			}
+		case f.SuppressionExpired != nil:
+			t.reopened++
+		}
+		switch f.Change {
+		case findings.ChangeNew:
+			t.new++
+			if f.Suppression == nil {
+				t.newBySeverity[f.Severity]++
+			}
+		case findings.ChangeUnchanged:
+			t.unchanged++
+		}
+	}
+	if t.suppressions != nil {
+		for _, e := range t.suppressions.Entries {
+			if e.Stale {
+				t.stale = append(t.stale, e)
+			}
+		}
+	}
+	return t
+}
+
+// hasSuppressions says whether suppressions were applied (or a finding
+// carries one).
+func (t *triageView) hasSuppressions() bool {
+	return t.suppressions != nil || t.suppressed > 0 || t.reopened > 0
+}
+
+// hasBaseline says whether the findings were compared with a baseline.
+func (t *triageView) hasBaseline() bool {
+	return t.baseline != nil || t.new > 0 || t.unchanged > 0
+}
+
+// fixed and unknown are the baseline findings that are gone.
+func (t *triageView) fixed() []findings.PastFinding {
+	if t.baseline == nil {
+		return nil
+	}
+	return t.baseline.Fixed
+}
+
+func (t *triageView) unknown() []findings.PastFinding {
+	if t.baseline == nil {
+		return nil
+	}
+	return t.baseline.Unknown
+}
+
+// newFirst returns the findings with the new ones first, each part in the
+// view's order: the order of the HTML report after a comparison (as
+// findings.SortNewFirst orders a []Finding).
+func (v *view) newFirst() []*findings.Finding {
+	if v.triage.new == 0 {
+		return v.findings
+	}
+	out := slices.Clone(v.findings)
+	slices.SortStableFunc(out, func(a, b *findings.Finding) int {
+		return cmp.Compare(b2i(b.Change == findings.ChangeNew), b2i(a.Change == findings.ChangeNew))
+	})
+	return out
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// rootCauseLine is "35 root causes affecting 22 task definitions, 11
+// services, 7 roles, 3 container instances".
+func (v *view) rootCauseLine() string {
+	s := countOf(len(v.findings), "root cause", "root causes")
+	if a := countResources(v.affected); a != "" {
+		s += " affecting " + a
+	}
+	return s
+}
+
+// SummaryLine counts a Result's findings as root causes and what they
+// affect, in the words every report uses: "35 root causes affecting 22
+// task definitions, 11 services, 7 roles, 3 container instances (66
+// items)", or "0 root causes". It holds only counts and nouns (no text from
+// AWS), for a terminal summary.
+func SummaryLine(res *findings.Result) string {
+	v := newView(res)
+	if len(v.findings) == 0 {
+		return v.rootCauseLine()
+	}
+	return v.rootCauseLine() + " (" + countOf(v.items, "item", "items") + ")"
+}
+
+// acceptance is how a finding's risk acceptance reads in a cell:
+// "accepted", "accepted, expires soon", "expired" or "".
+func acceptance(f *findings.Finding) (state string, s *findings.Suppression) {
+	switch {
+	case f.Suppression != nil && f.Suppression.ExpiresSoon:
+		return "accepted, expires soon", f.Suppression
+	case f.Suppression != nil:
+		return "accepted", f.Suppression
+	case f.SuppressionExpired != nil:
+		return "expired", f.SuppressionExpired
+	}
+	return "", nil
 }
 
 // compareFindings is the order of findings in every format.

@@ -9,11 +9,22 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/ecs-audit/audit/findings"
+	"github.com/ecs-audit/audit/policy"
 )
 
 // XLSX workbook (findings.xlsx), for compliance evidence and triage.
 //
-// Sheets: Summary, Findings, Task definitions, Roles, Coverage, Rules.
+// Sheets: Summary, Findings (one row per root cause, with its impact,
+// affected resources, fix, change against a baseline and risk acceptance),
+// Affected items (one row per item of a finding's evidence, keyed by
+// finding ID, so that a filter on a container, a field path, an action or
+// a resource finds every root cause it is part of), then, when
+// suppressions were applied, Accepted risks (the findings a suppression
+// covers or covered, with the expiry) and Suppressions (every suppression
+// with its status and how many findings it matched; stale ones flagged),
+// when a baseline was compared, Changes (new findings, and the baseline's
+// fixed and unknown ones with the reason), and Task definitions, Roles,
+// Coverage, Rules.
 // Every sheet is written with excelize's StreamWriter, which keeps rows in a
 // temporary file instead of memory, so 100,000 findings fit comfortably.
 // Table sheets have a bold header row, a frozen header (the pane is split
@@ -35,12 +46,16 @@ import (
 
 // Sheet names.
 const (
-	sheetSummary  = "Summary"
-	sheetFindings = "Findings"
-	sheetTaskDefs = "Task definitions"
-	sheetRoles    = "Roles"
-	sheetCoverage = "Coverage"
-	sheetRules    = "Rules"
+	sheetSummary      = "Summary"
+	sheetFindings     = "Findings"
+	sheetItems        = "Affected items"
+	sheetAccepted     = "Accepted risks"
+	sheetSuppressions = "Suppressions"
+	sheetChanges      = "Changes"
+	sheetTaskDefs     = "Task definitions"
+	sheetRoles        = "Roles"
+	sheetCoverage     = "Coverage"
+	sheetRules        = "Rules"
 )
 
 // WriteXLSX writes findings.xlsx to w.
@@ -93,6 +108,15 @@ func newXLSXStyles(f *excelize.File) (*xlsxStyles, error) {
 
 // str is a string cell, neutralised and fitted.
 func str(s string) excelize.Cell { return excelize.Cell{Value: sheetCell(s)} }
+
+// strOrNil is str, or no cell at all for an empty string: the large
+// sheets leave empty cells out rather than write empty strings.
+func strOrNil(s string) any {
+	if s == "" {
+		return nil
+	}
+	return str(s)
+}
 
 func styled(s string, style int) excelize.Cell {
 	return excelize.Cell{Value: sheetCell(s), StyleID: style}
@@ -186,7 +210,7 @@ func (v *view) writeXLSX(w io.Writer) (err error) {
 		Created:        created,
 		Modified:       created,
 		Keywords:       "audit; ECS; IAM; task execution role; least privilege; findings",
-		Description:    fmt.Sprintf("%d findings; %s", len(v.findings), Reveal(v.coverageLine())),
+		Description:    Reveal(v.rootCauseLine() + "; " + v.coverageLine()),
 		Category:       "Security audit",
 		Version:        Reveal(v.res.Tool.Version),
 	}); err != nil {
@@ -195,9 +219,14 @@ func (v *view) writeXLSX(w io.Writer) (err error) {
 	if err := f.SetSheetName("Sheet1", sheetSummary); err != nil {
 		return err
 	}
-	steps := []func(*excelize.File, *xlsxStyles) error{
-		v.xlsxSummary, v.xlsxFindings, v.xlsxTaskDefs, v.xlsxRoles, v.xlsxCoverage, v.xlsxRules,
+	steps := []func(*excelize.File, *xlsxStyles) error{v.xlsxSummary, v.xlsxFindings, v.xlsxItems}
+	if v.triage.hasSuppressions() {
+		steps = append(steps, v.xlsxAccepted, v.xlsxSuppressions)
 	}
+	if v.triage.hasBaseline() {
+		steps = append(steps, v.xlsxChanges)
+	}
+	steps = append(steps, v.xlsxTaskDefs, v.xlsxRoles, v.xlsxCoverage, v.xlsxRules)
 	for _, step := range steps {
 		if err := step(f, st); err != nil {
 			return err
@@ -212,7 +241,7 @@ func orgLabel(res *findings.Result) string {
 	if res.Scope.OrganizationID != "" {
 		return "organization " + res.Scope.OrganizationID
 	}
-	return fmt.Sprintf("%d account(s)", len(res.Scope.Accounts))
+	return countOf(len(res.Scope.Accounts), "account", "accounts")
 }
 
 func (v *view) xlsxSummary(f *excelize.File, st *xlsxStyles) error {
@@ -252,7 +281,9 @@ func (v *view) xlsxSummary(f *excelize.File, st *xlsxStyles) error {
 		func() error { return kv("Regions", strings.Join(v.regions, ", ")) },
 		func() error { return kv("Task definitions", len(v.taskDefs)) },
 		func() error { return kv("Execution roles", len(v.roles)) },
-		func() error { return kv("Findings", len(v.findings)) },
+		func() error { return kv("Root causes (findings)", len(v.findings)) },
+		func() error { return kv("Items they cover", v.items) },
+		func() error { return kv("Resources affected", countResources(v.affected)) },
 		blank,
 		func() error { return heading("Coverage") },
 		func() error { return kv("Coverage", v.coverageLine()) },
@@ -268,10 +299,31 @@ func (v *view) xlsxSummary(f *excelize.File, st *xlsxStyles) error {
 	for _, g := range v.gaps {
 		steps = append(steps, func() error { return kv("Gap", g) })
 	}
+	if tr := &v.triage; tr.hasSuppressions() {
+		steps = append(steps, blank,
+			func() error { return heading("Accepted risks") },
+			func() error { return kv("Findings accepted", tr.suppressed) },
+			func() error { return kv("Accepted, expiring soon", tr.expiringSoon) },
+			func() error { return kv("Acceptance expired (counted again)", tr.reopened) },
+			func() error { return kv("Stale suppressions (match nothing)", len(tr.stale)) })
+	}
+	if tr := &v.triage; tr.hasBaseline() {
+		steps = append(steps, blank, func() error { return heading("Since the baseline") })
+		if b := tr.baseline; b != nil {
+			steps = append(steps,
+				func() error { return kv("Baseline", b.Source) },
+				func() error { return kv("Baseline generated at", tm(b.GeneratedAt)) })
+		}
+		steps = append(steps,
+			func() error { return kv("New", tr.new) },
+			func() error { return kv("Unchanged", tr.unchanged) },
+			func() error { return kv("Fixed", len(tr.fixed())) },
+			func() error { return kv("Unknown (not collected)", len(tr.unknown())) })
+	}
 	steps = append(steps, blank,
-		func() error { return heading("Findings by severity") },
+		func() error { return heading("Root causes by severity") },
 		func() error {
-			return t.add([]any{styled("Severity", st.header), styled("", st.header), styled("Findings", st.header)})
+			return t.add([]any{styled("Severity", st.header), styled("", st.header), styled("Root causes", st.header)})
 		})
 	for _, c := range v.bySeverity {
 		steps = append(steps, func() error {
@@ -280,17 +332,17 @@ func (v *view) xlsxSummary(f *excelize.File, st *xlsxStyles) error {
 		})
 	}
 	steps = append(steps, blank,
-		func() error { return heading("Findings by rule") },
+		func() error { return heading("Root causes by rule") },
 		func() error {
-			return t.add([]any{styled("Rule", st.header), styled("Title", st.header), styled("Findings", st.header)})
+			return t.add([]any{styled("Rule", st.header), styled("Title", st.header), styled("Root causes", st.header)})
 		})
 	for _, c := range v.byRule {
 		steps = append(steps, func() error { return t.add([]any{str(c.Key), str(c.Label), c.Count}) })
 	}
 	steps = append(steps, blank,
-		func() error { return heading("Findings by account") },
+		func() error { return heading("Root causes by account") },
 		func() error {
-			return t.add([]any{styled("Account ID", st.header), styled("Account name", st.header), styled("Findings", st.header)})
+			return t.add([]any{styled("Account ID", st.header), styled("Account name", st.header), styled("Root causes", st.header)})
 		})
 	for _, c := range v.byAccount {
 		steps = append(steps, func() error { return t.add([]any{str(c.Key), str(c.Label), c.Count}) })
@@ -304,7 +356,7 @@ func (v *view) xlsxSummary(f *excelize.File, st *xlsxStyles) error {
 }
 
 func (v *view) xlsxFindings(f *excelize.File, st *xlsxStyles) error {
-	widths := []float64{10, 9, 36, 14, 22, 14, 17, 60, 50, 16, 50, 80, 60, 26}
+	widths := []float64{10, 9, 36, 14, 22, 14, 17, 60, 50, 16, 50, 80, 40, 7, 40, 16, 60, 80, 10, 16, 13, 26, 50, 34}
 	t, err := newTable(f, st, sheetFindings, findingColumns, widths, len(v.findings))
 	if err != nil {
 		return err
@@ -312,12 +364,262 @@ func (v *view) xlsxFindings(f *excelize.File, st *xlsxStyles) error {
 	cells := make([]any, len(findingColumns))
 	for _, fd := range v.findings {
 		for i, c := range v.findingRow(fd) {
-			cells[i] = str(c)
+			cells[i] = strOrNil(c)
 		}
 		if id, ok := st.sev[string(fd.Severity)]; ok {
 			cells[0] = styled(string(fd.Severity), id)
 		}
+		cells[colItems] = max(fd.Impact.Items, 1)
+		if a := affectedNames(fd); a != "" {
+			cells[colAffected] = styled(a, st.wrap)
+		}
 		if err := t.add(cells); err != nil {
+			return err
+		}
+	}
+	return t.sw.Flush()
+}
+
+// itemColumns are the columns of the Affected items sheet.
+var itemColumns = []string{"Finding ID", "Rule", "Finding severity", "Account ID", "Region", "Resource ARN",
+	"Item kind", "Item severity", "Item", "Container", "Field path", "Decision", "Deciding layer", "Statement", "Detail"}
+
+// itemRow is one row of the Affected items sheet, from Item kind on.
+type itemRow struct {
+	kind, severity, item, container, fieldPath, decision, layer, statement, detail string
+}
+
+// findingItems lists the items of a finding's evidence (its needs, the
+// unknowns they hang on, constraints, features, values, policy problems,
+// excess grants) as rows of the Affected items sheet. The affected
+// resources are a column of the Findings sheet.
+func findingItems(fd *findings.Finding) []itemRow {
+	var out []itemRow
+	ev := &fd.Evidence
+	needRow := func(n *findings.Need, sev findings.Severity, d *policy.Result) itemRow {
+		r := itemRow{kind: findings.ItemNeed, severity: string(sev), item: n.Action + " on " + n.Resource, container: n.Container,
+			fieldPath: n.FieldPath, detail: n.Note}
+		if d != nil {
+			r.decision, r.layer = string(d.Decision), string(d.DecidingLayer)
+			if len(d.Statements) > 0 {
+				r.statement = stmtLabel(d.Statements[0])
+			}
+			r.detail = strings.TrimPrefix(strings.Join(nonEmpty(n.Note, d.Reason), "; "), "; ")
+		}
+		if n.Invalid {
+			r.decision = "invalid reference"
+		}
+		return r
+	}
+	switch {
+	case len(ev.Needs) > 0:
+		for i := range ev.Needs {
+			ne := &ev.Needs[i]
+			out = append(out, needRow(&ne.Need, ne.Severity, ne.Decision))
+		}
+	case ev.Need != nil: // a finding read from version 1
+		out = append(out, needRow(ev.Need, fd.Severity, ev.Decision))
+	}
+	for _, u := range ev.Unknowns {
+		out = append(out, itemRow{kind: "unknown", item: u.Subject, decision: string(u.Kind), detail: joinSentences(u.Description, "To settle it: "+u.Settle)})
+	}
+	for _, c := range ev.Constraints {
+		item := c.RuleID + ": "
+		switch {
+		case c.Attribute != "" && c.Value != "":
+			item += "attribute " + c.Attribute + " = " + c.Value
+		case c.Attribute != "":
+			item += "attribute " + c.Attribute
+		default:
+			item += c.Feature + " (agent " + c.Minimum + " or later)"
+		}
+		out = append(out, itemRow{kind: findings.ItemConstraint, severity: string(c.Severity), item: item, fieldPath: c.FieldPath,
+			detail: joinSentences(c.Source, "Task definitions: "+strings.Join(c.TaskDefinitions, ", "))})
+	}
+	for _, g := range ev.Features {
+		detail := "not supported on Fargate (" + g.OS + ")"
+		if !g.Unsupported {
+			detail = "platform version " + g.PlatformVersion + "; needs " + g.Minimum + " or later (" + g.OS + ")"
+		}
+		out = append(out, itemRow{kind: findings.ItemFeature, severity: string(g.Severity), item: g.Feature, fieldPath: g.FieldPath,
+			detail: joinSentences(detail, g.Source)})
+	}
+	for _, x := range ev.Values {
+		detail := x.Why
+		if x.ValueClass != "" {
+			detail = joinSentences(detail, "The value looks like: "+x.ValueClass)
+		}
+		out = append(out, itemRow{kind: findings.ItemValue, severity: string(x.Severity), item: string(x.Kind) + " " + x.Name,
+			container: x.Container, fieldPath: x.FieldPath, detail: detail})
+	}
+	for _, p := range ev.Problems {
+		out = append(out, itemRow{kind: findings.ItemProblem, severity: string(p.Severity), item: p.Kind, detail: p.Detail})
+	}
+	for _, x := range ev.Excess {
+		out = append(out, itemRow{kind: findings.ItemGrant, severity: string(x.Severity), item: x.Action + " on " + x.Resource,
+			statement: x.Policy + " " + x.Statement, decision: string(x.Kind), detail: x.Reason})
+	}
+	return out
+}
+
+// stmtLabel names a statement: "deny-secrets (p-123) DenySecrets", or
+// with "#index" when it has no Sid.
+func stmtLabel(s policy.StatementRef) string {
+	id := s.Sid
+	if id == "" {
+		id = "#" + itoa(s.Index)
+	}
+	return strings.TrimSpace(string(s.Layer) + " " + s.Policy + " " + id)
+}
+
+func nonEmpty(list ...string) []string {
+	var out []string
+	for _, s := range list {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// joinSentences joins the non-empty parts as sentences.
+func joinSentences(parts ...string) string {
+	var out []string
+	for _, p := range nonEmpty(parts...) {
+		out = append(out, endSentence(p))
+	}
+	return strings.Join(out, " ")
+}
+
+func (v *view) xlsxItems(f *excelize.File, st *xlsxStyles) error {
+	rows := 0
+	for _, fd := range v.findings {
+		rows += len(findingItems(fd))
+	}
+	widths := []float64{34, 9, 10, 14, 14, 60, 16, 10, 70, 16, 50, 14, 16, 40, 80}
+	t, err := newTable(f, st, sheetItems, itemColumns, widths, rows)
+	if err != nil {
+		return err
+	}
+	cells := make([]any, len(itemColumns))
+	for _, fd := range v.findings {
+		for _, it := range findingItems(fd) {
+			for i, c := range []string{fd.ID, fd.RuleID, string(fd.Severity), fd.AccountID, fd.Region, fd.ResourceARN,
+				it.kind, it.severity, it.item, it.container, it.fieldPath, it.decision, it.layer, it.statement, it.detail} {
+				cells[i] = strOrNil(c)
+			}
+			if id, ok := st.sev[string(fd.Severity)]; ok {
+				cells[2] = styled(string(fd.Severity), id)
+			}
+			if id, ok := st.sev[it.severity]; ok {
+				cells[7] = styled(it.severity, id)
+			}
+			if err := t.add(cells); err != nil {
+				return err
+			}
+		}
+	}
+	return t.sw.Flush()
+}
+
+// acceptedColumns are the columns of the Accepted risks sheet.
+var acceptedColumns = []string{"Finding ID", "Severity", "Rule", "Account ID", "Account name", "Region", "Resource ARN", "Title",
+	"Status", "Accepted until", "Owner", "Justification", "Suppression"}
+
+func (v *view) xlsxAccepted(f *excelize.File, st *xlsxStyles) error {
+	var list []*findings.Finding
+	for _, fd := range v.findings {
+		if fd.Suppression != nil || fd.SuppressionExpired != nil {
+			list = append(list, fd)
+		}
+	}
+	widths := []float64{34, 10, 9, 14, 22, 14, 60, 50, 22, 14, 30, 80, 24}
+	t, err := newTable(f, st, sheetAccepted, acceptedColumns, widths, len(list))
+	if err != nil {
+		return err
+	}
+	for _, fd := range list {
+		state, s := acceptance(fd)
+		sev := str(string(fd.Severity))
+		if id, ok := st.sev[string(fd.Severity)]; ok {
+			sev = styled(string(fd.Severity), id)
+		}
+		if err := t.add([]any{str(fd.ID), sev, str(fd.RuleID), str(fd.AccountID), str(v.accountName(fd)), str(fd.Region),
+			str(fd.ResourceARN), str(fd.Title), str(state), str(s.Expires), str(s.Owner), styled(s.Justification, st.wrap), str(s.Source)}); err != nil {
+			return err
+		}
+	}
+	return t.sw.Flush()
+}
+
+// suppressionColumns are the columns of the Suppressions sheet.
+var suppressionColumns = []string{"Suppression", "Rule", "Status", "Expires", "Expires soon", "Owner", "Justification", "Matched", "Stale"}
+
+func (v *view) xlsxSuppressions(f *excelize.File, st *xlsxStyles) error {
+	var entries []findings.SuppressionEntry
+	if r := v.triage.suppressions; r != nil {
+		entries = r.Entries
+	}
+	widths := []float64{24, 9, 10, 12, 12, 30, 80, 9, 8}
+	t, err := newTable(f, st, sheetSuppressions, suppressionColumns, widths, len(entries))
+	if err != nil {
+		return err
+	}
+	yes := func(b bool) excelize.Cell {
+		if b {
+			return str("yes")
+		}
+		return str("")
+	}
+	for _, e := range entries {
+		if err := t.add([]any{str(e.Source), str(e.Rule), str(e.Status), str(e.Expires), yes(e.ExpiresSoon), str(e.Owner),
+			styled(e.Justification, st.wrap), e.Matched, yes(e.Stale)}); err != nil {
+			return err
+		}
+	}
+	return t.sw.Flush()
+}
+
+// changeColumns are the columns of the Changes sheet.
+var changeColumns = []string{"Change", "Finding ID", "Severity", "Rule", "Account ID", "Account name", "Region", "Resource type",
+	"Resource ARN", "Title", "Message", "Reason"}
+
+func (v *view) xlsxChanges(f *excelize.File, st *xlsxStyles) error {
+	type row struct {
+		change string
+		p      findings.PastFinding
+	}
+	var rows []row
+	for _, fd := range v.findings {
+		if fd.Change == findings.ChangeNew {
+			rows = append(rows, row{findings.ChangeNew, findings.PastFinding{ID: fd.ID, RuleID: fd.RuleID, Severity: fd.Severity,
+				Title: fd.Title, Message: fd.Message, AccountID: fd.AccountID, AccountName: v.accountName(fd), Region: fd.Region,
+				ResourceType: fd.ResourceType, ResourceARN: fd.ResourceARN}})
+		}
+	}
+	for _, p := range v.triage.fixed() {
+		rows = append(rows, row{"fixed", p})
+	}
+	for _, p := range v.triage.unknown() {
+		rows = append(rows, row{"unknown", p})
+	}
+	widths := []float64{10, 34, 10, 9, 14, 22, 14, 17, 60, 40, 80, 70}
+	t, err := newTable(f, st, sheetChanges, changeColumns, widths, len(rows))
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		p := r.p
+		name := p.AccountName
+		if name == "" {
+			name = v.accountNames[p.AccountID]
+		}
+		sev := str(string(p.Severity))
+		if id, ok := st.sev[string(p.Severity)]; ok {
+			sev = styled(string(p.Severity), id)
+		}
+		if err := t.add([]any{str(r.change), str(p.ID), sev, str(p.RuleID), str(p.AccountID), str(name), str(p.Region),
+			str(p.ResourceType), str(p.ResourceARN), str(p.Title), styled(p.Message, st.wrap), str(p.Reason)}); err != nil {
 			return err
 		}
 	}

@@ -76,7 +76,8 @@ func TestXLSX(t *testing.T) {
 	}
 	defer f.Close()
 
-	wantSheets := []string{sheetSummary, sheetFindings, sheetTaskDefs, sheetRoles, sheetCoverage, sheetRules}
+	wantSheets := []string{sheetSummary, sheetFindings, sheetItems, sheetAccepted, sheetSuppressions, sheetChanges,
+		sheetTaskDefs, sheetRoles, sheetCoverage, sheetRules}
 	if got := f.GetSheetList(); strings.Join(got, "|") != strings.Join(wantSheets, "|") {
 		t.Fatalf("sheets = %v, want %v", got, wantSheets)
 	}
@@ -88,12 +89,23 @@ func TestXLSX(t *testing.T) {
 		t.Errorf("document properties = %+v", props)
 	}
 
+	items, accepted := 0, 0
+	for i := range res.Findings {
+		items += len(findingItems(&res.Findings[i]))
+		if res.Findings[i].Suppression != nil || res.Findings[i].SuppressionExpired != nil {
+			accepted++
+		}
+	}
 	tests := []struct {
 		sheet string
 		rows  int // without the header
 		cols  int
 	}{
 		{sheetFindings, len(res.Findings), len(findingColumns)},
+		{sheetItems, items, len(itemColumns)},
+		{sheetAccepted, accepted, len(acceptedColumns)},
+		{sheetSuppressions, len(res.Triage.Suppressions.Entries), len(suppressionColumns)},
+		{sheetChanges, 1 + len(res.Triage.Baseline.Fixed) + len(res.Triage.Baseline.Unknown), len(changeColumns)},
 		{sheetTaskDefs, len(res.TaskDefinitions), 12},
 		{sheetRoles, len(res.Roles), 8},
 		{sheetCoverage, len(res.Coverage.Errors), 8},

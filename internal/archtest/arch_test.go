@@ -97,9 +97,11 @@ var table = []layer{
 		testImports: []string{"internal/mototest"}},
 	// report: one writer per format over findings and inventory (and policy
 	// types in evidence); excelize for XLSX. Tests validate against JSON
-	// Schema and read workbooks back.
+	// Schema, read workbooks back, and annotate Results with triage (the
+	// suppression lifecycle through every format).
 	{pkg: "report", floor: 2, imports: []string{"findings", "inventory", "policy"},
 		modules:     []string{"github.com/xuri/excelize/v2"},
+		testImports: []string{"triage"},
 		testModules: []string{"github.com/santhosh-tekuri/jsonschema/v6"}},
 	// triage: a findings.Result in, an annotated Result out; pure.
 	{pkg: "triage", floor: 2, imports: []string{"findings"}, modules: []string{"go.yaml.in/yaml/v3"},

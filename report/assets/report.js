@@ -23,9 +23,13 @@
   function sevClass(s) { return SEV_RANK[s] ? "sev-" + s : "sev-unknown"; }
   function rank(s) { return SEV_RANK[s] || 0; }
 
-  // Field positions of a finding row (see htmlData in html.go).
+  // Field positions of a finding row (see htmlData in html.go). The first
+  // STRINGS entries index the string table.
   var F = { sev: 0, rule: 1, title: 2, acc: 3, accName: 4, region: 5, rtype: 6, res: 7, td: 8, cont: 9, role: 10,
-    msg: 11, rem: 12, id: 13, need: 14, dec: 15, exc: 16, facts: 17, sugg: 18 };
+    msg: 11, rem: 12, id: 13, impact: 14, fixLayer: 15, fixSum: 16, change: 17, state: 18,
+    need: 19, dec: 20, exc: 21, facts: 22, sugg: 23, needs: 24, unk: 25, cons: 26, feat: 27, vals: 28, probs: 29,
+    aff: 30, fix: 31, sup: 32, members: 33, items: 34 };
+  var STRINGS = 19;
   function fs(f, k) { return S[f[F[k]]]; }
   function obj(i) { return i >= 0 ? O[i] : null; }
 
@@ -102,23 +106,36 @@
   };
 
   // ---- findings ----------------------------------------------------------
-  var fstate = { sev: -1, rule: -1, acc: -1, region: -1, q: "", sortKey: "", sortDir: 0, view: [], open: {} };
+  var fstate = { sev: -1, rule: -1, acc: -1, region: -1, status: "", q: "", sortKey: "", sortDir: 0, view: [], open: {} };
   var hay = [];
   function haystack(i) {
     var h = hay[i];
     if (h === undefined) {
       var f = ALL[i], parts = [];
-      for (var k = 0; k <= F.id; k++) { parts.push(S[f[k]]); }
+      for (var k = 0; k < STRINGS; k++) { parts.push(S[f[k]]); }
+      var members = obj(f[F.members]);
+      if (members) { parts.push(members.join("\u0001")); }
       h = hay[i] = parts.join("\u0001").toLowerCase();
     }
     return h;
   }
+  // What triage says of a finding: new since the baseline, accepted (or
+  // expiring), acceptance expired.
+  function isNew(f) { return fs(f, "change") === "new"; }
+  function accepted(f) { var s = fs(f, "state"); return s === "accepted" || s === "expiring"; }
+  var STATUS = {
+    "new": isNew,
+    open: function (f) { return !accepted(f); },
+    accepted: accepted,
+    expired: function (f) { return fs(f, "state") === "expired"; }
+  };
   var sortValue = {
     sev: function (f) { return rank(fs(f, "sev")); },
     rule: function (f) { return fs(f, "rule"); },
     account: function (f) { return (fs(f, "accName") + " " + fs(f, "acc")).toLowerCase(); },
     region: function (f) { return fs(f, "region"); },
     resource: function (f) { return fs(f, "res"); },
+    items: function (f) { return f[F.items]; },
     message: function (f) { return fs(f, "msg").toLowerCase(); }
   };
 
@@ -162,6 +179,7 @@
       if (fstate.rule >= 0 && f[F.rule] !== fstate.rule) { continue; }
       if (fstate.acc >= 0 && f[F.acc] !== fstate.acc) { continue; }
       if (fstate.region >= 0 && f[F.region] !== fstate.region) { continue; }
+      if (fstate.status && !STATUS[fstate.status](f)) { continue; }
       if (q && haystack(i).indexOf(q) < 0) { continue; }
       out.push(i);
     }
@@ -216,61 +234,178 @@
   }
   var STMT_HEAD = ["Layer", "Level", "Policy", "Sid", "Statement", "Effect", "Conditional"];
 
+  function decisionSection(box, dec, title) {
+    section(box, title, kvTable([
+      ["Decision", dec.decision], ["Deciding layer", dec.decidingLayer],
+      ["Level", dec.level ? String(dec.level) : ""], ["Reason", dec.reason],
+      ["Best case", dec.outcomes ? dec.outcomes.bestCase : ""], ["Worst case", dec.outcomes ? dec.outcomes.worstCase : ""]
+    ]));
+    if (dec.statements && dec.statements.length) {
+      section(box, "Statements", gridTable(STMT_HEAD, stmtRows(dec.statements)));
+    }
+    if (dec.unknownKeys && dec.unknownKeys.length) {
+      var rows = [];
+      dec.unknownKeys.forEach(function (k) {
+        stmtRows(k.statements).forEach(function (r) { rows.push([k.key].concat(r)); });
+        if (!k.statements || !k.statements.length) { rows.push([k.key, "", "", "", "", "", "", ""]); }
+      });
+      section(box, "Unknown condition keys (indeterminate)", gridTable(["Key"].concat(STMT_HEAD), rows));
+    }
+  }
+  function needOf(i) {
+    var nr = N[i];
+    return { feature: S[nr[0]], action: S[nr[1]], resource: S[nr[2]], container: S[nr[3]], fieldPath: S[nr[4]],
+      servedBy: S[nr[5]], optional: nr[6] === 1, note: S[nr[7]] };
+  }
+  function orgNode(n) {
+    if (!n) { return ""; }
+    return (n.name ? n.name + " " : "") + "(" + n.id + (n.type ? ", " + n.type : "") + ")";
+  }
+  // The fix below its summary (see htmlData): steps, target, where the
+  // suggested policy goes.
+  function fixOf(f) {
+    var x = f[F.fix];
+    if (!x || x === -1) { return {}; }
+    var fix = { steps: x[0].map(function (i) { return S[i]; }), suggestedPolicyLayer: S[x[2]], suggestedPolicyTarget: S[x[3]], legacy: x[4] === 1 };
+    var t = x[1];
+    if (t && t !== -1) {
+      fix.target = { type: S[t[0]], arn: S[t[1]], id: S[t[2]], name: S[t[3]], role: S[t[4]], statement: S[t[5]], attachedTo: obj(t[6]) };
+    }
+    return fix;
+  }
+  function fixSection(box, f) {
+    var fix = fixOf(f), sum = fs(f, "fixSum"), layer = fs(f, "fixLayer"), sugg = obj(f[F.sugg]);
+    if (!sum && !sugg && !(fix.steps && fix.steps.length) && !fix.target) { return; }
+    var wrap = el("div", "fix"), head = el("p");
+    if (layer) { head.appendChild(el("span", "badge layer", "change: " + layer)); head.appendChild(document.createTextNode(" ")); }
+    head.appendChild(el("strong", null, sum));
+    wrap.appendChild(head);
+    if (fix.steps && fix.steps.length) {
+      var ol = el("ol");
+      fix.steps.forEach(function (st) { ol.appendChild(el("li", null, st)); });
+      wrap.appendChild(ol);
+    }
+    var t = fix.target;
+    if (t) {
+      wrap.appendChild(el("h5", null, "What to change"));
+      var kv = kvTable([["Type", t.type], ["Name", t.name], ["ARN", t.arn], ["ID", t.id], ["Role", t.role],
+        ["Statement", t.statement], ["Attached to", orgNode(t.attachedTo)]]);
+      if (kv) { wrap.appendChild(kv); }
+    }
+    if (sugg) {
+      // The indented policy text, exact (hidden characters as \u escapes).
+      var text = String(sugg);
+      var where = fix.suggestedPolicyTarget || "";
+      if (fix.suggestedPolicyLayer) { where += (where ? " — " : "") + "layer " + fix.suggestedPolicyLayer; }
+      wrap.appendChild(el("h5", null, fix.legacy ?
+        "Suggested policy (from a version 1 findings.json: not proved against the deciding layer)" : "Suggested policy"));
+      if (where) { wrap.appendChild(el("p", null, "Goes to: " + where)); }
+      var bar = el("div");
+      bar.appendChild(copyButton(text));
+      wrap.appendChild(bar);
+      wrap.appendChild(el("pre", "policy", text));
+    }
+    section(box, "Fix", wrap);
+  }
+
   function evidence(f) {
     var box = el("div", "ev");
     var rule = RULES[fs(f, "rule")];
+    var members = obj(f[F.members]) || [];
+    var replaces = members.length > 1 || (members.length === 1 && members[0] !== fs(f, "id")) ? members.join(", ") : "";
     section(box, "Finding", kvTable([
       ["Finding ID", fs(f, "id")], ["Rule", fs(f, "rule") + (rule && rule[0] ? " — " + rule[0] : "")],
       ["Title", fs(f, "title")], ["Account", (fs(f, "accName") ? fs(f, "accName") + " " : "") + fs(f, "acc")],
       ["Region", fs(f, "region")], ["Resource type", fs(f, "rtype")], ["Resource", fs(f, "res")],
       ["Task definition", fs(f, "td")], ["Container", fs(f, "cont")], ["Execution role", fs(f, "role")],
-      ["Message", fs(f, "msg")]
+      ["Message", fs(f, "msg")], ["Impact", fs(f, "impact")], ["Since the baseline", fs(f, "change")],
+      ["Version 1 finding IDs it covers", replaces]
     ]));
-    var nr = f[F.need] >= 0 ? N[f[F.need]] : null;
-    var need = nr ? { feature: S[nr[0]], action: S[nr[1]], resource: S[nr[2]], container: S[nr[3]], fieldPath: S[nr[4]],
-      servedBy: S[nr[5]], optional: nr[6] === 1, note: S[nr[7]] } : null;
-    if (need) {
+    var sup = obj(f[F.sup]), state = fs(f, "state");
+    if (sup) {
+      section(box, state === "expired" ? "Risk acceptance (expired: the finding counts again)" : "Accepted risk", kvTable([
+        ["Status", state === "expired" ? "accepted until " + sup.expires + ", which has passed" :
+          "accepted until " + sup.expires + (sup.expiresSoon ? " (expires soon)" : "")],
+        ["Owner", sup.owner], ["Justification", sup.justification], ["Suppression", sup.source]
+      ]));
+    }
+    fixSection(box, f);
+    var aff = f[F.aff] || [];
+    if (aff.length) {
+      section(box, "Affected resources (" + aff.length + ")", gridTable(["Type", "Name", "ARN"],
+        aff.map(function (a) { return [S[a[0]], S[a[2]], S[a[1]]]; })));
+    }
+    var needs = f[F.needs] || [];
+    if (needs.length) {
+      var decs = [], count = {};
+      section(box, "Needs (" + needs.length + ")", gridTable(
+        ["Severity", "Feature", "Action", "Resource", "Container", "Field path", "Decision", "Deciding layer", "Note"],
+        needs.map(function (x) {
+          var n = needOf(x[0]), d = obj(x[2]);
+          if (x[2] >= 0) {
+            if (!count[x[2]]) { decs.push(x[2]); count[x[2]] = 0; }
+            count[x[2]]++;
+          }
+          return [S[x[1]], n.feature, n.action, n.resource, n.container, n.fieldPath, d ? d.decision : "", d ? d.decidingLayer || "" : "",
+            n.note + (n.optional ? (n.note ? "; " : "") + "optional" : "")];
+        })));
+      decs.forEach(function (d) {
+        decisionSection(box, O[d], decs.length === 1 && needs.length > 1 ? "Decision (the same for the " + needs.length + " needs)" :
+          "Decision" + (needs.length > 1 ? " for " + count[d] + " need" + (count[d] === 1 ? "" : "s") : ""));
+      });
+    } else if (f[F.need] >= 0) {
+      var need = needOf(f[F.need]);
       section(box, "Need (why the task needs it)", kvTable([
         ["Feature", need.feature], ["Action", need.action], ["Resource", need.resource], ["Container", need.container],
         ["Field path", need.fieldPath], ["Served by", need.servedBy], ["Optional", need.optional ? "yes" : ""], ["Note", need.note]
       ]));
     }
     var dec = obj(f[F.dec]);
-    if (dec) {
-      section(box, "Decision (which policy layer decided)", kvTable([
-        ["Decision", dec.decision], ["Deciding layer", dec.decidingLayer],
-        ["Level", dec.level ? String(dec.level) : ""], ["Reason", dec.reason],
-        ["Best case", dec.outcomes ? dec.outcomes.bestCase : ""], ["Worst case", dec.outcomes ? dec.outcomes.worstCase : ""]
-      ]));
-      if (dec.statements && dec.statements.length) {
-        section(box, "Statements", gridTable(STMT_HEAD, stmtRows(dec.statements)));
-      }
-      if (dec.unknownKeys && dec.unknownKeys.length) {
-        var rows = [];
-        dec.unknownKeys.forEach(function (k) {
-          stmtRows(k.statements).forEach(function (r) { rows.push([k.key].concat(r)); });
-          if (!k.statements || !k.statements.length) { rows.push([k.key, "", "", "", "", "", "", ""]); }
-        });
-        section(box, "Unknown condition keys (indeterminate)", gridTable(["Key"].concat(STMT_HEAD), rows));
-      }
+    if (dec) { decisionSection(box, dec, "Decision (which policy layer decided)"); }
+    var unk = obj(f[F.unk]);
+    if (unk) {
+      section(box, "What is not known", gridTable(["Kind", "Subject", "What is not known", "How to settle it"],
+        unk.map(function (u) { return [u.kind, u.subject, u.description, u.settle]; })));
+    }
+    var cons = obj(f[F.cons]);
+    if (cons) {
+      section(box, "Unmet agent constraints (" + cons.length + ")", gridTable(
+        ["Rule", "Attribute or feature", "Minimum agent", "Field path", "Task definitions", "Source", "Severity"],
+        cons.map(function (c) {
+          return [c.ruleId, c.attribute ? c.attribute + (c.value ? " = " + c.value : "") : c.feature || "", c.minimum || "",
+            c.fieldPath || "", (c.taskDefinitions || []).join(", "), c.source, c.severity];
+        })));
+    }
+    var feat = obj(f[F.feat]);
+    if (feat) {
+      section(box, "Features Fargate cannot serve (" + feat.length + ")", gridTable(
+        ["Feature", "Field path", "OS", "Platform version", "Minimum", "Source", "Severity"],
+        feat.map(function (g) {
+          return [g.feature, g.fieldPath, g.os, g.unsupported ? "not supported" : g.platformVersion || "", g.minimum || "", g.source, g.severity];
+        })));
+    }
+    var vals = obj(f[F.vals]);
+    if (vals) {
+      section(box, "Values that look like credentials (" + vals.length + "; the values are never recorded)", gridTable(
+        ["Container", "Kind", "Name", "Looks like", "Why", "Field path", "Severity"],
+        vals.map(function (x) { return [x.container, x.kind, x.name, x.valueClass || "", x.why, x.fieldPath, x.severity]; })));
+    }
+    var probs = obj(f[F.probs]);
+    if (probs) {
+      section(box, "Policy problems (" + probs.length + ")", gridTable(["Kind", "Detail", "Severity"],
+        probs.map(function (x) { return [x.kind, x.detail, x.severity]; })));
     }
     var exc = obj(f[F.exc]);
     if (exc && exc.length) {
-      section(box, "Excess grants (beyond the needs)", gridTable(["Policy", "Statement", "Action", "Resource", "Reason", "Severity"],
-        exc.map(function (x) { return [x.policy, x.statement, x.action, x.resource, x.reason, x.severity]; })));
+      section(box, "Excess grants (" + exc.length + ", beyond the needs)", gridTable(["Policy", "Statement", "Why excess", "Action", "Resource", "Reason", "Severity"],
+        exc.map(function (x) { return [x.policy, x.statement, x.kind || "", x.action, x.resource, x.reason, x.severity]; })));
     }
     var facts = obj(f[F.facts]);
     if (facts) {
       section(box, "Facts", kvTable(Object.keys(facts).sort().map(function (k) { return [k, facts[k]]; })));
     }
-    var sugg = obj(f[F.sugg]);
-    if (sugg) {
-      // The indented policy text, exact (hidden characters as \u escapes).
-      var text = String(sugg), wrap = el("div");
-      wrap.appendChild(copyButton(text));
-      wrap.appendChild(el("pre", "policy", text));
-      section(box, "Suggested policy", wrap);
-    }
+    // The remediation is the fix as text: the data has it only for a
+    // finding without a fix summary.
     if (fs(f, "rem")) { section(box, "Remediation", el("p", null, fs(f, "rem"))); }
     return box;
   }
@@ -288,7 +423,14 @@
         b.setAttribute("aria-expanded", fstate.open[i] ? "true" : "false");
         x.appendChild(b);
         tr.appendChild(x);
-        var sv = el("td"); sv.appendChild(badge(fs(f, "sev"))); tr.appendChild(sv);
+        var sv = el("td"); sv.appendChild(badge(fs(f, "sev")));
+        var flags = el("div", "flags"), state = fs(f, "state");
+        if (isNew(f)) { flags.appendChild(el("span", "badge new", "new")); }
+        if (state === "accepted" || state === "expiring") { flags.appendChild(el("span", "badge accepted", "accepted")); }
+        if (state === "expiring") { flags.appendChild(el("span", "badge expiring", "expires soon")); }
+        if (state === "expired") { flags.appendChild(el("span", "badge expired", "acceptance expired")); }
+        if (flags.firstChild) { sv.appendChild(flags); }
+        tr.appendChild(sv);
         var rc = el("td"), code = el("code", null, fs(f, "rule"));
         rc.title = fs(f, "title");
         rc.appendChild(code);
@@ -302,13 +444,14 @@
         rs.appendChild(el("div", null, fs(f, "res")));
         rs.appendChild(el("div", "muted", fs(f, "rtype") + (fs(f, "cont") ? " · container " + fs(f, "cont") : "")));
         tr.appendChild(rs);
+        tr.appendChild(el("td", "impact", fs(f, "impact")));
         tr.appendChild(el("td", "msg", fs(f, "msg")));
         body.appendChild(tr);
         var detail = null;
         function show() {
           detail = el("tr", "detail");
           var td = el("td");
-          td.colSpan = 7;
+          td.colSpan = 8;
           td.appendChild(evidence(f));
           detail.appendChild(td);
           tr.parentNode.insertBefore(detail, tr.nextSibling);
@@ -341,6 +484,15 @@
   selectFilter("f-rule", "rule");
   selectFilter("f-account", "acc");
   selectFilter("f-region", "region");
+  $("f-status").addEventListener("change", function (e) { fstate.status = e.target.value; applyFilters(); });
+  if ($("show-accepted")) {
+    $("show-accepted").addEventListener("click", function () {
+      $("f-status").value = "accepted";
+      fstate.status = "accepted";
+      applyFilters();
+      $("findings").scrollIntoView();
+    });
+  }
   var searchTimer = null;
   function flushSearch() {
     if (searchTimer) { clearTimeout(searchTimer); searchTimer = null; }
@@ -352,9 +504,10 @@
     searchTimer = setTimeout(flushSearch, ALL.length > 20000 ? 300 : 120);
   });
   $("f-reset").addEventListener("click", function () {
-    ["f-sev", "f-rule", "f-account", "f-region"].forEach(function (id) { $(id).value = ""; });
+    ["f-sev", "f-rule", "f-account", "f-region", "f-status"].forEach(function (id) { $(id).value = ""; });
     $("f-search").value = "";
     fstate.sev = fstate.rule = fstate.acc = fstate.region = -1;
+    fstate.status = "";
     fstate.q = "";
     fstate.sortKey = "";
     fstate.sortDir = 0;
@@ -527,6 +680,18 @@
       $("f-reset").click();
       rows()[0].querySelector("button.x").click();
       out.evidenceOpened = document.querySelectorAll("#f-body tr.detail .ev").length;
+      $("f-reset").click();
+      // Every row of the first page opened: the evidence sections seen,
+      // the copy buttons of suggested policies.
+      var rs = rows();
+      for (var r = 0; r < rs.length; r++) { rs[r].querySelector("button.x").click(); }
+      var heads = {}, hs = document.querySelectorAll("#f-body tr.detail .ev h4");
+      for (var h = 0; h < hs.length; h++) { heads[hs[h].textContent.replace(/ \(.*$/, "")] = true; }
+      out.evidencePanels = document.querySelectorAll("#f-body tr.detail .ev").length;
+      out.evidenceHeadings = Object.keys(heads).sort();
+      out.fixCopyButtons = document.querySelectorAll("#f-body tr.detail .fix button.copy").length;
+      out.newBadges = document.querySelectorAll("#f-body tr.frow .badge.new").length;
+      $("f-reset").click();
       if (fpager.pages() > 1) {
         fpager.nextButton.click();
         out.secondPageRows = rows().length;
@@ -534,6 +699,27 @@
       }
       $("f-reset").click();
     }
+    // Triage: new findings first, the status filter, the accepted risks
+    // and what changed.
+    var seenOld = false;
+    out.newFirst = true;
+    ALL.forEach(function (f) { if (!isNew(f)) { seenOld = true; } else if (seenOld) { out.newFirst = false; } });
+    out.status = {};
+    ["new", "open", "accepted", "expired"].forEach(function (k) {
+      $("f-status").value = k;
+      $("f-status").dispatchEvent(new Event("change"));
+      out.status[k] = fstate.view.length;
+    });
+    $("f-reset").click();
+    if ($("show-accepted")) {
+      $("show-accepted").click();
+      out.showAccepted = fstate.view.length;
+      $("f-reset").click();
+    }
+    out.acceptedEntries = document.querySelectorAll("#accepted-table tbody tr").length;
+    out.staleEntries = document.querySelectorAll("#accepted-table tbody tr.stale").length;
+    out.fixedRows = document.querySelectorAll("#fixed-table tbody tr").length;
+    out.unknownRows = document.querySelectorAll("#unknown-table tbody tr").length;
     out.roleCards = document.querySelectorAll("#r-list .role").length;
     out.copyButtons = document.querySelectorAll("#r-list button.copy").length;
     out.taskDefRows = document.querySelectorAll("#t-body tr").length;
