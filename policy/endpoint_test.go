@@ -78,9 +78,13 @@ func TestEvaluateSourceVpce(t *testing.T) {
 	}
 	runEvalCases(t, []evalCase{
 		{name: "through the endpoint", in: in, want: Allowed, req: Request{Principal: sessARN, Action: "ecr:BatchGetImage", Resource: repo,
-			Context: ctx(func(c *Context) { c.Set("aws:SourceVpce", "vpce-0a1b2c3d4e5f67890").Set("aws:SourceVpc", "vpc-0123456789abcdef0") })}},
+			Context: ctx(func(c *Context) {
+				c.Set("aws:SourceVpce", "vpce-0a1b2c3d4e5f67890").Set("aws:SourceVpc", "vpc-0123456789abcdef0")
+			})}},
 		{name: "through another endpoint", in: in, want: ImplicitDeny, req: Request{Principal: sessARN, Action: "ecr:BatchGetImage", Resource: repo,
-			Context: ctx(func(c *Context) { c.Set("aws:SourceVpce", "vpce-0ffffffffffffffff").Set("aws:SourceVpc", "vpc-0123456789abcdef0") })}},
+			Context: ctx(func(c *Context) {
+				c.Set("aws:SourceVpce", "vpce-0ffffffffffffffff").Set("aws:SourceVpc", "vpc-0123456789abcdef0")
+			})}},
 		{name: "through NAT: known absent", in: in, want: ImplicitDeny, layer: LayerIdentity, req: Request{Principal: sessARN, Action: "ecr:BatchGetImage", Resource: repo,
 			Context: ctx(func(c *Context) { c.SetAbsent("aws:SourceVpce").SetAbsent("aws:SourceVpc") })}},
 		{name: "path unknown", in: in, want: Indeterminate, keys: []string{"aws:sourceVpc", "aws:sourceVpce"},

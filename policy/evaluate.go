@@ -134,8 +134,8 @@ type evaluator struct {
 	hasBD   bool
 	hasRP   bool
 	// ep is the VPC endpoint policy's layer (endpoint.go).
-	ep endpointState
-	cross   bool
+	ep    endpointState
+	cross bool
 	// crossUnknown: the resource's account is in the unknown part of a
 	// partly known resource; both answers to "cross-account?" are decided.
 	crossUnknown bool
