@@ -93,6 +93,10 @@ func (d denial) causeKey() string {
 		}
 	case policy.LayerResourcePolicy:
 		scope = d.rp.resource
+	case policy.LayerVPCEndpoint:
+		if d.ep != nil {
+			scope = d.ep.ID
+		}
 	}
 	switch d.kind {
 	case denialInvalid:
@@ -132,9 +136,14 @@ func constraintRank(c Constraint) int {
 
 // Schema version 1 IDs (MemberIDs), computed as version 1 computed them.
 
-// legacyNeedID is an ER004 or ER005 of one need.
+// legacyNeedID is an ER004 or ER005 of one need. Version 1 had no
+// override units (launch.go): theirs name the overriding role too.
 func legacyNeedID(rule string, t *tdInfo, n Need) string {
-	return Fingerprint(rule, t.account.ID, t.region, t.td.ARN, n.Action+"|"+n.Resource+"|"+n.FieldPath)
+	detail := n.Action + "|" + n.Resource + "|" + n.FieldPath
+	if t.override != nil {
+		detail += "|" + t.execARN
+	}
+	return Fingerprint(rule, t.account.ID, t.region, t.td.ARN, detail)
 }
 
 // legacyTrustID is an ER003 of one task definition.
@@ -196,7 +205,7 @@ func impactOf(f *Finding) Impact {
 }
 
 // resourceTypeOrder is the order resource types are counted in.
-var resourceTypeOrder = []string{ResourceContainerInstance, ResourceService, ResourceTaskDefinition, ResourceRole, ResourcePolicy}
+var resourceTypeOrder = []string{ResourceContainerInstance, ResourceService, ResourceSchedule, ResourceEventRule, ResourceTask, ResourceTaskDefinition, ResourceRole, ResourcePolicy}
 
 // sortRefs sorts and deduplicates resource references.
 func sortRefs(refs []ResourceRef) []ResourceRef {
@@ -214,13 +223,14 @@ func tdRef(t *tdInfo) ResourceRef {
 	return ResourceRef{Type: ResourceTaskDefinition, ARN: t.td.ARN, Name: tdLabel(t)}
 }
 
-// serviceRefs are the services that run a task definition.
+// serviceRefs are the services and other launches (tasks, rules,
+// schedules: launch.go) that run a task definition.
 func serviceRefs(t *tdInfo) []ResourceRef {
 	var out []ResourceRef
 	for _, u := range t.uses {
 		out = append(out, ResourceRef{Type: ResourceService, ARN: u.service.ARN, Name: u.service.Name})
 	}
-	return sortRefs(out)
+	return sortRefs(append(out, launchRefs(t)...))
 }
 
 // grouped collects values under string keys; keys() returns them sorted,
