@@ -769,11 +769,11 @@ const (
 )
 
 // pathSentences says the proved paths of the needs a finding lists, each
-// once.
+// once, where the path could change the decision (pathMatters).
 func pathSentences(items []needItem) string {
 	var out []string
 	for _, it := range items {
-		if it.v == nil {
+		if it.v == nil || it.v.in == nil || !pathMatters(it.v.in) {
 			continue
 		}
 		if s := pathSentence(it.v.path); s != "" && !slices.Contains(out, s) {
@@ -835,4 +835,36 @@ func endpointFacts(facts map[string]string, ep *inventory.VPCEndpoint) {
 	if ep.PolicyStatus == inventory.PolicyCollected {
 		facts["endpointPolicy"] = compactJSON(ep.Policy)
 	}
+}
+
+// pathMatters says whether the path could change a decision on in: an
+// endpoint policy applied, or a policy conditions on aws:SourceVpc or
+// aws:SourceVpce.
+func pathMatters(in *policy.Input) bool {
+	if in.VPCEndpointPolicy != nil {
+		return true
+	}
+	pols := slices.Concat(in.Identity, in.Boundary)
+	for _, l := range in.SCPLevels {
+		pols = append(pols, l...)
+	}
+	for _, l := range in.RCPLevels {
+		pols = append(pols, l...)
+	}
+	if in.ResourcePolicy != nil {
+		pols = append(pols, *in.ResourcePolicy)
+	}
+	for _, np := range pols {
+		if np.Policy == nil {
+			continue
+		}
+		for _, s := range np.Policy.Statements {
+			for _, k := range s.ConditionKeys() {
+				if strings.EqualFold(k, "aws:SourceVpc") || strings.EqualFold(k, "aws:SourceVpce") {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }

@@ -64,6 +64,8 @@ func World() *inventory.Inventory {
 	b.analytics(ana)
 	b.management(mgmt)
 	b.shared(shr)
+	// Launch paths besides services, and the network (network.go).
+	b.launchPathsAndNetwork()
 	// The demo's secrets have no resource policy; its keys' policies and
 	// its parameters' (unread) policies take their documented meaning.
 	b.inv.FillPolicyStatuses()
@@ -143,12 +145,12 @@ func (b *builder) payments(a *inventory.Account) {
 		Condition: map[string]any{"ArnLike": map[string]any{"aws:SourceArn": "arn:aws:ecs:us-east-1:222222222222:task/payments-fargate/*"}}}),
 		nil, []string{execManaged}, "")
 
-	// ER004/ER005: ECR pulls only through a VPC endpoint; GetAuthorizationToken too (the documented trap on Fargate).
+	// ER004: ECR pulls only through the ECR endpoints (network.go); GetAuthorizationToken too (the documented trap on Fargate).
 	vpceExec := role(a, "payments-vpce-exec", trustHardened(Payments), map[string]string{
 		"ecr-through-endpoint": doc(stmt{Sid: "EcrViaEndpoint", Effect: "Allow",
 			Action:    acts("ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"),
 			Resource:  "*",
-			Condition: map[string]any{"StringEquals": map[string]any{"aws:SourceVpce": "vpce-0a1b2c3d4e5f67890"}}},
+			Condition: map[string]any{"StringEquals": map[string]any{"aws:SourceVpce": []string{"vpce-0a1b2c3d4e5f67890", "vpce-0pay2ecrapi00002"}}}},
 			allow("Logs", acts("logs:CreateLogStream", "logs:PutLogEvents"), "arn:aws:logs:us-east-1:222222222222:log-group:/ecs/payments-*:*")),
 	}, nil, "")
 
@@ -251,7 +253,7 @@ func (b *builder) payments(a *inventory.Account) {
 	b.td(a, r, "payments-no-exec", 1, "", "FARGATE",
 		ctr("app", img("payments/no-exec:1.0.0"), logs("/ecs/payments-no-exec", r, "app", false)))
 
-	// ER004 (GetAuthorizationToken never matches aws:SourceVpce on Fargate) + ER005 (layer pulls depend on aws:SourceVpce).
+	// ER004 (GetAuthorizationToken never matches aws:SourceVpce on Fargate); the layer pulls go through the ECR endpoints (network.go): allowed.
 	vpceTD := b.td(a, r, "payments-private-subnet", 2, vpceExec, "FARGATE",
 		ctr("app", img("payments/private-subnet:2.0.0"), logs("/ecs/payments-private", r, "app", false)))
 	service(fg, "payments-private-subnet", inventory.LaunchFargate, "LATEST", vpceTD)
