@@ -126,13 +126,6 @@ const (
 		`"Condition":{"StringEquals":{"aws:sourceVpce":%s}}},{"Sid":"Rest","Effect":"Allow","Action":["ecr:GetAuthorizationToken","logs:CreateLogStream","logs:PutLogEvents"],"Resource":"*"}]}`
 )
 
-// ecrOnly is a task definition pulling one private ECR image, no logs.
-func (w *tw) ecrOnly(family, exec string) *inventory.TaskDefinition {
-	return w.td(family, exec, "FARGATE", ctr("app", ecrImg("app:1")))
-}
-
-func findingsOf(r *Result, rule string) []Finding { return byRule(r, rule) }
-
 // wantFinding fails unless exactly want findings of rule exist; the first
 // must contain every substring (message, then facts).
 func wantFinding(t *testing.T, r *Result, rule string, want int, sev Severity, contains ...string) *Finding {

@@ -176,17 +176,16 @@ type nwItem struct {
 
 // nwCause is one NW001 finding being built.
 type nwCause struct {
-	key       string
-	ep        *inventory.VPCEndpoint
-	table     *inventory.RouteTable
-	mainRT    bool
-	vpc       string
-	public    string
-	subnets   []string
-	launches  []ResourceRef
-	labels    []string
-	items     []nwItem
-	bucketARN string
+	key      string
+	ep       *inventory.VPCEndpoint
+	table    *inventory.RouteTable
+	mainRT   bool
+	vpc      string
+	public   string
+	subnets  []string
+	launches []ResourceRef
+	labels   []string
+	items    []nwItem
 }
 
 func checkNW001(e *evaluation, r *rule) {

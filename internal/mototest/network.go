@@ -26,10 +26,10 @@ import (
 // NetworkCases is what BuildNetworkCases built in LaunchRegion of moto's
 // default account (Management).
 type NetworkCases struct {
-	CoreVPC, PrivateVPC                         string
-	AppSubnet, BatchSubnet, IsolatedSubnet      string
-	PrivateSubnet                               string
-	MainRouteTable, BatchRouteTable, NATGateway string
+	CoreVPC, PrivateVPC                                            string
+	AppSubnet, BatchSubnet, IsolatedSubnet                         string
+	PrivateSubnet                                                  string
+	MainRouteTable, BatchRouteTable, NATGateway                    string
 	OwnS3Endpoint, ECRDkrEndpoint, ECRAPIEndpoint, SecretsEndpoint string
 	// Task definition ARNs of each case.
 	Reconcile, BatchImport, NATPull, Private, Partner, Refund string
