@@ -30,11 +30,18 @@ import (
 //	ER006         execution role                    ""                                     excess grants
 //	ER007         task definition                   ""                                     –
 //	ER008         execution role                    ""                                     –
-//	FG001         service (platform version) or     the task definition ARN, or            features
-//	              task definition (unsupported)     "unsupported"
+//	FG001         service or other launch (platform the task definition ARN, or            features
+//	              version) or task definition        "unsupported"
+//	              (unsupported)
+//	NW001         task definition                   "no-path|" route table "|" public IP,   needs (affected: launches)
+//	                                                or "endpoint|" the S3 endpoint
 //	PL001         managed policy, or the role for   "" (managed), or the policy's name     problems (affected: roles)
 //	              its inline and trust policies
 //	TD001         task definition                   ""                                     values
+//
+// ER002–ER005 of an override unit (launch.go: the task definition with the
+// execution role a launch passes in its overrides) prefix the cause key
+// with "override|" and the overriding role's ARN.
 //
 // A container instance's finding carries the rule ID of its most severe
 // unmet constraint: by severity, then AG001 (the agent predates execution

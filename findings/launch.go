@@ -2,6 +2,7 @@ package findings
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -442,4 +443,55 @@ const FixLaunch FixLayer = "launch"
 // launchTarget names the launch a fix changes.
 func launchTarget(l *launchUse) *FixTarget {
 	return &FixTarget{Type: l.ref.Type, ARN: l.ref.ARN, Name: l.ref.Name}
+}
+
+// launchPlatformVersions is FG001 for launches besides services: a
+// standalone task, rule or schedule that runs the task definition on a
+// Fargate platform version older than a feature in use needs, one finding
+// per launch.
+func (e *evaluation) launchPlatformVersions(r *rule, t *tdInfo, feats []featureUse, win bool) {
+	for _, l := range t.launches {
+		if !l.host.Fargate {
+			continue
+		}
+		pv := fargatePlatformVersion(l.pv, win)
+		gaps := map[string]FeatureGap{}
+		var members []string
+		need := ""
+		for _, fu := range feats {
+			info := features[fu.feature]
+			min := minPV(info, win)
+			if min == "" || min == "-" {
+				continue
+			}
+			if cmp, ok := compareVersions(pv, min); !ok || cmp >= 0 {
+				continue
+			}
+			gaps[fu.feature] = FeatureGap{Feature: info.title, FieldPath: fu.fieldPath, OS: osName(win), PlatformVersion: pv, Minimum: min, Source: info.source, Severity: High}
+			members = append(members, Fingerprint(r.ID, t.account.ID, t.region, l.ref.ARN, fu.feature+"|"+t.td.ARN))
+			if cmp, ok := compareVersions(min, need); need == "" || (ok && cmp > 0) {
+				need = min
+			}
+		}
+		if len(gaps) == 0 {
+			continue
+		}
+		var list []FeatureGap
+		var what []string
+		for _, k := range slices.Sorted(maps.Keys(gaps)) {
+			list = append(list, gaps[k])
+			what = append(what, gaps[k].Minimum+", which "+gaps[k].Feature+" needs")
+		}
+		label := launchLabel(l)
+		r.emit(e, Finding{
+			Title: "Fargate platform version older than the minimum of a feature in use",
+			Message: fmt.Sprintf("%s in %s runs task definition %s on Fargate platform version %s, older than %s.",
+				upperFirst(label), where(t.account.ID, t.region), tdLabel(t), pv, listAnd(what)),
+			AccountID: t.account.ID, Region: t.region, ResourceType: l.ref.Type, ResourceARN: l.ref.ARN,
+			TaskDefinitionARN: t.td.ARN, Affected: []ResourceRef{tdRef(t)},
+			Evidence: Evidence{Features: list, Facts: map[string]string{"platformVersion": pv, "minimum": need, "os": osName(win), "cluster": l.cluster.ARN}},
+			Fix: Fix{Layer: FixLaunch, Target: launchTarget(l),
+				Summary: fmt.Sprintf("Run %s with Fargate platform version %s or later (LATEST is %s on %s).", label, need, fargatePlatformVersion("LATEST", win), osName(win))},
+		}, t.td.ARN, members...)
+	}
 }

@@ -229,6 +229,21 @@ func TestLaunchPathsInUse(t *testing.T) {
 			t.Errorf("the service's task is named: %+v %s", f.Affected, f.Message)
 		}
 	})
+	t.Run("a schedule's platform version below a feature's minimum", func(t *testing.T) {
+		w := newTW()
+		exec := w.role("exec", ecsTrust, true, "s", allowDoc(`["s3:GetObject","s3:GetBucketLocation"]`, `"*"`))
+		td := w.td("report", exec, "FARGATE", ctr("app", "public.ecr.aws/x/y:1", func(c *inventory.ContainerDefinition) {
+			c.EnvironmentFiles = []inventory.EnvironmentFile{{Value: "arn:aws:s3:::cfg/app.env", Type: "s3"}}
+		}))
+		l := ecsLaunch(w.cluster("c"), td.ARN, "FARGATE")
+		l.PlatformVersion = "1.3.0"
+		s := w.schedule("nightly-report", l)
+		r := w.eval(t)
+		f := wantFinding(t, r, "FG001", 1, High, "Scheduler schedule nightly-report in account 111122223333, us-east-1 runs task definition report:1 on Fargate platform version 1.3.0, older than 1.4.0")
+		if f.ResourceType != ResourceSchedule || f.ResourceARN != s.ARN || f.Fix.Layer != FixLaunch {
+			t.Errorf("finding on %s %s, fix %s", f.ResourceType, f.ResourceARN, f.Fix.Layer)
+		}
+	})
 	t.Run("a rule's revision that was not collected is a coverage gap", func(t *testing.T) {
 		w := newTW()
 		w.rule("orphan", ecsLaunch(w.cluster("c"), "arn:aws:ecs:us-east-1:111122223333:task-definition/gone:4", "FARGATE"))
