@@ -166,7 +166,7 @@ func TestLaunchPathsInUse(t *testing.T) {
 		td := w.td("report", "", "", ctr("app", ecrImg("report:3")))
 		w.schedule("nightly-report", ecsLaunch(w.cluster("c"), "arn:aws:ecs:us-east-1:111122223333:task-definition/report:1", "FARGATE"))
 		r := w.eval(t)
-		f := wantFinding(t, r, "ER001", 1, Critical, "FARGATE")
+		f := wantFinding(t, r, "ER001", 1, Critical, "FARGATE", "It is launched by Scheduler schedule nightly-report.")
 		if !slices.Contains(affectedTypes(f), "scheduler-schedule:nightly-report") {
 			t.Errorf("affected %v", affectedTypes(f))
 		}
