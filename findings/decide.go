@@ -22,6 +22,10 @@ type verdict struct {
 	unknowns []Unknown
 	in       *policy.Input
 	rp       rpInfo
+	// ctx is the request context the decision was made with, path the
+	// network path it was decided on (network.go; nil when none is known).
+	ctx  *policy.Context
+	path *netPath
 }
 
 // rpInfo is the resource policy that applies to a need's resource.
@@ -194,7 +198,7 @@ func (e *evaluation) evaluateNeeds(t *tdInfo) {
 		if n.ServedBy != ServedByExecutionRole || n.Invalid {
 			continue
 		}
-		v := e.decide(t, n)
+		v := e.decideOnPaths(t, n)
 		t.decs[i] = &v
 	}
 }
@@ -398,6 +402,7 @@ func (e *evaluation) needInput(t *tdInfo, n *derivedNeed) (*policy.Input, rpInfo
 	if x := n.exist; x != nil && x.status == existMissing && in.ResourcePolicy == nil && len(in.ResourcePolicies) == 0 {
 		in.ResourcePolicyAbsent = true
 	}
+	e.pathEndpoint(in)
 	rp.kind = in.ResourcePolicyKind
 	rp.provided = in.ResourcePolicy != nil || len(in.ResourcePolicies) > 0
 	rp.absent = in.ResourcePolicyAbsent && !rp.provided
@@ -505,10 +510,11 @@ func (e *evaluation) decideCollected(t *tdInfo, n *derivedNeed) verdict {
 	in, rp := e.needInput(t, n)
 	req := policy.Request{Principal: ri.arn(), Action: n.Action, Context: e.requestContext(t, n)}
 	r, ambiguous := evaluateReadings(in, &req, &n.Need)
-	v := verdict{Result: r, in: in, rp: rp}
+	v := verdict{Result: r, in: in, rp: rp, ctx: req.Context, path: e.net.cur}
 	if r.Decision == policy.Indeterminate {
 		v.unknowns = e.engineUnknowns(ri, r, n, rp, ambiguous)
 	}
+	e.pathEndpointUnknown(&v)
 	// Policies that were not collected make certain answers uncertain.
 	if r.Decision == policy.Allowed && ri.boundaryUnavailable != "" {
 		u := Unknown{Kind: UnknownBoundary, Subject: ri.boundaryUnavailable,
@@ -736,13 +742,8 @@ func (e *evaluation) requestContext(t *tdInfo, n *derivedNeed) *policy.Context {
 	if n.resourceAccount != "" {
 		c.Set("aws:ResourceAccount", n.resourceAccount)
 	}
-	// On Fargate GetAuthorizationToken leaves through an ENI Fargate owns, not
-	// the task's, so it never arrives through the task's VPC endpoint
-	// (ecs-facts §1.3). For every other call the route is not known.
-	if n.Action == "ecr:GetAuthorizationToken" && t.host.Fargate && !t.host.EC2 && !t.host.External {
-		c.SetAbsent("aws:SourceVpce")
-		c.SetAbsent("aws:SourceVpc")
-	}
+	// aws:SourceVpce and aws:SourceVpc from the network path (network.go).
+	e.pathContext(c, t, n)
 	return c
 }
 

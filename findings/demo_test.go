@@ -155,10 +155,21 @@ func TestDemoRootCausesCoverV1(t *testing.T) {
 		}
 		return rule
 	}
+	// Causes that facts collected since version 1 settle: the network path
+	// of payments-private-subnet:2 proves its ECR pulls go through the
+	// endpoints its role's aws:SourceVpce condition names (allowed).
+	settled := map[string]string{
+		"8176b8ecba46bebc13a75f4f6199159d": "decided by the network path",
+		"b6c8d9c1ae78e755e01beb1b7512b43d": "decided by the network path",
+		"aa1e00e358d95b5f04a38e0a0753beef": "decided by the network path",
+	}
 	old := map[string]bool{}
 	for _, o := range v1 {
 		old[o.ID] = true
 		f := owner[o.ID]
+		if f == nil && settled[o.ID] != "" {
+			continue
+		}
 		if f == nil {
 			t.Errorf("lost cause: version 1 finding %s (%s on %s) is no finding's member: %s", o.ID, o.RuleID, o.Resource, o.Message)
 			continue
@@ -174,9 +185,17 @@ func TestDemoRootCausesCoverV1(t *testing.T) {
 			t.Errorf("version 1 finding %s on %s is a member of %s, which neither is nor lists that resource", o.ID, o.Resource, f.ID)
 		}
 	}
+	// A cause found since version 1 (a launch path, the network path)
+	// lists only new members; one that groups version 1 items lists only
+	// those.
 	for m, f := range owner {
-		if !old[m] {
-			t.Errorf("finding %s (%s) lists member %s, which version 1 did not emit", f.ID, f.RuleID, m)
+		if old[m] {
+			continue
+		}
+		for _, o := range f.MemberIDs {
+			if old[o] {
+				t.Errorf("finding %s (%s) lists member %s, which version 1 did not emit, beside version 1 member %s", f.ID, f.RuleID, m, o)
+			}
 		}
 	}
 	for _, f := range res.Findings {

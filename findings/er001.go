@@ -56,7 +56,7 @@ func checkER001(e *evaluation, r *rule) {
 		doc := leastPrivilege(needs)
 		r.emit(e, Finding{
 			Message: fmt.Sprintf("Task definition %s in %s runs on %s and uses %s, which need a task execution role, but executionRoleArn is empty.",
-				tdLabel(t), where(t.account.ID, t.region), listAnd(t.host.list()), listAnd(what)),
+				tdLabel(t), where(t.account.ID, t.region), listAnd(t.host.list()), listAnd(what)) + launchedBy(t),
 			AccountID: t.account.ID, Region: t.region, ResourceType: ResourceTaskDefinition, ResourceARN: t.td.ARN,
 			TaskDefinitionARN: t.td.ARN, Container: first.Container, Affected: serviceRefs(t),
 			Evidence: Evidence{Need: &first, Needs: ev, Facts: map[string]string{

@@ -21,7 +21,11 @@ var ruleER002 = &rule{RuleMeta: RuleMeta{
 func init() { register(ruleER002) }
 
 func checkER002(e *evaluation, r *rule) {
-	for _, t := range e.tds {
+	for _, t := range e.roleUsers() {
+		if t.override != nil {
+			e.overrideRoleMissing(r, t)
+			continue
+		}
 		var msg string
 		switch t.execKind {
 		case execMissing:
@@ -33,6 +37,7 @@ func checkER002(e *evaluation, r *rule) {
 		default:
 			continue
 		}
+		msg += launchedBy(t)
 		fix := Fix{Layer: FixTaskDefinition, Target: &FixTarget{Type: ResourceTaskDefinition, ARN: t.td.ARN, Name: tdLabel(t)},
 			Summary: "Register a new revision of " + tdLabel(t) + " whose executionRoleArn names an existing role of account " + t.account.ID + "."}
 		if t.execKind == execMissing {

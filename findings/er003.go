@@ -74,7 +74,7 @@ func checkER003(e *evaluation, r *rule) {
 		decs    []policy.Result
 	}
 	var groups grouped[group]
-	for _, t := range e.tds {
+	for _, t := range e.roleUsers() {
 		ri := t.exec
 		if ri == nil || (ri.trust == nil && !ri.trustUnavailable) {
 			continue // a malformed trust policy is PL001

@@ -59,6 +59,8 @@ type denial struct {
 	rp       rpInfo
 	// fieldPath and action of an invalid reference.
 	fieldPath, action string
+	// ep is the VPC endpoint whose policy decided (network.go).
+	ep *inventory.VPCEndpoint
 }
 
 // classify finds the cause of a denied need.
@@ -67,6 +69,9 @@ func (e *evaluation) classify(t *tdInfo, n *derivedNeed, v *verdict) denial {
 		return denial{kind: denialInvalid, fieldPath: n.FieldPath, action: n.Action}
 	}
 	d := denial{kind: denialNoGrant, layer: v.DecidingLayer, level: v.Level, rp: v.rp}
+	if d.layer == policy.LayerVPCEndpoint && v.path != nil && v.path.r.ep != nil {
+		d.ep = v.path.r.ep
+	}
 	if v.Decision == policy.ExplicitDeny {
 		for i := range v.Statements {
 			if s := v.Statements[i]; s.Layer == v.DecidingLayer && s.Level == v.Level && s.Effect == "Deny" {
@@ -90,7 +95,7 @@ func (e *evaluation) classify(t *tdInfo, n *derivedNeed, v *verdict) denial {
 }
 
 func checkER004(e *evaluation, r *rule) {
-	for _, t := range e.tds {
+	for _, t := range e.roleUsers() {
 		type group struct {
 			d     denial
 			items []needItem
@@ -118,7 +123,7 @@ func checkER004(e *evaluation, r *rule) {
 		}
 		for _, key := range groups.keys() {
 			g := groups.m[key]
-			e.emitDenial(r, t, g.d, g.items, key)
+			e.emitDenial(r, t, g.d, g.items, causePrefix(t)+key)
 		}
 	}
 }
@@ -156,13 +161,17 @@ func (e *evaluation) emitDenial(r *rule, t *tdInfo, d denial, items []needItem, 
 	if d.kind == denialInvalid {
 		f.Message = invalidMessage(t, items[0].n)
 	} else {
-		f.Message = fmt.Sprintf("Execution role %s of task definition %s in %s is not allowed %s: %s.",
-			t.exec.arn(), tdLabel(t), where(t.account.ID, t.region), needsPhrase(needsOf(items)), e.denialClause(t, d, len(items)))
+		f.Message = fmt.Sprintf("%s is not allowed %s: %s.", roleSubject(t), needsPhrase(needsOf(items)), e.denialClause(t, d, len(items)))
 		for _, it := range items {
 			if it.n.Optional && it.n.Note != "" {
 				f.Message += " " + it.n.Note
 			}
 		}
+		if d.layer != policy.LayerVPCEndpoint {
+			f.Message += pathSentences(items)
+		}
+		endpointFacts(f.Evidence.Facts, d.ep)
+		f.Message += launchedBy(t)
 	}
 	f.Fix = e.denialFix(t, d, items)
 	r.emit(e, f, key, members...)
@@ -189,6 +198,8 @@ func (d denial) title(items []needItem) string {
 			return "An explicit Deny in the permissions boundary blocks " + what
 		case policy.LayerResourcePolicy:
 			return "A resource policy denies the execution role " + what
+		case policy.LayerVPCEndpoint:
+			return "A VPC endpoint policy denies the execution role " + what
 		}
 		return "An explicit Deny in the execution role's policies blocks " + what
 	}
@@ -204,6 +215,8 @@ func (d denial) title(items []needItem) string {
 			return "The KMS key policy does not allow the execution role " + what
 		}
 		return "A resource policy does not allow the execution role " + what
+	case policy.LayerVPCEndpoint:
+		return "A VPC endpoint policy does not allow the execution role " + what
 	}
 	return "Execution role is not granted " + what
 }
@@ -259,6 +272,8 @@ func (e *evaluation) denialClause(t *tdInfo, d denial, n int) string {
 		return "no " + strings.ToUpper(string(d.layer)) + " attached to " + nodePhrase(d.node) + " allows " + it + "; " + e.levelPolicies(d)
 	case policy.LayerBoundary:
 		return "the permissions boundary " + ri.role.PermissionsBoundary + " does not allow " + it
+	case policy.LayerVPCEndpoint:
+		return endpointDenialClause(d, it)
 	case policy.LayerResourcePolicy:
 		if d.rp.kind == policy.ResourcePolicyKMSKey && !d.rp.cross {
 			return rpPhrase(d.rp) + " neither allows the role nor delegates to account " + ri.account.ID
@@ -346,6 +361,10 @@ func (e *evaluation) denialFix(t *tdInfo, d denial, items []needItem) Fix {
 			return Fix{Layer: FixResourcePolicy, Target: target,
 				Summary: fmt.Sprintf("Statement %s of %s denies %s: narrow its Resource, Action or Principal so that it no longer matches role %s, or remove it; an Allow elsewhere cannot override an explicit Deny.",
 					stmtID(*d.stmt), phrase, acts, ri.arn())}
+		case policy.LayerVPCEndpoint:
+			return Fix{Layer: FixVPCEndpoint, Target: target,
+				Summary: fmt.Sprintf("Statement %s of %s denies %s: narrow its Resource, Action, Principal or Condition so that it no longer matches role %s, or remove it; an Allow elsewhere cannot override an explicit Deny.",
+					stmtID(*d.stmt), src.phrase, acts, ri.arn())}
 		}
 		layer := FixIdentity
 		if d.layer == policy.LayerBoundary {
@@ -387,6 +406,8 @@ func (e *evaluation) denialFix(t *tdInfo, d denial, items []needItem) Fix {
 			SuggestedPolicy: doc, SuggestedPolicyLayer: FixBoundary, SuggestedPolicyTarget: "the permissions boundary " + b + " (add these statements)"}
 		fix.Steps = e.reevaluate(t, items, addBoundary(doc))
 		return fix
+	case policy.LayerVPCEndpoint:
+		return e.endpointDenialFix(t, d, items)
 	case policy.LayerResourcePolicy:
 		doc := resourcePolicyStatement(ri.arn(), needs, d.rp.style())
 		phrase, target := rpPhrase(d.rp), &FixTarget{Type: TargetResource, ARN: d.rp.resource}
@@ -429,6 +450,8 @@ func (e *evaluation) sourceTarget(ri *roleInfo, d denial, src policySource) *Fix
 		return &FixTarget{Type: typ, ID: src.id, Name: src.name, Statement: stmt, AttachedTo: orgNodeRef(d.node)}
 	case sourceTrust:
 		return &FixTarget{Type: ResourceRole, ARN: ri.arn(), Name: ri.role.Name, Statement: stmt}
+	case sourceEndpoint:
+		return &FixTarget{Type: TargetVPCEndpoint, ID: src.arn, Statement: stmt}
 	}
 	return &FixTarget{Type: TargetResource, ARN: src.arn, Statement: stmt}
 }

@@ -33,7 +33,7 @@ var ruleER005 = &rule{RuleMeta: RuleMeta{
 func init() { register(ruleER005) }
 
 func checkER005(e *evaluation, r *rule) {
-	for _, t := range e.tds {
+	for _, t := range e.roleUsers() {
 		type group struct {
 			unknowns []Unknown
 			items    []needItem
@@ -49,7 +49,7 @@ func checkER005(e *evaluation, r *rule) {
 		}
 		for _, key := range groups.keys() {
 			g := groups.m[key]
-			e.emitUnconfirmed(r, t, g.unknowns, g.items, key)
+			e.emitUnconfirmed(r, t, g.unknowns, g.items, causePrefix(t)+key)
 		}
 	}
 }
@@ -102,8 +102,8 @@ func (e *evaluation) emitUnconfirmed(r *rule, t *tdInfo, unknowns []Unknown, ite
 		Severity: sev, Title: unknownsTitle(unknowns), AccountID: t.account.ID, Region: t.region,
 		ResourceType: ResourceTaskDefinition, ResourceARN: t.td.ARN, TaskDefinitionARN: t.td.ARN, RoleARN: t.execARN,
 		Affected: serviceRefs(t),
-		Message: fmt.Sprintf("Whether execution role %s of task definition %s in %s may call %s cannot be confirmed: %s.",
-			t.exec.arn(), tdLabel(t), where(t.account.ID, t.region), needsPhrase(needsOf(items)), strings.Join(descs, "; and ")),
+		Message: fmt.Sprintf("Whether %s may call %s cannot be confirmed: %s.",
+			lowerFirst(roleSubject(t)), needsPhrase(needsOf(items)), strings.Join(descs, "; and ")) + pathSentences(items) + launchedBy(t),
 		Evidence: Evidence{Need: &first, Decision: ev[0].Decision, Needs: ev, Unknowns: unknowns, Facts: facts},
 		Fix:      e.unconfirmedFix(t, unknowns, items),
 	}
@@ -127,6 +127,8 @@ func unknownsTitle(us []Unknown) string {
 			kinds["authorization"] = true
 		case UnknownExistence:
 			kinds["existence"] = true
+		case UnknownNetworkPath:
+			kinds["path"] = true
 		default:
 			kinds["policy"] = true
 		}
@@ -143,6 +145,8 @@ func unknownsTitle(us []Unknown) string {
 		return "A needed permission is granted on the log group, not on its streams"
 	case kinds["existence"]:
 		return "Whether a resource the task needs exists could not be checked"
+	case kinds["path"]:
+		return lead + "which network path the call takes"
 	}
 	return lead + "a policy that was not collected or cannot be read"
 }

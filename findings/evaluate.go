@@ -45,6 +45,11 @@ type evaluation struct {
 	clusters   []*clusterInfo
 	findings   []Finding
 	gaps       []string
+	// overrides are the task definitions evaluated again with the
+	// execution role a launch passes in its overrides (launch.go).
+	overrides []*tdInfo
+	// net is the network path of the launches (network.go).
+	net *netState
 }
 
 // clusterInfo is a cluster with the task definitions placed on its
@@ -79,6 +84,12 @@ type tdInfo struct {
 	execARN  string
 	execKind execKind
 	findings int
+	// launches are the launches other than services: tasks, EventBridge
+	// rule targets, Scheduler schedules (launch.go).
+	launches []*launchUse
+	// override is set when the task definition is evaluated with the
+	// execution role its launches pass in their overrides (launch.go).
+	override *overrideInfo
 }
 
 // execKind says what a task definition's executionRoleArn resolves to.
@@ -124,6 +135,9 @@ func Evaluate(inv *inventory.Inventory, opts Options) *Result {
 		e.evaluateNeeds(t)
 	}
 	e.existenceGaps()
+	for _, t := range e.overrides {
+		e.evaluateNeeds(t)
+	}
 	ids := make([]string, 0, len(registry))
 	for id := range registry {
 		ids = append(ids, id)
@@ -193,6 +207,7 @@ func (e *evaluation) collect() {
 					}
 				}
 			}
+			e.collectLaunches(a, reg, local)
 		}
 	}
 	for _, t := range e.tds {
@@ -204,6 +219,8 @@ func (e *evaluation) collect() {
 			t.exec.usedBy = append(t.exec.usedBy, t)
 		}
 	}
+	e.collectOverrides()
+	e.indexNetwork()
 }
 
 // tdShortRef turns a task definition ARN into family:revision.
@@ -245,7 +262,7 @@ func serviceHosting(launch string, providers []string, hasInstances bool) hostin
 	return h
 }
 
-// tdHosting: from the services that run the task definition, else from
+// tdHosting: from the services and other launches that run the task definition, else from
 // requiresCompatibilities, else EC2 (the ECS default launch type).
 func tdHosting(t *tdInfo) hosting {
 	var h hosting
@@ -253,6 +270,11 @@ func tdHosting(t *tdInfo) hosting {
 		h.EC2 = h.EC2 || u.host.EC2
 		h.Fargate = h.Fargate || u.host.Fargate
 		h.External = h.External || u.host.External
+	}
+	for _, l := range t.launches {
+		h.EC2 = h.EC2 || l.host.EC2
+		h.Fargate = h.Fargate || l.host.Fargate
+		h.External = h.External || l.host.External
 	}
 	if h.EC2 || h.Fargate || h.External {
 		return h
@@ -286,7 +308,11 @@ func roleName(arnOrName string) string {
 }
 
 func (e *evaluation) resolveExecRole(t *tdInfo) {
-	ref := strings.TrimSpace(t.td.ExecutionRoleARN)
+	e.resolveRoleRef(t, strings.TrimSpace(t.td.ExecutionRoleARN))
+}
+
+// resolveRoleRef resolves ref, a role ARN or name, as t's execution role.
+func (e *evaluation) resolveRoleRef(t *tdInfo, ref string) {
 	if ref == "" {
 		t.execKind = execNone
 		return

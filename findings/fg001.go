@@ -121,6 +121,7 @@ func checkFG001(e *evaluation, r *rule) {
 						g.u.service.Name, need, fargatePlatformVersion("LATEST", win), osName(win))},
 			}, t.td.ARN, g.members...)
 		}
+		e.launchPlatformVersions(r, t, feats, win)
 	}
 }
 

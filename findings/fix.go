@@ -46,7 +46,11 @@ func (e *evaluation) reevaluate(t *tdInfo, items []needItem, apply func(in *poli
 		in.Identity = slices.Clone(in.Identity)
 		in.Boundary = slices.Clone(in.Boundary)
 		apply(&in)
-		req := policy.Request{Principal: t.exec.arn(), Action: it.n.Action, Context: e.requestContext(t, it.n)}
+		ctx := it.v.ctx
+		if ctx == nil {
+			ctx = e.requestContext(t, it.n)
+		}
+		req := policy.Request{Principal: t.exec.arn(), Action: it.n.Action, Context: ctx}
 		if r, _ := evaluateReadings(&in, &req, &it.n.Need); r.Decision != policy.Allowed {
 			out = append(out, "With that added, "+it.n.Action+" on "+it.n.Resource+" is still "+decisionWords(r.Decision)+": "+r.Reason+".")
 		}

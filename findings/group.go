@@ -30,8 +30,11 @@ import (
 //	ER006         execution role                    ""                                     excess grants
 //	ER007         task definition                   ""                                     –
 //	ER008         execution role                    ""                                     –
-//	FG001         service (platform version) or     the task definition ARN, or            features
-//	              task definition (unsupported)     "unsupported"
+//	FG001         service or other launch (platform the task definition ARN, or            features
+//	              version) or task definition        "unsupported"
+//	              (unsupported)
+//	NW001         task definition                   "no-path|" route table "|" public IP,   needs (affected: launches)
+//	                                                or "endpoint|" the S3 endpoint
 //	PL001         managed policy, or the role for   "" (managed), or the policy's name     problems (affected: roles)
 //	              its inline and trust policies
 //	RS001         task definition                   the missing resource: its kind and     needs
@@ -43,6 +46,10 @@ import (
 // missing bucket is one cause for every object in it. A repository that
 // does not exist is one cause whatever tags are pulled from it; a tag that
 // does not exist in a repository that does is one cause per tag.
+//
+// ER002–ER005 of an override unit (launch.go: the task definition with the
+// execution role a launch passes in its overrides) prefix the cause key
+// with "override|" and the overriding role's ARN.
 //
 // A container instance's finding carries the rule ID of its most severe
 // unmet constraint: by severity, then AG001 (the agent predates execution
@@ -101,6 +108,10 @@ func (d denial) causeKey() string {
 		}
 	case policy.LayerResourcePolicy:
 		scope = d.rp.resource
+	case policy.LayerVPCEndpoint:
+		if d.ep != nil {
+			scope = d.ep.ID
+		}
 	}
 	switch d.kind {
 	case denialInvalid:
@@ -140,9 +151,14 @@ func constraintRank(c Constraint) int {
 
 // Schema version 1 IDs (MemberIDs), computed as version 1 computed them.
 
-// legacyNeedID is an ER004 or ER005 of one need.
+// legacyNeedID is an ER004 or ER005 of one need. Version 1 had no
+// override units (launch.go): theirs name the overriding role too.
 func legacyNeedID(rule string, t *tdInfo, n Need) string {
-	return Fingerprint(rule, t.account.ID, t.region, t.td.ARN, n.Action+"|"+n.Resource+"|"+n.FieldPath)
+	detail := n.Action + "|" + n.Resource + "|" + n.FieldPath
+	if t.override != nil {
+		detail += "|" + t.execARN
+	}
+	return Fingerprint(rule, t.account.ID, t.region, t.td.ARN, detail)
 }
 
 // legacyTrustID is an ER003 of one task definition.
@@ -204,7 +220,7 @@ func impactOf(f *Finding) Impact {
 }
 
 // resourceTypeOrder is the order resource types are counted in.
-var resourceTypeOrder = []string{ResourceContainerInstance, ResourceService, ResourceTaskDefinition, ResourceRole, ResourcePolicy}
+var resourceTypeOrder = []string{ResourceContainerInstance, ResourceService, ResourceSchedule, ResourceEventRule, ResourceTask, ResourceTaskDefinition, ResourceRole, ResourcePolicy}
 
 // sortRefs sorts and deduplicates resource references.
 func sortRefs(refs []ResourceRef) []ResourceRef {
@@ -222,13 +238,14 @@ func tdRef(t *tdInfo) ResourceRef {
 	return ResourceRef{Type: ResourceTaskDefinition, ARN: t.td.ARN, Name: tdLabel(t)}
 }
 
-// serviceRefs are the services that run a task definition.
+// serviceRefs are the services and other launches (tasks, rules,
+// schedules: launch.go) that run a task definition.
 func serviceRefs(t *tdInfo) []ResourceRef {
 	var out []ResourceRef
 	for _, u := range t.uses {
 		out = append(out, ResourceRef{Type: ResourceService, ARN: u.service.ARN, Name: u.service.Name})
 	}
-	return sortRefs(out)
+	return sortRefs(append(out, launchRefs(t)...))
 }
 
 // grouped collects values under string keys; keys() returns them sorted,

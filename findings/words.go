@@ -48,6 +48,12 @@ func resourceNoun(typ string) (one, many string) {
 		return "role", "roles"
 	case ResourcePolicy:
 		return "policy", "policies"
+	case ResourceTask:
+		return "standalone task", "standalone tasks"
+	case ResourceEventRule:
+		return "EventBridge rule", "EventBridge rules"
+	case ResourceSchedule:
+		return "Scheduler schedule", "Scheduler schedules"
 	}
 	return typ, typ + "s"
 }
@@ -166,6 +172,8 @@ func (e *evaluation) source(ri *roleInfo, rp rpInfo, ref policy.StatementRef) po
 			}
 		}
 		return policySource{kind: sourceResource, phrase: rpPhrase(rp), arn: rp.resource}
+	case policy.LayerVPCEndpoint:
+		return e.endpointSource(ref.Policy)
 	}
 	if ri != nil {
 		if src, ok := ri.sources[ref.Policy]; ok {

@@ -2,9 +2,9 @@
 // strictly, matches actions, resources and principals, evaluates conditions
 // with three-valued logic (true, false, unknown), and decides a request across
 // the layers AWS evaluates: SCP levels, RCP levels, a resource policy, identity
-// policies and a permissions boundary. Every decision carries its reasons: the
-// deciding layer, the statements that allowed or denied, and for an
-// indeterminate outcome the condition keys it hangs on.
+// policies, a permissions boundary and a VPC endpoint policy. Every decision
+// carries its reasons: the deciding layer, the statements that allowed or
+// denied, and for an indeterminate outcome the condition keys it hangs on.
 //
 // The package imports only the standard library and does no I/O.
 package policy
@@ -157,6 +157,13 @@ type Input struct {
 	// from the resource ARN; when the ARN has no account (S3), the
 	// principal's account is assumed.
 	ResourceAccount string
+	// VPCEndpointPolicy is the policy of the VPC endpoint the request goes
+	// through (layer LayerVPCEndpoint, endpoint.go), or nil when it goes
+	// through none or the endpoint has no policy document. Evaluated in
+	// addition to the other layers: its explicit Deny denies, and it must
+	// allow what they allow. Its Principal is matched as in a
+	// resource-based policy.
+	VPCEndpointPolicy *NamedPolicy
 }
 
 // ResourcePolicyKind selects the evaluation rules for a resource policy.

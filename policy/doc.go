@@ -11,7 +11,12 @@
 // wins; every SCP level, then every RCP level, needs an Allow; then the
 // identity policies, the permissions boundary and the resource policy decide
 // by the same-account, cross-account, KMS key policy and trust policy rules
-// described on Evaluate.
+// described on Evaluate. A request that goes through a VPC endpoint is also
+// matched against the endpoint's policy (Input.VPCEndpointPolicy, layer
+// vpc-endpoint): its explicit Deny denies, and it must allow whatever the
+// other layers allow; it grants nothing by itself. EvaluateEndpointPolicy
+// decides on an endpoint policy alone, for a request no known identity
+// signs (an image-layer download through a presigned URL).
 //
 // Unknown context is first-class. A Context says of each condition key
 // whether it is present (with values), absent, known only by a prefix, or

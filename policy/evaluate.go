@@ -105,9 +105,10 @@ const (
 	lidRP
 	lidID
 	lidBD
+	lidEP // the VPC endpoint policy (endpoint.go)
 )
 
-var layerNames = [...]Layer{LayerSCP, LayerRCP, LayerResourcePolicy, LayerIdentity, LayerBoundary}
+var layerNames = [...]Layer{LayerSCP, LayerRCP, LayerResourcePolicy, LayerIdentity, LayerBoundary, LayerVPCEndpoint}
 
 func (h *hit) ref() StatementRef {
 	return StatementRef{Layer: layerNames[h.layer], Level: int(h.level), Policy: h.pol.Name, Sid: h.st.Sid, Index: h.st.Index,
@@ -132,7 +133,9 @@ type evaluator struct {
 	rp      rpFlags
 	hasBD   bool
 	hasRP   bool
-	cross   bool
+	// ep is the VPC endpoint policy's layer (endpoint.go).
+	ep    endpointState
+	cross bool
 	// crossUnknown: the resource's account is in the unknown part of a
 	// partly known resource; both answers to "cross-account?" are decided.
 	crossUnknown bool
@@ -234,6 +237,7 @@ func (e *evaluator) init(in *Input, req *Request) error {
 		e.rcpHeap = make([]flags, e.nrcp)
 	}
 	e.hasBD = len(in.Boundary) > 0
+	e.ep.has = in.VPCEndpointPolicy != nil && in.VPCEndpointPolicy.Policy != nil
 	e.hasRP = in.ResourcePolicy != nil && in.ResourcePolicy.Policy != nil
 	for i := range in.ResourcePolicies {
 		e.hasRP = e.hasRP || in.ResourcePolicies[i].Policy != nil
@@ -336,6 +340,7 @@ func (e *evaluator) scan() {
 	}
 	e.scanLayer(lidID, 0, e.in.Identity, principalIgnored, &e.id)
 	e.scanLayer(lidBD, 0, e.in.Boundary, principalIgnored, &e.bd)
+	e.scanEndpoint()
 }
 
 // scanResourcePolicy scans one policy of the resource-policy layer.
@@ -358,7 +363,9 @@ func (e *evaluator) scanResourcePolicy(pol *NamedPolicy) {
 	}
 }
 
-func (e *evaluator) decide(best bool) outcome {
+// decideLayers decides on every layer but the VPC endpoint policy, which
+// decide (endpoint.go) adds.
+func (e *evaluator) decideLayers(best bool) outcome {
 	for i := 0; i < e.nscp; i++ {
 		if e.scp(i).deny(best) {
 			return outcome{ExplicitDeny, LayerSCP, i, whyExplicit}
@@ -479,7 +486,8 @@ const (
 	setRP
 	setID
 	setBD
-	setAll = setSCP | setRCP | setRP | setID | setBD
+	setEP
+	setAll = setSCP | setRCP | setRP | setID | setBD | setEP
 )
 
 // visit calls fn for every statement of the layers in ls that applies (true
@@ -529,6 +537,9 @@ func (e *evaluator) visit(ls layerSet, fn func(h hit)) {
 	if ls&setBD != 0 {
 		layer(lidBD, 0, e.in.Boundary, principalIgnored)
 	}
+	if ls&setEP != 0 && e.ep.has {
+		layer(lidEP, 0, []NamedPolicy{*e.in.VPCEndpointPolicy}, principalRequired)
+	}
 }
 
 // certain builds the Result of a decision that does not depend on unknowns.
@@ -550,8 +561,13 @@ func (e *evaluator) certain(o outcome) Result {
 			ls = setRP
 		case whyAllowRPDirect:
 			ls = setRP | setBD
+		case whyAllowEndpoint:
+			ls = 0
 		default: // delegated, cross-account
 			ls = setRP | setID | setBD
+		}
+		if e.ep.has {
+			ls |= setEP
 		}
 		n := 0
 		e.visit(ls, func(h hit) {
@@ -587,6 +603,8 @@ func (e *evaluator) indeterminate(best, worst outcome) Result {
 			return e.rp.allowYes
 		case LayerIdentity:
 			return e.id.allowYes || e.in.ResourcePolicyKind == ResourcePolicyTrust
+		case LayerVPCEndpoint:
+			return e.ep.allowYes
 		}
 		return e.bd.allowYes || e.in.ResourcePolicyKind == ResourcePolicyTrust
 	}
@@ -650,6 +668,8 @@ func (e *evaluator) appendLayer(b []byte, l Layer, level int) []byte {
 		return append(b, e.rpNoun()...)
 	case LayerIdentity:
 		return append(b, "an identity policy"...)
+	case LayerVPCEndpoint:
+		return append(b, "the VPC endpoint policy"...)
 	}
 	return append(b, "the permissions boundary"...)
 }
@@ -853,6 +873,8 @@ func (e *evaluator) reason(o outcome, refs []StatementRef, keys []UnknownKey, wo
 		b = append(b, e.r.prin.account...)
 		b = append(b, " in "...)
 		b = e.appendRPName(b)
+	case whyEndpointNoGrant, whyAllowEndpoint:
+		b = e.appendEndpointReason(b, o, refs)
 	case whyAllowCross:
 		b = append(b, "allowed across accounts by an identity policy"...)
 		b = e.appendFirst(b, refs, LayerIdentity)

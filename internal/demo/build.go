@@ -96,6 +96,12 @@ func (b *builder) region(a *inventory.Account, name, status string) *inventory.R
 // role adds an IAM role. inline maps policy name to document.
 func role(a *inventory.Account, name, trust string, inline map[string]string, attached []string, boundary string) string {
 	arn := fmt.Sprintf("arn:aws:iam::%s:role/%s", a.ID, name)
+	for _, r := range a.IAM.Roles {
+		if r.ARN == arn {
+			// Two cases that build the same role would silently share it.
+			panic("demo: role " + arn + " is built twice")
+		}
+	}
 	r := &inventory.Role{ARN: arn, Name: name, Path: "/", RoleID: "AROA" + strings.ToUpper(fmt.Sprintf("%016x", hash(arn)))[:16], TrustPolicy: trust,
 		AttachedPolicies: attached, PermissionsBoundary: boundary}
 	for _, n := range sortedKeys(inline) {

@@ -64,6 +64,8 @@ func World() *inventory.Inventory {
 	b.analytics(ana)
 	b.management(mgmt)
 	b.shared(shr)
+	// Launch paths besides services, and the network (network.go).
+	b.launchPathsAndNetwork()
 	// What the task definitions reference was looked up: it exists,
 	// except where a builder marked it missing.
 	b.resources()
@@ -163,12 +165,12 @@ func (b *builder) payments(a *inventory.Account) {
 		Condition: map[string]any{"ArnLike": map[string]any{"aws:SourceArn": "arn:aws:ecs:us-east-1:222222222222:task/payments-fargate/*"}}}),
 		nil, []string{execManaged}, "")
 
-	// ER004/ER005: ECR pulls only through a VPC endpoint; GetAuthorizationToken too (the documented trap on Fargate).
+	// ER004: ECR pulls only through the ECR endpoints (network.go); GetAuthorizationToken too (the documented trap on Fargate).
 	vpceExec := role(a, "payments-vpce-exec", trustHardened(Payments), map[string]string{
 		"ecr-through-endpoint": doc(stmt{Sid: "EcrViaEndpoint", Effect: "Allow",
 			Action:    acts("ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"),
 			Resource:  "*",
-			Condition: map[string]any{"StringEquals": map[string]any{"aws:SourceVpce": "vpce-0a1b2c3d4e5f67890"}}},
+			Condition: map[string]any{"StringEquals": map[string]any{"aws:SourceVpce": []string{"vpce-0a1b2c3d4e5f67890", "vpce-0pay2ecrapi00002"}}}},
 			allow("Logs", acts("logs:CreateLogStream", "logs:PutLogEvents"), "arn:aws:logs:us-east-1:222222222222:log-group:/ecs/payments-*:*")),
 	}, nil, "")
 
@@ -271,10 +273,15 @@ func (b *builder) payments(a *inventory.Account) {
 	b.td(a, r, "payments-no-exec", 1, "", "FARGATE",
 		ctr("app", img("payments/no-exec:1.0.0"), logs("/ecs/payments-no-exec", r, "app", false)))
 
-	// ER004 (GetAuthorizationToken never matches aws:SourceVpce on Fargate) + ER005 (layer pulls depend on aws:SourceVpce).
+	// ER004 (GetAuthorizationToken never matches aws:SourceVpce on Fargate); the layer pulls go through the ECR endpoints (network.go): allowed.
 	vpceTD := b.td(a, r, "payments-private-subnet", 2, vpceExec, "FARGATE",
 		ctr("app", img("payments/private-subnet:2.0.0"), logs("/ecs/payments-private", r, "app", false)))
 	service(fg, "payments-private-subnet", inventory.LaunchFargate, "LATEST", vpceTD)
+
+	// ER005: the same role on EC2, where the calls take the instance's network: whether they go through the endpoints its aws:SourceVpce condition names is not known.
+	vpceWorker := b.td(a, r, "payments-private-worker", 1, vpceExec, "EC2",
+		ctr("worker", img("payments/private-subnet:2.0.0"), logs("/ecs/payments-private", r, "worker", false)))
+	service(modern, "payments-private-worker", inventory.LaunchEC2, "", vpceWorker)
 
 	// ER007 (same role), ER004 partial secret not allowed, ER004 KMS key policy that does not delegate.
 	b.td(a, r, "payments-signer", 3, sharedExec, "FARGATE",
