@@ -50,9 +50,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cftypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
@@ -170,9 +173,13 @@ func TestDeployIntoMotoAndScan(t *testing.T) {
 	cf := cloudformation.NewFromConfig(cfg)
 	image := mgmt + ".dkr.ecr.us-east-1.amazonaws.com/audit:v1.0.0"
 	repo := "arn:aws:ecr:us-east-1:" + mgmt + ":repository/audit"
+	// The task runs in a subnet of moto's default VPC (its main route table
+	// routes to an internet gateway) with a public IP: the scan judges the
+	// scanner's own network path (NW001) and finds it open.
+	subnet, sg := defaultNetwork(t, ctx, cfg)
 	params := map[string]string{
 		"Image": image, "ImageRepositoryArn": repo, "ExternalId": externalID,
-		"Subnets": "subnet-0123456789abcdef0", "SecurityGroups": "sg-0123456789abcdef0",
+		"Subnets": subnet, "SecurityGroups": sg, "AssignPublicIp": "ENABLED",
 	}
 	check[*cloudformation.CreateStackOutput](t, "CreateStack scanner")(cf.CreateStack(ctx, &cloudformation.CreateStackInput{
 		StackName: aws.String(stackName), TemplateBody: aws.String(templateBody(t, scannerTemplate)),
@@ -211,6 +218,9 @@ func TestDeployIntoMotoAndScan(t *testing.T) {
 	if n := fixInlinePolicies(t, ctx, iam.NewFromConfig(cfg)); n > 0 {
 		t.Logf("management account: rewrote %d inline policies moto stored as Python reprs", n)
 	}
+	if fixRuleNetwork(t, ctx, cfg, stackName+"-schedule", subnet, sg) {
+		t.Logf("moto's AWS::Events::Rule lost the target's awsvpc configuration: put it back as the template has it")
+	}
 	deployed := time.Since(start)
 
 	// A scan with the deployed task role's credentials, to a local
@@ -225,6 +235,16 @@ func TestDeployIntoMotoAndScan(t *testing.T) {
 	}, bin, "scan", "--org", "--role-name", "AuditReadOnly", "--external-id", externalID, "--regions", "us-east-1",
 		"--format", "json,sarif", "--out", dir, "--save-snapshot", filepath.Join(dir, "inventory.json"), "--quiet")
 	if err != nil {
+		// Say why: the coverage the scan wrote.
+		var res struct {
+			Coverage struct {
+				Gaps   []string
+				Errors []map[string]any
+			}
+		}
+		if b, rerr := os.ReadFile(filepath.Join(dir, "findings.json")); rerr == nil && json.Unmarshal(b, &res) == nil {
+			t.Logf("coverage gaps %q, errors %v", res.Coverage.Gaps, res.Coverage.Errors)
+		}
 		t.Fatalf("audit scan: %v\n%s", err, out)
 	}
 	t.Logf("deployed in %s, scanned in %s", deployed.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
@@ -504,4 +524,75 @@ func registerTemplateTaskDefinition(t *testing.T, ctx context.Context, cfg aws.C
 		t.Fatalf("%d containers", len(in.ContainerDefinitions))
 	}
 	return in.ContainerDefinitions[0].Command
+}
+
+// defaultNetwork returns a subnet of moto's default VPC and the VPC's
+// default security group.
+func defaultNetwork(t *testing.T, ctx context.Context, cfg aws.Config) (subnet, sg string) {
+	t.Helper()
+	ec := ec2.NewFromConfig(cfg)
+	subs := check[*ec2.DescribeSubnetsOutput](t, "DescribeSubnets")(ec.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{
+		Filters: []ec2types.Filter{{Name: aws.String("default-for-az"), Values: []string{"true"}}}}))
+	if len(subs.Subnets) == 0 {
+		t.Fatal("moto has no default subnet")
+	}
+	vpc := aws.ToString(subs.Subnets[0].VpcId)
+	// A default VPC in AWS routes 0.0.0.0/0 of its main route table to its
+	// internet gateway; moto's has no such route: add it as AWS has it.
+	igws := check[*ec2.DescribeInternetGatewaysOutput](t, "DescribeInternetGateways")(ec.DescribeInternetGateways(ctx, &ec2.DescribeInternetGatewaysInput{
+		Filters: []ec2types.Filter{{Name: aws.String("attachment.vpc-id"), Values: []string{vpc}}}}))
+	igw := ""
+	if len(igws.InternetGateways) > 0 {
+		igw = aws.ToString(igws.InternetGateways[0].InternetGatewayId)
+	} else {
+		igw = aws.ToString(check[*ec2.CreateInternetGatewayOutput](t, "CreateInternetGateway")(ec.CreateInternetGateway(ctx, &ec2.CreateInternetGatewayInput{})).InternetGateway.InternetGatewayId)
+		check[*ec2.AttachInternetGatewayOutput](t, "AttachInternetGateway")(ec.AttachInternetGateway(ctx, &ec2.AttachInternetGatewayInput{InternetGatewayId: aws.String(igw), VpcId: aws.String(vpc)}))
+	}
+	mains := check[*ec2.DescribeRouteTablesOutput](t, "DescribeRouteTables")(ec.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{
+		Filters: []ec2types.Filter{{Name: aws.String("vpc-id"), Values: []string{vpc}}, {Name: aws.String("association.main"), Values: []string{"true"}}}}))
+	if len(mains.RouteTables) == 0 {
+		t.Fatalf("moto's default VPC %s has no main route table", vpc)
+	}
+	hasDefault := false
+	for _, r := range mains.RouteTables[0].Routes {
+		hasDefault = hasDefault || aws.ToString(r.DestinationCidrBlock) == "0.0.0.0/0"
+	}
+	if !hasDefault {
+		check[*ec2.CreateRouteOutput](t, "CreateRoute")(ec.CreateRoute(ctx, &ec2.CreateRouteInput{RouteTableId: mains.RouteTables[0].RouteTableId,
+			DestinationCidrBlock: aws.String("0.0.0.0/0"), GatewayId: aws.String(igw)}))
+	}
+	sgs := check[*ec2.DescribeSecurityGroupsOutput](t, "DescribeSecurityGroups")(ec.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{
+		Filters: []ec2types.Filter{{Name: aws.String("vpc-id"), Values: []string{vpc}}, {Name: aws.String("group-name"), Values: []string{"default"}}}}))
+	if len(sgs.SecurityGroups) == 0 {
+		t.Fatalf("moto's default VPC %s has no default security group", vpc)
+	}
+	return aws.ToString(subs.Subnets[0].SubnetId), aws.ToString(sgs.SecurityGroups[0].GroupId)
+}
+
+// fixRuleNetwork puts back the awsvpc configuration of the rule's ECS
+// target where moto's CloudFormation lost it (moto 5 stores the template's
+// property names, AwsVpcConfiguration, where the API has
+// awsvpcConfiguration, so the SDK reads no configuration) — test setup, not
+// the scanner — and reports whether it had to.
+func fixRuleNetwork(t *testing.T, ctx context.Context, cfg aws.Config, rule, subnet, sg string) bool {
+	t.Helper()
+	eb := eventbridge.NewFromConfig(cfg)
+	out := check[*eventbridge.ListTargetsByRuleOutput](t, "ListTargetsByRule")(eb.ListTargetsByRule(ctx, &eventbridge.ListTargetsByRuleInput{Rule: aws.String(rule)}))
+	var fixed []ebtypes.Target
+	for _, tg := range out.Targets {
+		if tg.EcsParameters == nil || (tg.EcsParameters.NetworkConfiguration != nil && tg.EcsParameters.NetworkConfiguration.AwsvpcConfiguration != nil) {
+			continue
+		}
+		tg.EcsParameters.NetworkConfiguration = &ebtypes.NetworkConfiguration{AwsvpcConfiguration: &ebtypes.AwsVpcConfiguration{
+			Subnets: []string{subnet}, SecurityGroups: []string{sg}, AssignPublicIp: ebtypes.AssignPublicIpEnabled}}
+		fixed = append(fixed, tg)
+	}
+	if len(fixed) == 0 {
+		return false
+	}
+	put := check[*eventbridge.PutTargetsOutput](t, "PutTargets")(eb.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String(rule), Targets: fixed}))
+	if put.FailedEntryCount != 0 {
+		t.Fatalf("PutTargets: %+v", put.FailedEntries)
+	}
+	return true
 }

@@ -162,8 +162,10 @@ func (e *evaluation) emitDenial(r *rule, t *tdInfo, d denial, items []needItem, 
 		f.Message = invalidMessage(t, items[0].n)
 	} else {
 		f.Message = fmt.Sprintf("%s is not allowed %s: %s.", roleSubject(t), needsPhrase(needsOf(items)), e.denialClause(t, d, len(items)))
+		noted := map[string]bool{}
 		for _, it := range items {
-			if it.n.Optional && it.n.Note != "" {
+			if it.n.Optional && it.n.Note != "" && !noted[it.n.Note] {
+				noted[it.n.Note] = true // the same note of several containers, once
 				f.Message += " " + it.n.Note
 			}
 		}

@@ -177,7 +177,7 @@ func TestConfigErrors(t *testing.T) {
 		{name: "not supported yet", file: "org: true\nshard: 1/4\n",
 			want: []string{"audit: audit.yaml:2: shard: not supported yet by this version of audit (it will hold the part of the Organization this run scans)"}},
 		{name: "invalid suppression in the file", file: "org: true\nsuppressions:\n  - rule: ER01\n    justification: \"\"\n",
-			want: []string{`audit: audit.yaml:3:11: suppressions[0].rule: unknown rule "ER01" (known: AG001, AG002, AG003, ER001, ER002, ER003, ER004, ER005, ER006, ER007, ER008, FG001, PL001, RS001, TD001, or *)`,
+			want: []string{`audit: audit.yaml:3:11: suppressions[0].rule: unknown rule "ER01" (known: AG001, AG002, AG003, ER001, ER002, ER003, ER004, ER005, ER006, ER007, ER008, FG001, NW001, PL001, RS001, TD001, or *)`,
 				`audit: audit.yaml:3:5: suppressions[0].expires: is required: the last day it applies, YYYY-MM-DD`,
 				`audit: audit.yaml:4:20: suppressions[0].justification: is empty: say why the risk is accepted`}},
 		{name: "suppressions not a list", file: "suppressions: ER001\n",

@@ -151,14 +151,33 @@ func TestScanVersion1Snapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	// What version 1 cannot say (whether resources exist, the repository,
-	// registry and bucket policies) goes from both; version 2 keeps its
+	// registry and bucket policies, launches besides services, the network)
+	// goes from both; version 2 keeps its
 	// policy statuses, which version 1 derives.
 	delete(doc, "s3Buckets")
 	delete(doc["scope"].(map[string]any), "resources")
 	for _, a := range doc["accounts"].([]any) {
 		for _, r := range a.(map[string]any)["regions"].([]any) {
-			for _, k := range []string{"missingSecrets", "missingParameters", "ecrRepositories", "ecrRegistry", "logGroups"} {
+			for _, k := range []string{"missingSecrets", "missingParameters", "ecrRepositories", "ecrRegistry", "logGroups",
+				"eventRules", "schedules", "schedulesStatus", "network"} {
 				delete(r.(map[string]any), k)
+			}
+			// Nor the launches besides services, nor where tasks run.
+			clusters, _ := r.(map[string]any)["clusters"].([]any)
+			for _, c := range clusters {
+				cm := c.(map[string]any)
+				for _, k := range []string{"tasks", "tasksStatus", "eventRulesStatus"} {
+					delete(cm, k)
+				}
+				services, _ := cm["services"].([]any)
+				for _, sv := range services {
+					sm := sv.(map[string]any)
+					delete(sm, "network")
+					deps, _ := sm["deployments"].([]any)
+					for _, d := range deps {
+						delete(d.(map[string]any), "network")
+					}
+				}
 			}
 		}
 	}

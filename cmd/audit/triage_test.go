@@ -239,7 +239,7 @@ func TestSuppressionLifecycleCLI(t *testing.T) {
 	want := []string{
 		"audit: bad.yaml:2:5: suppressions[0].justification: is required: why the risk is accepted",
 		"audit: bad.yaml:4:14: suppressions[0].expires: " + day(400) + " is beyond the maximum of 365 days ahead (the last day allowed is " + day(365) + "): review the risk sooner",
-		`audit: bad.yaml:5:12: suppressions[1].rule: unknown rule "ER06" (known: AG001, AG002, AG003, ER001, ER002, ER003, ER004, ER005, ER006, ER007, ER008, FG001, PL001, RS001, TD001, or *)`,
+		`audit: bad.yaml:5:12: suppressions[1].rule: unknown rule "ER06" (known: AG001, AG002, AG003, ER001, ER002, ER003, ER004, ER005, ER006, ER007, ER008, FG001, NW001, PL001, RS001, TD001, or *)`,
 		`audit: --suppressions-file "missing.yaml": no such file`,
 	}
 	if got := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n"); code != ExitUsage || !slices.Equal(got, want) {
