@@ -22,6 +22,10 @@ import (
 // asks for (the filter accepts up to 50 values; ECS's agent batches 10).
 const describeParametersBatch = 10
 
+// listSecretsBatch is how many values one ListSecrets name filter takes
+// (the API's maximum).
+const listSecretsBatch = 10
+
 // codeSecretNotFound is Secrets Manager's answer for a secret that does not
 // exist.
 const codeSecretNotFound = "ResourceNotFoundException"
@@ -146,6 +150,73 @@ func (ri *refIndex) addKey(owner resOwner, ref string) {
 	}
 }
 
+// addTaskDefinition files what one task definition of task's account and
+// region references: its images, log groups, S3 objects, secrets,
+// parameters and registry credentials.
+func (ri *refIndex) addTaskDefinition(task resOwner, td *inventory.TaskDefinition, partition string) {
+	for _, cd := range td.ContainerDefinitions {
+		ri.addImage(cd.Image)
+		ri.addLogGroup(task, cd.LogConfiguration)
+		for _, f := range cd.EnvironmentFiles {
+			if f.Type == "" || strings.EqualFold(f.Type, "s3") {
+				ri.addS3Object(task, f.Value, partition)
+			}
+		}
+		if fl := cd.FirelensConfiguration; fl != nil && fl.Options["config-file-type"] == "s3" {
+			ri.addS3Object(task, fl.Options["config-file-value"], partition)
+		}
+		for _, sr := range cd.Secrets {
+			ri.addSecretOrParameter(task, sr.ValueFrom)
+		}
+		if lc := cd.LogConfiguration; lc != nil {
+			for _, sr := range lc.SecretOptions {
+				ri.addSecretOrParameter(task, sr.ValueFrom)
+			}
+		}
+		if rc := cd.RepositoryCredentials; rc != nil {
+			ri.addSecret(task, rc.CredentialsParameter)
+		}
+	}
+	for _, v := range td.Volumes {
+		if f := v.FSxWindowsFileServerVolumeConfiguration; f != nil && f.AuthorizationConfig != nil {
+			if ref := f.AuthorizationConfig.CredentialsParameter; strings.HasPrefix(ref, "arn:") {
+				ri.addSecretOrParameter(task, ref)
+			}
+		}
+	}
+}
+
+// secretListName is the name a ListSecrets name filter (a prefix match)
+// asks for to find the secret a reference names: the name itself, or an
+// ARN's secret name without the random suffix Secrets Manager appends
+// ("-" and six characters). An ARN whose name only looks suffixed may be a
+// partial ARN (no suffix) of a secret named so: the shorter prefix matches
+// that name too, so both readings are listed.
+func secretListName(ref string) string {
+	a, ok := parseARN(ref)
+	if !ok {
+		return ref
+	}
+	name, ok := strings.CutPrefix(a.resource, "secret:")
+	if !ok {
+		return ref
+	}
+	if n := len(name); n > 7 && name[n-7] == '-' && isAlnum(name[n-6:]) {
+		return name[:n-7]
+	}
+	return name
+}
+
+func isAlnum(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
 // arnParts are the fields of an ARN.
 type arnParts struct{ partition, service, region, account, resource string }
 
@@ -183,38 +254,8 @@ func (c *collector) resolveResources(ctx context.Context, states []*accountState
 			if rs.region == nil {
 				continue
 			}
-			task := resOwner{s.acct.ID, name}
 			for _, td := range rs.region.TaskDefinitions {
-				for _, cd := range td.ContainerDefinitions {
-					idx.addImage(cd.Image)
-					idx.addLogGroup(task, cd.LogConfiguration)
-					for _, f := range cd.EnvironmentFiles {
-						if f.Type == "" || strings.EqualFold(f.Type, "s3") {
-							idx.addS3Object(task, f.Value, c.partition)
-						}
-					}
-					if fl := cd.FirelensConfiguration; fl != nil && fl.Options["config-file-type"] == "s3" {
-						idx.addS3Object(task, fl.Options["config-file-value"], c.partition)
-					}
-					for _, sr := range cd.Secrets {
-						idx.addSecretOrParameter(task, sr.ValueFrom)
-					}
-					if lc := cd.LogConfiguration; lc != nil {
-						for _, sr := range lc.SecretOptions {
-							idx.addSecretOrParameter(task, sr.ValueFrom)
-						}
-					}
-					if rc := cd.RepositoryCredentials; rc != nil {
-						idx.addSecret(task, rc.CredentialsParameter)
-					}
-				}
-				for _, v := range td.Volumes {
-					if f := v.FSxWindowsFileServerVolumeConfiguration; f != nil && f.AuthorizationConfig != nil {
-						if ref := f.AuthorizationConfig.CredentialsParameter; strings.HasPrefix(ref, "arn:") {
-							idx.addSecretOrParameter(task, ref)
-						}
-					}
-				}
+				idx.addTaskDefinition(resOwner{s.acct.ID, name}, td, c.partition)
 			}
 		}
 	}
