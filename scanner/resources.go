@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -19,8 +20,10 @@ import (
 )
 
 // describeParametersBatch is how many names one DescribeParameters call
-// asks for (the filter accepts up to 50 values; ECS's agent batches 10).
-const describeParametersBatch = 10
+// asks for: a ParameterStringFilter takes up to 50 values, and a page up to
+// 50 parameters (MaxResults), so one call usually answers for 50 names.
+// (The scanner asked for 10 before; describeEach still does.)
+const describeParametersBatch = 50
 
 // listSecretsBatch is how many values one ListSecrets name filter takes
 // (the API's maximum).
@@ -331,37 +334,50 @@ func (c *collector) resolveSecrets(ctx context.Context, o resOwner, rs *regionSt
 	api := rs.clients.secrets
 	wh := where(o)
 	b := c.newBucket(secretsRate, secretsBurst, resourceInFlight)
+	refs := slices.Sorted(maps.Keys(w.secrets))
+
 	var mu sync.Mutex
-	seen := map[string]bool{}
+	found := map[string]*inventory.Secret{} // by ARN
+	var missing []string
+	keep := func(ref string, s *inventory.Secret) {
+		mu.Lock()
+		defer mu.Unlock()
+		if s == nil {
+			missing = append(missing, ref)
+			return
+		}
+		if s.ARN != "" && found[s.ARN] == nil {
+			found[s.ARN] = s // a partial ARN and a full one name the same secret
+		}
+	}
+	pending := refs
+	if !c.cfg.describeEach {
+		pending = c.listSecrets(ctx, o, api, b, refs, keep)
+	}
 	var g errgroup.Group
-	for _, id := range slices.Sorted(maps.Keys(w.secrets)) {
+	for _, id := range pending {
 		g.Go(func() error {
 			out, err := invoke(ctx, c, wh, b, "secretsmanager", "DescribeSecret", func(ctx context.Context) (*secretsmanager.DescribeSecretOutput, error) {
 				return api.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(id)})
 			})
 			if errorCode(err) == codeSecretNotFound && ctx.Err() == nil {
 				// A fact, not a gap: the task cannot start with it.
-				mu.Lock()
-				rs.region.MissingSecrets = append(rs.region.MissingSecrets, id)
-				mu.Unlock()
+				keep(id, nil)
 				return nil
 			}
 			if err != nil {
 				c.record(ctx, wh, "secretsmanager", "DescribeSecret", id, err)
 				return nil
 			}
-			s := &inventory.Secret{ARN: aws.ToString(out.ARN), Name: aws.ToString(out.Name), KMSKeyID: aws.ToString(out.KmsKeyId)}
-			if d := out.DeletedDate; d != nil && !d.IsZero() {
-				t := d.UTC()
-				s.DeletedDate = &t
-			}
-			mu.Lock()
-			dup := s.ARN == "" || seen[s.ARN]
-			seen[s.ARN] = true
-			mu.Unlock()
-			if dup {
-				return nil // a partial ARN and a full one name the same secret
-			}
+			keep(id, secretOf(out.ARN, out.Name, out.KmsKeyId, out.DeletedDate))
+			return nil
+		})
+	}
+	_ = g.Wait()
+
+	secrets := slices.SortedFunc(maps.Values(found), func(a, b *inventory.Secret) int { return strings.Compare(a.ARN, b.ARN) })
+	for _, s := range secrets {
+		g.Go(func() error {
 			pol, err := call(ctx, c, wh, b, "secretsmanager", "GetResourcePolicy", s.ARN, func(ctx context.Context) (*secretsmanager.GetResourcePolicyOutput, error) {
 				return api.GetResourcePolicy(ctx, &secretsmanager.GetResourcePolicyInput{SecretId: aws.String(s.ARN)})
 			})
@@ -378,13 +394,24 @@ func (c *collector) resolveSecrets(ctx context.Context, o resOwner, rs *regionSt
 			if s.KMSKeyID != "" {
 				idx.addKey(o, s.KMSKeyID)
 			}
-			mu.Lock()
-			rs.region.Secrets = append(rs.region.Secrets, s)
-			mu.Unlock()
 			return nil
 		})
 	}
 	_ = g.Wait()
+	slices.Sort(missing)
+	rs.region.Secrets = append(rs.region.Secrets, secrets...)
+	rs.region.MissingSecrets = append(rs.region.MissingSecrets, missing...)
+}
+
+// secretOf is the record of a secret DescribeSecret or ListSecrets
+// returned.
+func secretOf(arn, name, keyID *string, deleted *time.Time) *inventory.Secret {
+	s := &inventory.Secret{ARN: aws.ToString(arn), Name: aws.ToString(name), KMSKeyID: aws.ToString(keyID)}
+	if deleted != nil && !deleted.IsZero() {
+		t := deleted.UTC()
+		s.DeletedDate = &t
+	}
+	return s
 }
 
 func (c *collector) resolveParameters(ctx context.Context, o resOwner, rs *regionState, w *resWork, idx *refIndex) {
@@ -404,8 +431,12 @@ func (c *collector) resolveParameters(ctx context.Context, o resOwner, rs *regio
 	var mu sync.Mutex
 	found := map[string]bool{}
 	failed := map[string]bool{}
+	size := describeParametersBatch
+	if c.cfg.describeEach {
+		size = 10
+	}
 	var g errgroup.Group
-	for batch := range slices.Chunk(names, describeParametersBatch) {
+	for batch := range slices.Chunk(names, size) {
 		g.Go(func() error {
 			got, err := paginate(ctx, c, listing{w: wh, b: b, svc: "ssm", op: "DescribeParameters", resource: batchResource(batch)}, nil,
 				func(ctx context.Context, token *string) ([]ssmtypes.ParameterMetadata, *string, error) {
