@@ -174,9 +174,10 @@ func BenchmarkOrgScan(b *testing.B) {
 			writeHeapProfile(b, profile)
 		}
 		b.ReportMetric(float64(after.HeapInuse-min(after.HeapInuse, base.HeapInuse))/(1<<20), "inventory-live-MiB")
+		b.ReportMetric(float64(after.HeapAlloc-min(after.HeapAlloc, base.HeapAlloc))/(1<<20), "inventory-objects-MiB")
 		js, _ := json.Marshal(inv)
-		b.Logf("inventory: %d MiB of JSON, %d MiB live on the heap after the scan",
-			len(js)>>20, (after.HeapInuse-min(after.HeapInuse, base.HeapInuse))>>20)
+		b.Logf("inventory: %d MiB of JSON, %d MiB live on the heap after the scan (spans in use), %d MiB of it in objects",
+			len(js)>>20, (after.HeapInuse-min(after.HeapInuse, base.HeapInuse))>>20, (after.HeapAlloc-min(after.HeapAlloc, base.HeapAlloc))>>20)
 		minimum := minimumCalls(inv)
 		var minTotal, callTotal int64
 		for op, mn := range minimum {

@@ -318,15 +318,33 @@ func (c *collector) resolveResources(ctx context.Context, states []*accountState
 		g.Go(func() error { c.resolveECR(ctx, o, rs, w); return nil })
 		g.Go(func() error { c.resolveLogGroups(ctx, o, rs, w); return nil })
 		_ = g.Wait()
+		// Detached from the responses (detach.go) as soon as each
+		// account×region is done.
+		r := rs.region
+		c.in.detach(&r.Secrets)
+		c.in.detach(&r.Parameters)
+		c.in.detach(&r.MissingSecrets)
+		c.in.detach(&r.MissingParameters)
+		c.in.detach(&r.ECRRepositories)
+		c.in.detach(&r.ECRRegistry)
+		c.in.detach(&r.LogGroups)
 	})
 	// Phase 2: the keys.
 	run("keys", func(o resOwner, rs *regionState, w *resWork) {
 		c.resolveKeys(ctx, o, rs, w)
+		c.in.detach(&rs.region.KMSKeys)
 	})
 	_ = s3g.Wait()
+	c.in.detach(&buckets)
 	return buckets
 }
 
+// resolveSecrets looks up the referenced secrets of one account×region:
+// existence, ARN, name, KMS key and deletion date from ListSecrets (ten
+// names per call, see listSecrets), DescribeSecret for what the listing
+// does not settle, then each secret's resource policy (no listing returns
+// policies). A secret that does not exist is a fact (MissingSecrets); a
+// failed call is a collection error.
 func (c *collector) resolveSecrets(ctx context.Context, o resOwner, rs *regionState, w *resWork, idx *refIndex) {
 	if len(w.secrets) == 0 {
 		return
