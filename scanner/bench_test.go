@@ -40,7 +40,9 @@ import (
 // process. BENCH_HEAPPROFILE=FILE writes a heap profile taken after the scan
 // while the inventory is live (inuse_space shows what it retains).
 // BENCH_RESOLVE=0 leaves out the resolution of secrets, parameters and
-// keys; BENCH_ACCOUNTS, BENCH_ACCOUNT_CONCURRENCY and
+// keys; BENCH_DESCRIBE_EACH=1 resolves secrets and parameters as the
+// scanner did before it listed them (DescribeSecret one by one, ten names
+// per DescribeParameters), for a before/after comparison; BENCH_ACCOUNTS, BENCH_ACCOUNT_CONCURRENCY and
 // BENCH_REGION_CONCURRENCY override the sizes.
 func BenchmarkOrgScan(b *testing.B) {
 	if testing.Short() {
@@ -58,6 +60,7 @@ func BenchmarkOrgScan(b *testing.B) {
 	srv, cfg := startBenchFake(b, benchFakeSpec{World: spec, Latency: latency, ThrottleECS: true, Seed: 1}, separate)
 	cfg.Org = true
 	cfg.ResolveResources = os.Getenv("BENCH_RESOLVE") != "0"
+	cfg.describeEach = os.Getenv("BENCH_DESCRIBE_EACH") == "1"
 	cfg.AccountConcurrency = envInt("BENCH_ACCOUNT_CONCURRENCY", 0)
 	cfg.RegionConcurrency = envInt("BENCH_REGION_CONCURRENCY", 0)
 	if m := os.Getenv("BENCH_RETRY_MODE"); m != "" {
