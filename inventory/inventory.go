@@ -40,7 +40,16 @@ type Inventory struct {
 	Interrupted string `json:"interrupted,omitempty"`
 
 	Organization *Organization `json:"organization,omitempty"`
-	Accounts     []*Account    `json:"accounts"`
+	// AWSManagedPolicies are the versions of AWS managed policies that
+	// roles use, each once: the accounts' IAM.ManagedPolicies entries for
+	// one ARN and default version are all the same value, so that an
+	// Organization's copies of, say, ReadOnlyAccess take the room of one.
+	// The scanner lists every version it collected; an inventory read from
+	// JSON lists those the JSON does (a snapshot written by this build:
+	// all). A snapshot writes the accounts' entries for them as references
+	// (ManagedPolicy.Shared; see shared.go).
+	AWSManagedPolicies []*ManagedPolicy `json:"awsManagedPolicies,omitempty" snapshot:"since=2"`
+	Accounts           []*Account       `json:"accounts"`
 	// Errors are the calls that failed; nothing is dropped silently.
 	Errors []CollectionError `json:"errors,omitempty"`
 	// S3Buckets are the buckets environment files and FireLens
@@ -156,7 +165,9 @@ type InlinePolicy struct {
 	Document string `json:"document"`
 }
 
-// ManagedPolicy is a managed policy's default version.
+// ManagedPolicy is a managed policy's default version. The entries of AWS
+// managed policies are shared between accounts (see
+// Inventory.AWSManagedPolicies): they must not be modified.
 type ManagedPolicy struct {
 	ARN              string `json:"arn"`
 	Name             string `json:"name"`
@@ -164,6 +175,13 @@ type ManagedPolicy struct {
 	DefaultVersionID string `json:"defaultVersionId,omitempty"`
 	AWSManaged       bool   `json:"awsManaged,omitempty"`
 	Document         string `json:"document"`
+	// Shared is set in a snapshot file only, on an account's entry for an
+	// AWS managed policy whose name, path and document are those of the
+	// top-level awsManagedPolicies entry with the same arn and
+	// defaultVersionId; the entry gives no name, path or document of its
+	// own. Reading the snapshot replaces the entry with that one, so
+	// Shared is false in memory.
+	Shared bool `json:"shared,omitempty" snapshot:"since=2"`
 }
 
 // Region status values.

@@ -496,6 +496,17 @@ func FuzzLoad(f *testing.F) {
 	} {
 		f.Add([]byte(strings.Replace(string(launch), r[0], r[1], 1)))
 	}
+	// AWS managed policies written once, with references to them.
+	shared := mustJSON(withAWSPolicies())
+	f.Add([]byte(shared))
+	for _, r := range [][2]string{
+		{`"shared":true`, `"shared":true,"shared":false`},
+		{`"defaultVersionId":"v4","awsManaged":true,"document":"","shared":true`, `"defaultVersionId":"v3","awsManaged":true,"document":"","shared":true`},
+		{`"awsManagedPolicies":[`, `"awsManagedPolicies":[null,`},
+		{`"awsManagedPolicies":[`, `"x":[`},
+	} {
+		f.Add([]byte(strings.Replace(shared, r[0], r[1], 1)))
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		inv, err := Decode(b, "fuzz.json")
 		if err == nil && inv == nil {

@@ -5,6 +5,13 @@ import (
 	"strings"
 )
 
+// isAWSManagedPolicyARN reports whether arn names an AWS managed policy
+// (arn:PARTITION:iam::aws:policy/...).
+func isAWSManagedPolicyARN(arn string) bool {
+	p := strings.SplitN(arn, ":", 6)
+	return len(p) == 6 && p[0] == "arn" && p[2] == "iam" && p[3] == "" && p[4] == "aws" && strings.HasPrefix(p[5], "policy/")
+}
+
 // Validate checks the references and required fields a decoder cannot check.
 // The error is a *LoadError naming the field. An inventory built in memory
 // may leave resource-policy statuses empty (see EffectivePolicyStatus); a
@@ -93,6 +100,25 @@ func (inv *Inventory) validate(fromFile, v2 bool) error {
 			}
 		}
 	}
+	sharedPolicies := map[policyKey]bool{}
+	for i, p := range inv.AWSManagedPolicies {
+		pf := fmt.Sprintf("awsManagedPolicies[%d]", i)
+		switch {
+		case p == nil:
+			return bad(pf, "is null")
+		case !isAWSManagedPolicyARN(p.ARN):
+			return bad(pf+".arn", "%q is not the ARN of an AWS managed policy (arn:PARTITION:iam::aws:policy/...)", p.ARN)
+		case !p.AWSManaged:
+			return bad(pf+".awsManaged", "is false, but the list holds AWS managed policies only")
+		case p.Shared:
+			return bad(pf+".shared", "is true, but only an account's entry can refer to this list")
+		case emptyDoc(p.Document):
+			return bad(pf+".document", "is empty")
+		case sharedPolicies[keyOf(p)]:
+			return bad(pf, "lists %s version %q a second time", p.ARN, p.DefaultVersionID)
+		}
+		sharedPolicies[keyOf(p)] = true
+	}
 	seen := map[string]bool{}
 	for i, a := range inv.Accounts {
 		f := fmt.Sprintf("accounts[%d]", i)
@@ -159,6 +185,16 @@ func (inv *Inventory) validate(fromFile, v2 bool) error {
 				}
 				if !strings.HasPrefix(p.ARN, "arn:") || !strings.Contains(p.ARN, ":policy/") {
 					return bad(pf+".arn", "%q is not a policy ARN", p.ARN)
+				}
+				if p.Shared {
+					// Reading links every reference it can (shared.go).
+					switch {
+					case !p.AWSManaged:
+						return bad(pf+".shared", "is true, but only an AWS managed policy (awsManaged) is shared")
+					case p.Name != "" || p.Path != "" || p.Document != "":
+						return bad(pf+".shared", "is true, but the entry gives a name, path or document of its own (a shared entry takes them from awsManagedPolicies)")
+					}
+					return bad(pf+".shared", "is true, but no awsManagedPolicies entry has arn %q and defaultVersionId %q", p.ARN, p.DefaultVersionID)
 				}
 				if fromFile && emptyDoc(p.Document) && !unread["iam|"+p.ARN] {
 					return bad(pf+".document", "is empty, and no collection error says it could not be read")

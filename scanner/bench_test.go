@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,24 +28,39 @@ import (
 //
 //	go test ./scanner -run '^$' -bench BenchmarkOrgScan -benchtime 1x
 //
-// It reports the wall time, the calls per operation, the peak heap and RSS,
-// a lower bound on the wall time implied by the latency, the call
-// dependency chain, the concurrency limits and the rate limits (see
-// scanBound), and the ratio of the two. BENCH_RESOLVE=0 leaves out the
-// resolution of secrets, parameters and keys; BENCH_ACCOUNTS,
-// BENCH_ACCOUNT_CONCURRENCY and BENCH_REGION_CONCURRENCY override the sizes.
+// It reports the wall time, the calls per operation (per scanned
+// account×region, next to the minimum for the world: see minimumCalls),
+// the peak heap and RSS, a lower bound on the wall time implied by the
+// latency, the call dependency chain, the concurrency limits and the rate
+// limits (see scanBound), and the ratio of the two.
+//
+// BENCH_FAKE=process serves the world from a child process (this test
+// binary, see serveBenchFake), so that the peak RSS, the heap and the CPU
+// time per call are the client's alone; by default the fake shares the
+// process. BENCH_HEAPPROFILE=FILE writes a heap profile taken after the scan
+// while the inventory is live (inuse_space shows what it retains).
+// BENCH_RESOLVE=0 leaves out the resolution of secrets, parameters and
+// keys; BENCH_DESCRIBE_EACH=1 resolves secrets and parameters as the
+// scanner did before it listed them (DescribeSecret one by one, ten names
+// per DescribeParameters), for a before/after comparison; BENCH_ACCOUNTS, BENCH_ACCOUNT_CONCURRENCY and
+// BENCH_REGION_CONCURRENCY override the sizes.
 func BenchmarkOrgScan(b *testing.B) {
 	if testing.Short() {
 		b.Skip("long benchmark")
+	}
+	profile := os.Getenv("BENCH_HEAPPROFILE")
+	if profile != "" {
+		runtime.MemProfileRate = 64 << 10
 	}
 	spec := fakeaws.WorldSpec{Accounts: envInt("BENCH_ACCOUNTS", 200),
 		Regions:           []string{"us-east-1", "us-west-2", "eu-west-1", "ap-southeast-2"},
 		TaskDefsPerRegion: 30, ServicesPerRegion: 20, InstancesPerCluster: 10, ClustersPerRegion: 3, Seed: 1}
 	latency := time.Duration(envInt("BENCH_LATENCY_MS", 20)) * time.Millisecond
-	world := fakeaws.GenerateWorld(spec)
-	srv, cfg := fakeServer(b, world, fakeaws.Options{Latency: latency, ThrottleECS: true, Seed: 1})
+	separate := os.Getenv("BENCH_FAKE") == "process"
+	srv, cfg := startBenchFake(b, benchFakeSpec{World: spec, Latency: latency, ThrottleECS: true, Seed: 1}, separate)
 	cfg.Org = true
 	cfg.ResolveResources = os.Getenv("BENCH_RESOLVE") != "0"
+	cfg.describeEach = os.Getenv("BENCH_DESCRIBE_EACH") == "1"
 	cfg.AccountConcurrency = envInt("BENCH_ACCOUNT_CONCURRENCY", 0)
 	cfg.RegionConcurrency = envInt("BENCH_REGION_CONCURRENCY", 0)
 	if m := os.Getenv("BENCH_RETRY_MODE"); m != "" {
@@ -64,7 +80,7 @@ func BenchmarkOrgScan(b *testing.B) {
 	}
 	b.ResetTimer()
 	for range b.N {
-		srv.ResetCounters()
+		srv.reset(b)
 		// When the last account's regions are done (before the resource
 		// phase and the remaining Organizations lookups).
 		var accountsDone time.Duration
@@ -73,6 +89,7 @@ func BenchmarkOrgScan(b *testing.B) {
 				accountsDone = p.Elapsed
 			}
 		}
+		fake0 := srv.stats(b)
 		runtime.GC()
 		var base runtime.MemStats
 		runtime.ReadMemStats(&base)
@@ -89,30 +106,42 @@ func BenchmarkOrgScan(b *testing.B) {
 		if len(inv.Errors) != 0 || !inv.Complete {
 			b.Fatalf("%d collection errors, e.g. %+v", len(inv.Errors), inv.Errors[0])
 		}
-		calls := srv.Calls()
+		fake := srv.stats(b)
+		calls := fake.Calls
 		var total int64
 		for _, n := range calls {
 			total += n
 		}
 		bound, why := scanBound(inv, norm, latency, calls)
-		// The fake server shares the process and the machine: the CPU time
-		// both used, spread over the cores, is a second lower bound.
-		cpuBound := cpu / time.Duration(runtime.GOMAXPROCS(0))
+		// In process, the fake server shares the process and the machine:
+		// the CPU time both used, spread over the cores, is a second lower
+		// bound. In a separate process, the two are apart.
+		fakeCPU := fake.CPU - fake0.CPU
+		cpuBound := (cpu + fakeCPU) / time.Duration(runtime.GOMAXPROCS(0))
+		who := "client and fake server"
+		if separate {
+			who = "client alone"
+		}
 		b.ReportMetric(cpu.Seconds(), "cpu-s")
+		b.ReportMetric(float64(cpu.Microseconds())/float64(max(total, 1)), "cpu-µs/call")
 		b.ReportMetric(wall.Seconds()/max(bound, cpuBound).Seconds(), "actual/max(bound,cpu)")
 		b.ReportMetric(wall.Seconds(), "wall-s")
 		b.ReportMetric(bound.Seconds(), "bound-s")
 		b.ReportMetric(wall.Seconds()/bound.Seconds(), "actual/bound")
 		b.ReportMetric(float64(total), "calls")
-		b.ReportMetric(float64(srv.ThrottledCalls()), "throttled")
+		b.ReportMetric(float64(fake.Throttled), "throttled")
 		b.ReportMetric(float64(heap)/(1<<20), "peak-heap-MiB")
 		b.ReportMetric(float64(heap-min(heap, base.HeapInuse))/(1<<20), "scan-heap-MiB")
 		b.ReportMetric(float64(sys)/(1<<20), "peak-sys-MiB")
 		b.ReportMetric(float64(vmHWM())/(1<<10), "VmHWM-MiB")
-		b.Logf("wall %s, bound %s (%s), ratio %.2f; CPU %s (%s per call, client and fake server), CPU bound %s; %d calls, %d throttled; accounts %d, concurrency %d/%d, resources %v",
+		b.Logf("wall %s, bound %s (%s), ratio %.2f; CPU %s (%s per call, %s), CPU bound %s; %d calls, %d throttled; accounts %d, concurrency %d/%d, resources %v",
 			wall.Round(time.Millisecond), bound.Round(time.Millisecond), why, wall.Seconds()/bound.Seconds(),
-			cpu.Round(time.Millisecond), (cpu / time.Duration(max(total, 1))).Round(time.Microsecond), cpuBound.Round(time.Millisecond), total,
-			srv.ThrottledCalls(), len(inv.Accounts), norm.AccountConcurrency, norm.RegionConcurrency, cfg.ResolveResources)
+			cpu.Round(time.Millisecond), (cpu / time.Duration(max(total, 1))).Round(time.Microsecond), who, cpuBound.Round(time.Millisecond), total,
+			fake.Throttled, len(inv.Accounts), norm.AccountConcurrency, norm.RegionConcurrency, cfg.ResolveResources)
+		if separate {
+			b.Logf("fake server process: CPU %s (%s per call), peak RSS %d MiB", fakeCPU.Round(time.Millisecond),
+				(fakeCPU / time.Duration(max(total, 1))).Round(time.Microsecond), fake.VmHWMKiB>>10)
+		}
 		keys := make([]string, 0, len(calls))
 		for k := range calls {
 			keys = append(keys, k)
@@ -144,17 +173,41 @@ func BenchmarkOrgScan(b *testing.B) {
 		runtime.GC()
 		var after runtime.MemStats
 		runtime.ReadMemStats(&after)
-		js, _ := json.Marshal(inv)
+		if profile != "" {
+			writeHeapProfile(b, profile)
+		}
 		b.ReportMetric(float64(after.HeapInuse-min(after.HeapInuse, base.HeapInuse))/(1<<20), "inventory-live-MiB")
-		b.Logf("inventory: %d MiB of JSON, %d MiB live on the heap after the scan",
-			len(js)>>20, (after.HeapInuse-min(after.HeapInuse, base.HeapInuse))>>20)
+		b.ReportMetric(float64(after.HeapAlloc-min(after.HeapAlloc, base.HeapAlloc))/(1<<20), "inventory-objects-MiB")
+		js, _ := json.Marshal(inv)
+		b.Logf("inventory: %d MiB of JSON, %d MiB live on the heap after the scan (spans in use), %d MiB of it in objects",
+			len(js)>>20, (after.HeapInuse-min(after.HeapInuse, base.HeapInuse))>>20, (after.HeapAlloc-min(after.HeapAlloc, base.HeapAlloc))>>20)
+		minimum := minimumCalls(inv)
+		var minTotal, callTotal int64
+		for op, mn := range minimum {
+			minTotal += mn
+			callTotal += calls[op]
+		}
+		b.ReportMetric(float64(callTotal)/float64(max(minTotal, 1)), "calls/minimum")
 		runtime.KeepAlive(inv)
 		accBound := time.Duration(3+(len(inv.Accounts)+19)/20)*latency +
 			time.Duration((len(inv.Accounts)+norm.AccountConcurrency-1)/norm.AccountConcurrency)*7*latency
-		b.Logf("accounts and regions done after %s; their chain bound %s; ratio %.2f; heap before the scan %d MiB (world and fake server), peak %d MiB",
+		b.Logf("accounts and regions done after %s; their chain bound %s; ratio %.2f; heap before the scan %d MiB (world and fake server when in process), peak %d MiB",
 			accountsDone.Round(time.Millisecond), accBound, accountsDone.Seconds()/accBound.Seconds(), base.HeapInuse>>20, heap>>20)
 		fmt.Fprintf(os.Stderr, "calls per operation:\n%s", sb.String())
+		fmt.Fprint(os.Stderr, callsTable(calls, minimum, acctRegions))
 		fmt.Fprint(os.Stderr, launchPathCalls(inv, calls))
+	}
+}
+
+// writeHeapProfile writes the heap profile (after a collection) to path.
+func writeHeapProfile(b *testing.B, path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		b.Fatal(err)
 	}
 }
 

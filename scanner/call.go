@@ -296,6 +296,7 @@ func (c *collector) notStarted(ctx context.Context, w where, op, what string) {
 
 // addError appends e and logs it.
 func (c *collector) addError(e inventory.CollectionError) {
+	c.in.detach(&e)
 	c.errMu.Lock()
 	c.errs = append(c.errs, e)
 	c.errMu.Unlock()

@@ -65,6 +65,13 @@ type collector struct {
 	errMu sync.Mutex
 	errs  []inventory.CollectionError
 
+	// in detaches what the scan keeps from the SDK's responses (detach.go).
+	in *interner
+	// awsPolicies holds each AWS managed policy version once for the
+	// whole scan (iam.go).
+	awsPolMu    sync.Mutex
+	awsPolicies map[awsPolicyKey]*inventory.ManagedPolicy
+
 	intMu       sync.Mutex
 	interrupted string
 }
@@ -99,8 +106,10 @@ type regionState struct {
 func collect(ctx context.Context, cfg Config, be backend, st *stats) (*inventory.Inventory, error) {
 	c := &collector{
 		cfg: cfg, be: be, log: cfg.Logger, stats: st,
-		progress:  newProgress(cfg.Progress, st),
-		regionSem: semaphore.NewWeighted(int64(cfg.RegionConcurrency)),
+		progress:    newProgress(cfg.Progress, st),
+		regionSem:   semaphore.NewWeighted(int64(cfg.RegionConcurrency)),
+		in:          newInterner(),
+		awsPolicies: map[awsPolicyKey]*inventory.ManagedPolicy{},
 	}
 	if t, ok := be.(interface{ endpoints() *endpoints }); ok {
 		c.eps = t.endpoints()
@@ -207,7 +216,13 @@ func collect(ctx context.Context, cfg Config, be backend, st *stats) (*inventory
 	}
 	if c.org != nil {
 		inv.Organization.Policies = c.org.policiesSnapshot()
+		c.in.detach(inv.Organization)
 	}
+	for _, a := range inv.Accounts {
+		a.ID, a.Name, a.Email, a.Status = c.in.str(a.ID), c.in.str(a.Name), c.in.str(a.Email), c.in.str(a.Status)
+		c.in.detach(&a.Path)
+	}
+	inv.AWSManagedPolicies = c.sharedAWSPolicies()
 	inv.Errors = c.errs
 	if ctx.Err() != nil {
 		c.markInterrupted(interruptReason(ctx))
@@ -329,7 +344,9 @@ func (c *collector) scanAccount(ctx context.Context, t target, st *accountState)
 			}
 			defer c.regionSem.Release(1)
 			rs.clients = sess.regional(p.name)
-			rs.region = c.scanRegion(ctx, where{account: t.id, region: p.name}, rs.clients, p.explicit)
+			region := c.scanRegion(ctx, where{account: t.id, region: p.name}, rs.clients, p.explicit)
+			c.in.detach(region)
+			rs.region = region
 			c.progress.regionDone()
 			return nil
 		})

@@ -120,6 +120,10 @@ type Config struct {
 	// forceBulk makes small Organization scans use the whole-organization
 	// lookups (tests only).
 	forceBulk bool
+	// describeEach resolves secrets with DescribeSecret one by one and
+	// parameters ten names per DescribeParameters, as the scanner did
+	// before it listed them (tests that compare the two only).
+	describeEach bool
 }
 
 // Progress is a snapshot of a running scan.

@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -737,6 +738,38 @@ func (f *fakeSecrets) GetResourcePolicy(ctx context.Context, in *secretsmanager.
 		out.ResourcePolicy = aws.String(p)
 	}
 	return out, nil
+}
+
+// ListSecrets serves name filters (prefix, case-sensitive, up to 10
+// values), with secrets scheduled for deletion only when asked for, in
+// ARN order, pages of MaxResults.
+func (f *fakeSecrets) ListSecrets(ctx context.Context, in *secretsmanager.ListSecretsInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.ListSecretsOutput, error) {
+	n := 0
+	for _, flt := range in.Filters {
+		n += len(flt.Values)
+	}
+	f.hit("ListSecrets", n, "")
+	if err := f.fail.check("ListSecrets", in); err != nil {
+		return nil, err
+	}
+	if len(in.Filters) != 1 || in.Filters[0].Key != smtypes.FilterNameStringTypeName || n > 10 || n == 0 {
+		return nil, apiErr("InvalidParameterException", "the fake expects one name filter of 1 to 10 values")
+	}
+	var list []smtypes.SecretListEntry
+	for _, a := range slices.Sorted(maps.Keys(f.secrets)) {
+		s := f.secrets[a]
+		if s.DeletedDate != nil && !aws.ToBool(in.IncludePlannedDeletion) {
+			continue
+		}
+		if slices.ContainsFunc(in.Filters[0].Values, func(v string) bool { return strings.HasPrefix(aws.ToString(s.Name), v) }) {
+			list = append(list, smtypes.SecretListEntry{ARN: s.ARN, Name: s.Name, KmsKeyId: s.KmsKeyId, DeletedDate: s.DeletedDate})
+		}
+	}
+	items, next, err := fakePage(list, in.NextToken, pageSize(in.MaxResults, 100, 100), false)
+	if err != nil {
+		return nil, err
+	}
+	return &secretsmanager.ListSecretsOutput{SecretList: items, NextToken: next}, nil
 }
 
 type fakeSSM struct {

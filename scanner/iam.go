@@ -2,6 +2,7 @@ package scanner
 
 import (
 	"context"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -176,7 +177,61 @@ func (c *collector) convertIAM(ctx context.Context, w where, roles []iamtypes.Ro
 		}
 		out.ManagedPolicies = append(out.ManagedPolicies, mp)
 	}
+	// Detached from the responses (detach.go); AWS managed policy versions
+	// kept once for the scan.
+	for _, r := range out.Roles {
+		c.in.detach(r)
+	}
+	for i, mp := range out.ManagedPolicies {
+		if mp.AWSManaged {
+			out.ManagedPolicies[i] = c.shareAWSPolicy(mp)
+		} else {
+			c.in.detach(mp)
+		}
+	}
 	return out
+}
+
+// awsPolicyKey identifies an AWS managed policy version.
+type awsPolicyKey struct{ arn, version string }
+
+// shareAWSPolicy returns the scan's one entry for the AWS managed policy
+// version mp is, when an account collected it before with the same name,
+// path and document; otherwise it detaches mp and, when it has a document,
+// keeps it as that entry. An AWS managed policy version is the same in
+// every account, so every account's roles share one copy of it
+// (inventory.Inventory.AWSManagedPolicies). An entry without a document
+// (not collected in this account) is never shared.
+func (c *collector) shareAWSPolicy(mp *inventory.ManagedPolicy) *inventory.ManagedPolicy {
+	if c.awsPolicies == nil {
+		c.in.detach(mp)
+		return mp
+	}
+	key := awsPolicyKey{mp.ARN, mp.DefaultVersionID}
+	c.awsPolMu.Lock()
+	defer c.awsPolMu.Unlock()
+	if s := c.awsPolicies[key]; s != nil && s.Name == mp.Name && s.Path == mp.Path && s.Document == mp.Document && s.AWSManaged {
+		return s
+	}
+	c.in.detach(mp)
+	if c.awsPolicies[key] == nil && strings.TrimSpace(mp.Document) != "" {
+		c.awsPolicies[key] = mp
+	}
+	return mp
+}
+
+// sharedAWSPolicies lists the scan's AWS managed policy versions, sorted.
+func (c *collector) sharedAWSPolicies() []*inventory.ManagedPolicy {
+	c.awsPolMu.Lock()
+	defer c.awsPolMu.Unlock()
+	list := slices.Collect(maps.Values(c.awsPolicies))
+	slices.SortFunc(list, func(a, b *inventory.ManagedPolicy) int {
+		if d := strings.Compare(a.ARN, b.ARN); d != 0 {
+			return d
+		}
+		return strings.Compare(a.DefaultVersionID, b.DefaultVersionID)
+	})
+	return list
 }
 
 // isAWSManagedPolicy reports whether a policy ARN is an AWS managed policy

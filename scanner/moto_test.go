@@ -289,7 +289,8 @@ func TestMotoIntegration(t *testing.T) {
 		"organizations:DescribePolicy":             4, // FullAWSAccess, RCPFullAWSAccess, the SCP, the RCP
 		"organizations:ListParents":                3 + 2,
 		"organizations:DescribeOrganizationalUnit": 2,
-		"secretsmanager:DescribeSecret":            len(w.Members), // eu-west-1 names the us-east-1 ARN
+		"secretsmanager:ListSecrets":               len(w.Members), // eu-west-1 names the us-east-1 ARN
+		"secretsmanager:DescribeSecret":            0,              // the listing settles it
 		"ssm:DescribeParameters":                   len(w.Members) * len(mototest.Regions),
 	} {
 		if got := wire.count(op); got != want {

@@ -57,7 +57,7 @@ func (c *collector) regionsFor(ctx context.Context, acct string, api accountAPI)
 	_, err := paginate(ctx, c, listing{w: w, b: b, svc: "account", op: "ListRegions"},
 		func(page []accounttypes.Region) {
 			for _, r := range page {
-				name := aws.ToString(r.RegionName)
+				name := c.in.str(aws.ToString(r.RegionName))
 				if !validRegion(name) {
 					c.record(ctx, w, "account", "ListRegions", name, newScanError(CodeInvalidResponse, "ListRegions returned %q, which is not a region name", name))
 					continue

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -19,8 +20,14 @@ import (
 )
 
 // describeParametersBatch is how many names one DescribeParameters call
-// asks for (the filter accepts up to 50 values; ECS's agent batches 10).
-const describeParametersBatch = 10
+// asks for: a ParameterStringFilter takes up to 50 values, and a page up to
+// 50 parameters (MaxResults), so one call usually answers for 50 names.
+// (The scanner asked for 10 before; describeEach still does.)
+const describeParametersBatch = 50
+
+// listSecretsBatch is how many values one ListSecrets name filter takes
+// (the API's maximum).
+const listSecretsBatch = 10
 
 // codeSecretNotFound is Secrets Manager's answer for a secret that does not
 // exist.
@@ -146,6 +153,73 @@ func (ri *refIndex) addKey(owner resOwner, ref string) {
 	}
 }
 
+// addTaskDefinition files what one task definition of task's account and
+// region references: its images, log groups, S3 objects, secrets,
+// parameters and registry credentials.
+func (ri *refIndex) addTaskDefinition(task resOwner, td *inventory.TaskDefinition, partition string) {
+	for _, cd := range td.ContainerDefinitions {
+		ri.addImage(cd.Image)
+		ri.addLogGroup(task, cd.LogConfiguration)
+		for _, f := range cd.EnvironmentFiles {
+			if f.Type == "" || strings.EqualFold(f.Type, "s3") {
+				ri.addS3Object(task, f.Value, partition)
+			}
+		}
+		if fl := cd.FirelensConfiguration; fl != nil && fl.Options["config-file-type"] == "s3" {
+			ri.addS3Object(task, fl.Options["config-file-value"], partition)
+		}
+		for _, sr := range cd.Secrets {
+			ri.addSecretOrParameter(task, sr.ValueFrom)
+		}
+		if lc := cd.LogConfiguration; lc != nil {
+			for _, sr := range lc.SecretOptions {
+				ri.addSecretOrParameter(task, sr.ValueFrom)
+			}
+		}
+		if rc := cd.RepositoryCredentials; rc != nil {
+			ri.addSecret(task, rc.CredentialsParameter)
+		}
+	}
+	for _, v := range td.Volumes {
+		if f := v.FSxWindowsFileServerVolumeConfiguration; f != nil && f.AuthorizationConfig != nil {
+			if ref := f.AuthorizationConfig.CredentialsParameter; strings.HasPrefix(ref, "arn:") {
+				ri.addSecretOrParameter(task, ref)
+			}
+		}
+	}
+}
+
+// secretListName is the name a ListSecrets name filter (a prefix match)
+// asks for to find the secret a reference names: the name itself, or an
+// ARN's secret name without the random suffix Secrets Manager appends
+// ("-" and six characters). An ARN whose name only looks suffixed may be a
+// partial ARN (no suffix) of a secret named so: the shorter prefix matches
+// that name too, so both readings are listed.
+func secretListName(ref string) string {
+	a, ok := parseARN(ref)
+	if !ok {
+		return ref
+	}
+	name, ok := strings.CutPrefix(a.resource, "secret:")
+	if !ok {
+		return ref
+	}
+	if n := len(name); n > 7 && name[n-7] == '-' && isAlnum(name[n-6:]) {
+		return name[:n-7]
+	}
+	return name
+}
+
+func isAlnum(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
 // arnParts are the fields of an ARN.
 type arnParts struct{ partition, service, region, account, resource string }
 
@@ -183,38 +257,8 @@ func (c *collector) resolveResources(ctx context.Context, states []*accountState
 			if rs.region == nil {
 				continue
 			}
-			task := resOwner{s.acct.ID, name}
 			for _, td := range rs.region.TaskDefinitions {
-				for _, cd := range td.ContainerDefinitions {
-					idx.addImage(cd.Image)
-					idx.addLogGroup(task, cd.LogConfiguration)
-					for _, f := range cd.EnvironmentFiles {
-						if f.Type == "" || strings.EqualFold(f.Type, "s3") {
-							idx.addS3Object(task, f.Value, c.partition)
-						}
-					}
-					if fl := cd.FirelensConfiguration; fl != nil && fl.Options["config-file-type"] == "s3" {
-						idx.addS3Object(task, fl.Options["config-file-value"], c.partition)
-					}
-					for _, sr := range cd.Secrets {
-						idx.addSecretOrParameter(task, sr.ValueFrom)
-					}
-					if lc := cd.LogConfiguration; lc != nil {
-						for _, sr := range lc.SecretOptions {
-							idx.addSecretOrParameter(task, sr.ValueFrom)
-						}
-					}
-					if rc := cd.RepositoryCredentials; rc != nil {
-						idx.addSecret(task, rc.CredentialsParameter)
-					}
-				}
-				for _, v := range td.Volumes {
-					if f := v.FSxWindowsFileServerVolumeConfiguration; f != nil && f.AuthorizationConfig != nil {
-						if ref := f.AuthorizationConfig.CredentialsParameter; strings.HasPrefix(ref, "arn:") {
-							idx.addSecretOrParameter(task, ref)
-						}
-					}
-				}
+				idx.addTaskDefinition(resOwner{s.acct.ID, name}, td, c.partition)
 			}
 		}
 	}
@@ -274,15 +318,33 @@ func (c *collector) resolveResources(ctx context.Context, states []*accountState
 		g.Go(func() error { c.resolveECR(ctx, o, rs, w); return nil })
 		g.Go(func() error { c.resolveLogGroups(ctx, o, rs, w); return nil })
 		_ = g.Wait()
+		// Detached from the responses (detach.go) as soon as each
+		// account×region is done.
+		r := rs.region
+		c.in.detach(&r.Secrets)
+		c.in.detach(&r.Parameters)
+		c.in.detach(&r.MissingSecrets)
+		c.in.detach(&r.MissingParameters)
+		c.in.detach(&r.ECRRepositories)
+		c.in.detach(&r.ECRRegistry)
+		c.in.detach(&r.LogGroups)
 	})
 	// Phase 2: the keys.
 	run("keys", func(o resOwner, rs *regionState, w *resWork) {
 		c.resolveKeys(ctx, o, rs, w)
+		c.in.detach(&rs.region.KMSKeys)
 	})
 	_ = s3g.Wait()
+	c.in.detach(&buckets)
 	return buckets
 }
 
+// resolveSecrets looks up the referenced secrets of one account×region:
+// existence, ARN, name, KMS key and deletion date from ListSecrets (ten
+// names per call, see listSecrets), DescribeSecret for what the listing
+// does not settle, then each secret's resource policy (no listing returns
+// policies). A secret that does not exist is a fact (MissingSecrets); a
+// failed call is a collection error.
 func (c *collector) resolveSecrets(ctx context.Context, o resOwner, rs *regionState, w *resWork, idx *refIndex) {
 	if len(w.secrets) == 0 {
 		return
@@ -290,37 +352,50 @@ func (c *collector) resolveSecrets(ctx context.Context, o resOwner, rs *regionSt
 	api := rs.clients.secrets
 	wh := where(o)
 	b := c.newBucket(secretsRate, secretsBurst, resourceInFlight)
+	refs := slices.Sorted(maps.Keys(w.secrets))
+
 	var mu sync.Mutex
-	seen := map[string]bool{}
+	found := map[string]*inventory.Secret{} // by ARN
+	var missing []string
+	keep := func(ref string, s *inventory.Secret) {
+		mu.Lock()
+		defer mu.Unlock()
+		if s == nil {
+			missing = append(missing, ref)
+			return
+		}
+		if s.ARN != "" && found[s.ARN] == nil {
+			found[s.ARN] = s // a partial ARN and a full one name the same secret
+		}
+	}
+	pending := refs
+	if !c.cfg.describeEach {
+		pending = c.listSecrets(ctx, o, api, b, refs, keep)
+	}
 	var g errgroup.Group
-	for _, id := range slices.Sorted(maps.Keys(w.secrets)) {
+	for _, id := range pending {
 		g.Go(func() error {
 			out, err := invoke(ctx, c, wh, b, "secretsmanager", "DescribeSecret", func(ctx context.Context) (*secretsmanager.DescribeSecretOutput, error) {
 				return api.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(id)})
 			})
 			if errorCode(err) == codeSecretNotFound && ctx.Err() == nil {
 				// A fact, not a gap: the task cannot start with it.
-				mu.Lock()
-				rs.region.MissingSecrets = append(rs.region.MissingSecrets, id)
-				mu.Unlock()
+				keep(id, nil)
 				return nil
 			}
 			if err != nil {
 				c.record(ctx, wh, "secretsmanager", "DescribeSecret", id, err)
 				return nil
 			}
-			s := &inventory.Secret{ARN: aws.ToString(out.ARN), Name: aws.ToString(out.Name), KMSKeyID: aws.ToString(out.KmsKeyId)}
-			if d := out.DeletedDate; d != nil && !d.IsZero() {
-				t := d.UTC()
-				s.DeletedDate = &t
-			}
-			mu.Lock()
-			dup := s.ARN == "" || seen[s.ARN]
-			seen[s.ARN] = true
-			mu.Unlock()
-			if dup {
-				return nil // a partial ARN and a full one name the same secret
-			}
+			keep(id, secretOf(out.ARN, out.Name, out.KmsKeyId, out.DeletedDate))
+			return nil
+		})
+	}
+	_ = g.Wait()
+
+	secrets := slices.SortedFunc(maps.Values(found), func(a, b *inventory.Secret) int { return strings.Compare(a.ARN, b.ARN) })
+	for _, s := range secrets {
+		g.Go(func() error {
 			pol, err := call(ctx, c, wh, b, "secretsmanager", "GetResourcePolicy", s.ARN, func(ctx context.Context) (*secretsmanager.GetResourcePolicyOutput, error) {
 				return api.GetResourcePolicy(ctx, &secretsmanager.GetResourcePolicyInput{SecretId: aws.String(s.ARN)})
 			})
@@ -337,13 +412,24 @@ func (c *collector) resolveSecrets(ctx context.Context, o resOwner, rs *regionSt
 			if s.KMSKeyID != "" {
 				idx.addKey(o, s.KMSKeyID)
 			}
-			mu.Lock()
-			rs.region.Secrets = append(rs.region.Secrets, s)
-			mu.Unlock()
 			return nil
 		})
 	}
 	_ = g.Wait()
+	slices.Sort(missing)
+	rs.region.Secrets = append(rs.region.Secrets, secrets...)
+	rs.region.MissingSecrets = append(rs.region.MissingSecrets, missing...)
+}
+
+// secretOf is the record of a secret DescribeSecret or ListSecrets
+// returned.
+func secretOf(arn, name, keyID *string, deleted *time.Time) *inventory.Secret {
+	s := &inventory.Secret{ARN: aws.ToString(arn), Name: aws.ToString(name), KMSKeyID: aws.ToString(keyID)}
+	if deleted != nil && !deleted.IsZero() {
+		t := deleted.UTC()
+		s.DeletedDate = &t
+	}
+	return s
 }
 
 func (c *collector) resolveParameters(ctx context.Context, o resOwner, rs *regionState, w *resWork, idx *refIndex) {
@@ -363,8 +449,12 @@ func (c *collector) resolveParameters(ctx context.Context, o resOwner, rs *regio
 	var mu sync.Mutex
 	found := map[string]bool{}
 	failed := map[string]bool{}
+	size := describeParametersBatch
+	if c.cfg.describeEach {
+		size = 10
+	}
 	var g errgroup.Group
-	for batch := range slices.Chunk(names, describeParametersBatch) {
+	for batch := range slices.Chunk(names, size) {
 		g.Go(func() error {
 			got, err := paginate(ctx, c, listing{w: wh, b: b, svc: "ssm", op: "DescribeParameters", resource: batchResource(batch)}, nil,
 				func(ctx context.Context, token *string) ([]ssmtypes.ParameterMetadata, *string, error) {

@@ -393,7 +393,17 @@ func TestResolveExistenceDenied(t *testing.T) {
 					t.Errorf("env-a = %+v", b)
 				}
 			}},
-		{"secretsmanager", "DescribeSecret", func(be *fakeBackend) { be.region(memberA, "us-east-1").secrets.fail = failOp("DescribeSecret", denied) },
+		// A role without Secrets Manager read access: ListSecrets (not
+		// recorded: the secrets are then described one by one) and
+		// DescribeSecret are denied.
+		{"secretsmanager", "DescribeSecret", func(be *fakeBackend) {
+			be.region(memberA, "us-east-1").secrets.fail = func(op string, _ any) error {
+				if op == "ListSecrets" || op == "DescribeSecret" {
+					return denied
+				}
+				return nil
+			}
+		},
 			func(t *testing.T, inv *inventory.Inventory) {
 				// Denied is not missing.
 				if r := regionOf(t, inv, memberA, "us-east-1"); len(r.MissingSecrets) != 0 || len(r.Secrets) != 0 {

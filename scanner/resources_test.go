@@ -70,10 +70,13 @@ func resourceWorld(t *testing.T) *fakeBackend {
 	}
 	ra.secrets.policies = map[string]string{secretARN(a, r, "db"): `{"Statement":[]}`}
 	ra.secrets.fail = func(op string, in any) error {
+		// denied: a resource policy denies the scan role the secret (it
+		// still appears in ListSecrets, which is not authorized per
+		// secret); viaref: its policy cannot be read.
 		if op == "DescribeSecret" && aws.ToString(in.(*secretsmanager.DescribeSecretInput).SecretId) == secretARN(a, r, "denied") {
 			return apiErr("AccessDeniedException", "not allowed")
 		}
-		if op == "GetResourcePolicy" && aws.ToString(in.(*secretsmanager.GetResourcePolicyInput).SecretId) == secretARN(a, r, "viaref") {
+		if op == "GetResourcePolicy" && slices.Contains([]string{secretARN(a, r, "viaref"), secretARN(a, r, "denied")}, aws.ToString(in.(*secretsmanager.GetResourcePolicyInput).SecretId)) {
 			return apiErr("AccessDeniedException", "not allowed")
 		}
 		return nil
@@ -101,9 +104,17 @@ func resourceWorld(t *testing.T) *fakeBackend {
 	return be
 }
 
+// TestResolveResources resolves secrets with ListSecrets (the default) and
+// with DescribeSecret one by one (as before ListSecrets; the fallback).
 func TestResolveResources(t *testing.T) {
+	for _, describeEach := range []bool{false, true} {
+		t.Run(fmt.Sprintf("describeEach=%v", describeEach), func(t *testing.T) { testResolveResources(t, describeEach) })
+	}
+}
+
+func testResolveResources(t *testing.T, describeEach bool) {
 	be := resourceWorld(t)
-	res := run(t, context.Background(), be, Config{Accounts: []string{memberA, memberB}, Regions: []string{"us-east-1"}, ResolveResources: true})
+	res := run(t, context.Background(), be, Config{Accounts: []string{memberA, memberB}, Regions: []string{"us-east-1"}, ResolveResources: true, describeEach: describeEach})
 	if res.err != nil {
 		t.Fatal(res.err)
 	}
@@ -118,6 +129,16 @@ func TestResolveResources(t *testing.T) {
 	wantErrs := []string{
 		memberA + "/DescribeSecret/AccessDeniedException/" + secretARN(memberA, "us-east-1", "denied"),
 		memberA + "/GetResourcePolicy/AccessDeniedException/" + secretARN(memberA, "us-east-1", "viaref"),
+	}
+	// Listed, the denied secret is known to exist with its key; its
+	// policy is not collected.
+	wantSecrets := []string{"db:collected", "registry:none", "viaref:not-collected"}
+	if !describeEach {
+		wantErrs = []string{
+			memberA + "/GetResourcePolicy/AccessDeniedException/" + secretARN(memberA, "us-east-1", "denied"),
+			memberA + "/GetResourcePolicy/AccessDeniedException/" + secretARN(memberA, "us-east-1", "viaref"),
+		}
+		wantSecrets = []string{"db:collected", "denied:not-collected", "registry:none", "viaref:not-collected"}
 	}
 	if !slices.Equal(errs, wantErrs) {
 		t.Errorf("errors\n %v\nwant\n %v", errs, wantErrs)
@@ -142,8 +163,8 @@ func TestResolveResources(t *testing.T) {
 			t.Errorf("secret db = %+v", s)
 		}
 	}
-	if want := []string{"db:collected", "registry:none", "viaref:not-collected"}; !slices.Equal(secrets, want) {
-		t.Errorf("secrets of A %v, want %v", secrets, want)
+	if !slices.Equal(secrets, wantSecrets) {
+		t.Errorf("secrets of A %v, want %v", secrets, wantSecrets)
 	}
 	if len(rb.Secrets) != 1 || rb.Secrets[0].Name != "shared" || rb.Secrets[0].ResourcePolicyStatus != inventory.PolicyNone {
 		t.Errorf("secrets of B %+v", rb.Secrets)
@@ -187,15 +208,31 @@ func TestResolveResources(t *testing.T) {
 			t.Errorf("DescribeSecret %s: %d calls", key, n)
 		}
 	}
-	// db by full and by partial ARN (the partial one is only known to be
-	// the same secret after the call), registry, viaref, denied.
-	if n := fa.secrets.n("DescribeSecret"); n != 5 {
-		t.Errorf("%d DescribeSecret calls, want 5", n)
+	// Listed: one call for the names db (by full and by partial ARN),
+	// registry, viaref and denied, in each account. One by one: db by full
+	// and by partial ARN (the partial one is only known to be the same
+	// secret after the call), registry, viaref, denied.
+	wantDescribe, wantList, wantBatch := 0, 1, []int{4}
+	if describeEach {
+		wantDescribe, wantList, wantBatch = 5, 0, nil
 	}
-	for _, size := range fa.ssm.sizes("DescribeParameters") {
-		if size > describeParametersBatch {
-			t.Errorf("DescribeParameters asked for %d names", size)
-		}
+	if n := fa.secrets.n("DescribeSecret"); n != wantDescribe {
+		t.Errorf("%d DescribeSecret calls, want %d", n, wantDescribe)
+	}
+	if n, sizes := fa.secrets.n("ListSecrets"), fa.secrets.sizes("ListSecrets"); n != wantList || !slices.Equal(sizes, wantBatch) {
+		t.Errorf("%d ListSecrets calls asking for %v names, want %d asking for %v", n, sizes, wantList, wantBatch)
+	}
+	if n := be.region(memberB, "us-east-1").secrets.n("ListSecrets"); n != wantList {
+		t.Errorf("%d ListSecrets calls in %s, want %d", n, memberB, wantList)
+	}
+	// 17 parameter names: one listing (of several pages here), or two of
+	// at most ten names.
+	wantParams := []int{17}
+	if describeEach {
+		wantParams = []int{7, 10}
+	}
+	if sizes := slices.Compact(slices.Sorted(slices.Values(fa.ssm.sizes("DescribeParameters")))); !slices.Equal(sizes, wantParams) {
+		t.Errorf("DescribeParameters asked for %v names, want %v", sizes, wantParams)
 	}
 	if n := fa.kms.n("GetKeyPolicy"); n != 1 {
 		t.Errorf("%d GetKeyPolicy calls, want 1 (k-app; alias/aws/ssm is AWS managed by definition)", n)

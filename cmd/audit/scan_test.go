@@ -185,7 +185,22 @@ func TestScanVersion1Snapshot(t *testing.T) {
 	v2Path := filepath.Join(dir, "v2.json")
 	os.WriteFile(v2Path, v2, 0o644)
 	doc["schemaVersion"] = 1
+	// Version 1 writes every account's AWS managed policies in full.
+	shared := map[string]any{}
+	for _, p := range doc["awsManagedPolicies"].([]any) {
+		m := p.(map[string]any)
+		shared[m["arn"].(string)+" "+m["defaultVersionId"].(string)] = m
+	}
+	delete(doc, "awsManagedPolicies")
 	for _, a := range doc["accounts"].([]any) {
+		if iam, _ := a.(map[string]any)["iam"].(map[string]any); iam != nil {
+			mps, _ := iam["managedPolicies"].([]any)
+			for i, p := range mps {
+				if m := p.(map[string]any); m["shared"] == true {
+					mps[i] = shared[m["arn"].(string)+" "+m["defaultVersionId"].(string)]
+				}
+			}
+		}
 		for _, r := range a.(map[string]any)["regions"].([]any) {
 			reg := r.(map[string]any)
 			for _, list := range []string{"secrets", "parameters", "kmsKeys"} {

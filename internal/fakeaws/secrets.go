@@ -93,15 +93,22 @@ type smSecret struct {
 	RotationEnabled bool
 	LastChangedDate float64
 	CreatedDate     float64
-	Tags            []any
+	// DeletedDate is when a secret scheduled for deletion will be deleted.
+	DeletedDate *float64 `json:",omitempty"`
+	Tags        []any
 }
 
 func (s *Server) secretShape(sec *inventory.Secret) smSecret {
-	return smSecret{
+	out := smSecret{
 		ARN: sec.ARN, Name: secretName(sec), KmsKeyId: sec.KMSKeyID,
 		LastChangedDate: epoch(s.w.base.Add(-48 * time.Hour)), CreatedDate: epoch(s.w.base.Add(-200 * 24 * time.Hour)),
 		Tags: []any{},
 	}
+	if sec.DeletedDate != nil {
+		d := epoch(*sec.DeletedDate)
+		out.DeletedDate = &d
+	}
+	return out
 }
 
 func (s *Server) smDescribeSecret(c *call) (any, error) {
@@ -132,12 +139,24 @@ func (s *Server) smGetResourcePolicy(c *call) (any, error) {
 	return out, nil
 }
 
+// ListSecrets filter limits (Secrets Manager API reference, ListSecrets and
+// Filter): up to 10 filters, each with 1 to 10 values of at most 512
+// characters from a restricted set, a leading "!" negating the value.
+const (
+	smMaxFilters      = 10
+	smMaxFilterValues = 10
+	smMaxValueLen     = 512
+)
+
+var smFilterValueRe = regexp.MustCompile(`^!?[a-zA-Z0-9 :_@/+=.\-!]*$`)
+
 func (s *Server) smListSecrets(c *call) (any, error) {
 	var in struct {
-		MaxResults *int32
-		NextToken  string
-		SortOrder  string
-		Filters    []struct {
+		MaxResults             *int32
+		NextToken              string
+		SortOrder              string
+		IncludePlannedDeletion bool
+		Filters                []struct {
 			Key    string
 			Values []string
 		}
@@ -145,16 +164,32 @@ func (s *Server) smListSecrets(c *call) (any, error) {
 	if err := c.decodeJSON(&in); err != nil {
 		return nil, err
 	}
+	if len(in.Filters) > smMaxFilters {
+		return nil, clientErr("ValidationException", "1 validation error detected: Value at 'filters' failed to satisfy constraint: Member must have length less than or equal to %d", smMaxFilters)
+	}
 	var list []*inventory.Secret
 	if c.reg != nil {
-		list = c.reg.r.Secrets
+		for _, sec := range c.reg.r.Secrets {
+			// Secrets scheduled for deletion are listed only when asked for.
+			if sec.DeletedDate == nil || in.IncludePlannedDeletion {
+				list = append(list, sec)
+			}
+		}
 	}
-	scope := ""
-	for _, f := range in.Filters {
+	scope := fmt.Sprintf("deleted=%v;", in.IncludePlannedDeletion)
+	for i, f := range in.Filters {
 		switch f.Key {
 		case "name", "all", "description", "tag-key", "tag-value", "primary-region", "owning-service":
 		default:
 			return nil, clientErr("InvalidParameterException", "Invalid filter key: %s", f.Key)
+		}
+		if len(f.Values) < 1 || len(f.Values) > smMaxFilterValues {
+			return nil, clientErr("ValidationException", "1 validation error detected: Value at 'filters.%d.member.values' failed to satisfy constraint: Member must have length less than or equal to %d and greater than or equal to 1", i+1, smMaxFilterValues)
+		}
+		for _, v := range f.Values {
+			if len(v) > smMaxValueLen || !smFilterValueRe.MatchString(v) {
+				return nil, clientErr("ValidationException", "1 validation error detected: Value at 'filters.%d.member.values' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to %d, Member must satisfy regular expression pattern: ^\\!?[a-zA-Z0-9 :_@\\/\\+\\=\\.\\-\\!]*$]", i+1, smMaxValueLen)
+			}
 		}
 		scope += f.Key + "=" + strings.Join(f.Values, ",") + ";"
 		var kept []*inventory.Secret
@@ -191,8 +226,9 @@ func (s *Server) smListSecrets(c *call) (any, error) {
 	return pageOut("SecretList", out, "NextToken", next), nil
 }
 
-// secretFilterMatch applies a ListSecrets filter: name/all match a name
-// prefix; a value starting with "!" negates. The world keeps no tags or
+// secretFilterMatch applies a ListSecrets filter: name matches a name
+// prefix, case-sensitive (all too, here); a value starting with "!"
+// negates. The world keeps no tags or
 // descriptions, so those filters match nothing.
 func secretFilterMatch(key string, values []string, sec *inventory.Secret) bool {
 	for _, v := range values {

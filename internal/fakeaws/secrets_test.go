@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -12,6 +13,8 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/ecs-audit/audit/inventory"
 )
 
 const (
@@ -224,5 +227,87 @@ func TestKMS(t *testing.T) {
 	byKey, err := client.ListAliases(ctx, &kms.ListAliasesInput{KeyId: managed.KeyMetadata.KeyId})
 	if err != nil || len(byKey.Aliases) != 1 || aws.ToString(byKey.Aliases[0].AliasName) != "alias/aws/ssm" {
 		t.Errorf("aliases of the AWS managed key: %v %+v", err, byKey)
+	}
+}
+
+// ListSecrets as the scanner uses it: a name filter of up to ten values, a
+// case-sensitive prefix match, secrets scheduled for deletion only with
+// IncludePlannedDeletion, and the API's limits on filter values.
+func TestListSecretsNameFilter(t *testing.T) {
+	w := testWorld()
+	var r *inventory.Region
+	for _, a := range w.Accounts {
+		for _, reg := range a.Regions {
+			if a.ID == prodID && reg.Name == "us-east-1" {
+				r = reg
+			}
+		}
+	}
+	deleted := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
+	r.Secrets = append(r.Secrets,
+		&inventory.Secret{ARN: "arn:aws:secretsmanager:us-east-1:" + prodID + ":secret:app/dbx-QwErTy", Name: "app/dbx"},
+		&inventory.Secret{ARN: "arn:aws:secretsmanager:us-east-1:" + prodID + ":secret:old-ZxCvBn", Name: "old", DeletedDate: &deleted},
+	)
+	ts := startServer(t, w, Options{})
+	client := secretsmanager.NewFromConfig(ts.assumeCfg(t, prodID, "us-east-1"))
+	ctx := context.Background()
+	list := func(include bool, values ...string) ([]string, error) {
+		var names []string
+		p := secretsmanager.NewListSecretsPaginator(client, &secretsmanager.ListSecretsInput{
+			Filters:                []smtypes.Filter{{Key: smtypes.FilterNameStringTypeName, Values: values}},
+			IncludePlannedDeletion: aws.Bool(include), MaxResults: aws.Int32(1)})
+		for p.HasMorePages() {
+			out, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, err
+			}
+			for _, s := range out.SecretList {
+				n := *s.Name
+				if s.DeletedDate != nil {
+					n += "(deleted " + s.DeletedDate.UTC().Format(time.DateOnly) + ")"
+				}
+				names = append(names, n)
+			}
+		}
+		slices.Sort(names)
+		return names, nil
+	}
+	tests := []struct {
+		name    string
+		include bool
+		values  []string
+		want    string
+		code    string
+	}{
+		{"prefix", false, []string{"app/db"}, "app/db,app/dbx", ""},
+		{"case-sensitive", false, []string{"App/db"}, "", ""},
+		{"several values", false, []string{"registry", "app/dbx", "nope"}, "app/dbx,registry", ""},
+		{"planned deletion left out", false, []string{"old"}, "", ""},
+		{"planned deletion asked for", true, []string{"old", "reg"}, "old(deleted 2026-02-01),registry", ""},
+		{"ten values", false, []string{"x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "registry"}, "registry", ""},
+		{"eleven values", false, []string{"x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "registry"}, "", "ValidationException"},
+		{"no value", false, []string{}, "", "ValidationException"},
+		{"a character outside the pattern", false, []string{"app/db*"}, "", "ValidationException"},
+		{"too long", false, []string{strings.Repeat("a", 513)}, "", "ValidationException"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := list(tt.include, tt.values...)
+			if tt.code != "" {
+				wantCode(t, err, tt.code)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Join(got, ",") != tt.want {
+				t.Errorf("ListSecrets %v = %v, want %s", tt.values, got, tt.want)
+			}
+		})
+	}
+	// DescribeSecret gives the deletion date too.
+	out, err := client.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("old")})
+	if err != nil || out.DeletedDate == nil || !out.DeletedDate.Equal(deleted) {
+		t.Errorf("DescribeSecret of a secret scheduled for deletion: %v %+v", err, out)
 	}
 }
