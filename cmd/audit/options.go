@@ -54,6 +54,10 @@ func scanOptions(f *scanFlags) *config.Set {
 				Doc:  "external ID for AssumeRole; never printed, not even by `audit config print`"},
 			{Name: "profile", Value: config.String(&live.Profile, ""), Meta: "NAME", Snapshot: config.SnapshotRefused,
 				Help: "AWS shared config profile (default: the SDK's default credential chain)"},
+			{Name: "shard", Value: config.String(&f.shard, ""), Meta: "K/N", Snapshot: config.SnapshotRefused,
+				Help:  "scan only shard K of N of the accounts in scope (K 0-based); auto/N takes K from JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX; audit merge combines the shards",
+				Doc:   "scan only shard `K` of `N` (`K` 0-based, 0 to N-1) of the accounts in scope, chosen by a stable hash of the account ID; `auto/N` takes `K` from `JOB_COMPLETION_INDEX` (Kubernetes Indexed Job) or `AWS_BATCH_JOB_ARRAY_INDEX` (AWS Batch array job); `audit merge` combines the shards' results (see [Sharded scans](#sharded-scans))",
+				Check: func() error { _, _, err := parseShard(f.shard); return err }},
 			{Name: "all-revisions", Value: config.Bool(&live.AllRevisions, false), Snapshot: config.SnapshotRefused,
 				Help: "evaluate every ACTIVE task definition revision, not only those in use and the latest of each family"},
 
@@ -140,12 +144,6 @@ func scanOptions(f *scanFlags) *config.Set {
 					f.suppressionsSec = &section{file: file, node: n}
 					return nil
 				}},
-		},
-		// Keys of features still being built. They are refused with "not
-		// supported yet", never silently ignored; each becomes an option
-		// when it lands.
-		Reserved: []config.Reserved{
-			{Name: "shard", Option: true, What: "the part of the Organization this run scans"},
 		},
 	}
 }

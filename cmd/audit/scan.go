@@ -47,6 +47,8 @@ type scanFlags struct {
 	// live holds the options of a live scan in the scanner's own fields.
 	live      scanner.Config
 	noResolve bool
+	// shard is --shard as given: "", K/N or auto/N.
+	shard string
 
 	quiet     bool
 	logLevel  string
@@ -263,6 +265,9 @@ func (a *app) runScan(ctx context.Context, f *scanFlags) error {
 	}
 	if f.snapshot == "" {
 		cfg := f.scannerConfig(logger)
+		if cfg.Shard, err = f.resolveShard(a.lookupEnv); err != nil {
+			return usageErr(err)
+		}
 		bar := a.newProgress(f.quiet)
 		cfg.Progress = bar.update
 		inv, err = scanner.Collect(ctx, cfg)
@@ -331,10 +336,19 @@ func (a *app) analyseAndWrite(ctx context.Context, inv *inventory.Inventory, f *
 		evalNow = time.Time{}
 	}
 	res := findings.Evaluate(inv, findings.Options{ToolVersion: toolVersion(), Now: evalNow})
+	findings.RestrictToShard(res, inv.Shard)
+	return a.deliver(ctx, out, res, inv, f, p, failed, written)
+}
+
+// deliver applies the triage to res, writes the reports (and, with inv,
+// the evidence), commits an S3 run, prints the summary and maps the
+// outcome to an exit code; failed and written carry what was already
+// attempted (the snapshot). audit scan and audit merge end here.
+func (a *app) deliver(ctx context.Context, out *sink, res *findings.Result, inv *inventory.Inventory, f *scanFlags, p plan, failed bool, written []string) error {
 	res = a.applyTriage(res, p.suppressions, p.baseline, p.now)
 	reports, err := out.reports(ctx, a, res, output{formats: p.formats, out: f.out, sarifCategory: f.sarifCat})
 	written = append(written, reports...)
-	if f.evidenceDir != "" {
+	if f.evidenceDir != "" && inv != nil {
 		// Evidence files are copies of what was collected, so they come
 		// from the inventory, not from the Result.
 		ev, everr := out.evidence(ctx, res, inv, f.evidenceDir)
