@@ -84,7 +84,7 @@ func scanOptions(f *scanFlags) *config.Set {
 				Check: func() error { _, err := report.ParseFormats(strings.Join(f.formats, ",")); return err }},
 			{Name: "out", Value: config.String(&f.out, "out"), Meta: "DEST",
 				Help:  "directory for the reports, s3://bucket/prefix/ (dated keys and latest/), or - for standard output (one format)",
-				Doc:   "directory for the reports; `s3://bucket/prefix/` writes them under a dated key and then `latest/` (see [Reports on S3](#reports-on-s3)); `-` writes the one format `--format` names to standard output",
+				Doc:   "directory for the reports; `s3://bucket/prefix/` writes them under a dated key and then `latest/` (see [Reports on S3](#reports-on-s3)); `-` writes the one format `--format` names to standard output; with `--shard`, `{shard}` in it stands for the shard's index",
 				Check: func() error { return checkOut(f.out) }},
 			{Name: "out-kms-key", Value: config.String(&f.outKMSKey, ""), Meta: "KEY",
 				Help:  "with --out s3://: encrypt the reports with SSE-KMS under this key (default SSE-S3)",

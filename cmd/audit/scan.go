@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -248,6 +249,17 @@ func (a *app) runScan(ctx context.Context, f *scanFlags) error {
 			return usageErr(err)
 		}
 	}
+	// The shard, and {shard} in --out.
+	shard, err := f.resolveShard(a.lookupEnv)
+	if err != nil {
+		return usageErr(err)
+	}
+	if strings.Contains(f.out, shardPlaceholder) {
+		if !shard.Enabled() {
+			return usageErr(fmt.Errorf("--out %q: %s stands for the shard's index, and --shard is not set", f.out, shardPlaceholder))
+		}
+		f.out = strings.ReplaceAll(f.out, shardPlaceholder, strconv.Itoa(shard.Index))
+	}
 	// Then where the reports go and the baseline, so that a wrong bucket,
 	// region or credentials fail in seconds rather than after the scan.
 	if p.sink, err = f.openSink(ctx, now); err != nil {
@@ -265,9 +277,7 @@ func (a *app) runScan(ctx context.Context, f *scanFlags) error {
 	}
 	if f.snapshot == "" {
 		cfg := f.scannerConfig(logger)
-		if cfg.Shard, err = f.resolveShard(a.lookupEnv); err != nil {
-			return usageErr(err)
-		}
+		cfg.Shard = shard
 		bar := a.newProgress(f.quiet)
 		cfg.Progress = bar.update
 		inv, err = scanner.Collect(ctx, cfg)

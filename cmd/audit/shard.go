@@ -13,6 +13,11 @@ import (
 // read by --shard auto/N, in this order.
 var shardIndexVars = []string{"JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX"}
 
+// shardPlaceholder in --out is replaced by the shard's index (0-based), so
+// that the shards of one job definition write to prefixes of their own
+// where no shell expands a variable (AWS Batch, a FROM scratch image).
+const shardPlaceholder = "{shard}"
+
 // parseShard reads a --shard value: "" (no sharding), K/N, or auto/N
 // (auto true, K to be read from the environment).
 func parseShard(s string) (sh scanner.Shard, auto bool, err error) {
