@@ -175,7 +175,7 @@ func TestConfigErrors(t *testing.T) {
 		{name: "YAML indentation", file: "org: true\n  out: x\n",
 			want: []string{"audit: audit.yaml:2: mapping values are not allowed in this context"}},
 		{name: "shard out of range", file: "org: true\nshard: 4/4\n",
-			want: []string{`audit: audit.yaml:2: shard "4/4": K is 0-based: a whole number from 0 to 3, or auto`}},
+			want: []string{`audit: audit.yaml:2: shard "4/4": the shard index K is 0-based: a whole number from 0 to 3, or auto`}},
 		{name: "invalid suppression in the file", file: "org: true\nsuppressions:\n  - rule: ER01\n    justification: \"\"\n",
 			want: []string{`audit: audit.yaml:3:11: suppressions[0].rule: unknown rule "ER01" (known: AG001, AG002, AG003, ER001, ER002, ER003, ER004, ER005, ER006, ER007, ER008, FG001, PL001, RS001, TD001, or *)`,
 				`audit: audit.yaml:3:5: suppressions[0].expires: is required: the last day it applies, YYYY-MM-DD`,
@@ -195,7 +195,7 @@ func TestConfigErrors(t *testing.T) {
 		{name: "bad env, int", env: map[string]string{"AUDIT_ACCOUNT_CONCURRENCY": "1.5"},
 			want: []string{`audit: AUDIT_ACCOUNT_CONCURRENCY "1.5": expected a whole number`}},
 		{name: "env shard", env: map[string]string{"AUDIT_SHARD": "1/x"},
-			want: []string{`audit: AUDIT_SHARD "1/x": N must be a whole number from 1 to 10000`}},
+			want: []string{`audit: AUDIT_SHARD "1/x": the shard count N must be a whole number from 1 to 10000`}},
 
 		{name: "unknown --config file", args: []string{"--config", "nope.yaml"},
 			want: []string{"audit: --config nope.yaml: no such file"}},

@@ -29,13 +29,13 @@ func parseShard(s string) (sh scanner.Shard, auto bool, err error) {
 		return sh, false, errors.New("expected K/N (K 0-based, 0 to N-1) or auto/N")
 	}
 	if sh.Count, err = strconv.Atoi(n); err != nil || sh.Count < 1 || sh.Count > scanner.MaxShards {
-		return sh, false, fmt.Errorf("N must be a whole number from 1 to %d", scanner.MaxShards)
+		return sh, false, fmt.Errorf("the shard count N must be a whole number from 1 to %d", scanner.MaxShards)
 	}
 	if k == "auto" {
 		return sh, true, nil
 	}
 	if sh.Index, err = strconv.Atoi(k); err != nil || sh.Index < 0 || sh.Index >= sh.Count {
-		return sh, false, fmt.Errorf("K is 0-based: a whole number from 0 to %d, or auto", sh.Count-1)
+		return sh, false, fmt.Errorf("the shard index K is 0-based: a whole number from 0 to %d, or auto", sh.Count-1)
 	}
 	return sh, false, nil
 }

@@ -194,10 +194,10 @@ func TestShardOption(t *testing.T) {
 	for _, c := range []struct {
 		val, env, envVal, want string
 	}{
-		{"3/3", "", "", `--shard "3/3": K is 0-based: a whole number from 0 to 2, or auto`},
+		{"3/3", "", "", `--shard "3/3": the shard index K is 0-based: a whole number from 0 to 2, or auto`},
 		{"-1/3", "", "", "K is 0-based"},
 		{"1", "", "", "expected K/N"},
-		{"0/0", "", "", "N must be a whole number from 1 to 10000"},
+		{"0/0", "", "", "the shard count N must be a whole number from 1 to 10000"},
 		{"a/b", "", "", "N must be"},
 		{"auto/3", "", "", "neither is set"},
 		{"auto/3", "JOB_COMPLETION_INDEX", "3", `JOB_COMPLETION_INDEX is "3"; with 3 shards it must be a whole number from 0 to 2`},
