@@ -102,6 +102,10 @@ type Result struct {
 	// Triage is what package triage added: the suppressions applied and the
 	// comparison with a baseline. Nil when neither was used.
 	Triage *Triage `json:"triage,omitempty"`
+	// Shard is set on the result of one shard of a sharded scan (audit
+	// scan --shard K/N): which part of the scope it covers. A merged
+	// result has none.
+	Shard *inventory.Shard `json:"shard,omitempty" since:"2"`
 }
 
 // Tool identifies the producer.

@@ -56,6 +56,9 @@ type Inventory struct {
 	// configurations name, when they were resolved (bucket names are
 	// global; see S3Bucket).
 	S3Buckets []*S3Bucket `json:"s3Buckets,omitempty" snapshot:"since=2"`
+	// Shard is set by a sharded scan (audit scan --shard K/N): the part of
+	// the scope it collected.
+	Shard *Shard `json:"shard,omitempty" snapshot:"since=2"`
 }
 
 // Scope records what the scan covered.

@@ -174,6 +174,8 @@ var schemaDefs = map[string]reflect.Type{
 	"Summary":           reflect.TypeFor[findings.Summary](),
 	"Coverage":          reflect.TypeFor[findings.Coverage](),
 	"CollectionError":   reflect.TypeFor[inventory.CollectionError](),
+	"Shard":             reflect.TypeFor[inventory.Shard](),
+	"ShardScope":        reflect.TypeFor[inventory.ShardScope](),
 	"Finding":           reflect.TypeFor[findings.Finding](),
 	"Evidence":          reflect.TypeFor[findings.Evidence](),
 	"Need":              reflect.TypeFor[findings.Need](),

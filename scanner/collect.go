@@ -61,6 +61,11 @@ type collector struct {
 	orgBucket *bucket
 	org       *orgState  // nil without Org
 	eps       *endpoints // nil with a backend without endpoints
+	// ref holds the accounts of the scope outside the shard (nil
+	// unsharded): see referable.
+	ref *referable
+	// inScope counts the accounts of the scope, every shard's.
+	inScope int
 
 	errMu sync.Mutex
 	errs  []inventory.CollectionError
@@ -165,6 +170,9 @@ func collect(ctx context.Context, cfg Config, be backend, st *stats) (*inventory
 	if c.org != nil {
 		inv.Organization = c.org.org
 	}
+	if cfg.Shard.Enabled() {
+		inv.Shard = c.shardInfo(inv, targets)
+	}
 	c.progress.setAccounts(len(targets))
 
 	states := make([]*accountState, len(targets))
@@ -206,6 +214,15 @@ func collect(ctx context.Context, cfg Config, be backend, st *stats) (*inventory
 	}
 	_ = paths.Wait()
 
+	// The accounts outside the shard that the resolution entered hold only
+	// what it looked up there.
+	for _, a := range c.ref.accounts() {
+		inv.Accounts = append(inv.Accounts, a)
+		inv.Shard.ReferencedAccounts = append(inv.Shard.ReferencedAccounts, a.ID)
+	}
+	if inv.Shard != nil {
+		slices.Sort(inv.Shard.ReferencedAccounts)
+	}
 	for _, s := range states {
 		for _, r := range s.regions {
 			if r.region != nil {
@@ -277,6 +294,17 @@ func (c *collector) targets(ctx context.Context) ([]target, error) {
 		return excluded
 	})
 	slices.SortFunc(ts, func(a, b target) int { return strings.Compare(a.id, b.id) })
+	if sh := c.cfg.Shard; sh.Enabled() {
+		c.ref = &referable{c: c, targets: map[string]target{}, states: map[string]*refAccount{}}
+		c.inScope = len(ts)
+		ts = slices.DeleteFunc(ts, func(t target) bool {
+			if sh.Has(t.id) {
+				return false
+			}
+			c.ref.targets[t.id] = t
+			return true
+		})
+	}
 	return ts, nil
 }
 

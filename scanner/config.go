@@ -98,6 +98,10 @@ type Config struct {
 	// Progress is called on each change of the counters (at most every
 	// 100 ms for call counts alone); calls are serialised. May be nil.
 	Progress func(Progress)
+	// Shard, when its Count is set, scans only the accounts of the scope
+	// that ShardOf assigns to its Index; what their task definitions
+	// reference in the scope's other accounts is looked up there too.
+	Shard Shard
 	// ResolveResources resolves the Secrets Manager secrets, SSM parameters
 	// and KMS keys that task definitions reference (metadata only, never a
 	// value).
@@ -263,6 +267,9 @@ func (cfg Config) Validate() error {
 	case "", RetryAdaptive, RetryStandard:
 	default:
 		bad("RetryMode", cfg.RetryMode, "expected "+RetryAdaptive+" or "+RetryStandard)
+	}
+	if err := cfg.Shard.validate(); err != nil {
+		bad("Shard", strconv.Itoa(cfg.Shard.Index)+"/"+strconv.Itoa(cfg.Shard.Count), err.Error())
 	}
 	if cfg.CallTimeout < 0 {
 		bad("CallTimeout", cfg.CallTimeout.String(), "must be positive (0 for the default)")

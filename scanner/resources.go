@@ -266,7 +266,10 @@ func (c *collector) resolveResources(ctx context.Context, states []*accountState
 	// target returns the scanned region that owns o, or nil.
 	target := func(o resOwner) *regionState {
 		s := byID[o.account]
-		if s == nil || s.sess == nil {
+		if s == nil {
+			return c.ref.region(ctx, o)
+		}
+		if s.sess == nil {
 			return nil
 		}
 		rs := s.regions[o.region]

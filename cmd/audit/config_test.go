@@ -174,8 +174,8 @@ func TestConfigErrors(t *testing.T) {
 			want: []string{"audit: audit.yaml:2: did not find expected ',' or ']'"}},
 		{name: "YAML indentation", file: "org: true\n  out: x\n",
 			want: []string{"audit: audit.yaml:2: mapping values are not allowed in this context"}},
-		{name: "not supported yet", file: "org: true\nshard: 1/4\n",
-			want: []string{"audit: audit.yaml:2: shard: not supported yet by this version of audit (it will hold the part of the Organization this run scans)"}},
+		{name: "shard out of range", file: "org: true\nshard: 4/4\n",
+			want: []string{`audit: audit.yaml:2: shard "4/4": the shard index K is 0-based: a whole number from 0 to 3, or auto`}},
 		{name: "invalid suppression in the file", file: "org: true\nsuppressions:\n  - rule: ER01\n    justification: \"\"\n",
 			want: []string{`audit: audit.yaml:3:11: suppressions[0].rule: unknown rule "ER01" (known: AG001, AG002, AG003, ER001, ER002, ER003, ER004, ER005, ER006, ER007, ER008, FG001, NW001, PL001, RS001, TD001, or *)`,
 				`audit: audit.yaml:3:5: suppressions[0].expires: is required: the last day it applies, YYYY-MM-DD`,
@@ -194,8 +194,8 @@ func TestConfigErrors(t *testing.T) {
 			want: []string{`audit: AUDIT_ORG "maybe": expected true or false`}},
 		{name: "bad env, int", env: map[string]string{"AUDIT_ACCOUNT_CONCURRENCY": "1.5"},
 			want: []string{`audit: AUDIT_ACCOUNT_CONCURRENCY "1.5": expected a whole number`}},
-		{name: "env not supported yet", env: map[string]string{"AUDIT_SHARD": "1/4"},
-			want: []string{"audit: AUDIT_SHARD: not supported yet by this version of audit (it will hold the part of the Organization this run scans)"}},
+		{name: "env shard", env: map[string]string{"AUDIT_SHARD": "1/x"},
+			want: []string{`audit: AUDIT_SHARD "1/x": the shard count N must be a whole number from 1 to 10000`}},
 
 		{name: "unknown --config file", args: []string{"--config", "nope.yaml"},
 			want: []string{"audit: --config nope.yaml: no such file"}},
@@ -288,6 +288,9 @@ func TestSnapshotRefusesScopeFromEverySource(t *testing.T) {
 		}
 		refused++
 		value := map[config.Kind]string{config.KindString: "x", config.KindBool: "true", config.KindList: "us-east-1"}[o.Value.Kind()]
+		if o.Name == "shard" {
+			value = "0/2"
+		}
 		env := "AUDIT_" + strings.ToUpper(strings.ReplaceAll(o.Name, "-", "_"))
 		for _, c := range []struct {
 			source, file string
@@ -318,8 +321,8 @@ func TestSnapshotRefusesScopeFromEverySource(t *testing.T) {
 			})
 		}
 	}
-	if refused != 9 {
-		t.Errorf("%d options refused with a snapshot, want 9", refused)
+	if refused != 10 {
+		t.Errorf("%d options refused with a snapshot, want 10", refused)
 	}
 	// Tuning options from any source are accepted (and have no effect).
 	configEnv(t, "account-concurrency: 4\nno-resolve-resources: true\n", map[string]string{"AUDIT_MAX_ATTEMPTS": "3", "AUDIT_REGION": "eu-west-1"})

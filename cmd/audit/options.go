@@ -54,6 +54,10 @@ func scanOptions(f *scanFlags) *config.Set {
 				Doc:  "external ID for AssumeRole; never printed, not even by `audit config print`"},
 			{Name: "profile", Value: config.String(&live.Profile, ""), Meta: "NAME", Snapshot: config.SnapshotRefused,
 				Help: "AWS shared config profile (default: the SDK's default credential chain)"},
+			{Name: "shard", Value: config.String(&f.shard, ""), Meta: "K/N", Snapshot: config.SnapshotRefused,
+				Help:  "scan only shard K of N of the accounts in scope (K 0-based); auto/N takes K from JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX; audit merge combines the shards",
+				Doc:   "scan only shard `K` of `N` (`K` 0-based, 0 to N-1) of the accounts in scope, chosen by a stable hash of the account ID; `auto/N` takes `K` from `JOB_COMPLETION_INDEX` (Kubernetes Indexed Job) or `AWS_BATCH_JOB_ARRAY_INDEX` (AWS Batch array job); `audit merge` combines the shards' results (see [Sharded scans](#sharded-scans))",
+				Check: func() error { _, _, err := parseShard(f.shard); return err }},
 			{Name: "all-revisions", Value: config.Bool(&live.AllRevisions, false), Snapshot: config.SnapshotRefused,
 				Help: "evaluate every ACTIVE task definition revision, not only those in use and the latest of each family"},
 
@@ -80,7 +84,7 @@ func scanOptions(f *scanFlags) *config.Set {
 				Check: func() error { _, err := report.ParseFormats(strings.Join(f.formats, ",")); return err }},
 			{Name: "out", Value: config.String(&f.out, "out"), Meta: "DEST",
 				Help:  "directory for the reports, s3://bucket/prefix/ (dated keys and latest/), or - for standard output (one format)",
-				Doc:   "directory for the reports; `s3://bucket/prefix/` writes them under a dated key and then `latest/` (see [Reports on S3](#reports-on-s3)); `-` writes the one format `--format` names to standard output",
+				Doc:   "directory for the reports; `s3://bucket/prefix/` writes them under a dated key and then `latest/` (see [Reports on S3](#reports-on-s3)); `-` writes the one format `--format` names to standard output; with `--shard`, `{shard}` in it stands for the shard's index",
 				Check: func() error { return checkOut(f.out) }},
 			{Name: "out-kms-key", Value: config.String(&f.outKMSKey, ""), Meta: "KEY",
 				Help:  "with --out s3://: encrypt the reports with SSE-KMS under this key (default SSE-S3)",
@@ -140,12 +144,6 @@ func scanOptions(f *scanFlags) *config.Set {
 					f.suppressionsSec = &section{file: file, node: n}
 					return nil
 				}},
-		},
-		// Keys of features still being built. They are refused with "not
-		// supported yet", never silently ignored; each becomes an option
-		// when it lands.
-		Reserved: []config.Reserved{
-			{Name: "shard", Option: true, What: "the part of the Organization this run scans"},
 		},
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,6 +48,8 @@ type scanFlags struct {
 	// live holds the options of a live scan in the scanner's own fields.
 	live      scanner.Config
 	noResolve bool
+	// shard is --shard as given: "", K/N or auto/N.
+	shard string
 
 	quiet     bool
 	logLevel  string
@@ -246,6 +249,17 @@ func (a *app) runScan(ctx context.Context, f *scanFlags) error {
 			return usageErr(err)
 		}
 	}
+	// The shard, and {shard} in --out.
+	shard, err := f.resolveShard(a.lookupEnv)
+	if err != nil {
+		return usageErr(err)
+	}
+	if strings.Contains(f.out, shardPlaceholder) {
+		if !shard.Enabled() {
+			return usageErr(fmt.Errorf("--out %q: %s stands for the shard's index, and --shard is not set", f.out, shardPlaceholder))
+		}
+		f.out = strings.ReplaceAll(f.out, shardPlaceholder, strconv.Itoa(shard.Index))
+	}
 	// Then where the reports go and the baseline, so that a wrong bucket,
 	// region or credentials fail in seconds rather than after the scan.
 	if p.sink, err = f.openSink(ctx, now); err != nil {
@@ -263,6 +277,7 @@ func (a *app) runScan(ctx context.Context, f *scanFlags) error {
 	}
 	if f.snapshot == "" {
 		cfg := f.scannerConfig(logger)
+		cfg.Shard = shard
 		bar := a.newProgress(f.quiet)
 		cfg.Progress = bar.update
 		inv, err = scanner.Collect(ctx, cfg)
@@ -331,10 +346,19 @@ func (a *app) analyseAndWrite(ctx context.Context, inv *inventory.Inventory, f *
 		evalNow = time.Time{}
 	}
 	res := findings.Evaluate(inv, findings.Options{ToolVersion: toolVersion(), Now: evalNow})
+	findings.RestrictToShard(res, inv.Shard)
+	return a.deliver(ctx, out, res, inv, f, p, failed, written)
+}
+
+// deliver applies the triage to res, writes the reports (and, with inv,
+// the evidence), commits an S3 run, prints the summary and maps the
+// outcome to an exit code; failed and written carry what was already
+// attempted (the snapshot). audit scan and audit merge end here.
+func (a *app) deliver(ctx context.Context, out *sink, res *findings.Result, inv *inventory.Inventory, f *scanFlags, p plan, failed bool, written []string) error {
 	res = a.applyTriage(res, p.suppressions, p.baseline, p.now)
 	reports, err := out.reports(ctx, a, res, output{formats: p.formats, out: f.out, sarifCategory: f.sarifCat})
 	written = append(written, reports...)
-	if f.evidenceDir != "" {
+	if f.evidenceDir != "" && inv != nil {
 		// Evidence files are copies of what was collected, so they come
 		// from the inventory, not from the Result.
 		ev, everr := out.evidence(ctx, res, inv, f.evidenceDir)

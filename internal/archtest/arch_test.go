@@ -112,7 +112,7 @@ var table = []layer{
 	// the SDK's CloudFormation client.
 	{pkg: "deploy", floor: 2,
 		testImports: []string{"findings", "inventory", "policy", "internal/awsactions", "internal/mototest"},
-		testModules: []string{awsSDK, "github.com/rhysd/actionlint", "go.yaml.in/yaml/v3"}},
+		testModules: []string{awsSDK, "github.com/rhysd/actionlint", "go.yaml.in/yaml/v3", "k8s.io/api", "k8s.io/apimachinery", "sigs.k8s.io/yaml"}},
 	// internal/demo/gen: the go generate program that writes the demo snapshot.
 	{pkg: "internal/demo/gen", floor: 2, imports: []string{"internal/demo", "inventory"}},
 	// cmd/audit: flags, wiring, exit codes; may import every package below it
