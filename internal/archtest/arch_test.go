@@ -76,10 +76,11 @@ var table = []layer{
 	{pkg: "internal/mototest", floor: 0, modules: []string{awsSDK}, testSupport: true},
 	// scanner: collects from AWS into inventory; with store the only importer
 	// of the AWS SDK; concurrency from x/sync, rate limits from x/time. Its
-	// tests run against internal/fakeaws and moto.
+	// tests run against internal/fakeaws and moto; one test evaluates the
+	// demo's findings to prove that two ways of collecting give the same.
 	{pkg: "scanner", floor: 1, imports: []string{"inventory"},
 		modules:     []string{awsSDK, "golang.org/x/sync", "golang.org/x/time"},
-		testImports: []string{"internal/fakeaws", "internal/mototest"}},
+		testImports: []string{"internal/fakeaws", "internal/mototest", "internal/demo", "findings"}},
 	// findings: needs, rules and least-privilege policies from inventory with
 	// the policy engine; pure, no AWS SDK, no report.
 	{pkg: "findings", floor: 1, imports: []string{"inventory", "policy", "internal/awsactions"},
