@@ -77,7 +77,7 @@ func (c *collector) resolveS3(ctx context.Context, byID map[string]*accountState
 	if len(refs) == 0 {
 		return nil
 	}
-	sc := &s3Scan{c: c, byID: byID, owner: map[string]string{}, region: map[string]string{},
+	sc := &s3Scan{c: c, byID: maps.Clone(byID), owner: map[string]string{}, region: map[string]string{},
 		client: map[resOwner]s3API{}, bucket: map[string]*bucket{}}
 
 	// Owners: the referencing accounts first, the others only for what
@@ -100,6 +100,20 @@ func (c *collector) resolveS3(ctx context.Context, byID map[string]*accountState
 	sc.mu.Unlock()
 	if unknown {
 		sc.listBuckets(ctx, rest)
+		sc.mu.Lock()
+		unknown = slices.ContainsFunc(slices.Collect(maps.Keys(refs)), func(b string) bool { return sc.owner[b] == "" })
+		sc.mu.Unlock()
+	}
+	// A sharded scan: the scope's accounts outside the shard own buckets
+	// too, and an unsharded scan would have listed theirs. Enter them (once
+	// each, as for any other lookup there) only while a referenced bucket
+	// has no owner yet.
+	if unknown && c.ref != nil {
+		others := c.enterAllReferable(ctx, byID)
+		for id, st := range others {
+			sc.byID[id] = st
+		}
+		sc.listBuckets(ctx, slices.Sorted(maps.Keys(others)))
 	}
 
 	var mu sync.Mutex

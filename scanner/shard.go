@@ -5,8 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
+	"maps"
+	"slices"
 	"strconv"
 	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/ecs-audit/audit/inventory"
 )
@@ -140,6 +144,34 @@ func (r *referable) accounts() []*inventory.Account {
 		}
 		out = append(out, a)
 	}
+	return out
+}
+
+// enterAllReferable enters every account of the scope outside the shard
+// that is not in skip (concurrently, as many at once as accounts are
+// scanned) and returns those it could enter.
+func (c *collector) enterAllReferable(ctx context.Context, skip map[string]*accountState) map[string]*accountState {
+	out := map[string]*accountState{}
+	if c.ref == nil {
+		return out
+	}
+	var mu sync.Mutex
+	var g errgroup.Group
+	g.SetLimit(max(1, c.cfg.AccountConcurrency))
+	for _, id := range slices.Sorted(maps.Keys(c.ref.targets)) {
+		if skip[id] != nil {
+			continue
+		}
+		g.Go(func() error {
+			if st := c.ref.state(ctx, id); st != nil && st.sess != nil {
+				mu.Lock()
+				out[id] = st
+				mu.Unlock()
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
 	return out
 }
 

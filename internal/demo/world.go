@@ -466,6 +466,22 @@ func (b *builder) analytics(a *inventory.Account) {
 	b.repoPolicy(Shared, r, "base/python", doc(stmt{Sid: "AnalyticsWarehousePulls", Effect: "Allow",
 		Principal: map[string]any{"AWS": whExec},
 		Action:    acts("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability")}))
+	// Correct: an environment file in a bucket of the shared-services
+	// account, whose policy lets the reports role read it (a sharded scan
+	// must find the owner in another shard's account).
+	reportsExec := role(a, "analytics-reports-exec", trustHardened(Analytics), map[string]string{
+		"shared-config": doc(
+			allow("SharedEnvFile", acts("s3:GetObject"), "arn:aws:s3:::shared-services-config/analytics/reports.env"),
+			allow("SharedBucket", acts("s3:GetBucketLocation"), "arn:aws:s3:::shared-services-config"),
+		)}, []string{execManaged}, "")
+	b.bucket("shared-services-config", Shared, r, doc(stmt{Sid: "AnalyticsReportsRead", Effect: "Allow",
+		Principal: map[string]any{"AWS": reportsExec}, Action: acts("s3:GetObject", "s3:GetBucketLocation"),
+		Resource: []string{"arn:aws:s3:::shared-services-config", "arn:aws:s3:::shared-services-config/analytics/*"}}))
+	reports := b.td(a, r, "analytics-report-builder", 1, reportsExec, "FARGATE",
+		ctr("builder", img("analytics/report-builder:1"), logs("/ecs/analytics-reports", r, "builder", false),
+			envFile("arn:aws:s3:::shared-services-config/analytics/reports.env")))
+	service(an, "analytics-report-builder", inventory.LaunchFargate, "LATEST", reports)
+
 	// ER004: the shared ML base image's repository policy lets only the
 	// production account pull.
 	b.td(a, r, "analytics-shared-ml", 1, whExec, "FARGATE",
