@@ -191,6 +191,10 @@ func firstDifference(a, b string) string {
 // --shard: K/N, auto/N from the job index variables, and every bad value
 // refused (exit 2) naming the option, before any AWS call.
 func TestShardOption(t *testing.T) {
+	snap, err := filepath.Abs(demoSnapshot) // before the tests change directory
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		val, env, envVal, want string
 	}{
@@ -222,6 +226,15 @@ func TestShardOption(t *testing.T) {
 	configEnv(t, "org: true\nshard: 5/2\n", nil)
 	if code, _, stderr := run(t, "", "scan", "--quiet"); code != ExitUsage || !strings.Contains(stderr, "audit.yaml:2: shard") {
 		t.Errorf("file: exit %d, %q", code, stderr)
+	}
+	// {shard} in --out needs --shard; nothing is written.
+	dir := configEnv(t, "", nil)
+	out := filepath.Join(dir, "reports-{shard}")
+	if code, _, stderr := run(t, "", "scan", "--snapshot", snap, "--out", out, "--quiet"); code != ExitUsage || !strings.Contains(stderr, "{shard} stands for the shard's index, and --shard is not set") {
+		t.Errorf("{shard} without --shard: exit %d, %q", code, stderr)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("%s was created: %v", out, err)
 	}
 	// A snapshot is analysed whole.
 	configEnv(t, "", nil)
