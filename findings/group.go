@@ -199,14 +199,14 @@ func impactOf(f *Finding) Impact {
 	case len(ev.Excess) > 0:
 		im.Items, im.ItemKind, noun, nouns = len(ev.Excess), ItemGrant, "excess grant", "excess grants"
 	}
-	one, many := resourceNoun(f.ResourceType)
+	one, many := ResourceNoun(f.ResourceType)
 	s := count(1, one, many)
 	var others []string
-	for _, typ := range resourceTypeOrder {
+	for _, typ := range ResourceTypeOrder {
 		if typ == f.ResourceType || im.Resources[typ] == 0 {
 			continue
 		}
-		one, many := resourceNoun(typ)
+		one, many := ResourceNoun(typ)
 		others = append(others, count(im.Resources[typ], one, many))
 	}
 	if len(others) > 0 {
@@ -219,8 +219,8 @@ func impactOf(f *Finding) Impact {
 	return im
 }
 
-// resourceTypeOrder is the order resource types are counted in.
-var resourceTypeOrder = []string{ResourceContainerInstance, ResourceService, ResourceSchedule, ResourceEventRule, ResourceTask, ResourceTaskDefinition, ResourceRole, ResourcePolicy}
+// ResourceTypeOrder is the order resource types are counted in.
+var ResourceTypeOrder = []string{ResourceContainerInstance, ResourceService, ResourceSchedule, ResourceEventRule, ResourceTask, ResourceTaskDefinition, ResourceRole, ResourcePolicy}
 
 // sortRefs sorts and deduplicates resource references.
 func sortRefs(refs []ResourceRef) []ResourceRef {

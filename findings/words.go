@@ -35,8 +35,9 @@ func listAnd(items []string) string {
 	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }
 
-// resourceNoun is the singular and plural noun of a resource type.
-func resourceNoun(typ string) (one, many string) {
+// ResourceNoun is the singular and plural noun of a resource type, as
+// reports and messages say it.
+func ResourceNoun(typ string) (one, many string) {
 	switch typ {
 	case ResourceTaskDefinition:
 		return "task definition", "task definitions"

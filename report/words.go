@@ -15,27 +15,15 @@ import (
 
 // resourceTypeOrder is the order in which affected resources are counted
 // (the order of findings' impact summaries).
-var resourceTypeOrder = []string{findings.ResourceContainerInstance, findings.ResourceService,
-	findings.ResourceTaskDefinition, findings.ResourceRole, findings.ResourcePolicy}
+var resourceTypeOrder = findings.ResourceTypeOrder
 
-// resourceNoun is the singular and plural noun of a resource type.
+// resourceNoun is the singular and plural noun of a resource type
+// ("resource" for none).
 func resourceNoun(typ string) (one, many string) {
-	switch typ {
-	case findings.ResourceTaskDefinition:
-		return "task definition", "task definitions"
-	case findings.ResourceContainerInstance:
-		return "container instance", "container instances"
-	case findings.ResourceService:
-		return "service", "services"
-	case findings.ResourceRole:
-		return "role", "roles"
-	case findings.ResourcePolicy:
-		return "policy", "policies"
-	}
 	if typ == "" {
 		return "resource", "resources"
 	}
-	return typ, typ + "s"
+	return findings.ResourceNoun(typ)
 }
 
 // countOf is "1 task definition", "3 task definitions".

@@ -435,24 +435,21 @@ func printSummary(w io.Writer, res *findings.Result, written []string) {
 }
 
 // affectedKinds orders the resource types of Summary.Affected in the
-// summary line, with their words.
-var affectedKinds = []struct{ typ, one, many string }{
-	{findings.ResourceTaskDefinition, "task definition", "task definitions"},
-	{findings.ResourceService, "service", "services"},
-	{findings.ResourceRole, "role", "roles"},
-	{findings.ResourceContainerInstance, "container instance", "container instances"},
-	{findings.ResourcePolicy, "policy", "policies"},
-}
+// summary line.
+var affectedKinds = []string{findings.ResourceTaskDefinition, findings.ResourceService, findings.ResourceTask,
+	findings.ResourceEventRule, findings.ResourceSchedule, findings.ResourceRole, findings.ResourceContainerInstance,
+	findings.ResourcePolicy}
 
 // affectedText reads "22 task definitions, 11 services, 7 roles, 3
 // container instances"; types it does not know come last, by name.
 func affectedText(m map[string]int) string {
 	var parts []string
 	known := map[string]bool{}
-	for _, k := range affectedKinds {
-		known[k.typ] = true
-		if n := m[k.typ]; n > 0 {
-			parts = append(parts, plural(n, k.one, k.many))
+	for _, typ := range affectedKinds {
+		known[typ] = true
+		if n := m[typ]; n > 0 {
+			one, many := findings.ResourceNoun(typ)
+			parts = append(parts, plural(n, one, many))
 		}
 	}
 	var other []string
