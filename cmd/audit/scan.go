@@ -332,6 +332,11 @@ func (a *app) analyseAndWrite(ctx context.Context, inv *inventory.Inventory, f *
 	}
 	res := findings.Evaluate(inv, findings.Options{ToolVersion: toolVersion(), Now: evalNow})
 	res = a.applyTriage(res, p.suppressions, p.baseline, p.now)
+	if f.evidenceDir == "" {
+		// Nothing reads the inventory again: the memory it holds is free
+		// for the reports.
+		inv = nil
+	}
 	reports, err := out.reports(ctx, a, res, output{formats: p.formats, out: f.out, sarifCategory: f.sarifCat})
 	written = append(written, reports...)
 	if f.evidenceDir != "" {
