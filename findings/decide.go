@@ -702,9 +702,40 @@ func mergeUnknowns(a, b []Unknown) []Unknown {
 }
 
 // requestContext is what is known of the request the agent (or Fargate)
-// makes with the execution role's credentials.
+// makes with the execution role's credentials. Contexts are read only, so
+// needs that share everything a context is built from share one context.
 func (e *evaluation) requestContext(t *tdInfo, n *derivedNeed) *policy.Context {
-	ri := t.exec
+	// The region of the call: the resource's. An S3 bucket's region is not
+	// in its ARN; it is taken to be the task's region (documented
+	// assumption: the usual layout, and what a region-restricting SCP expects).
+	region := n.resourceRegion
+	if region == "" {
+		region = t.region
+	}
+	key := reqCtxKey{role: t.exec, kms: strings.HasPrefix(n.Action, "kms:"), region: region,
+		resourceAccount: n.resourceAccount, path: e.pathKeysOf(t, n)}
+	if c := e.reqCtx[key]; c != nil {
+		return c
+	}
+	c := e.newRequestContext(key)
+	if e.reqCtx == nil {
+		e.reqCtx = make(map[reqCtxKey]*policy.Context)
+	}
+	e.reqCtx[key] = c
+	return c
+}
+
+// reqCtxKey is everything requestContext builds a context from besides the
+// evaluation's time and Organization.
+type reqCtxKey struct {
+	role                    *roleInfo
+	kms                     bool
+	region, resourceAccount string
+	path                    pathKeys
+}
+
+func (e *evaluation) newRequestContext(k reqCtxKey) *policy.Context {
+	ri := k.role
 	c := policy.NewContext()
 	c.Set("aws:PrincipalArn", ri.arn())
 	c.Set("aws:PrincipalAccount", ri.account.ID)
@@ -713,7 +744,7 @@ func (e *evaluation) requestContext(t *tdInfo, n *derivedNeed) *policy.Context {
 	// The agent calls ECR, CloudWatch Logs, Secrets Manager, SSM and S3
 	// itself; KMS is called by Secrets Manager or SSM on the role's behalf,
 	// so for kms:Decrypt aws:ViaAWSService (and aws:CalledVia) are not known.
-	if !strings.HasPrefix(n.Action, "kms:") {
+	if !k.kms {
 		c.Set("aws:ViaAWSService", "false")
 	}
 	c.Set("aws:SecureTransport", "true")
@@ -729,21 +760,14 @@ func (e *evaluation) requestContext(t *tdInfo, n *derivedNeed) *policy.Context {
 		c.Set("aws:PrincipalTag/"+k, v)
 	}
 	c.SetAbsentPrefix("aws:PrincipalTag/")
-	// The region of the call: the resource's. An S3 bucket's region is not
-	// in its ARN; it is taken to be the task's region (documented
-	// assumption: the usual layout, and what a region-restricting SCP expects).
-	region := n.resourceRegion
-	if region == "" {
-		region = t.region
+	if k.region != "" {
+		c.Set("aws:RequestedRegion", k.region)
 	}
-	if region != "" {
-		c.Set("aws:RequestedRegion", region)
-	}
-	if n.resourceAccount != "" {
-		c.Set("aws:ResourceAccount", n.resourceAccount)
+	if k.resourceAccount != "" {
+		c.Set("aws:ResourceAccount", k.resourceAccount)
 	}
 	// aws:SourceVpce and aws:SourceVpc from the network path (network.go).
-	e.pathContext(c, t, n)
+	k.path.apply(c)
 	return c
 }
 

@@ -50,6 +50,8 @@ type evaluation struct {
 	overrides []*tdInfo
 	// net is the network path of the launches (network.go).
 	net *netState
+	// reqCtx are the request contexts built so far (requestContext).
+	reqCtx map[reqCtxKey]*policy.Context
 }
 
 // clusterInfo is a cluster with the task definitions placed on its

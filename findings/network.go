@@ -657,11 +657,23 @@ func (np *netPath) describe() string {
 	return "an unknown path (" + np.r.why + ")"
 }
 
-// pathContext sets what the path tells of the request: through an endpoint
+// pathKeys is what the path tells of the request: through an endpoint
 // aws:SourceVpce and aws:SourceVpc, through NAT, the internet or Fargate's
 // own interface their absence. Without a known path, only Fargate's
-// ecr:GetAuthorizationToken is known (absent).
-func (e *evaluation) pathContext(c *policy.Context, t *tdInfo, n *derivedNeed) {
+// ecr:GetAuthorizationToken is known (absent). It is comparable:
+// requestContext caches contexts on it.
+type pathKeys struct {
+	state     uint8 // pathKeysUnknown, pathKeysEndpoint, pathKeysAbsent
+	vpce, vpc string
+}
+
+const (
+	pathKeysUnknown = iota
+	pathKeysEndpoint
+	pathKeysAbsent
+)
+
+func (e *evaluation) pathKeysOf(t *tdInfo, n *derivedNeed) pathKeys {
 	np := e.net.cur
 	if np == nil {
 		// On Fargate GetAuthorizationToken leaves through an ENI Fargate
@@ -669,16 +681,25 @@ func (e *evaluation) pathContext(c *policy.Context, t *tdInfo, n *derivedNeed) {
 		// endpoint (ecs-facts §1.3). For every other call the route is not
 		// known.
 		if n.Action == "ecr:GetAuthorizationToken" && t.host.Fargate && !t.host.EC2 && !t.host.External {
-			c.SetAbsent("aws:SourceVpce")
-			c.SetAbsent("aws:SourceVpc")
+			return pathKeys{state: pathKeysAbsent}
 		}
-		return
+		return pathKeys{state: pathKeysUnknown}
 	}
 	switch np.r.kind {
 	case routeEndpoint:
-		c.Set("aws:SourceVpce", np.r.ep.ID)
-		c.Set("aws:SourceVpc", np.r.ep.VPCID)
+		return pathKeys{state: pathKeysEndpoint, vpce: np.r.ep.ID, vpc: np.r.ep.VPCID}
 	case routeInternet, routeFargateENI:
+		return pathKeys{state: pathKeysAbsent}
+	}
+	return pathKeys{state: pathKeysUnknown}
+}
+
+func (p pathKeys) apply(c *policy.Context) {
+	switch p.state {
+	case pathKeysEndpoint:
+		c.Set("aws:SourceVpce", p.vpce)
+		c.Set("aws:SourceVpc", p.vpc)
+	case pathKeysAbsent:
 		c.SetAbsent("aws:SourceVpce")
 		c.SetAbsent("aws:SourceVpc")
 	}

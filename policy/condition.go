@@ -132,21 +132,26 @@ func (c *compiledCond) pos(v *ctxVal, p *condVal, ctx *Context) Tri {
 		a.split(v.s)
 		return triOf(p.arn.matchParts(&a, v.s))
 	case famNumeric:
-		if !v.numOK {
+		tv := v.typedForms()
+		if !tv.numOK {
 			return TriFalse
 		}
-		return triOf(compare(c.cmp, cmp3(v.num, p.num)))
+		return triOf(compare(c.cmp, cmp3(tv.num, p.num)))
 	case famDate:
-		if !v.tOK {
+		tv := v.typedForms()
+		if !tv.tOK {
 			return TriFalse
 		}
-		return triOf(compare(c.cmp, v.t.Compare(p.t)))
+		return triOf(compare(c.cmp, tv.t.Compare(p.t)))
 	case famBool:
-		return triOf(v.bOK && v.b == p.b)
+		tv := v.typedForms()
+		return triOf(tv.bOK && tv.b == p.b)
 	case famBinary:
-		return triOf(v.binOK && bytes.Equal(v.bin, p.bin))
+		tv := v.typedForms()
+		return triOf(tv.binOK && bytes.Equal(tv.bin, p.bin))
 	case famIP:
-		return triOf(v.ip.IsValid() && p.pfx.Contains(v.ip))
+		tv := v.typedForms()
+		return triOf(tv.ip.IsValid() && p.pfx.Contains(tv.ip))
 	}
 	return TriFalse
 }

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -69,9 +70,18 @@ type ctxEntry struct {
 	prefix  string
 }
 
-// ctxVal is one context value with its typed forms pre-parsed.
+// ctxVal is one context value. Its typed forms (number, date, IP address,
+// boolean, binary) are parsed on first use by a numeric, date, IP, Bool or
+// Binary operator, once, whoever asks first: most values are only ever
+// compared as strings, and a date tried against every layout is costly.
 type ctxVal struct {
 	s     string
+	once  sync.Once
+	typed typedVal
+}
+
+// typedVal holds the typed forms of a context value.
+type typedVal struct {
 	num   float64
 	t     time.Time
 	ip    netip.Addr
@@ -82,6 +92,15 @@ type ctxVal struct {
 	bOK   bool
 	binOK bool
 }
+
+// typedForms returns v's typed forms, parsing them on first use. Safe for
+// concurrent use (Evaluate may read one Context from several goroutines).
+func (v *ctxVal) typedForms() *typedVal {
+	v.once.Do(v.parse)
+	return &v.typed
+}
+
+func (v *ctxVal) parse() { v.typed = parseTyped(v.s) }
 
 // NewContext returns an empty context: every key unknown.
 func NewContext() *Context {
@@ -99,7 +118,7 @@ func (c *Context) Set(key string, values ...string) *Context {
 	e := &ctxEntry{written: key, state: KeyPresent, strings: append([]string(nil), values...)}
 	e.vals = make([]ctxVal, len(values))
 	for i, v := range values {
-		e.vals[i] = parseCtxVal(v)
+		e.vals[i].s = v
 	}
 	c.put(key, e)
 	return c
@@ -193,8 +212,8 @@ func (c *Context) lookup(lowerKey string) *ctxEntry {
 	return nil
 }
 
-func parseCtxVal(s string) ctxVal {
-	v := ctxVal{s: s}
+func parseTyped(s string) typedVal {
+	var v typedVal
 	v.num, v.numOK = parseNumber(s)
 	v.t, v.tOK = parseDate(s)
 	if a, err := netip.ParseAddr(s); err == nil {
@@ -270,7 +289,10 @@ var dateLayouts = []string{
 // parseDate accepts ISO 8601 / RFC 3339 dates and times (no zone means UTC)
 // and epoch seconds (ecs-facts §5.4 Date operators).
 func parseDate(s string) (time.Time, bool) {
-	if s == "" {
+	// Every form starts with a digit (a year, epoch seconds) or, for epoch
+	// seconds, a sign or a decimal point: anything else (an ARN, a name)
+	// is not a date, without trying each layout.
+	if s == "" || !(s[0] >= '0' && s[0] <= '9' || s[0] == '-' || s[0] == '+' || s[0] == '.') {
 		return time.Time{}, false
 	}
 	if isDecimal(s) && !strings.ContainsAny(s, "eE") && len(s) != 8 {

@@ -3,6 +3,7 @@ package policy
 import (
 	"reflect"
 	"testing"
+	"time"
 )
 
 func TestContext(t *testing.T) {
@@ -69,20 +70,21 @@ func TestContext(t *testing.T) {
 }
 
 func TestContextValueParsing(t *testing.T) {
-	// Values are pre-parsed once per Set for every operator family.
-	v := parseCtxVal("2020-01-01T00:00:00Z")
+	// The typed forms of a value, parsed on first use for every operator
+	// family.
+	v := parseTyped("2020-01-01T00:00:00Z")
 	if !v.tOK || v.numOK || v.bOK {
 		t.Errorf("date: %+v", v)
 	}
-	v = parseCtxVal("1577836800")
+	v = parseTyped("1577836800")
 	if !v.tOK || !v.numOK || v.t.Year() != 2020 {
 		t.Errorf("epoch: %+v", v)
 	}
-	v = parseCtxVal("2001:db8::1")
+	v = parseTyped("2001:db8::1")
 	if !v.ip.IsValid() || v.numOK {
 		t.Errorf("ip: %+v", v)
 	}
-	v = parseCtxVal("False")
+	v = parseTyped("False")
 	if !v.bOK || v.b {
 		t.Errorf("bool: %+v", v)
 	}
@@ -95,5 +97,67 @@ func TestContextValueParsing(t *testing.T) {
 		if _, ok := parseNumber(s); ok {
 			t.Errorf("parseNumber(%q) accepted", s)
 		}
+	}
+}
+
+func TestParseDateForms(t *testing.T) {
+	// The quick rejection (first character) keeps every form accepted.
+	for _, tc := range []struct {
+		in   string
+		ok   bool
+		want string // RFC 3339, UTC
+	}{
+		{"2020-01-01T00:00:00Z", true, "2020-01-01T00:00:00Z"},
+		{"2020-01-01T02:00:00+02:00", true, "2020-01-01T00:00:00Z"},
+		{"2020-01-01", true, "2020-01-01T00:00:00Z"},
+		{"20200101", true, "2020-01-01T00:00:00Z"},
+		{"20200101T000000Z", true, "2020-01-01T00:00:00Z"},
+		{"1577836800", true, "2020-01-01T00:00:00Z"},
+		{"+1577836800", true, "2020-01-01T00:00:00Z"},
+		{"-86400", true, "1969-12-31T00:00:00Z"},
+		{".5", true, "1970-01-01T00:00:00.5Z"},
+		{"", false, ""},
+		{"arn:aws:iam::111122223333:role/r", false, ""},
+		{"T2020-01-01", false, ""},
+		{" 2020-01-01", false, ""},
+		{"true", false, ""},
+	} {
+		got, ok := parseDate(tc.in)
+		if ok != tc.ok {
+			t.Errorf("parseDate(%q) ok = %v, want %v", tc.in, ok, tc.ok)
+			continue
+		}
+		if ok && got.UTC().Format(time.RFC3339Nano) != tc.want {
+			t.Errorf("parseDate(%q) = %s, want %s", tc.in, got.UTC().Format(time.RFC3339Nano), tc.want)
+		}
+	}
+}
+
+func TestContextTypedFormsLazy(t *testing.T) {
+	// Set keeps the strings only; the first typed comparison parses them,
+	// and concurrent readers (go test -race) see one parse.
+	c := NewContext().Set("aws:CurrentTime", "2020-06-01T00:00:00Z")
+	e := c.lookup("aws:currenttime")
+	if e == nil || len(e.vals) != 1 || e.vals[0].typed.tOK {
+		t.Fatalf("value parsed by Set: %+v", e)
+	}
+	p, err := ParseString("p", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*",
+		"Condition":{"DateGreaterThan":{"aws:CurrentTime":"2020-01-01T00:00:00Z"}}}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &Input{Identity: []NamedPolicy{{Name: "p", Policy: p}}}
+	req := Request{Principal: "arn:aws:iam::111122223333:role/r", Action: "s3:GetObject", Resource: "arn:aws:s3:::b/k", Context: c}
+	done := make(chan Decision, 4)
+	for range 4 {
+		go func() { done <- Evaluate(in, req).Decision }()
+	}
+	for range 4 {
+		if d := <-done; d != Allowed {
+			t.Errorf("decision %v, want allowed", d)
+		}
+	}
+	if !e.vals[0].typed.tOK {
+		t.Error("date not parsed after a date comparison")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/ecs-audit/audit/findings"
 )
@@ -33,25 +34,16 @@ func (v *view) writeJSON(w io.Writer) error {
 	out := *v.res
 	// The file is written in this build's shape, whatever the Result says.
 	out.SchemaVersion = findings.ResultSchemaVersion
-	// Everything but the findings is encoded in one go; the findings are
-	// streamed one by one in place of the empty list, so that memory stays
-	// proportional to one finding, not to the whole file.
+	// Everything but the three long lists (findings, roles, task
+	// definitions) is encoded in one go; the lists are streamed one element
+	// at a time in place of their empty lists, so that memory stays
+	// proportional to one element, not to the whole file.
 	out.Findings = []findings.Finding{}
+	out.Roles = []findings.RoleReport{}
+	out.TaskDefinitions = []findings.TaskDefReport{}
 	// A list is a list, empty or not, never null (docs/findings.schema.json);
 	// a field that does not apply is left out (omitempty). These are copies:
 	// the caller's Result is not modified.
-	out.Roles = make([]findings.RoleReport, len(v.roles))
-	for i, r := range v.roles {
-		out.Roles[i] = *r
-		out.Roles[i].UsedBy = nonNil(r.UsedBy)
-		out.Roles[i].Needs = nonNil(r.Needs)
-	}
-	out.TaskDefinitions = make([]findings.TaskDefReport, len(v.taskDefs))
-	for i, t := range v.taskDefs {
-		out.TaskDefinitions[i] = *t
-		out.TaskDefinitions[i].LaunchTypes = nonNil(t.LaunchTypes)
-		out.TaskDefinitions[i].Needs = nonNil(t.Needs)
-	}
 	out.Rules = make([]findings.RuleMeta, len(v.catalog))
 	for i, r := range v.catalog {
 		out.Rules[i] = r
@@ -85,37 +77,85 @@ func (v *view) writeJSON(w io.Writer) error {
 		return err
 	}
 	head = EscapeHiddenJSON(head)
-	// A top-level field is the only place where this text can occur
-	// unescaped at this indentation.
-	const marker = "\n  \"findings\": []"
-	i := bytes.Index(head, []byte(marker))
-	if i < 0 || len(v.findings) == 0 {
-		_, err := w.Write(append(head, '\n'))
-		return err
+	lists := []jsonList{
+		{"findings", "finding", len(v.findings), func(i int) (any, string) {
+			f := v.findings[i]
+			if f.Impact.Resources == nil {
+				c := *f
+				c.Impact.Resources = map[string]int{}
+				f = &c
+			}
+			return f, f.ID
+		}},
+		{"roles", "role", len(v.roles), func(i int) (any, string) {
+			r := *v.roles[i]
+			r.UsedBy = nonNil(r.UsedBy)
+			r.Needs = nonNil(r.Needs)
+			return &r, r.RoleARN
+		}},
+		{"taskDefinitions", "task definition", len(v.taskDefs), func(i int) (any, string) {
+			t := *v.taskDefs[i]
+			t.LaunchTypes = nonNil(t.LaunchTypes)
+			t.Needs = nonNil(t.Needs)
+			return &t, t.ARN
+		}},
 	}
 	bw := bufio.NewWriterSize(w, 256<<10)
-	bw.Write(head[:i])
-	bw.WriteString("\n  \"findings\": [")
-	for n, f := range v.findings {
-		if f.Impact.Resources == nil {
-			c := *f
-			c.Impact.Resources = map[string]int{}
-			f = &c
+	var elem bytes.Buffer
+	enc := json.NewEncoder(&elem)
+	// Elements are indented for their place: inside a top-level list.
+	enc.SetIndent("    ", "  ")
+	for len(lists) > 0 {
+		// The next list in the file. A top-level field is the only place
+		// where its empty list can occur unescaped at this indentation.
+		first, at := -1, len(head)
+		for k, l := range lists {
+			if i := bytes.Index(head, []byte("\n  \""+l.name+"\": []")); i >= 0 && i < at {
+				first, at = k, i
+			}
 		}
-		b, err := json.MarshalIndent(f, "    ", "  ")
-		if err != nil {
-			return fmt.Errorf("finding %s: %w", f.ID, err)
+		if first < 0 {
+			break // not expected: the lists are always there
 		}
-		if n > 0 {
-			bw.WriteByte(',')
+		l := lists[first]
+		lists = slices.Delete(lists, first, first+1)
+		marker := "\n  \"" + l.name + "\": []"
+		if l.n == 0 {
+			bw.Write(head[:at+len(marker)])
+			head = head[at+len(marker):]
+			continue
 		}
-		bw.WriteString("\n    ")
-		bw.Write(EscapeHiddenJSON(b))
+		bw.Write(head[:at])
+		head = head[at+len(marker):]
+		bw.WriteString("\n  \"" + l.name + "\": [")
+		for i := range l.n {
+			x, id := l.elem(i)
+			elem.Reset()
+			if err := enc.Encode(x); err != nil {
+				return fmt.Errorf("%s %s: %w", l.what, id, err)
+			}
+			if i > 0 {
+				bw.WriteByte(',')
+			}
+			bw.WriteString("\n    ")
+			// Encode ends the value with a newline, which MarshalIndent
+			// does not write.
+			bw.Write(EscapeHiddenJSON(bytes.TrimSuffix(elem.Bytes(), []byte("\n"))))
+		}
+		bw.WriteString("\n  ]")
 	}
-	bw.WriteString("\n  ]")
-	bw.Write(head[i+len(marker):])
+	bw.Write(head)
 	bw.WriteByte('\n')
 	return bw.Flush()
+}
+
+// jsonList is a top-level list of findings.json written element by element:
+// elem returns the i-th element to encode and its ID, which an error names
+// after what (a finding, a role...).
+type jsonList struct {
+	name, what string
+	n          int
+	elem       func(i int) (any, string)
 }
 
 // nonNil returns s, or an empty list for nil, so that it is encoded as [].

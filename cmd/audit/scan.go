@@ -356,6 +356,11 @@ func (a *app) analyseAndWrite(ctx context.Context, inv *inventory.Inventory, f *
 // attempted (the snapshot). audit scan and audit merge end here.
 func (a *app) deliver(ctx context.Context, out *sink, res *findings.Result, inv *inventory.Inventory, f *scanFlags, p plan, failed bool, written []string) error {
 	res = a.applyTriage(res, p.suppressions, p.baseline, p.now)
+	if f.evidenceDir == "" {
+		// Nothing reads the inventory again: the memory it holds is free
+		// for the reports.
+		inv = nil
+	}
 	reports, err := out.reports(ctx, a, res, output{formats: p.formats, out: f.out, sarifCategory: f.sarifCat})
 	written = append(written, reports...)
 	if f.evidenceDir != "" && inv != nil {

@@ -102,7 +102,7 @@ var table = []layer{
 	// suppression lifecycle through every format).
 	{pkg: "report", floor: 2, imports: []string{"findings", "inventory", "policy"},
 		modules:     []string{"github.com/xuri/excelize/v2"},
-		testImports: []string{"triage"},
+		testImports: []string{"triage", "internal/fakeaws"},
 		testModules: []string{"github.com/santhosh-tekuri/jsonschema/v6"}},
 	// triage: a findings.Result in, an annotated Result out; pure.
 	{pkg: "triage", floor: 2, imports: []string{"findings"}, modules: []string{"go.yaml.in/yaml/v3"},
@@ -114,6 +114,10 @@ var table = []layer{
 	{pkg: "deploy", floor: 2,
 		testImports: []string{"findings", "inventory", "policy", "internal/awsactions", "internal/mototest"},
 		testModules: []string{awsSDK, "github.com/rhysd/actionlint", "go.yaml.in/yaml/v3", "k8s.io/api", "k8s.io/apimachinery", "sigs.k8s.io/yaml"}},
+	// internal/benchworld: the program that writes make bench's offline
+	// snapshot, a live scan of internal/fakeaws's generated Organization,
+	// and measures audit analysing it.
+	{pkg: "internal/benchworld", floor: 2, imports: []string{"internal/fakeaws", "inventory", "scanner"}},
 	// internal/demo/gen: the go generate program that writes the demo snapshot.
 	{pkg: "internal/demo/gen", floor: 2, imports: []string{"internal/demo", "inventory"}},
 	// cmd/audit: flags, wiring, exit codes; may import every package below it

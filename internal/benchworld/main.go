@@ -1,0 +1,162 @@
+// Command benchworld writes the snapshot that make bench analyses offline
+// and measures audit analysing it.
+//
+// The snapshot is a live Organization scan (scanner.Collect through the AWS
+// SDK) of internal/fakeaws's generated Organization, served on a loopback
+// port without latency or throttling. With the default size (make bench's:
+// 200 accounts, 198 of them active, × 4 regions × 30 task definitions) the
+// scan keeps 11,088 task definitions, the ones in scope (the latest
+// revision of each family and those services and launches use). The world
+// is generated from a fixed seed, so two runs write the same inventory
+// apart from the collection times. An existing file is kept unless -new.
+//
+// With -audit BIN, it then runs `BIN scan --snapshot FILE --format all`
+// -runs times, each in its own process, and prints each run's wall time,
+// CPU time and peak RSS (the child's getrusage maximum resident set size).
+//
+//	go run ./internal/benchworld -out bin/bench-snapshot.json -audit bin/audit
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/ecs-audit/audit/internal/fakeaws"
+	"github.com/ecs-audit/audit/inventory"
+	"github.com/ecs-audit/audit/scanner"
+)
+
+func main() {
+	out := flag.String("out", "", "snapshot file to write (required)")
+	accounts := flag.Int("accounts", 200, "accounts in the generated Organization")
+	fresh := flag.Bool("new", false, "write the snapshot even when the file exists")
+	bin := flag.String("audit", "", "audit binary to measure on the snapshot (none: only write it)")
+	runs := flag.Int("runs", 3, "measured runs of -audit")
+	flag.Parse()
+	if *out == "" || flag.NArg() != 0 || *runs < 1 {
+		fmt.Fprintln(os.Stderr, "usage: benchworld -out FILE [-accounts N] [-new] [-audit BIN [-runs N]]")
+		os.Exit(2)
+	}
+	_, err := os.Stat(*out)
+	switch {
+	case err == nil && !*fresh:
+		fmt.Fprintf(os.Stderr, "benchworld: %s exists (-new writes it again)\n", *out)
+	case err == nil || errors.Is(err, fs.ErrNotExist):
+		err = write(*out, *accounts)
+	}
+	if err == nil && *bin != "" {
+		err = measure(*bin, *out, *runs)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchworld:", err)
+		os.Exit(1)
+	}
+}
+
+// Spec is make bench's generated Organization with n accounts.
+func spec(n int) fakeaws.WorldSpec {
+	return fakeaws.WorldSpec{Accounts: n, Regions: []string{"us-east-1", "us-west-2", "eu-west-1", "ap-southeast-2"},
+		TaskDefsPerRegion: 30, ServicesPerRegion: 20, InstancesPerCluster: 10, ClustersPerRegion: 3, Seed: 1}
+}
+
+func write(out string, accounts int) error {
+	start := time.Now()
+	srv, err := fakeaws.New(fakeaws.GenerateWorld(spec(accounts)), fakeaws.Options{Seed: 1})
+	if err != nil {
+		return fmt.Errorf("generated world: %w", err)
+	}
+	url, err := srv.Start()
+	if err != nil {
+		return fmt.Errorf("starting the fake AWS endpoint: %w", err)
+	}
+	defer srv.Close()
+	ak, sk := srv.CallerCredentials()
+	inv, err := scanner.Collect(context.Background(), scanner.Config{
+		Org: true, Region: "us-east-1", BaseEndpoint: url, Credentials: scanner.StaticCredentials(ak, sk),
+		ResolveResources: true, ToolVersion: "benchworld",
+	})
+	if err != nil {
+		return fmt.Errorf("scan: %w", err)
+	}
+	if len(inv.Errors) != 0 || !inv.Complete {
+		return fmt.Errorf("scan incomplete: %d collection errors", len(inv.Errors))
+	}
+	inv.Scope.Source = "benchworld"
+	var tds int
+	for _, a := range inv.Accounts {
+		for _, r := range a.Regions {
+			tds += len(r.TaskDefinitions)
+		}
+	}
+	if err := inventory.Save(out, inv); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "benchworld: %s: %d accounts, %d task definitions (%s)\n", out, len(inv.Accounts), tds, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// measure runs audit on the snapshot, each run in its own process, and
+// prints wall time, CPU time and peak RSS.
+func measure(bin, snapshot string, runs int) error {
+	dir, err := os.MkdirTemp("", "benchworld-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	st, err := os.Stat(snapshot)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("offline analysis: audit scan --snapshot %s (%.0f MB) --format all, %d runs, %d CPUs, load average %s\n",
+		snapshot, float64(st.Size())/1e6, runs, runtime.NumCPU(), loadAverage())
+	for i := range runs {
+		out := filepath.Join(dir, fmt.Sprintf("run%d", i))
+		cmd := exec.Command(bin, "scan", "--snapshot", snapshot, "--format", "all", "--out", out, "--quiet")
+		cmd.Stderr = os.Stderr
+		start := time.Now()
+		err := cmd.Run()
+		wall := time.Since(start)
+		var exit *exec.ExitError
+		// Exit codes 1 (findings at or above --fail-on) and 0 are a
+		// complete run; anything else is not.
+		if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 1) {
+			return fmt.Errorf("%s: %w", bin, err)
+		}
+		ps := cmd.ProcessState
+		peak := peakRSS(ps)
+		var size int64
+		entries, _ := os.ReadDir(out)
+		for _, e := range entries {
+			if info, err := e.Info(); err == nil {
+				size += info.Size()
+			}
+		}
+		fmt.Printf("run %d: wall %.2f s, CPU %.2f s (user %.2f s, system %.2f s), peak RSS %d MiB, reports %.0f MB\n", i+1,
+			wall.Seconds(), (ps.UserTime() + ps.SystemTime()).Seconds(), ps.UserTime().Seconds(), ps.SystemTime().Seconds(),
+			peak>>20, float64(size)/1e6)
+		os.RemoveAll(out)
+	}
+	fmt.Printf("load average after: %s\n", loadAverage())
+	return nil
+}
+
+// loadAverage is /proc/loadavg's first three fields, or "unknown".
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	var a, b5, c string
+	if n, _ := fmt.Sscan(string(b), &a, &b5, &c); n != 3 {
+		return "unknown"
+	}
+	return a + " " + b5 + " " + c
+}
