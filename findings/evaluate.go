@@ -33,6 +33,11 @@ type evaluation struct {
 	res      *resources
 	accounts map[string]*inventory.Account
 	roles    map[string]*roleInfo // account|lower(name)
+	// managed are each account's managed policies by ARN, and
+	// managedParsed each managed policy document parsed once (an AWS
+	// managed policy is attached to roles in every account).
+	managed       map[string]map[string]*inventory.ManagedPolicy
+	managedParsed map[managedKey]parsedPolicy
 	scps     map[string]orgLevels
 	rcps     map[string]orgLevels
 	orgDocs  map[string]*policy.Policy
@@ -122,6 +127,7 @@ func Evaluate(inv *inventory.Inventory, opts Options) *Result {
 	e := &evaluation{
 		inv: inv, opts: opts, res: indexResources(inv),
 		accounts: map[string]*inventory.Account{}, roles: map[string]*roleInfo{},
+		managed: map[string]map[string]*inventory.ManagedPolicy{}, managedParsed: map[managedKey]parsedPolicy{},
 		scps: map[string]orgLevels{}, rcps: map[string]orgLevels{},
 		orgDocs: map[string]*policy.Policy{}, orgSources: map[string]policySource{}, rpCache: map[string]*policy.NamedPolicy{}, tdByARN: map[string]*tdInfo{},
 	}

@@ -175,9 +175,13 @@ func (e *evaluation) role(a *inventory.Account, name string) *roleInfo {
 	ri := &roleInfo{account: a, role: role, sources: map[string]policySource{
 		trustPolicyName: {kind: sourceTrust, phrase: "the trust policy"},
 	}}
-	managed := map[string]*inventory.ManagedPolicy{}
-	for _, p := range a.IAM.ManagedPolicies {
-		managed[p.ARN] = p
+	managed := e.managed[a.ID]
+	if managed == nil {
+		managed = make(map[string]*inventory.ManagedPolicy, len(a.IAM.ManagedPolicies))
+		for _, p := range a.IAM.ManagedPolicies {
+			managed[p.ARN] = p
+		}
+		e.managed[a.ID] = managed
 	}
 	for _, ip := range role.InlinePolicies {
 		name := "inline:" + ip.Name
@@ -186,7 +190,7 @@ func (e *evaluation) role(a *inventory.Account, name string) *roleInfo {
 			e.uncollectedIdentity(ri, name, "", "the inline policy's document was not collected, so what it grants or denies is unknown")
 			continue
 		}
-		if p := ri.parse(name, "", ip.Document); p != nil {
+		if p := e.parse(ri, name, "", ip.Document); p != nil {
 			ri.identity = append(ri.identity, policy.NamedPolicy{Name: name, Policy: p})
 		}
 	}
@@ -197,7 +201,7 @@ func (e *evaluation) role(a *inventory.Account, name string) *roleInfo {
 			e.uncollectedIdentity(ri, arn, arn, "the attached managed policy was not collected, so what it grants or denies is unknown")
 			continue
 		}
-		if p := ri.parse(arn, arn, mp.Document); p != nil {
+		if p := e.parse(ri, arn, arn, mp.Document); p != nil {
 			ri.identity = append(ri.identity, policy.NamedPolicy{Name: arn, Policy: p})
 		}
 	}
@@ -208,7 +212,7 @@ func (e *evaluation) role(a *inventory.Account, name string) *roleInfo {
 				detail: "the permissions boundary policy was not collected, so what it allows is unknown", shown: "not collected", severity: Medium})
 			ri.boundaryUnavailable, ri.boundaryMissing = b, true
 			e.gaps = append(e.gaps, fmt.Sprintf("role %s: permissions boundary %s was not collected; grants it could block are reported as indeterminate", role.ARN, b))
-		} else if p := ri.parse("boundary:"+b, b, mp.Document); p != nil {
+		} else if p := e.parse(ri, "boundary:"+b, b, mp.Document); p != nil {
 			ri.boundary = []policy.NamedPolicy{{Name: "boundary:" + b, Policy: p}}
 		} else {
 			// IAM accepted this boundary, so a parse failure is ours to
@@ -245,19 +249,46 @@ func blankDoc(doc string) bool {
 	return d == "" || d == "null"
 }
 
-// parse parses one identity or boundary policy (arn: the managed policy's,
-// "" for an inline one), recording problems.
-func (ri *roleInfo) parse(name, arn, doc string) *policy.Policy {
-	p, err := policy.ParseString(name, doc)
-	if err != nil {
-		ri.problems = append(ri.problems, parseProblem(name, arn, err))
+// managedKey identifies a managed policy document as parsed: the name it
+// is evaluated under and the document.
+type managedKey struct{ name, doc string }
+
+// parsedPolicy is a policy document parsed, with what is wrong with it.
+type parsedPolicy struct {
+	p        *policy.Policy
+	err      error
+	problems []policyProblem
+}
+
+// parse parses one identity or boundary policy of a role (arn: the
+// managed policy's, "" for an inline one), recording its problems on the
+// role. A managed policy's document is parsed once for every role that
+// attaches it (the parsed policy is read only; a fix that adds statements
+// works on a copy).
+func (e *evaluation) parse(ri *roleInfo, name, arn, doc string) *policy.Policy {
+	var pp parsedPolicy
+	k := managedKey{name, doc}
+	if cached, ok := e.managedParsed[k]; ok && arn != "" {
+		pp = cached
+	} else {
+		pp.p, pp.err = policy.ParseString(name, doc)
+		if pp.err != nil {
+			pp.problems = []policyProblem{parseProblem(name, arn, pp.err)}
+		} else {
+			pp.problems = unknownActions(name, arn, pp.p)
+		}
+		if arn != "" {
+			e.managedParsed[k] = pp
+		}
+	}
+	ri.problems = append(ri.problems, pp.problems...)
+	if pp.err != nil {
 		if mayDeny(doc) {
 			ri.unreadableMayDeny = append(ri.unreadableMayDeny, name)
 		}
 		return nil
 	}
-	ri.problems = append(ri.problems, unknownActions(name, arn, p)...)
-	return p
+	return pp.p
 }
 
 // input is the policy.Input for requests by this role to a resource in
