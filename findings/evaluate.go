@@ -38,9 +38,9 @@ type evaluation struct {
 	// managed policy is attached to roles in every account).
 	managed       map[string]map[string]*inventory.ManagedPolicy
 	managedParsed map[managedKey]parsedPolicy
-	scps     map[string]orgLevels
-	rcps     map[string]orgLevels
-	orgDocs  map[string]*policy.Policy
+	scps          map[string]orgLevels
+	rcps          map[string]orgLevels
+	orgDocs       map[string]*policy.Policy
 	// orgSources are the SCPs and RCPs by the name they are evaluated
 	// under.
 	orgSources map[string]policySource
