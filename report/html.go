@@ -184,8 +184,14 @@ type htmlError struct {
 // htmlTopBars is how many rules and accounts the summary charts show.
 const htmlTopBars = 15
 
+// htmlDataMark stands for the data block while the template renders the
+// rest of the page; the block is then streamed in its place. A NUL cannot
+// come from anywhere else: every string the template is given is revealed
+// (NUL shown as "<U+0000>"), and the embedded CSS and script have none.
+const htmlDataMark = "\x00audit-data\x00"
+
 func (v *view) writeHTML(w io.Writer) error {
-	data, err := v.htmlData()
+	data, err := v.buildHTMLData()
 	if err != nil {
 		return err
 	}
@@ -194,7 +200,7 @@ func (v *view) writeHTML(w io.Writer) error {
 		CSP:          "default-src 'none'; script-src " + cspScriptHash + "; style-src " + cspStyleHash + "; img-src data:; base-uri 'none'; form-action 'none'",
 		CSS:          template.CSS(htmlCSS),
 		JS:           template.JS(htmlJS),
-		Data:         template.JS(data),
+		Data:         template.JS(htmlDataMark),
 		Res:          htmlShown(v.res),
 		Regions:      revealAll(v.regions),
 		Total:        len(v.findings),
@@ -251,10 +257,23 @@ func (v *view) writeHTML(w io.Writer) error {
 	for _, s := range findings.Severities {
 		page.SeverityOrder = append(page.SeverityOrder, string(s))
 	}
-	bw := bufio.NewWriterSize(w, 256<<10)
-	if err := htmlTemplate.Execute(bw, &page); err != nil {
+	// The page without its data is small: render it, then write it with
+	// the data block streamed where the mark is.
+	var pageBuf bytes.Buffer
+	if err := htmlTemplate.Execute(&pageBuf, &page); err != nil {
 		return err
 	}
+	rendered := pageBuf.Bytes()
+	if n := bytes.Count(rendered, []byte(htmlDataMark)); n != 1 {
+		return fmt.Errorf("html: data block mark found %d times, want once", n)
+	}
+	i := bytes.Index(rendered, []byte(htmlDataMark))
+	bw := bufio.NewWriterSize(w, 256<<10)
+	bw.Write(rendered[:i])
+	if err := data.writeTo(bw); err != nil {
+		return err
+	}
+	bw.Write(rendered[i+len(htmlDataMark):])
 	return bw.Flush()
 }
 
@@ -382,20 +401,71 @@ func (v *view) htmlTriage() (*htmlSuppressions, *htmlChanges) {
 // page shows and copies as is. In "r" and "t" strings are indexes into "s" too, numbers
 // are numbers. Findings are in the view's order, new ones first after a
 // comparison with a baseline.
+//
+// The block is written as encoding/json would encode it whole and
+// revealJSONStrings would rewrite it (byte for byte), but in parts: the
+// rows of "f", "r" and "t" hold only numbers and are kept encoded, the
+// strings and evidence parts are encoded and revealed one by one while the
+// block is written (htmlDoc.writeTo), so that no copy of the whole block is
+// held in memory.
 func (v *view) htmlData() ([]byte, error) {
+	d, err := v.buildHTMLData()
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	bw := bufio.NewWriter(&buf)
+	if err := d.writeTo(bw); err != nil {
+		return nil, err
+	}
+	if err := bw.Flush(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// htmlDoc is the data block before it is written: its tables, and its
+// rows already encoded (numbers only, nothing to escape or reveal).
+type htmlDoc struct {
+	st   *stringTable
+	objs *objTable
+	n    [][8]int
+	// f, r and t are the encoded rows, comma-separated, without brackets;
+	// hasR and hasT tell an empty list from none (encoded as null, as
+	// encoding/json encodes a nil slice).
+	f, r, t    []byte
+	hasR, hasT bool
+	rules      map[string][2]string
+}
+
+// rowEncoder appends rows encoded by encoding/json, comma-separated.
+type rowEncoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+func newRowEncoder() *rowEncoder {
+	e := &rowEncoder{}
+	e.enc = json.NewEncoder(&e.buf)
+	return e
+}
+
+func (e *rowEncoder) add(row any) error {
+	if e.buf.Len() > 0 {
+		e.buf.WriteByte(',')
+	}
+	if err := e.enc.Encode(row); err != nil {
+		return err
+	}
+	e.buf.Truncate(e.buf.Len() - 1) // Encode's newline
+	return nil
+}
+
+func (v *view) buildHTMLData() (*htmlDoc, error) {
 	st := newStringTable()
 	objs := newObjTable()
-	type doc struct {
-		V     int                  `json:"v"`
-		S     []string             `json:"s"`
-		N     [][8]int             `json:"n"`
-		O     []json.RawMessage    `json:"o"`
-		F     [][]any              `json:"f"`
-		R     [][]any              `json:"r"`
-		T     [][]any              `json:"t"`
-		Rules map[string][2]string `json:"rules"`
-	}
-	d := doc{V: 2, N: [][8]int{}, F: make([][]any, 0, len(v.findings)), Rules: map[string][2]string{}}
+	d := htmlDoc{st: st, objs: objs, n: [][8]int{}, rules: map[string][2]string{}}
+	fRows, rRows, tRows := newRowEncoder(), newRowEncoder(), newRowEncoder()
 	needIDs := map[[8]int]int{}
 	needID := func(n *findings.Need) int {
 		opt := 0
@@ -405,9 +475,9 @@ func (v *view) htmlData() ([]byte, error) {
 		key := [8]int{st.id(n.Feature), st.id(n.Action), st.id(n.Resource), st.id(n.Container), st.id(n.FieldPath), st.id(n.ServedBy), opt, st.id(n.Note)}
 		id, ok := needIDs[key]
 		if !ok {
-			id = len(d.N)
+			id = len(d.n)
 			needIDs[key] = id
-			d.N = append(d.N, key)
+			d.n = append(d.n, key)
 		}
 		return id
 	}
@@ -515,7 +585,9 @@ func (v *view) htmlData() ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("finding %s: evidence: %w", f.ID, err)
 		}
-		d.F = append(d.F, row)
+		if err := fRows.add(row); err != nil {
+			return nil, err
+		}
 	}
 	for _, r := range v.roles {
 		used := make([]int, len(r.UsedBy))
@@ -524,31 +596,101 @@ func (v *view) htmlData() ([]byte, error) {
 		for i, u := range usedBy {
 			used[i] = st.id(u)
 		}
-		d.R = append(d.R, []any{st.id(r.RoleARN), st.id(r.AccountID), r.Exists, used, len(r.Needs), st.id(prettyPolicy(r.LeastPrivilegePolicy)), r.Findings})
+		if err := rRows.add([]any{st.id(r.RoleARN), st.id(r.AccountID), r.Exists, used, len(r.Needs), st.id(prettyPolicy(r.LeastPrivilegePolicy)), r.Findings}); err != nil {
+			return nil, err
+		}
+		d.hasR = true
 	}
 	for _, t := range v.taskDefs {
 		lts := make([]int, len(t.LaunchTypes))
 		for i, l := range t.LaunchTypes {
 			lts[i] = st.id(l)
 		}
-		d.T = append(d.T, []any{st.id(t.ARN), st.id(t.AccountID), st.id(t.Region), st.id(t.Family), t.Revision, lts,
-			st.id(t.ExecutionRoleARN), len(t.Needs), st.id(needsSummary(t.Needs)), t.Findings, len(t.UsedByServices)})
+		if err := tRows.add([]any{st.id(t.ARN), st.id(t.AccountID), st.id(t.Region), st.id(t.Family), t.Revision, lts,
+			st.id(t.ExecutionRoleARN), len(t.Needs), st.id(needsSummary(t.Needs)), t.Findings, len(t.UsedByServices)}); err != nil {
+			return nil, err
+		}
+		d.hasT = true
 	}
 	for _, r := range v.rules {
-		d.Rules[r.ID] = [2]string{r.Title, string(r.Severity)}
+		d.rules[r.ID] = [2]string{r.Title, string(r.Severity)}
 	}
-	d.S = st.list
-	d.O = objs.list
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	// SetEscapeHTML(true) is the default: '<', '>', '&', U+2028 and U+2029
-	// are escaped, which is what makes the block safe inside <script>.
-	if err := enc.Encode(&d); err != nil {
-		return nil, err
+	d.f, d.r, d.t = fRows.buf.Bytes(), rRows.buf.Bytes(), tRows.buf.Bytes()
+	return &d, nil
+}
+
+// writeTo writes the data block as
+// {"v":2,"s":[…],"n":[…],"o":[…],"f":[…],"r":[…],"t":[…],"rules":{…}},
+// every string encoded by encoding/json (HTML characters escaped, which is
+// what makes the block safe inside <script>) and revealed.
+func (d *htmlDoc) writeTo(w *bufio.Writer) error {
+	var sb bytes.Buffer
+	enc := json.NewEncoder(&sb)
+	// value writes x encoded and with its strings revealed.
+	value := func(x any) error {
+		sb.Reset()
+		if err := enc.Encode(x); err != nil {
+			return err
+		}
+		b, err := revealJSONStrings(bytes.TrimSuffix(sb.Bytes(), []byte("\n")))
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(b)
+		return err
 	}
-	// Every string the script shows, revealed in one pass; the document
-	// keeps its structure and its key order.
-	return revealJSONStrings(bytes.TrimRight(buf.Bytes(), "\n"))
+	list := func(rows []byte, some bool) {
+		if !some {
+			w.WriteString("null")
+			return
+		}
+		w.WriteByte('[')
+		w.Write(rows)
+		w.WriteByte(']')
+	}
+	w.WriteString(`{"v":2,"s":[`)
+	for i, s := range d.st.list {
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		if err := value(s); err != nil {
+			return err
+		}
+	}
+	w.WriteString(`],"n":`)
+	if err := value(d.n); err != nil {
+		return err
+	}
+	w.WriteString(`,"o":`)
+	if d.objs.list == nil {
+		w.WriteString("null")
+	} else {
+		w.WriteByte('[')
+		for i, o := range d.objs.list {
+			if i > 0 {
+				w.WriteByte(',')
+			}
+			// Encoded by json.Marshal: compact, HTML characters escaped.
+			b, err := revealJSONStrings([]byte(o))
+			if err != nil {
+				return err
+			}
+			w.Write(b)
+		}
+		w.WriteByte(']')
+	}
+	w.WriteString(`,"f":`)
+	list(d.f, true)
+	w.WriteString(`,"r":`)
+	list(d.r, d.hasR)
+	w.WriteString(`,"t":`)
+	list(d.t, d.hasT)
+	w.WriteString(`,"rules":`)
+	if err := value(d.rules); err != nil {
+		return err
+	}
+	w.WriteByte('}')
+	return nil
 }
 
 // needsSummary counts needs by feature: "ecr-pull ×2, ssm-parameter ×1".
@@ -599,9 +741,11 @@ func (t *stringTable) id(s string) int {
 	return id
 }
 
+// objTable holds each distinct evidence part once, encoded by json.Marshal
+// (the list and the index share the text).
 type objTable struct {
 	ids  map[string]int
-	list []json.RawMessage
+	list []string
 }
 
 func newObjTable() *objTable { return &objTable{ids: map[string]int{}} }
@@ -615,7 +759,8 @@ func (t *objTable) id(x any) (int, error) {
 		return id, nil
 	}
 	id := len(t.list)
-	t.ids[string(b)] = id
-	t.list = append(t.list, b)
+	k := string(b)
+	t.ids[k] = id
+	t.list = append(t.list, k)
 	return id, nil
 }
