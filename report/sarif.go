@@ -302,11 +302,14 @@ func (v *view) writeSARIF(w io.Writer, opts Options) error {
 	category = strings.TrimRight(category, "/") + "/"
 
 	// Results, most severe first, capped by count then by gzipped size.
-	// Each is encoded once, already indented for its place in the file.
+	// Each is encoded already indented for its place in the file, and
+	// encoded again rather than kept: a pass measures them (sizes, and the
+	// gzipped estimate once they are large enough to need one), the file is
+	// then written (checked gzipped first when it may be too large) from
+	// results encoded anew, the same bytes each time.
 	entries := v.sarifEntries()
 	n := min(len(entries), sarifMaxResults)
-	chunks := make([][]byte, n)
-	for i := range n {
+	encode := func(i int) ([]byte, error) {
 		e := entries[i]
 		var r sarifResult
 		if e.f != nil {
@@ -316,13 +319,23 @@ func (v *view) writeSARIF(w io.Writer, opts Options) error {
 		}
 		b, err := json.MarshalIndent(r, sarifResultIndent, "  ")
 		if err != nil {
-			return fmt.Errorf("finding %s: %w", e.id(), err)
+			return nil, fmt.Errorf("finding %s: %w", e.id(), err)
 		}
-		chunks[i] = EscapeHiddenJSON(b)
+		return EscapeHiddenJSON(b), nil
 	}
-	keep := fitGzip(chunks, sarifMaxGzipBytes-sarifGzipHeadroom)
+	lens := make([]int, n)
+	fit := gzipFit{limit: sarifMaxGzipBytes - sarifGzipHeadroom}
+	for i := range n {
+		b, err := encode(i)
+		if err != nil {
+			return err
+		}
+		lens[i] = len(b)
+		fit.add(b)
+	}
+	keep := fit.result()
 	for {
-		doc, err := v.sarifFileument(chunks[:keep], category)
+		doc, err := v.sarifFileument(lens[:keep], encode, category)
 		if err != nil {
 			return err
 		}
@@ -352,16 +365,18 @@ func (v *view) writeSARIF(w io.Writer, opts Options) error {
 const sarifResultIndent = "        "
 
 // sarifFile is a SARIF file in three parts: everything up to the results
-// array, the results, and the rest.
+// array, the results (their encoded sizes, and how to encode each), and
+// the rest.
 type sarifFile struct {
 	head, tail []byte
-	results    [][]byte
+	lens       []int
+	result     func(i int) ([]byte, error)
 }
 
 func (d *sarifFile) size() int {
 	n := len(d.head) + len(d.tail) + 16
-	for _, r := range d.results {
-		n += len(r) + len(sarifResultIndent) + 2
+	for _, l := range d.lens {
+		n += l + len(sarifResultIndent) + 2
 	}
 	return n
 }
@@ -370,14 +385,18 @@ func (d *sarifFile) writeTo(w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	bw.Write(d.head)
 	bw.WriteByte('[')
-	for i, r := range d.results {
+	for i := range d.lens {
+		r, err := d.result(i)
+		if err != nil {
+			return err
+		}
 		if i > 0 {
 			bw.WriteByte(',')
 		}
 		bw.WriteString("\n" + sarifResultIndent)
 		bw.Write(r)
 	}
-	if len(d.results) > 0 {
+	if len(d.lens) > 0 {
 		bw.WriteString("\n" + sarifResultIndent[2:])
 	}
 	bw.WriteByte(']')
@@ -386,12 +405,12 @@ func (d *sarifFile) writeTo(w io.Writer) error {
 }
 
 // sarifFileument builds the log around the given results.
-func (v *view) sarifFileument(results [][]byte, category string) (*sarifFile, error) {
+func (v *view) sarifFileument(lens []int, result func(int) ([]byte, error), category string) (*sarifFile, error) {
 	inv := sarifInvocation{ExecutionSuccessful: !v.incomplete()}
 	if !v.res.GeneratedAt.IsZero() {
 		inv.EndTimeUTC = v.res.GeneratedAt.UTC().Format(time.RFC3339)
 	}
-	inv.ToolExecutionNotifications = v.sarifNotifications(len(results), len(v.sarifEntries()))
+	inv.ToolExecutionNotifications = v.sarifNotifications(len(lens), len(v.sarifEntries()))
 
 	tool := v.res.Tool
 	name := tool.Name
@@ -412,7 +431,7 @@ func (v *view) sarifFileument(results [][]byte, category string) (*sarifFile, er
 	}
 	run.Properties = map[string]any{
 		"findingsTotal":    len(v.findings),
-		"resultsIncluded":  len(results),
+		"resultsIncluded":  len(lens),
 		"coverageComplete": !v.incomplete(),
 		"items":            v.items,
 		"affected":         nonNilMap(v.affected),
@@ -438,7 +457,7 @@ func (v *view) sarifFileument(results [][]byte, category string) (*sarifFile, er
 	if i < 0 {
 		return nil, fmt.Errorf("sarif: results marker not found")
 	}
-	return &sarifFile{head: b[:i+len(marker)-2], tail: append(b[i+len(marker):], '\n'), results: results}, nil
+	return &sarifFile{head: b[:i+len(marker)-2], tail: append(b[i+len(marker):], '\n'), lens: lens, result: result}, nil
 }
 
 func (v *view) sarifNotifications(included, total int) []sarifNotification {
@@ -840,31 +859,69 @@ func orDash(s string) string {
 	return s
 }
 
-// fitGzip returns how many of the chunks fit, in order, within limit bytes
+// gzipFit finds how many chunks, added in order, fit within limit bytes
 // once gzipped (an estimate: the compressed size lags the input by the
-// compressor's buffer; the caller checks the final document).
-func fitGzip(chunks [][]byte, limit int) int {
-	total := 0
-	for _, c := range chunks {
-		total += len(c) + 1
+// compressor's buffer; the caller checks the final document). Chunks are
+// gzipped only once their total passes the limit (those before are held
+// until then, less than limit bytes); none is held after.
+type gzipFit struct {
+	limit   int
+	total   int      // bytes added, a comma after each
+	n       int      // chunks added
+	pending [][]byte // the chunks while total <= limit
+	cw      countingWriter
+	zw      *gzip.Writer
+	done    bool // the limit was passed after keep chunks
+	keep    int
+}
+
+func (g *gzipFit) add(c []byte) {
+	i := g.n
+	g.n++
+	g.total += len(c) + 1
+	if g.done {
+		return
 	}
-	if total <= limit {
-		return len(chunks)
-	}
-	var cw countingWriter
-	zw, _ := gzip.NewWriterLevel(&cw, gzip.DefaultCompression)
-	for i, c := range chunks {
-		_, _ = zw.Write(c)
-		_, _ = zw.Write([]byte{','})
-		if cw.n > limit {
-			return max(i-1, 0)
+	if g.zw == nil {
+		if g.total <= g.limit {
+			g.pending = append(g.pending, c)
+			return
+		}
+		g.zw, _ = gzip.NewWriterLevel(&g.cw, gzip.DefaultCompression)
+		pending := g.pending
+		g.pending = nil
+		for j, p := range pending {
+			if g.write(j, p) {
+				return
+			}
 		}
 	}
-	_ = zw.Close()
-	if cw.n > limit {
-		return len(chunks) * 9 / 10
+	g.write(i, c)
+}
+
+// write gzips chunk i and a comma, and reports whether the limit is passed.
+func (g *gzipFit) write(i int, c []byte) bool {
+	_, _ = g.zw.Write(c)
+	_, _ = g.zw.Write([]byte{','})
+	if g.cw.n > g.limit {
+		g.done, g.keep = true, max(i-1, 0)
 	}
-	return len(chunks)
+	return g.done
+}
+
+// result is how many of the chunks added fit.
+func (g *gzipFit) result() int {
+	switch {
+	case g.zw == nil:
+		return g.n
+	case g.done:
+		return g.keep
+	}
+	_ = g.zw.Close()
+	if g.cw.n > g.limit {
+		return g.n * 9 / 10
+	}
+	return g.n
 }
 
 func gzipSize(b []byte) int {
