@@ -303,10 +303,13 @@ func (v *view) writeSARIF(w io.Writer, opts Options) error {
 
 	// Results, most severe first, capped by count then by gzipped size.
 	// Each is encoded already indented for its place in the file, and
-	// encoded again rather than kept: a pass measures them (sizes, and the
-	// gzipped estimate once they are large enough to need one), the file is
-	// then written (checked gzipped first when it may be too large) from
-	// results encoded anew, the same bytes each time.
+	// encoded again rather than kept. One pass measures them: their sizes,
+	// the gzipped estimate of how many fit, and the gzipped size of the
+	// file with all of them (the usual answer); each is gzipped only once
+	// the results are large enough to need it, the ones before held until
+	// then (about 10 MB). The file is then written from results encoded
+	// anew, the same bytes; fewer results (beyond GitHub's gzipped size)
+	// are checked gzipped from results encoded again.
 	entries := v.sarifEntries()
 	n := min(len(entries), sarifMaxResults)
 	encode := func(i int) ([]byte, error) {
@@ -324,31 +327,70 @@ func (v *view) writeSARIF(w io.Writer, opts Options) error {
 		return EscapeHiddenJSON(b), nil
 	}
 	lens := make([]int, n)
+	all, err := v.sarifFileument(lens, encode, category)
+	if err != nil {
+		return err
+	}
 	fit := gzipFit{limit: sarifMaxGzipBytes - sarifGzipHeadroom}
+	var allGz gzipCount // the file with all n results, gzipped
+	var pending [][]byte
+	base := 0 // pending[k] is result base+k
+	fitOn, allOn := false, false
+	fitNext, allNext := 0, 0 // the next result each is given
+	total, size := 0, len(all.head)+len(all.tail)+16
 	for i := range n {
 		b, err := encode(i)
 		if err != nil {
 			return err
 		}
 		lens[i] = len(b)
-		fit.add(b)
+		pending = append(pending, b)
+		total += len(b) + 1
+		size += len(b) + len(sarifResultIndent) + 2
+		fitOn = fitOn || total > fit.limit
+		if !allOn && size > sarifMaxGzipBytes {
+			allOn = true
+			allGz.start()
+			all.begin(allGz.bw)
+		}
+		for ; fitOn && fitNext <= i; fitNext++ {
+			fit.write(fitNext, pending[fitNext-base])
+		}
+		for ; allOn && allNext <= i; allNext++ {
+			all.result1(allGz.bw, allNext, pending[allNext-base])
+		}
+		if fitOn && allOn {
+			clear(pending)
+			pending, base = pending[:0], i+1
+		}
 	}
-	keep := fit.result()
+	pending = nil
+	keep := fit.result(n)
+	allSize := -1
+	if allOn {
+		all.end(allGz.bw)
+		if allSize, err = allGz.size(); err != nil {
+			return err
+		}
+	}
 	for {
 		doc, err := v.sarifFileument(lens[:keep], encode, category)
 		if err != nil {
 			return err
 		}
 		if keep > 0 && doc.size() > sarifMaxGzipBytes {
-			var cw countingWriter
-			zw, _ := gzip.NewWriterLevel(&cw, gzip.DefaultCompression)
-			if err := doc.writeTo(zw); err != nil {
-				return err
+			gz := allSize
+			if keep != n || gz < 0 {
+				var c gzipCount
+				c.start()
+				if err := doc.write(c.bw); err != nil {
+					return err
+				}
+				if gz, err = c.size(); err != nil {
+					return err
+				}
 			}
-			if err := zw.Close(); err != nil {
-				return err
-			}
-			if cw.n > sarifMaxGzipBytes {
+			if gz > sarifMaxGzipBytes {
 				keep = keep * 9 / 10
 				continue
 			}
@@ -359,6 +401,28 @@ func (v *view) writeSARIF(w io.Writer, opts Options) error {
 		}
 		return doc.writeTo(w)
 	}
+}
+
+// gzipCount measures the gzipped size of what is written to bw.
+type gzipCount struct {
+	cw countingWriter
+	zw *gzip.Writer
+	bw *bufio.Writer
+}
+
+func (g *gzipCount) start() {
+	g.zw, _ = gzip.NewWriterLevel(&g.cw, gzip.DefaultCompression)
+	g.bw = bufio.NewWriterSize(g.zw, 64<<10)
+}
+
+func (g *gzipCount) size() (int, error) {
+	if err := g.bw.Flush(); err != nil {
+		return 0, err
+	}
+	if err := g.zw.Close(); err != nil {
+		return 0, err
+	}
+	return g.cw.n, nil
 }
 
 // sarifResultIndent is the indentation of a result in runs[0].results.
@@ -383,25 +447,47 @@ func (d *sarifFile) size() int {
 
 func (d *sarifFile) writeTo(w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	bw.Write(d.head)
-	bw.WriteByte('[')
+	if err := d.write(bw); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// write writes the file to bw, each result encoded by d.result.
+func (d *sarifFile) write(bw *bufio.Writer) error {
+	d.begin(bw)
 	for i := range d.lens {
 		r, err := d.result(i)
 		if err != nil {
 			return err
 		}
-		if i > 0 {
-			bw.WriteByte(',')
-		}
-		bw.WriteString("\n" + sarifResultIndent)
-		bw.Write(r)
+		d.result1(bw, i, r)
 	}
+	d.end(bw)
+	return nil
+}
+
+// begin, result1 and end write the file in parts: everything up to the
+// results, result i (encoded), and the rest.
+func (d *sarifFile) begin(bw *bufio.Writer) {
+	bw.Write(d.head)
+	bw.WriteByte('[')
+}
+
+func (d *sarifFile) result1(bw *bufio.Writer, i int, r []byte) {
+	if i > 0 {
+		bw.WriteByte(',')
+	}
+	bw.WriteString("\n" + sarifResultIndent)
+	bw.Write(r)
+}
+
+func (d *sarifFile) end(bw *bufio.Writer) {
 	if len(d.lens) > 0 {
 		bw.WriteString("\n" + sarifResultIndent[2:])
 	}
 	bw.WriteByte(']')
 	bw.Write(d.tail)
-	return bw.Flush()
 }
 
 // sarifFileument builds the log around the given results.
@@ -859,69 +945,47 @@ func orDash(s string) string {
 	return s
 }
 
-// gzipFit finds how many chunks, added in order, fit within limit bytes
+// gzipFit finds how many chunks, given in order, fit within limit bytes
 // once gzipped (an estimate: the compressed size lags the input by the
-// compressor's buffer; the caller checks the final document). Chunks are
-// gzipped only once their total passes the limit (those before are held
-// until then, less than limit bytes); none is held after.
+// compressor's buffer; the caller checks the final document). The caller
+// gives it the chunks (write) only once their total with a comma after
+// each passes the limit; all fit when it never does.
 type gzipFit struct {
-	limit   int
-	total   int      // bytes added, a comma after each
-	n       int      // chunks added
-	pending [][]byte // the chunks while total <= limit
-	cw      countingWriter
-	zw      *gzip.Writer
-	done    bool // the limit was passed after keep chunks
-	keep    int
+	limit int
+	cw    countingWriter
+	zw    *gzip.Writer
+	done  bool // the limit was passed after keep chunks
+	keep  int
 }
 
-func (g *gzipFit) add(c []byte) {
-	i := g.n
-	g.n++
-	g.total += len(c) + 1
+// write gzips chunk i and a comma.
+func (g *gzipFit) write(i int, c []byte) {
 	if g.done {
 		return
 	}
 	if g.zw == nil {
-		if g.total <= g.limit {
-			g.pending = append(g.pending, c)
-			return
-		}
 		g.zw, _ = gzip.NewWriterLevel(&g.cw, gzip.DefaultCompression)
-		pending := g.pending
-		g.pending = nil
-		for j, p := range pending {
-			if g.write(j, p) {
-				return
-			}
-		}
 	}
-	g.write(i, c)
-}
-
-// write gzips chunk i and a comma, and reports whether the limit is passed.
-func (g *gzipFit) write(i int, c []byte) bool {
 	_, _ = g.zw.Write(c)
 	_, _ = g.zw.Write([]byte{','})
 	if g.cw.n > g.limit {
 		g.done, g.keep = true, max(i-1, 0)
 	}
-	return g.done
 }
 
-// result is how many of the chunks added fit.
-func (g *gzipFit) result() int {
+// result is how many of the n chunks fit.
+func (g *gzipFit) result(n int) int {
 	switch {
 	case g.zw == nil:
-		return g.n
+		return n
 	case g.done:
 		return g.keep
 	}
 	_ = g.zw.Close()
 	if g.cw.n > g.limit {
-		return g.n * 9 / 10
+		return n * 9 / 10
 	}
-	return g.n
+	return n
 }
 
 func gzipSize(b []byte) int {
