@@ -11,6 +11,7 @@ import (
 	"html/template"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -465,7 +466,7 @@ func (v *view) buildHTMLData() (*htmlDoc, error) {
 	st := newStringTable()
 	objs := newObjTable()
 	d := htmlDoc{st: st, objs: objs, n: [][8]int{}, rules: map[string][2]string{}}
-	fRows, rRows, tRows := newRowEncoder(), newRowEncoder(), newRowEncoder()
+	rRows, tRows := newRowEncoder(), newRowEncoder()
 	needIDs := map[[8]int]int{}
 	needID := func(n *findings.Need) int {
 		opt := 0
@@ -481,8 +482,9 @@ func (v *view) buildHTMLData() (*htmlDoc, error) {
 		}
 		return id
 	}
+	fr := &intRows{}
 	for _, f := range v.newFirst() {
-		row := make([]any, 0, 35)
+		fr.row()
 		// The remediation is the fix as text (summary and steps), which the
 		// page shows from the fix; only a finding without one needs it.
 		rem := f.Remediation
@@ -491,7 +493,7 @@ func (v *view) buildHTMLData() (*htmlDoc, error) {
 		}
 		for _, c := range []string{string(f.Severity), f.RuleID, f.Title, f.AccountID, v.accountName(f), f.Region,
 			f.ResourceType, f.ResourceARN, f.TaskDefinitionARN, f.Container, f.RoleARN, f.Message, rem, f.ID} {
-			row = append(row, st.id(c))
+			fr.int(st.id(c))
 		}
 		state := ""
 		switch {
@@ -503,7 +505,7 @@ func (v *view) buildHTMLData() (*htmlDoc, error) {
 			state = "expired"
 		}
 		for _, c := range []string{f.Impact.Summary, string(f.Fix.Layer), f.Fix.Summary, f.Change, state} {
-			row = append(row, st.id(c))
+			fr.int(st.id(c))
 		}
 		ev := f.Evidence
 		var err error
@@ -512,17 +514,17 @@ func (v *view) buildHTMLData() (*htmlDoc, error) {
 				return
 			}
 			if empty {
-				row = append(row, -1)
+				fr.int(-1)
 				return
 			}
 			var id int
 			id, err = objs.id(x)
-			row = append(row, id)
+			fr.int(id)
 		}
 		if n := ev.Need; n != nil && len(ev.Needs) == 0 {
-			row = append(row, needID(n))
+			fr.int(needID(n))
 		} else {
-			row = append(row, -1)
+			fr.int(-1)
 		}
 		// The decision of a finding that lists its needs is theirs.
 		add(ev.Decision, ev.Decision == nil || len(ev.Needs) > 0)
@@ -533,7 +535,7 @@ func (v *view) buildHTMLData() (*htmlDoc, error) {
 			sugg, legacy = ev.SuggestedPolicy, true
 		}
 		add(prettyPolicy(sugg), len(sugg) == 0)
-		needs := make([][3]int, 0, len(ev.Needs))
+		fr.open()
 		for i := range ev.Needs {
 			ne := &ev.Needs[i]
 			dec := -1
@@ -542,26 +544,35 @@ func (v *view) buildHTMLData() (*htmlDoc, error) {
 					return nil, fmt.Errorf("finding %s: evidence: %w", f.ID, err)
 				}
 			}
-			needs = append(needs, [3]int{needID(&ne.Need), st.id(string(ne.Severity)), dec})
+			need, sev := needID(&ne.Need), st.id(string(ne.Severity))
+			fr.open()
+			fr.int(need)
+			fr.int(sev)
+			fr.int(dec)
+			fr.close()
 		}
-		row = append(row, needs)
+		fr.close()
 		add(ev.Unknowns, len(ev.Unknowns) == 0)
 		add(ev.Constraints, len(ev.Constraints) == 0)
 		add(ev.Features, len(ev.Features) == 0)
 		add(ev.Values, len(ev.Values) == 0)
 		add(ev.Problems, len(ev.Problems) == 0)
-		affected := make([][3]int, len(f.Affected))
-		for i, a := range f.Affected {
-			affected[i] = [3]int{st.id(a.Type), st.id(a.ARN), st.id(a.Name)}
+		fr.open()
+		for _, a := range f.Affected {
+			fr.open()
+			fr.int(st.id(a.Type))
+			fr.int(st.id(a.ARN))
+			fr.int(st.id(a.Name))
+			fr.close()
 		}
-		row = append(row, affected)
-		var fix any = -1
+		fr.close()
 		if len(f.Fix.Steps) > 0 || f.Fix.Target != nil || f.Fix.SuggestedPolicyLayer != "" || f.Fix.SuggestedPolicyTarget != "" || legacy {
-			steps := make([]int, len(f.Fix.Steps))
-			for i, x := range f.Fix.Steps {
-				steps[i] = st.id(x)
+			fr.open()
+			fr.open()
+			for _, x := range f.Fix.Steps {
+				fr.int(st.id(x))
 			}
-			var target any = -1
+			fr.close()
 			if t := f.Fix.Target; t != nil {
 				attached := -1
 				if t.AttachedTo != nil {
@@ -569,11 +580,22 @@ func (v *view) buildHTMLData() (*htmlDoc, error) {
 						return nil, fmt.Errorf("finding %s: fix: %w", f.ID, err)
 					}
 				}
-				target = []int{st.id(t.Type), st.id(t.ARN), st.id(t.ID), st.id(t.Name), st.id(t.Role), st.id(t.Statement), attached}
+				fr.open()
+				for _, x := range []string{t.Type, t.ARN, t.ID, t.Name, t.Role, t.Statement} {
+					fr.int(st.id(x))
+				}
+				fr.int(attached)
+				fr.close()
+			} else {
+				fr.int(-1)
 			}
-			fix = []any{steps, target, st.id(string(f.Fix.SuggestedPolicyLayer)), st.id(f.Fix.SuggestedPolicyTarget), b2i(legacy)}
+			fr.int(st.id(string(f.Fix.SuggestedPolicyLayer)))
+			fr.int(st.id(f.Fix.SuggestedPolicyTarget))
+			fr.int(b2i(legacy))
+			fr.close()
+		} else {
+			fr.int(-1)
 		}
-		row = append(row, fix)
 		sup := f.Suppression
 		if sup == nil {
 			sup = f.SuppressionExpired
@@ -581,12 +603,10 @@ func (v *view) buildHTMLData() (*htmlDoc, error) {
 		add(sup, sup == nil)
 		// A finding that covers only its own version 1 ID says nothing more.
 		add(f.MemberIDs, len(f.MemberIDs) == 0 || len(f.MemberIDs) == 1 && f.MemberIDs[0] == f.ID)
-		row = append(row, max(f.Impact.Items, 1))
+		fr.int(max(f.Impact.Items, 1))
+		fr.close()
 		if err != nil {
 			return nil, fmt.Errorf("finding %s: evidence: %w", f.ID, err)
-		}
-		if err := fRows.add(row); err != nil {
-			return nil, err
 		}
 	}
 	for _, r := range v.roles {
@@ -615,8 +635,46 @@ func (v *view) buildHTMLData() (*htmlDoc, error) {
 	for _, r := range v.rules {
 		d.rules[r.ID] = [2]string{r.Title, string(r.Severity)}
 	}
-	d.f, d.r, d.t = fRows.buf.Bytes(), rRows.buf.Bytes(), tRows.buf.Bytes()
+	d.f, d.r, d.t = fr.b, rRows.buf.Bytes(), tRows.buf.Bytes()
+	// Only the lists are written; the indexes can go.
+	st.ids, objs.ids = nil, nil
 	return &d, nil
+}
+
+// intRows appends rows of numbers and lists of numbers as encoding/json
+// encodes them ([1,[2,3],-1]), rows comma-separated.
+type intRows struct {
+	b     []byte
+	first bool // no comma before the next value
+}
+
+// row starts a row.
+func (r *intRows) row() {
+	r.first = len(r.b) == 0
+	r.open()
+}
+
+func (r *intRows) sep() {
+	if !r.first {
+		r.b = append(r.b, ',')
+	}
+	r.first = false
+}
+
+func (r *intRows) open() {
+	r.sep()
+	r.b = append(r.b, '[')
+	r.first = true
+}
+
+func (r *intRows) close() {
+	r.b = append(r.b, ']')
+	r.first = false
+}
+
+func (r *intRows) int(n int) {
+	r.sep()
+	r.b = strconv.AppendInt(r.b, int64(n), 10)
 }
 
 // writeTo writes the data block as
