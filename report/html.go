@@ -434,7 +434,8 @@ type htmlDoc struct {
 	// f, r and t are the encoded rows, comma-separated, without brackets;
 	// hasR and hasT tell an empty list from none (encoded as null, as
 	// encoding/json encodes a nil slice).
-	f, r, t    []byte
+	f          [][]byte
+	r, t       []byte
 	hasR, hasT bool
 	rules      map[string][2]string
 }
@@ -635,22 +636,36 @@ func (v *view) buildHTMLData() (*htmlDoc, error) {
 	for _, r := range v.rules {
 		d.rules[r.ID] = [2]string{r.Title, string(r.Severity)}
 	}
-	d.f, d.r, d.t = fr.b, rRows.buf.Bytes(), tRows.buf.Bytes()
+	d.f, d.r, d.t = fr.all(), rRows.buf.Bytes(), tRows.buf.Bytes()
 	// Only the lists are written; the indexes can go.
 	st.ids, objs.ids = nil, nil
 	return &d, nil
 }
 
 // intRows appends rows of numbers and lists of numbers as encoding/json
-// encodes them ([1,[2,3],-1]), rows comma-separated.
+// encodes them ([1,[2,3],-1]), rows comma-separated, in blocks of
+// intRowsBlock bytes: nothing is copied as the rows grow.
 type intRows struct {
-	b     []byte
-	first bool // no comma before the next value
+	blocks [][]byte // full blocks
+	b      []byte   // the block being filled
+	first  bool     // no comma before the next value
+}
+
+const intRowsBlock = 1 << 20
+
+// room makes room for a number and a comma in the block being filled.
+func (r *intRows) room() {
+	if cap(r.b)-len(r.b) < 24 {
+		if len(r.b) > 0 {
+			r.blocks = append(r.blocks, r.b)
+		}
+		r.b = make([]byte, 0, intRowsBlock)
+	}
 }
 
 // row starts a row.
 func (r *intRows) row() {
-	r.first = len(r.b) == 0
+	r.first = len(r.blocks) == 0 && len(r.b) == 0
 	r.open()
 }
 
@@ -662,17 +677,28 @@ func (r *intRows) sep() {
 }
 
 func (r *intRows) open() {
+	r.room()
 	r.sep()
 	r.b = append(r.b, '[')
 	r.first = true
 }
 
 func (r *intRows) close() {
+	r.room()
 	r.b = append(r.b, ']')
 	r.first = false
 }
 
+// all is every block, in order.
+func (r *intRows) all() [][]byte {
+	if len(r.b) == 0 {
+		return r.blocks
+	}
+	return append(r.blocks, r.b)
+}
+
 func (r *intRows) int(n int) {
+	r.room()
 	r.sep()
 	r.b = strconv.AppendInt(r.b, int64(n), 10)
 }
@@ -737,8 +763,11 @@ func (d *htmlDoc) writeTo(w *bufio.Writer) error {
 		}
 		w.WriteByte(']')
 	}
-	w.WriteString(`,"f":`)
-	list(d.f, true)
+	w.WriteString(`,"f":[`)
+	for _, b := range d.f {
+		w.Write(b)
+	}
+	w.WriteByte(']')
 	w.WriteString(`,"r":`)
 	list(d.r, d.hasR)
 	w.WriteString(`,"t":`)
