@@ -11,6 +11,7 @@ import (
 	"html/template"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -184,8 +185,14 @@ type htmlError struct {
 // htmlTopBars is how many rules and accounts the summary charts show.
 const htmlTopBars = 15
 
+// htmlDataMark stands for the data block while the template renders the
+// rest of the page; the block is then streamed in its place. A NUL cannot
+// come from anywhere else: every string the template is given is revealed
+// (NUL shown as "<U+0000>"), and the embedded CSS and script have none.
+const htmlDataMark = "\x00audit-data\x00"
+
 func (v *view) writeHTML(w io.Writer) error {
-	data, err := v.htmlData()
+	data, err := v.buildHTMLData()
 	if err != nil {
 		return err
 	}
@@ -194,7 +201,7 @@ func (v *view) writeHTML(w io.Writer) error {
 		CSP:          "default-src 'none'; script-src " + cspScriptHash + "; style-src " + cspStyleHash + "; img-src data:; base-uri 'none'; form-action 'none'",
 		CSS:          template.CSS(htmlCSS),
 		JS:           template.JS(htmlJS),
-		Data:         template.JS(data),
+		Data:         template.JS(htmlDataMark),
 		Res:          htmlShown(v.res),
 		Regions:      revealAll(v.regions),
 		Total:        len(v.findings),
@@ -251,10 +258,23 @@ func (v *view) writeHTML(w io.Writer) error {
 	for _, s := range findings.Severities {
 		page.SeverityOrder = append(page.SeverityOrder, string(s))
 	}
-	bw := bufio.NewWriterSize(w, 256<<10)
-	if err := htmlTemplate.Execute(bw, &page); err != nil {
+	// The page without its data is small: render it, then write it with
+	// the data block streamed where the mark is.
+	var pageBuf bytes.Buffer
+	if err := htmlTemplate.Execute(&pageBuf, &page); err != nil {
 		return err
 	}
+	rendered := pageBuf.Bytes()
+	if n := bytes.Count(rendered, []byte(htmlDataMark)); n != 1 {
+		return fmt.Errorf("html: data block mark found %d times, want once", n)
+	}
+	i := bytes.Index(rendered, []byte(htmlDataMark))
+	bw := bufio.NewWriterSize(w, 256<<10)
+	bw.Write(rendered[:i])
+	if err := data.writeTo(bw); err != nil {
+		return err
+	}
+	bw.Write(rendered[i+len(htmlDataMark):])
 	return bw.Flush()
 }
 
@@ -382,20 +402,72 @@ func (v *view) htmlTriage() (*htmlSuppressions, *htmlChanges) {
 // page shows and copies as is. In "r" and "t" strings are indexes into "s" too, numbers
 // are numbers. Findings are in the view's order, new ones first after a
 // comparison with a baseline.
+//
+// The block is written as encoding/json would encode it whole and
+// revealJSONStrings would rewrite it (byte for byte), but in parts: the
+// rows of "f", "r" and "t" hold only numbers and are kept encoded, the
+// strings and evidence parts are encoded and revealed one by one while the
+// block is written (htmlDoc.writeTo), so that no copy of the whole block is
+// held in memory.
 func (v *view) htmlData() ([]byte, error) {
+	d, err := v.buildHTMLData()
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	bw := bufio.NewWriter(&buf)
+	if err := d.writeTo(bw); err != nil {
+		return nil, err
+	}
+	if err := bw.Flush(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// htmlDoc is the data block before it is written: its tables, and its
+// rows already encoded (numbers only, nothing to escape or reveal).
+type htmlDoc struct {
+	st   *stringTable
+	objs *objTable
+	n    [][8]int
+	// f, r and t are the encoded rows, comma-separated, without brackets;
+	// hasR and hasT tell an empty list from none (encoded as null, as
+	// encoding/json encodes a nil slice).
+	f          [][]byte
+	r, t       []byte
+	hasR, hasT bool
+	rules      map[string][2]string
+}
+
+// rowEncoder appends rows encoded by encoding/json, comma-separated.
+type rowEncoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+func newRowEncoder() *rowEncoder {
+	e := &rowEncoder{}
+	e.enc = json.NewEncoder(&e.buf)
+	return e
+}
+
+func (e *rowEncoder) add(row any) error {
+	if e.buf.Len() > 0 {
+		e.buf.WriteByte(',')
+	}
+	if err := e.enc.Encode(row); err != nil {
+		return err
+	}
+	e.buf.Truncate(e.buf.Len() - 1) // Encode's newline
+	return nil
+}
+
+func (v *view) buildHTMLData() (*htmlDoc, error) {
 	st := newStringTable()
 	objs := newObjTable()
-	type doc struct {
-		V     int                  `json:"v"`
-		S     []string             `json:"s"`
-		N     [][8]int             `json:"n"`
-		O     []json.RawMessage    `json:"o"`
-		F     [][]any              `json:"f"`
-		R     [][]any              `json:"r"`
-		T     [][]any              `json:"t"`
-		Rules map[string][2]string `json:"rules"`
-	}
-	d := doc{V: 2, N: [][8]int{}, F: make([][]any, 0, len(v.findings)), Rules: map[string][2]string{}}
+	d := htmlDoc{st: st, objs: objs, n: [][8]int{}, rules: map[string][2]string{}}
+	rRows, tRows := newRowEncoder(), newRowEncoder()
 	needIDs := map[[8]int]int{}
 	needID := func(n *findings.Need) int {
 		opt := 0
@@ -405,14 +477,15 @@ func (v *view) htmlData() ([]byte, error) {
 		key := [8]int{st.id(n.Feature), st.id(n.Action), st.id(n.Resource), st.id(n.Container), st.id(n.FieldPath), st.id(n.ServedBy), opt, st.id(n.Note)}
 		id, ok := needIDs[key]
 		if !ok {
-			id = len(d.N)
+			id = len(d.n)
 			needIDs[key] = id
-			d.N = append(d.N, key)
+			d.n = append(d.n, key)
 		}
 		return id
 	}
+	fr := &intRows{}
 	for _, f := range v.newFirst() {
-		row := make([]any, 0, 35)
+		fr.row()
 		// The remediation is the fix as text (summary and steps), which the
 		// page shows from the fix; only a finding without one needs it.
 		rem := f.Remediation
@@ -421,7 +494,7 @@ func (v *view) htmlData() ([]byte, error) {
 		}
 		for _, c := range []string{string(f.Severity), f.RuleID, f.Title, f.AccountID, v.accountName(f), f.Region,
 			f.ResourceType, f.ResourceARN, f.TaskDefinitionARN, f.Container, f.RoleARN, f.Message, rem, f.ID} {
-			row = append(row, st.id(c))
+			fr.int(st.id(c))
 		}
 		state := ""
 		switch {
@@ -433,7 +506,7 @@ func (v *view) htmlData() ([]byte, error) {
 			state = "expired"
 		}
 		for _, c := range []string{f.Impact.Summary, string(f.Fix.Layer), f.Fix.Summary, f.Change, state} {
-			row = append(row, st.id(c))
+			fr.int(st.id(c))
 		}
 		ev := f.Evidence
 		var err error
@@ -442,17 +515,17 @@ func (v *view) htmlData() ([]byte, error) {
 				return
 			}
 			if empty {
-				row = append(row, -1)
+				fr.int(-1)
 				return
 			}
 			var id int
 			id, err = objs.id(x)
-			row = append(row, id)
+			fr.int(id)
 		}
 		if n := ev.Need; n != nil && len(ev.Needs) == 0 {
-			row = append(row, needID(n))
+			fr.int(needID(n))
 		} else {
-			row = append(row, -1)
+			fr.int(-1)
 		}
 		// The decision of a finding that lists its needs is theirs.
 		add(ev.Decision, ev.Decision == nil || len(ev.Needs) > 0)
@@ -463,7 +536,7 @@ func (v *view) htmlData() ([]byte, error) {
 			sugg, legacy = ev.SuggestedPolicy, true
 		}
 		add(prettyPolicy(sugg), len(sugg) == 0)
-		needs := make([][3]int, 0, len(ev.Needs))
+		fr.open()
 		for i := range ev.Needs {
 			ne := &ev.Needs[i]
 			dec := -1
@@ -472,26 +545,35 @@ func (v *view) htmlData() ([]byte, error) {
 					return nil, fmt.Errorf("finding %s: evidence: %w", f.ID, err)
 				}
 			}
-			needs = append(needs, [3]int{needID(&ne.Need), st.id(string(ne.Severity)), dec})
+			need, sev := needID(&ne.Need), st.id(string(ne.Severity))
+			fr.open()
+			fr.int(need)
+			fr.int(sev)
+			fr.int(dec)
+			fr.close()
 		}
-		row = append(row, needs)
+		fr.close()
 		add(ev.Unknowns, len(ev.Unknowns) == 0)
 		add(ev.Constraints, len(ev.Constraints) == 0)
 		add(ev.Features, len(ev.Features) == 0)
 		add(ev.Values, len(ev.Values) == 0)
 		add(ev.Problems, len(ev.Problems) == 0)
-		affected := make([][3]int, len(f.Affected))
-		for i, a := range f.Affected {
-			affected[i] = [3]int{st.id(a.Type), st.id(a.ARN), st.id(a.Name)}
+		fr.open()
+		for _, a := range f.Affected {
+			fr.open()
+			fr.int(st.id(a.Type))
+			fr.int(st.id(a.ARN))
+			fr.int(st.id(a.Name))
+			fr.close()
 		}
-		row = append(row, affected)
-		var fix any = -1
+		fr.close()
 		if len(f.Fix.Steps) > 0 || f.Fix.Target != nil || f.Fix.SuggestedPolicyLayer != "" || f.Fix.SuggestedPolicyTarget != "" || legacy {
-			steps := make([]int, len(f.Fix.Steps))
-			for i, x := range f.Fix.Steps {
-				steps[i] = st.id(x)
+			fr.open()
+			fr.open()
+			for _, x := range f.Fix.Steps {
+				fr.int(st.id(x))
 			}
-			var target any = -1
+			fr.close()
 			if t := f.Fix.Target; t != nil {
 				attached := -1
 				if t.AttachedTo != nil {
@@ -499,11 +581,22 @@ func (v *view) htmlData() ([]byte, error) {
 						return nil, fmt.Errorf("finding %s: fix: %w", f.ID, err)
 					}
 				}
-				target = []int{st.id(t.Type), st.id(t.ARN), st.id(t.ID), st.id(t.Name), st.id(t.Role), st.id(t.Statement), attached}
+				fr.open()
+				for _, x := range []string{t.Type, t.ARN, t.ID, t.Name, t.Role, t.Statement} {
+					fr.int(st.id(x))
+				}
+				fr.int(attached)
+				fr.close()
+			} else {
+				fr.int(-1)
 			}
-			fix = []any{steps, target, st.id(string(f.Fix.SuggestedPolicyLayer)), st.id(f.Fix.SuggestedPolicyTarget), b2i(legacy)}
+			fr.int(st.id(string(f.Fix.SuggestedPolicyLayer)))
+			fr.int(st.id(f.Fix.SuggestedPolicyTarget))
+			fr.int(b2i(legacy))
+			fr.close()
+		} else {
+			fr.int(-1)
 		}
-		row = append(row, fix)
 		sup := f.Suppression
 		if sup == nil {
 			sup = f.SuppressionExpired
@@ -511,11 +604,11 @@ func (v *view) htmlData() ([]byte, error) {
 		add(sup, sup == nil)
 		// A finding that covers only its own version 1 ID says nothing more.
 		add(f.MemberIDs, len(f.MemberIDs) == 0 || len(f.MemberIDs) == 1 && f.MemberIDs[0] == f.ID)
-		row = append(row, max(f.Impact.Items, 1))
+		fr.int(max(f.Impact.Items, 1))
+		fr.close()
 		if err != nil {
 			return nil, fmt.Errorf("finding %s: evidence: %w", f.ID, err)
 		}
-		d.F = append(d.F, row)
 	}
 	for _, r := range v.roles {
 		used := make([]int, len(r.UsedBy))
@@ -524,31 +617,167 @@ func (v *view) htmlData() ([]byte, error) {
 		for i, u := range usedBy {
 			used[i] = st.id(u)
 		}
-		d.R = append(d.R, []any{st.id(r.RoleARN), st.id(r.AccountID), r.Exists, used, len(r.Needs), st.id(prettyPolicy(r.LeastPrivilegePolicy)), r.Findings})
+		if err := rRows.add([]any{st.id(r.RoleARN), st.id(r.AccountID), r.Exists, used, len(r.Needs), st.id(prettyPolicy(r.LeastPrivilegePolicy)), r.Findings}); err != nil {
+			return nil, err
+		}
+		d.hasR = true
 	}
 	for _, t := range v.taskDefs {
 		lts := make([]int, len(t.LaunchTypes))
 		for i, l := range t.LaunchTypes {
 			lts[i] = st.id(l)
 		}
-		d.T = append(d.T, []any{st.id(t.ARN), st.id(t.AccountID), st.id(t.Region), st.id(t.Family), t.Revision, lts,
-			st.id(t.ExecutionRoleARN), len(t.Needs), st.id(needsSummary(t.Needs)), t.Findings, len(t.UsedByServices)})
+		if err := tRows.add([]any{st.id(t.ARN), st.id(t.AccountID), st.id(t.Region), st.id(t.Family), t.Revision, lts,
+			st.id(t.ExecutionRoleARN), len(t.Needs), st.id(needsSummary(t.Needs)), t.Findings, len(t.UsedByServices)}); err != nil {
+			return nil, err
+		}
+		d.hasT = true
 	}
 	for _, r := range v.rules {
-		d.Rules[r.ID] = [2]string{r.Title, string(r.Severity)}
+		d.rules[r.ID] = [2]string{r.Title, string(r.Severity)}
 	}
-	d.S = st.list
-	d.O = objs.list
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	// SetEscapeHTML(true) is the default: '<', '>', '&', U+2028 and U+2029
-	// are escaped, which is what makes the block safe inside <script>.
-	if err := enc.Encode(&d); err != nil {
-		return nil, err
+	d.f, d.r, d.t = fr.all(), rRows.buf.Bytes(), tRows.buf.Bytes()
+	// Only the lists are written; the indexes can go.
+	st.ids, objs.ids = nil, nil
+	return &d, nil
+}
+
+// intRows appends rows of numbers and lists of numbers as encoding/json
+// encodes them ([1,[2,3],-1]), rows comma-separated, in blocks of
+// intRowsBlock bytes: nothing is copied as the rows grow.
+type intRows struct {
+	blocks [][]byte // full blocks
+	b      []byte   // the block being filled
+	first  bool     // no comma before the next value
+}
+
+const intRowsBlock = 1 << 20
+
+// room makes room for a number and a comma in the block being filled.
+func (r *intRows) room() {
+	if cap(r.b)-len(r.b) < 24 {
+		if len(r.b) > 0 {
+			r.blocks = append(r.blocks, r.b)
+		}
+		r.b = make([]byte, 0, intRowsBlock)
 	}
-	// Every string the script shows, revealed in one pass; the document
-	// keeps its structure and its key order.
-	return revealJSONStrings(bytes.TrimRight(buf.Bytes(), "\n"))
+}
+
+// row starts a row.
+func (r *intRows) row() {
+	r.first = len(r.blocks) == 0 && len(r.b) == 0
+	r.open()
+}
+
+func (r *intRows) sep() {
+	if !r.first {
+		r.b = append(r.b, ',')
+	}
+	r.first = false
+}
+
+func (r *intRows) open() {
+	r.room()
+	r.sep()
+	r.b = append(r.b, '[')
+	r.first = true
+}
+
+func (r *intRows) close() {
+	r.room()
+	r.b = append(r.b, ']')
+	r.first = false
+}
+
+// all is every block, in order.
+func (r *intRows) all() [][]byte {
+	if len(r.b) == 0 {
+		return r.blocks
+	}
+	return append(r.blocks, r.b)
+}
+
+func (r *intRows) int(n int) {
+	r.room()
+	r.sep()
+	r.b = strconv.AppendInt(r.b, int64(n), 10)
+}
+
+// writeTo writes the data block as
+// {"v":2,"s":[…],"n":[…],"o":[…],"f":[…],"r":[…],"t":[…],"rules":{…}},
+// every string encoded by encoding/json (HTML characters escaped, which is
+// what makes the block safe inside <script>) and revealed.
+func (d *htmlDoc) writeTo(w *bufio.Writer) error {
+	var sb bytes.Buffer
+	enc := json.NewEncoder(&sb)
+	// value writes x encoded and with its strings revealed.
+	value := func(x any) error {
+		sb.Reset()
+		if err := enc.Encode(x); err != nil {
+			return err
+		}
+		b, err := revealJSONStrings(bytes.TrimSuffix(sb.Bytes(), []byte("\n")))
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(b)
+		return err
+	}
+	list := func(rows []byte, some bool) {
+		if !some {
+			w.WriteString("null")
+			return
+		}
+		w.WriteByte('[')
+		w.Write(rows)
+		w.WriteByte(']')
+	}
+	w.WriteString(`{"v":2,"s":[`)
+	for i, s := range d.st.list {
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		if err := value(s); err != nil {
+			return err
+		}
+	}
+	w.WriteString(`],"n":`)
+	if err := value(d.n); err != nil {
+		return err
+	}
+	w.WriteString(`,"o":`)
+	if d.objs.list == nil {
+		w.WriteString("null")
+	} else {
+		w.WriteByte('[')
+		for i, o := range d.objs.list {
+			if i > 0 {
+				w.WriteByte(',')
+			}
+			// Encoded by json.Marshal: compact, HTML characters escaped.
+			b, err := revealJSONStrings([]byte(o))
+			if err != nil {
+				return err
+			}
+			w.Write(b)
+		}
+		w.WriteByte(']')
+	}
+	w.WriteString(`,"f":[`)
+	for _, b := range d.f {
+		w.Write(b)
+	}
+	w.WriteByte(']')
+	w.WriteString(`,"r":`)
+	list(d.r, d.hasR)
+	w.WriteString(`,"t":`)
+	list(d.t, d.hasT)
+	w.WriteString(`,"rules":`)
+	if err := value(d.rules); err != nil {
+		return err
+	}
+	w.WriteByte('}')
+	return nil
 }
 
 // needsSummary counts needs by feature: "ecr-pull ×2, ssm-parameter ×1".
@@ -599,9 +828,11 @@ func (t *stringTable) id(s string) int {
 	return id
 }
 
+// objTable holds each distinct evidence part once, encoded by json.Marshal
+// (the list and the index share the text).
 type objTable struct {
 	ids  map[string]int
-	list []json.RawMessage
+	list []string
 }
 
 func newObjTable() *objTable { return &objTable{ids: map[string]int{}} }
@@ -615,7 +846,8 @@ func (t *objTable) id(x any) (int, error) {
 		return id, nil
 	}
 	id := len(t.list)
-	t.ids[string(b)] = id
-	t.list = append(t.list, b)
+	k := string(b)
+	t.ids[k] = id
+	t.list = append(t.list, k)
 	return id, nil
 }

@@ -302,11 +302,17 @@ func (v *view) writeSARIF(w io.Writer, opts Options) error {
 	category = strings.TrimRight(category, "/") + "/"
 
 	// Results, most severe first, capped by count then by gzipped size.
-	// Each is encoded once, already indented for its place in the file.
+	// Each is encoded already indented for its place in the file, and
+	// encoded again rather than kept. One pass measures them: their sizes,
+	// the gzipped estimate of how many fit, and the gzipped size of the
+	// file with all of them (the usual answer); each is gzipped only once
+	// the results are large enough to need it, the ones before held until
+	// then (about 10 MB). The file is then written from results encoded
+	// anew, the same bytes; fewer results (beyond GitHub's gzipped size)
+	// are checked gzipped from results encoded again.
 	entries := v.sarifEntries()
 	n := min(len(entries), sarifMaxResults)
-	chunks := make([][]byte, n)
-	for i := range n {
+	encode := func(i int) ([]byte, error) {
 		e := entries[i]
 		var r sarifResult
 		if e.f != nil {
@@ -316,26 +322,75 @@ func (v *view) writeSARIF(w io.Writer, opts Options) error {
 		}
 		b, err := json.MarshalIndent(r, sarifResultIndent, "  ")
 		if err != nil {
-			return fmt.Errorf("finding %s: %w", e.id(), err)
+			return nil, fmt.Errorf("finding %s: %w", e.id(), err)
 		}
-		chunks[i] = EscapeHiddenJSON(b)
+		return EscapeHiddenJSON(b), nil
 	}
-	keep := fitGzip(chunks, sarifMaxGzipBytes-sarifGzipHeadroom)
+	lens := make([]int, n)
+	all, err := v.sarifFileument(lens, encode, category)
+	if err != nil {
+		return err
+	}
+	fit := gzipFit{limit: sarifMaxGzipBytes - sarifGzipHeadroom}
+	var allGz gzipCount // the file with all n results, gzipped
+	var pending [][]byte
+	base := 0 // pending[k] is result base+k
+	fitOn, allOn := false, false
+	fitNext, allNext := 0, 0 // the next result each is given
+	total, size := 0, len(all.head)+len(all.tail)+16
+	for i := range n {
+		b, err := encode(i)
+		if err != nil {
+			return err
+		}
+		lens[i] = len(b)
+		pending = append(pending, b)
+		total += len(b) + 1
+		size += len(b) + len(sarifResultIndent) + 2
+		fitOn = fitOn || total > fit.limit
+		if !allOn && size > sarifMaxGzipBytes {
+			allOn = true
+			allGz.start()
+			all.begin(allGz.bw)
+		}
+		for ; fitOn && fitNext <= i; fitNext++ {
+			fit.write(fitNext, pending[fitNext-base])
+		}
+		for ; allOn && allNext <= i; allNext++ {
+			all.result1(allGz.bw, allNext, pending[allNext-base])
+		}
+		if fitOn && allOn {
+			clear(pending)
+			pending, base = pending[:0], i+1
+		}
+	}
+	pending = nil
+	keep := fit.result(n)
+	allSize := -1
+	if allOn {
+		all.end(allGz.bw)
+		if allSize, err = allGz.size(); err != nil {
+			return err
+		}
+	}
 	for {
-		doc, err := v.sarifFileument(chunks[:keep], category)
+		doc, err := v.sarifFileument(lens[:keep], encode, category)
 		if err != nil {
 			return err
 		}
 		if keep > 0 && doc.size() > sarifMaxGzipBytes {
-			var cw countingWriter
-			zw, _ := gzip.NewWriterLevel(&cw, gzip.DefaultCompression)
-			if err := doc.writeTo(zw); err != nil {
-				return err
+			gz := allSize
+			if keep != n || gz < 0 {
+				var c gzipCount
+				c.start()
+				if err := doc.write(c.bw); err != nil {
+					return err
+				}
+				if gz, err = c.size(); err != nil {
+					return err
+				}
 			}
-			if err := zw.Close(); err != nil {
-				return err
-			}
-			if cw.n > sarifMaxGzipBytes {
+			if gz > sarifMaxGzipBytes {
 				keep = keep * 9 / 10
 				continue
 			}
@@ -348,50 +403,100 @@ func (v *view) writeSARIF(w io.Writer, opts Options) error {
 	}
 }
 
+// gzipCount measures the gzipped size of what is written to bw.
+type gzipCount struct {
+	cw countingWriter
+	zw *gzip.Writer
+	bw *bufio.Writer
+}
+
+func (g *gzipCount) start() {
+	g.zw, _ = gzip.NewWriterLevel(&g.cw, gzip.DefaultCompression)
+	g.bw = bufio.NewWriterSize(g.zw, 64<<10)
+}
+
+func (g *gzipCount) size() (int, error) {
+	if err := g.bw.Flush(); err != nil {
+		return 0, err
+	}
+	if err := g.zw.Close(); err != nil {
+		return 0, err
+	}
+	return g.cw.n, nil
+}
+
 // sarifResultIndent is the indentation of a result in runs[0].results.
 const sarifResultIndent = "        "
 
 // sarifFile is a SARIF file in three parts: everything up to the results
-// array, the results, and the rest.
+// array, the results (their encoded sizes, and how to encode each), and
+// the rest.
 type sarifFile struct {
 	head, tail []byte
-	results    [][]byte
+	lens       []int
+	result     func(i int) ([]byte, error)
 }
 
 func (d *sarifFile) size() int {
 	n := len(d.head) + len(d.tail) + 16
-	for _, r := range d.results {
-		n += len(r) + len(sarifResultIndent) + 2
+	for _, l := range d.lens {
+		n += l + len(sarifResultIndent) + 2
 	}
 	return n
 }
 
 func (d *sarifFile) writeTo(w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
+	if err := d.write(bw); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// write writes the file to bw, each result encoded by d.result.
+func (d *sarifFile) write(bw *bufio.Writer) error {
+	d.begin(bw)
+	for i := range d.lens {
+		r, err := d.result(i)
+		if err != nil {
+			return err
+		}
+		d.result1(bw, i, r)
+	}
+	d.end(bw)
+	return nil
+}
+
+// begin, result1 and end write the file in parts: everything up to the
+// results, result i (encoded), and the rest.
+func (d *sarifFile) begin(bw *bufio.Writer) {
 	bw.Write(d.head)
 	bw.WriteByte('[')
-	for i, r := range d.results {
-		if i > 0 {
-			bw.WriteByte(',')
-		}
-		bw.WriteString("\n" + sarifResultIndent)
-		bw.Write(r)
+}
+
+func (d *sarifFile) result1(bw *bufio.Writer, i int, r []byte) {
+	if i > 0 {
+		bw.WriteByte(',')
 	}
-	if len(d.results) > 0 {
+	bw.WriteString("\n" + sarifResultIndent)
+	bw.Write(r)
+}
+
+func (d *sarifFile) end(bw *bufio.Writer) {
+	if len(d.lens) > 0 {
 		bw.WriteString("\n" + sarifResultIndent[2:])
 	}
 	bw.WriteByte(']')
 	bw.Write(d.tail)
-	return bw.Flush()
 }
 
 // sarifFileument builds the log around the given results.
-func (v *view) sarifFileument(results [][]byte, category string) (*sarifFile, error) {
+func (v *view) sarifFileument(lens []int, result func(int) ([]byte, error), category string) (*sarifFile, error) {
 	inv := sarifInvocation{ExecutionSuccessful: !v.incomplete()}
 	if !v.res.GeneratedAt.IsZero() {
 		inv.EndTimeUTC = v.res.GeneratedAt.UTC().Format(time.RFC3339)
 	}
-	inv.ToolExecutionNotifications = v.sarifNotifications(len(results), len(v.sarifEntries()))
+	inv.ToolExecutionNotifications = v.sarifNotifications(len(lens), len(v.sarifEntries()))
 
 	tool := v.res.Tool
 	name := tool.Name
@@ -412,7 +517,7 @@ func (v *view) sarifFileument(results [][]byte, category string) (*sarifFile, er
 	}
 	run.Properties = map[string]any{
 		"findingsTotal":    len(v.findings),
-		"resultsIncluded":  len(results),
+		"resultsIncluded":  len(lens),
 		"coverageComplete": !v.incomplete(),
 		"items":            v.items,
 		"affected":         nonNilMap(v.affected),
@@ -438,7 +543,7 @@ func (v *view) sarifFileument(results [][]byte, category string) (*sarifFile, er
 	if i < 0 {
 		return nil, fmt.Errorf("sarif: results marker not found")
 	}
-	return &sarifFile{head: b[:i+len(marker)-2], tail: append(b[i+len(marker):], '\n'), results: results}, nil
+	return &sarifFile{head: b[:i+len(marker)-2], tail: append(b[i+len(marker):], '\n'), lens: lens, result: result}, nil
 }
 
 func (v *view) sarifNotifications(included, total int) []sarifNotification {
@@ -840,31 +945,47 @@ func orDash(s string) string {
 	return s
 }
 
-// fitGzip returns how many of the chunks fit, in order, within limit bytes
+// gzipFit finds how many chunks, given in order, fit within limit bytes
 // once gzipped (an estimate: the compressed size lags the input by the
-// compressor's buffer; the caller checks the final document).
-func fitGzip(chunks [][]byte, limit int) int {
-	total := 0
-	for _, c := range chunks {
-		total += len(c) + 1
+// compressor's buffer; the caller checks the final document). The caller
+// gives it the chunks (write) only once their total with a comma after
+// each passes the limit; all fit when it never does.
+type gzipFit struct {
+	limit int
+	cw    countingWriter
+	zw    *gzip.Writer
+	done  bool // the limit was passed after keep chunks
+	keep  int
+}
+
+// write gzips chunk i and a comma.
+func (g *gzipFit) write(i int, c []byte) {
+	if g.done {
+		return
 	}
-	if total <= limit {
-		return len(chunks)
+	if g.zw == nil {
+		g.zw, _ = gzip.NewWriterLevel(&g.cw, gzip.DefaultCompression)
 	}
-	var cw countingWriter
-	zw, _ := gzip.NewWriterLevel(&cw, gzip.DefaultCompression)
-	for i, c := range chunks {
-		_, _ = zw.Write(c)
-		_, _ = zw.Write([]byte{','})
-		if cw.n > limit {
-			return max(i-1, 0)
-		}
+	_, _ = g.zw.Write(c)
+	_, _ = g.zw.Write([]byte{','})
+	if g.cw.n > g.limit {
+		g.done, g.keep = true, max(i-1, 0)
 	}
-	_ = zw.Close()
-	if cw.n > limit {
-		return len(chunks) * 9 / 10
+}
+
+// result is how many of the n chunks fit.
+func (g *gzipFit) result(n int) int {
+	switch {
+	case g.zw == nil:
+		return n
+	case g.done:
+		return g.keep
 	}
-	return len(chunks)
+	_ = g.zw.Close()
+	if g.cw.n > g.limit {
+		return n * 9 / 10
+	}
+	return n
 }
 
 func gzipSize(b []byte) int {
