@@ -824,6 +824,11 @@ func (t *stringTable) id(s string) int {
 	}
 	id := len(t.list)
 	t.ids[s] = id
+	if len(t.list) == cap(t.list) {
+		// Doubled: append grows a long list by a quarter at a time, and
+		// every copy left behind is garbage until the collector runs.
+		t.list = append(make([]string, 0, 2*cap(t.list)), t.list...)
+	}
 	t.list = append(t.list, s)
 	return id
 }
