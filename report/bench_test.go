@@ -102,8 +102,10 @@ func TestBenchMemory(t *testing.T) {
 		}
 		rows = append(rows, fmt.Sprintf("%-8s %6.2f s (CPU %6.2f s) %8.1f MB  peak RSS %7.1f MiB (baseline %6.1f MiB)  allocated %8.1f MB",
 			format, m.Seconds, m.CPUSeconds, float64(m.Bytes)/1e6, m.PeakMiB, m.BaselineMiB, m.TotalAllocMB))
-		if m.Seconds > 10 {
-			t.Errorf("%s took %.1f s for %d findings, want under 10 s", format, m.Seconds, benchFindings)
+		// The target is on CPU time: wall time on a shared machine says
+		// more about the load than about the writer.
+		if m.CPUSeconds > 10 {
+			t.Errorf("%s used %.1f s of CPU for %d findings, want under 10 s", format, m.CPUSeconds, benchFindings)
 		}
 		if m.PeakMiB > 1024 {
 			t.Errorf("%s peaked at %.0f MiB for %d findings, want under 1 GiB", format, m.PeakMiB, benchFindings)
