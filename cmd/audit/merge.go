@@ -95,19 +95,9 @@ func (a *app) runMerge(ctx context.Context, args []string, f *scanFlags, allowPa
 	if err := f.checkTogether(); err != nil {
 		return usageErr(errorLines(err))
 	}
-	formats, err := report.ParseFormats(strings.Join(f.formats, ","))
+	p, err := f.outputPlan(now, a.stdout)
 	if err != nil {
-		return usageErr(fmt.Errorf("--format: %w", err))
-	}
-	p := plan{formats: formats, now: now}
-	if p.failOn, err = parseFailOn(f.failOn); err != nil {
-		return usageErr(fmt.Errorf("--fail-on %q: %w", f.failOn, err))
-	}
-	if p.failOnNew, err = parseFailOn(f.failOnNew); err != nil {
-		return usageErr(fmt.Errorf("--fail-on-new %q: %w", f.failOnNew, err))
-	}
-	if err := checkStdout(f.out, formats, a.stdout); err != nil {
-		return usageErr(err)
+		return err
 	}
 	if p.suppressions, err = f.readSuppressions(now); err != nil {
 		return usageErr(errorLines(err))

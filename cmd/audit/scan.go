@@ -214,24 +214,34 @@ func (f *scanFlags) validate(now time.Time) error {
 	return f.decodeSection(now)
 }
 
+// outputPlan is what scan and merge deliver, from the flags: the formats,
+// the failure thresholds, and whether standard output can take them.
+func (f *scanFlags) outputPlan(now time.Time, stdout io.Writer) (plan, error) {
+	formats, err := report.ParseFormats(strings.Join(f.formats, ","))
+	if err != nil {
+		return plan{}, usageErr(fmt.Errorf("--format: %w", err))
+	}
+	p := plan{formats: formats, now: now}
+	if p.failOn, err = parseFailOn(f.failOn); err != nil {
+		return plan{}, usageErr(fmt.Errorf("--fail-on %q: %w", f.failOn, err))
+	}
+	if p.failOnNew, err = parseFailOn(f.failOnNew); err != nil {
+		return plan{}, usageErr(fmt.Errorf("--fail-on-new %q: %w", f.failOnNew, err))
+	}
+	if err := checkStdout(f.out, formats, stdout); err != nil {
+		return plan{}, usageErr(err)
+	}
+	return p, nil
+}
+
 func (a *app) runScan(ctx context.Context, f *scanFlags) error {
 	now := time.Now()
 	if err := f.validate(now); err != nil {
 		return err
 	}
-	formats, err := report.ParseFormats(strings.Join(f.formats, ","))
+	p, err := f.outputPlan(now, a.stdout)
 	if err != nil {
-		return usageErr(fmt.Errorf("--format: %w", err))
-	}
-	p := plan{formats: formats, now: now}
-	if p.failOn, err = parseFailOn(f.failOn); err != nil {
-		return usageErr(fmt.Errorf("--fail-on %q: %w", f.failOn, err))
-	}
-	if p.failOnNew, err = parseFailOn(f.failOnNew); err != nil {
-		return usageErr(fmt.Errorf("--fail-on-new %q: %w", f.failOnNew, err))
-	}
-	if err := checkStdout(f.out, formats, a.stdout); err != nil {
-		return usageErr(err)
+		return err
 	}
 	logger, err := f.logger(a.stderr)
 	if err != nil {
