@@ -167,15 +167,7 @@ func (e *evaluation) coverage() Coverage {
 	inv := e.inv
 	c := Coverage{Complete: inv.Complete && len(inv.Errors) == 0, Interrupted: inv.Interrupted,
 		AccountsTotal: len(inv.Accounts), Errors: append([]inventory.CollectionError{}, inv.Errors...)}
-	sort.SliceStable(c.Errors, func(i, j int) bool {
-		a, b := c.Errors[i], c.Errors[j]
-		for _, p := range [][2]string{{a.AccountID, b.AccountID}, {a.Region, b.Region}, {a.Service, b.Service}, {a.Operation, b.Operation}, {a.Resource, b.Resource}, {a.Code, b.Code}} {
-			if p[0] != p[1] {
-				return p[0] < p[1]
-			}
-		}
-		return false
-	})
+	sortCoverageErrors(c.Errors)
 	gaps := append([]string{}, e.gaps...)
 	errs := map[AccountRegion]int{}
 	for _, ce := range inv.Errors {
@@ -235,9 +227,24 @@ func (e *evaluation) coverage() Coverage {
 	return c
 }
 
+// sortCoverageErrors orders collection errors by account, region,
+// service, operation, resource and code, keeping the order of the
+// inventory between errors that differ only in their message.
+func sortCoverageErrors(es []inventory.CollectionError) {
+	sort.SliceStable(es, func(i, j int) bool {
+		a, b := es[i], es[j]
+		for _, p := range [][2]string{{a.AccountID, b.AccountID}, {a.Region, b.Region}, {a.Service, b.Service}, {a.Operation, b.Operation}, {a.Resource, b.Resource}, {a.Code, b.Code}} {
+			if p[0] != p[1] {
+				return p[0] < p[1]
+			}
+		}
+		return false
+	})
+}
+
 // accountLabel is "Name (ID)" or the ID.
 func (e *evaluation) accountLabel(id string) string {
-	if a := e.accounts[id]; a != nil && a.Name != "" {
+	if a := e.account(id); a != nil && a.Name != "" {
 		return fmt.Sprintf("%s (%s)", a.Name, id)
 	}
 	return id

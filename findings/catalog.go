@@ -58,7 +58,7 @@ func (r *rule) emit(e *evaluation, f Finding, cause string, members ...string) {
 		f.Title = r.Title
 	}
 	if f.AccountName == "" {
-		if a := e.accounts[f.AccountID]; a != nil {
+		if a := e.account(f.AccountID); a != nil {
 			f.AccountName = a.Name
 		}
 	}

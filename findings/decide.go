@@ -231,7 +231,7 @@ func (e *evaluation) decide(t *tdInfo, n *derivedNeed) verdict {
 			Settle: "Collect the organization's policies: the scanning role in the management account needs organizations:ListParents, organizations:ListPoliciesForTarget and organizations:DescribePolicy."})
 	}
 	if rcpServices[svc] {
-		if ra := e.accounts[resAcct]; ra != nil {
+		if ra := e.account(resAcct); ra != nil {
 			if lv := e.rcpLevels(ra); lv.incomplete != "" {
 				add(policy.LayerRCP, Unknown{Kind: UnknownRCPs, Subject: ra.ID, Description: lv.incomplete,
 					Settle: "Collect the organization's policies: the scanning role in the management account needs organizations:ListParents, organizations:ListPoliciesForTarget and organizations:DescribePolicy."})

@@ -42,7 +42,7 @@ func demoResult(t *testing.T) (*inventory.Inventory, *Result) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return inv, Evaluate(inv, Options{ToolVersion: "test"})
+	return inv, evaluate(t, inv, Options{ToolVersion: "test"})
 }
 
 // The snapshot scan of the demo organization reproduces the golden findings.

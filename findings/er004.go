@@ -89,7 +89,7 @@ func (e *evaluation) classify(t *tdInfo, n *derivedNeed, v *verdict) denial {
 	case policy.LayerSCP:
 		d.node = orgNode(t.exec.account, d.level)
 	case policy.LayerRCP:
-		d.node = orgNode(e.accounts[v.rp.account], d.level)
+		d.node = orgNode(e.account(v.rp.account), d.level)
 	}
 	return d
 }

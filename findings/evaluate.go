@@ -31,7 +31,12 @@ type evaluation struct {
 	opts     Options
 	now      time.Time
 	res      *resources
+	// accounts are the accounts by ID: every account of the inventory, or,
+	// when one account is evaluated (byaccount.go), what the Index knows
+	// of the others (ID, name, path); self is then that account, whole.
+	// Read them through account.
 	accounts map[string]*inventory.Account
+	self     *inventory.Account
 	roles    map[string]*roleInfo // account|lower(name)
 	// managed are each account's managed policies by ARN, and
 	// managedParsed each managed policy document parsed once (an AWS
@@ -123,10 +128,18 @@ func (t *tdInfo) windows() bool {
 }
 
 // Evaluate runs every rule of the catalog on the inventory. It does no I/O.
+// EvaluateAccounts gives the same Result one account at a time.
 func Evaluate(inv *inventory.Inventory, opts Options) *Result {
+	accounts := make(map[string]*inventory.Account, len(inv.Accounts))
+	for _, a := range inv.Accounts {
+		accounts[a.ID] = a
+	}
+	return newEvaluation(inv, opts, indexResources(inv), accounts, nil).run()
+}
+
+func newEvaluation(inv *inventory.Inventory, opts Options, res *resources, accounts map[string]*inventory.Account, self *inventory.Account) *evaluation {
 	e := &evaluation{
-		inv: inv, opts: opts, res: indexResources(inv),
-		accounts: map[string]*inventory.Account{}, roles: map[string]*roleInfo{},
+		inv: inv, opts: opts, res: res, accounts: accounts, self: self, roles: map[string]*roleInfo{},
 		managed: map[string]map[string]*inventory.ManagedPolicy{}, managedParsed: map[managedKey]parsedPolicy{},
 		scps: map[string]orgLevels{}, rcps: map[string]orgLevels{},
 		orgDocs: map[string]*policy.Policy{}, orgSources: map[string]policySource{}, rpCache: map[string]*policy.NamedPolicy{}, tdByARN: map[string]*tdInfo{},
@@ -135,9 +148,18 @@ func Evaluate(inv *inventory.Inventory, opts Options) *Result {
 	if e.now.IsZero() {
 		e.now = inv.CollectedAt
 	}
-	for _, a := range inv.Accounts {
-		e.accounts[a.ID] = a
+	return e
+}
+
+// account is the account with this ID, or nil.
+func (e *evaluation) account(id string) *inventory.Account {
+	if e.self != nil && e.self.ID == id {
+		return e.self
 	}
+	return e.accounts[id]
+}
+
+func (e *evaluation) run() *Result {
 	e.collect()
 	for _, t := range e.tds {
 		e.evaluateNeeds(t)
@@ -337,7 +359,7 @@ func (e *evaluation) resolveRoleRef(t *tdInfo, ref string) {
 		t.execKind = execOtherAccount // ER002: not passable, and not evaluated
 		return
 	}
-	a := e.accounts[acct]
+	a := e.account(acct)
 	if a == nil || a.IAM == nil {
 		t.execKind = execUnknown
 		return

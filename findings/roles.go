@@ -296,7 +296,7 @@ func (e *evaluation) parse(ri *roleInfo, name, arn, doc string) *policy.Policy {
 func (e *evaluation) input(ri *roleInfo, svc, resourceAccount string) *policy.Input {
 	in := &policy.Input{Identity: ri.identity, Boundary: ri.boundary, SCPLevels: e.scpLevels(ri.account).levels}
 	if rcpServices[svc] {
-		if ra := e.accounts[resourceAccount]; ra != nil {
+		if ra := e.account(resourceAccount); ra != nil {
 			in.RCPLevels = e.rcpLevels(ra).levels
 		}
 	}

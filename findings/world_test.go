@@ -111,7 +111,7 @@ func (w *tw) eval(t *testing.T) *Result {
 	if err := w.inv.Validate(); err != nil {
 		t.Fatalf("test world is invalid: %v", err)
 	}
-	return Evaluate(w.inv, Options{ToolVersion: "test"})
+	return evaluate(t, w.inv, Options{ToolVersion: "test"})
 }
 
 // inOrg puts the account in an organization under one OU with the given

@@ -48,11 +48,19 @@ func TestListingFindingsUnchanged(t *testing.T) {
 				if !inv.Complete {
 					t.Fatalf("describeEach=%v: incomplete: %s", describeEach, inv.Interrupted)
 				}
-				res := findings.Evaluate(inv, findings.Options{ToolVersion: "test", Now: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)})
+				opts := findings.Options{ToolVersion: "test", Now: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)}
+				res := findings.Evaluate(inv, opts)
 				res.GeneratedAt, res.Scope.CollectedAt = time.Time{}, time.Time{} // when, not what
 				b, err := json.MarshalIndent(res, "", " ")
 				if err != nil {
 					t.Fatal(err)
+				}
+				// One account at a time (as audit scan evaluates), the
+				// findings are the same.
+				byAccount := findings.EvaluateAccounts(inv, opts, findings.AccountsOptions{Workers: 2, Release: true})
+				byAccount.GeneratedAt, byAccount.Scope.CollectedAt = time.Time{}, time.Time{}
+				if ba, _ := json.MarshalIndent(byAccount, "", " "); !bytes.Equal(ba, b) {
+					t.Errorf("describeEach=%v: evaluated one account at a time, the findings differ:\n%s", describeEach, firstDiff(ba, b))
 				}
 				return b, res, srv.Calls()
 			}

@@ -355,7 +355,10 @@ func (a *app) analyseAndWrite(ctx context.Context, inv *inventory.Inventory, f *
 	if f.snapshot != "" {
 		evalNow = time.Time{}
 	}
-	res := findings.Evaluate(inv, findings.Options{ToolVersion: toolVersion(), Now: evalNow})
+	// Each account is evaluated on its own, on every core, and, unless the
+	// evidence files need it later, released as soon as it is done.
+	res := findings.EvaluateAccounts(inv, findings.Options{ToolVersion: toolVersion(), Now: evalNow},
+		findings.AccountsOptions{Release: f.evidenceDir == ""})
 	findings.RestrictToShard(res, inv.Shard)
 	return a.deliver(ctx, out, res, inv, f, p, failed, written)
 }

@@ -1,0 +1,204 @@
+package findings
+
+import (
+	"runtime"
+	"slices"
+	"sort"
+	"sync"
+
+	"github.com/ecs-audit/audit/inventory"
+)
+
+// One account at a time.
+//
+// Every finding, role and task definition of a Result belongs to one
+// account (group.go), and an account's evaluation reads of the other
+// accounts only their names and paths (the RCPs on a resource account's
+// path) and the resources its task definitions reference there (a shared
+// secret, key, repository or bucket). An Index holds exactly that, so
+// that each account can be evaluated on its own, released, and its Result
+// merged with the others': the Result is the one Evaluate gives for the
+// whole inventory, and the memory the evaluation holds is bounded by the
+// accounts in flight instead of by the Organization.
+
+// Index is what evaluating one account needs to know of the others: the
+// inventory's header (partition, scope, collection time, organization and
+// its policies, S3 buckets, the collection errors that say which resource
+// policies could not be read), every account's ID, name and path, and the
+// resources task definitions may reference in any account (secrets,
+// parameters, keys, ECR repositories and registries, log groups, and what
+// was looked up and found missing). It does not hold, and does not need,
+// any account's IAM, clusters, task definitions, launches or network.
+//
+// An Index is read-only once built: EvaluateAccount may be called from
+// several goroutines.
+type Index struct {
+	header   inventory.Inventory // Accounts and Errors are per evaluation
+	accounts map[string]*inventory.Account
+	res      *resources
+}
+
+// NewIndex builds the Index of an inventory whose Accounts list every
+// account, each with at least its ID, name, path and the regions' status
+// and referable resources (inventory.Stream's Index has exactly that; a
+// whole inventory has more, which is not kept). The inventory's errors
+// are read for the resource policies that could not be collected.
+func NewIndex(inv *inventory.Inventory) *Index {
+	x := &Index{header: *inv, accounts: make(map[string]*inventory.Account, len(inv.Accounts)), res: indexResources(inv)}
+	x.header.Accounts, x.header.Errors, x.header.Shard = nil, nil, nil
+	for _, a := range inv.Accounts {
+		x.accounts[a.ID] = &inventory.Account{ID: a.ID, Name: a.Name, Email: a.Email, Status: a.Status, Path: a.Path}
+	}
+	return x
+}
+
+// EvaluateAccount evaluates one account, whole (IAM and regions as
+// collected), with errs the collection errors recorded for it. The Result
+// holds the account's findings, roles, task definitions and coverage;
+// MergeAccounts combines the Results of every account (and of the errors
+// no account owns, OrgErrors).
+func (x *Index) EvaluateAccount(a *inventory.Account, errs []inventory.CollectionError, opts Options) *Result {
+	inv := x.header
+	inv.Errors = errs
+	if a != nil {
+		inv.Accounts = []*inventory.Account{a}
+	} else {
+		inv.Accounts = []*inventory.Account{}
+	}
+	return newEvaluation(&inv, opts, x.res, x.accounts, a).run()
+}
+
+// SplitErrors sorts an inventory's collection errors by the account they
+// were recorded in: byAccount holds those of the inventory's accounts,
+// rest the others (calls of the organization, or of no account), in their
+// order.
+func SplitErrors(inv *inventory.Inventory) (byAccount map[string][]inventory.CollectionError, rest []inventory.CollectionError) {
+	known := make(map[string]bool, len(inv.Accounts))
+	for _, a := range inv.Accounts {
+		known[a.ID] = true
+	}
+	byAccount = map[string][]inventory.CollectionError{}
+	for _, ce := range inv.Errors {
+		if known[ce.AccountID] {
+			byAccount[ce.AccountID] = append(byAccount[ce.AccountID], ce)
+		} else {
+			rest = append(rest, ce)
+		}
+	}
+	return byAccount, rest
+}
+
+// AccountsOptions tune EvaluateAccounts.
+type AccountsOptions struct {
+	// Workers evaluate accounts at once; 0 means GOMAXPROCS.
+	Workers int
+	// Release drops each account's collected data (IAM, regions) from the
+	// inventory as soon as the account is evaluated, keeping its ID, name
+	// and path: the inventory is then good for its header only. The
+	// evaluation's memory is that of the accounts in flight and of the
+	// Results.
+	Release bool
+}
+
+// EvaluateAccounts evaluates the inventory one account at a time and
+// merges the Results: the Result equals Evaluate's.
+func EvaluateAccounts(inv *inventory.Inventory, opts Options, ao AccountsOptions) *Result {
+	x := NewIndex(inv)
+	byAccount, rest := SplitErrors(inv)
+	workers := ao.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	parts := make([]*Result, len(inv.Accounts)+1)
+	parts[len(inv.Accounts)] = x.EvaluateAccount(nil, rest, opts)
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				a := inv.Accounts[i]
+				parts[i] = x.EvaluateAccount(a, byAccount[a.ID], opts)
+				if ao.Release {
+					inv.Accounts[i] = &inventory.Account{ID: a.ID, Name: a.Name, Email: a.Email, Status: a.Status, Path: a.Path}
+				}
+			}
+		})
+	}
+	for i := range inv.Accounts {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return MergeAccounts(parts)
+}
+
+// MergeAccounts combines the Results EvaluateAccount gave for each
+// account of one inventory (and for the errors no account owns) into the
+// Result Evaluate gives for the whole inventory. Unlike Merge, which
+// combines shards that may each have recorded one error, it keeps every
+// error: each was given to one account's evaluation.
+func MergeAccounts(parts []*Result) *Result {
+	parts = slices.DeleteFunc(slices.Clone(parts), func(p *Result) bool { return p == nil })
+	if len(parts) == 0 {
+		return nil
+	}
+	first := parts[0]
+	r := &Result{SchemaVersion: first.SchemaVersion, Tool: first.Tool, GeneratedAt: first.GeneratedAt, Rules: first.Rules,
+		Scope: Scope{Source: first.Scope.Source, CollectedAt: first.Scope.CollectedAt, Partition: first.Scope.Partition,
+			OrganizationID: first.Scope.OrganizationID, Accounts: []AccountRef{}}}
+	nf, nr, nt := 0, 0, 0
+	for _, p := range parts {
+		nf += len(p.Findings)
+		nr += len(p.Roles)
+		nt += len(p.TaskDefinitions)
+	}
+	r.Findings = make([]Finding, 0, nf)
+	r.Roles = make([]RoleReport, 0, nr)
+	r.TaskDefinitions = make([]TaskDefReport, 0, nt)
+	c := &r.Coverage
+	c.Complete = true
+	c.Errors = []inventory.CollectionError{}
+	var gaps []string
+	for _, p := range parts {
+		r.Scope.Accounts = append(r.Scope.Accounts, p.Scope.Accounts...)
+		r.Findings = append(r.Findings, p.Findings...)
+		r.Roles = append(r.Roles, p.Roles...)
+		r.TaskDefinitions = append(r.TaskDefinitions, p.TaskDefinitions...)
+		pc := p.Coverage
+		c.Complete = c.Complete && pc.Complete
+		if c.Interrupted == "" {
+			c.Interrupted = pc.Interrupted
+		}
+		c.AccountsScanned += pc.AccountsScanned
+		c.AccountsTotal += pc.AccountsTotal
+		c.RegionsScanned += pc.RegionsScanned
+		c.RegionsNotEnabled += pc.RegionsNotEnabled
+		c.RegionsFailed += pc.RegionsFailed
+		c.Errors = append(c.Errors, pc.Errors...)
+		c.Collected = append(c.Collected, pc.Collected...)
+		gaps = append(gaps, pc.Gaps...)
+	}
+	sort.Slice(r.Scope.Accounts, func(i, j int) bool { return r.Scope.Accounts[i].ID < r.Scope.Accounts[j].ID })
+	sortFindings(r.Findings)
+	sort.Slice(r.Roles, func(i, j int) bool { return r.Roles[i].RoleARN < r.Roles[j].RoleARN })
+	sort.Slice(r.TaskDefinitions, func(i, j int) bool { return r.TaskDefinitions[i].ARN < r.TaskDefinitions[j].ARN })
+	sortCoverageErrors(c.Errors)
+	sort.Slice(c.Collected, func(i, j int) bool {
+		a, b := c.Collected[i], c.Collected[j]
+		if a.AccountID != b.AccountID {
+			return a.AccountID < b.AccountID
+		}
+		return a.Region < b.Region
+	})
+	sort.Strings(gaps)
+	c.Gaps = slices.Compact(gaps)
+	if c.Gaps == nil {
+		c.Gaps = []string{}
+	}
+	if len(c.Gaps) > 0 || c.RegionsFailed > 0 || len(c.Errors) > 0 {
+		c.Complete = false
+	}
+	r.Scope.Regions = collectedRegions(c.Collected)
+	r.summarize()
+	return r
+}

@@ -1,0 +1,105 @@
+package findings
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+
+	"github.com/ecs-audit/audit/inventory"
+)
+
+// evaluate evaluates inv whole and one account at a time (with one and
+// with two workers, releasing the accounts as they are done), and fails
+// the test unless the Results are equal. The test worlds of every rule
+// test go through it.
+func evaluate(t *testing.T, inv *inventory.Inventory, opts Options) *Result {
+	t.Helper()
+	whole := Evaluate(inv, opts)
+	for _, workers := range []int{1, 2} {
+		byAccount := EvaluateAccounts(inv, opts, AccountsOptions{Workers: workers})
+		requireSameResult(t, whole, byAccount)
+	}
+	return whole
+}
+
+func requireSameResult(t *testing.T, want, got *Result) {
+	t.Helper()
+	if reflect.DeepEqual(want, got) {
+		return
+	}
+	w, _ := json.MarshalIndent(want, "", " ")
+	g, _ := json.MarshalIndent(got, "", " ")
+	if string(w) == string(g) {
+		t.Fatalf("evaluated one account at a time, the Result has the same JSON as Evaluate's but differs in memory (nil and empty lists?)")
+	}
+	wl, gl := splitLines(string(w)), splitLines(string(g))
+	for i := 0; i < len(wl) && i < len(gl); i++ {
+		if wl[i] != gl[i] {
+			lo := max(0, i-8)
+			t.Fatalf("evaluated one account at a time, the Result differs from Evaluate's at line %d:\nwhole:\n%s\nby account:\n%s", i+1,
+				joinLines(wl[lo:min(len(wl), i+4)]), joinLines(gl[lo:min(len(gl), i+4)]))
+		}
+	}
+	t.Fatalf("evaluated one account at a time, the Result has %d lines of JSON, Evaluate's %d", len(gl), len(wl))
+}
+
+func splitLines(s string) []string {
+	var out []string
+	start := 0
+	for i := range len(s) {
+		if s[i] == '\n' {
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, s[start:])
+}
+
+func joinLines(ls []string) string {
+	out := ""
+	for _, l := range ls {
+		out += l + "\n"
+	}
+	return out
+}
+
+// Releasing the accounts leaves the same Result and an inventory that
+// holds only the accounts' IDs, names and paths.
+func TestEvaluateAccountsRelease(t *testing.T) {
+	inv, err := inventory.Load(demoSnapshot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := Evaluate(inv, Options{ToolVersion: "test"})
+	got := EvaluateAccounts(inv, Options{ToolVersion: "test"}, AccountsOptions{Workers: 2, Release: true})
+	requireSameResult(t, whole, got)
+	for _, a := range inv.Accounts {
+		if a.IAM != nil || a.Regions != nil {
+			t.Errorf("account %s was not released", a.ID)
+		}
+		if a.ID == "" {
+			t.Errorf("a released account lost its ID")
+		}
+	}
+}
+
+// An error that no account of the inventory owns (the organization's, or
+// an account outside it) is kept once, and makes the coverage
+// incomplete, as in the whole evaluation.
+func TestEvaluateAccountsOrgErrors(t *testing.T) {
+	inv, err := inventory.Load(demoSnapshot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv.Errors = append(inv.Errors,
+		inventory.CollectionError{Service: "organizations", Operation: "ListPoliciesForTarget", Code: "AccessDenied", Message: "no"},
+		inventory.CollectionError{AccountID: "999999999999", Region: "us-east-1", Service: "secretsmanager", Operation: "DescribeSecret", Code: "AccessDenied", Message: "b"},
+		inventory.CollectionError{AccountID: "999999999999", Region: "us-east-1", Service: "secretsmanager", Operation: "DescribeSecret", Code: "AccessDenied", Message: "a"},
+		inventory.CollectionError{AccountID: inv.Accounts[0].ID, Service: "iam", Operation: "ListRoles", Code: "Throttling", Message: "z"},
+		inventory.CollectionError{AccountID: inv.Accounts[0].ID, Service: "iam", Operation: "ListRoles", Code: "Throttling", Message: "z"},
+	)
+	res := evaluate(t, inv, Options{ToolVersion: "test"})
+	if res.Coverage.Complete {
+		t.Error("coverage is complete with collection errors")
+	}
+}
