@@ -27,10 +27,10 @@ const (
 // evaluation is the state of one Evaluate call; rules read it and emit
 // findings into it.
 type evaluation struct {
-	inv      *inventory.Inventory
-	opts     Options
-	now      time.Time
-	res      *resources
+	inv  *inventory.Inventory
+	opts Options
+	now  time.Time
+	res  *resources
 	// accounts are the accounts by ID: every account of the inventory, or,
 	// when one account is evaluated (byaccount.go), what the Index knows
 	// of the others (ID, name, path); self is then that account, whole.
