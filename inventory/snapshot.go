@@ -186,11 +186,7 @@ func checkHeader(data []byte, base int64) (int, *LoadError) {
 // complete version 2 snapshot.
 func Save(path string, inv *Inventory) error {
 	inv.FillPolicyStatuses()
-	return WriteFileAtomic(path, func(w io.Writer) error {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(inv)
-	})
+	return WriteFileAtomic(path, func(w io.Writer) error { return Write(w, inv) })
 }
 
 // WriteFileAtomic writes a file through a temporary file in the same

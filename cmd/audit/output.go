@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -53,9 +52,7 @@ func (s *sink) snapshot(ctx context.Context, name string, inv *inventory.Invento
 	o, err := s.dest.Put(ctx, name, func(w io.Writer) error {
 		// As inventory.Save writes a snapshot file.
 		inv.FillPolicyStatuses()
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(inv)
+		return inventory.Write(w, inv)
 	})
 	return o.URL, err
 }
