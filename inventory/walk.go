@@ -140,6 +140,9 @@ type walker struct {
 	version int
 	path    []byte
 	err     *LoadError
+	// short is set when the walk stopped because the data ended (a
+	// truncated file, or a part of a file read too short).
+	short bool
 
 	target []byte
 	found  int64
@@ -165,6 +168,7 @@ func (w *walker) syntax(p int, what string) bool {
 }
 
 func (w *walker) truncated() bool {
+	w.short = true
 	if w.err == nil {
 		w.err = &LoadError{Field: string(w.path), Offset: w.off(len(w.data)), Msg: "truncated: the JSON ends before the snapshot is complete"}
 	}
