@@ -193,10 +193,15 @@ func (w *walker) document(s *schema) bool {
 	}
 	w.ws()
 	if w.pos < len(w.data) {
-		w.path = w.path[:0]
-		return w.fail(w.pos, "unexpected data after the snapshot object")
+		return w.trailing(w.pos)
 	}
 	return true
+}
+
+// trailing reports data at p after the snapshot object.
+func (w *walker) trailing(p int) bool {
+	w.path = w.path[:0]
+	return w.fail(p, "unexpected data after the snapshot object")
 }
 
 // mark records, in locate mode, where the value at the current path starts.
@@ -495,34 +500,16 @@ func (w *walker) object(s *schema) bool {
 	if w.empty('}') {
 		return true
 	}
-	var seen uint64
-	var seenBig map[int]bool // more than 64 fields
+	var seen fieldSet
 	for {
 		k, at, ok := w.key()
 		if !ok {
 			return false
 		}
 		n := w.pushField(k)
-		f := s.fields[k]
-		if f == nil || f.since > w.version {
-			if w.target != nil {
-				return false
-			}
-			return w.fail(at, "unknown field (not part of snapshot version %d)", w.version)
-		}
-		dup := false
-		if f.bit < 64 {
-			dup = seen&(1<<f.bit) != 0
-			seen |= 1 << f.bit
-		} else {
-			if seenBig == nil {
-				seenBig = map[int]bool{}
-			}
-			dup = seenBig[f.bit]
-			seenBig[f.bit] = true
-		}
-		if dup {
-			return w.fail(at, "duplicate key: the field appears more than once in the same object")
+		f, ok := w.field(s, k, at, &seen)
+		if !ok {
+			return false
 		}
 		if !w.value(f.s) {
 			return false
@@ -536,6 +523,40 @@ func (w *walker) object(s *schema) bool {
 			return true
 		}
 	}
+}
+
+// fieldSet records which fields of an object have been seen.
+type fieldSet struct {
+	bits uint64
+	big  map[int]bool // more than 64 fields
+}
+
+// field looks up the member k, whose key is at at, of an object of schema
+// s, and reports it if it is unknown or repeated (the path already names
+// it).
+func (w *walker) field(s *schema, k string, at int, seen *fieldSet) (*sfield, bool) {
+	f := s.fields[k]
+	if f == nil || f.since > w.version {
+		if w.target != nil {
+			return nil, false
+		}
+		return nil, w.fail(at, "unknown field (not part of snapshot version %d)", w.version)
+	}
+	dup := false
+	if f.bit < 64 {
+		dup = seen.bits&(1<<f.bit) != 0
+		seen.bits |= 1 << f.bit
+	} else {
+		if seen.big == nil {
+			seen.big = map[int]bool{}
+		}
+		dup = seen.big[f.bit]
+		seen.big[f.bit] = true
+	}
+	if dup {
+		return nil, w.fail(at, "duplicate key: the field appears more than once in the same object")
+	}
+	return f, true
 }
 
 func (w *walker) mapObject(s *schema) bool {
