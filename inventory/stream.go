@@ -49,12 +49,12 @@ type Stream struct {
 	// MissingParameters, ECRRepositories, ECRRegistry, LogGroups).
 	Index *Inventory
 
-	name    string
-	src     io.ReaderAt
-	closer  io.Closer
-	closed  bool
-	size    int64
-	version int
+	name     string
+	src      io.ReaderAt
+	closer   io.Closer
+	closed   bool
+	size     int64
+	version  int
 	scan     *scanResult
 	accounts []span   // the elements of "accounts"
 	sums     []uint32 // their CRC-32C, as walked
@@ -461,14 +461,14 @@ func (s *Stream) walkAccounts(m scanMember, elem *schema) *LoadError {
 						}
 					}
 				}
-				data, lerr := s.walkValue(m.elems[i], elem, fmt.Sprintf("accounts[%d]", i), &buf)
+				data, lerr := s.walkAccount(m.elems[i], elem, fmt.Sprintf("accounts[%d]", i), &buf, &proj)
 				if lerr != nil {
 					fail(lerr)
 					continue
 				}
 				sums[i] = crc32.Checksum(data, castagnoli)
-				a, err := indexAccount(data, &proj)
-				if err != nil {
+				a := new(Account)
+				if err := json.Unmarshal(proj.Bytes(), a); err != nil {
 					fail(&LoadError{Field: fmt.Sprintf("accounts[%d]", i), Offset: -1, Msg: "cannot be decoded: " + strings.TrimPrefix(err.Error(), "json: ")})
 					continue
 				}
@@ -575,93 +575,89 @@ func (s *Stream) locate(field string) int64 {
 	return w.found
 }
 
-// indexAccount decodes an account's entry in the Index from the account's
-// JSON (which the walk accepted): one pass over it writes the members the
-// entry keeps, and only they are decoded.
-func indexAccount(data []byte, proj *bytes.Buffer) (*Account, error) {
-	proj.Reset()
-	w := &walker{data: data, version: math.MaxInt}
-	copyMembers(w, proj, func(k string) bool {
-		switch k {
-		case "id", "name", "email", "status", "path":
-			return true
-		case "regions":
-			if w.data[w.pos] != '[' {
-				return true // null
-			}
-			proj.WriteByte('[')
-			if !w.empty(']') {
-				for first := true; ; first = false {
-					if !first {
-						proj.WriteByte(',')
-					}
-					w.ws()
-					copyMembers(w, proj, func(k string) bool {
-						switch k {
-						case "name", "status", "secrets", "parameters", "kmsKeys", "missingSecrets", "missingParameters",
-							"ecrRepositories", "ecrRegistry", "logGroups":
-							return true
-						}
-						return false
-					})
-					if more, ok := w.next(']', ""); !ok || !more {
-						break
-					}
-				}
-			}
-			proj.WriteByte(']')
-			return false
-		}
-		return false
+// walkAccount walks the account at sp (schema acct) as walkValue does,
+// and writes its entry in the Index, as JSON, to proj.
+func (s *Stream) walkAccount(sp span, acct *schema, path string, buf *[]byte, proj *bytes.Buffer) ([]byte, *LoadError) {
+	w, lerr := s.walkAt(sp.start, sp.end-sp.start+1, path, buf, func(w *walker) bool {
+		proj.Reset()
+		return walkIndexAccount(w, acct, proj)
 	})
-	a := new(Account)
-	if err := json.Unmarshal(proj.Bytes(), a); err != nil {
-		return nil, err
+	if lerr != nil {
+		return nil, lerr
 	}
-	return a, nil
+	if sp.start+int64(w.pos) != sp.end {
+		return nil, &LoadError{Field: path, Offset: sp.start, Msg: "the file changed while it was being read"}
+	}
+	return w.data[:w.pos], nil
 }
 
-// copyMembers writes to b the object at w (well formed), with only the
-// members for which keep says true, and moves w past it. keep is called
-// with w at the member's value: it may instead write the value itself and
-// move past it, and return false.
-func copyMembers(w *walker, b *bytes.Buffer, keep func(k string) bool) {
-	b.WriteByte('{')
-	defer b.WriteByte('}')
+// walkIndexAccount walks an account as w.value(acct) does, writing to proj
+// the members its entry in the Index keeps.
+func walkIndexAccount(w *walker, acct *schema, proj *bytes.Buffer) bool {
 	w.ws()
-	if w.pos >= len(w.data) || w.data[w.pos] != '{' || w.empty('}') {
-		return
+	if w.pos >= len(w.data) || w.data[w.pos] != '{' {
+		return w.value(acct)
 	}
-	first := true
-	for {
-		k, _, ok := w.key()
-		if !ok {
-			return
-		}
+	regions := acct.fields["regions"].s
+	proj.WriteByte('{')
+	defer proj.WriteByte('}')
+	return w.members(acct, func(k string, f *sfield) bool {
 		w.ws()
-		start, n := w.pos, b.Len()
-		if !first {
-			b.WriteByte(',')
+		start := w.pos
+		if k == "regions" && start < len(w.data) && w.data[start] == '[' {
+			member(proj, k)
+			proj.WriteByte('[')
+			defer proj.WriteByte(']')
+			return w.elements(regions, func(i int) bool {
+				if i > 0 {
+					proj.WriteByte(',')
+				}
+				return walkIndexRegion(w, regions.elem, proj)
+			})
 		}
-		b.WriteString(strconv.Quote(k))
-		b.WriteByte(':')
-		if keep(k) {
-			if !skipValue(w) {
-				return
-			}
-			b.Write(w.data[start:w.pos])
-			first = false
-		} else if w.pos == start {
-			// Not kept: skipped and unwritten.
-			b.Truncate(n)
-			if !skipValue(w) {
-				return
-			}
-		} else {
-			first = false // written by keep
+		if !w.value(f.s) {
+			return false
 		}
-		if more, ok := w.next('}', ""); !ok || !more {
-			return
+		switch k {
+		case "id", "name", "email", "status", "path", "regions":
+			member(proj, k)
+			proj.Write(w.data[start:w.pos])
 		}
+		return true
+	})
+}
+
+// walkIndexRegion walks a region as w.value(region) does, writing to proj
+// the members its entry in the Index keeps: those other accounts' task
+// definitions may reference.
+func walkIndexRegion(w *walker, region *schema, proj *bytes.Buffer) bool {
+	w.ws()
+	if w.pos >= len(w.data) || w.data[w.pos] != '{' {
+		return w.value(region)
 	}
+	proj.WriteByte('{')
+	defer proj.WriteByte('}')
+	return w.members(region, func(k string, f *sfield) bool {
+		w.ws()
+		start := w.pos
+		if !w.value(f.s) {
+			return false
+		}
+		switch k {
+		case "name", "status", "secrets", "parameters", "kmsKeys", "missingSecrets", "missingParameters",
+			"ecrRepositories", "ecrRegistry", "logGroups":
+			member(proj, k)
+			proj.Write(w.data[start:w.pos])
+		}
+		return true
+	})
+}
+
+// member writes the key of a member of the object being written to b.
+func member(b *bytes.Buffer, k string) {
+	if b.Bytes()[b.Len()-1] != '{' {
+		b.WriteByte(',')
+	}
+	b.WriteString(strconv.Quote(k))
+	b.WriteByte(':')
 }

@@ -496,7 +496,12 @@ func (w *walker) pushField(name string) int {
 	return n
 }
 
-func (w *walker) object(s *schema) bool {
+func (w *walker) object(s *schema) bool { return w.members(s, nil) }
+
+// members walks an object of schema s from its '{'. With each set, each
+// walks every member's value in place of value: it is called with w at the
+// value and the path naming the member.
+func (w *walker) members(s *schema, each func(k string, f *sfield) bool) bool {
 	if w.empty('}') {
 		return true
 	}
@@ -511,7 +516,11 @@ func (w *walker) object(s *schema) bool {
 		if !ok {
 			return false
 		}
-		if !w.value(f.s) {
+		if each == nil {
+			if !w.value(f.s) {
+				return false
+			}
+		} else if !each(k, f) {
 			return false
 		}
 		w.path = w.path[:n]
@@ -608,7 +617,12 @@ func (w *walker) mapObject(s *schema) bool {
 	}
 }
 
-func (w *walker) list(s *schema) bool {
+func (w *walker) list(s *schema) bool { return w.elements(s, nil) }
+
+// elements walks a list of schema s from its '['. With each set, each
+// walks every element in place of value: it is called with w at the
+// element and the path naming it.
+func (w *walker) elements(s *schema, each func(i int) bool) bool {
 	if w.empty(']') {
 		return true
 	}
@@ -617,7 +631,11 @@ func (w *walker) list(s *schema) bool {
 		w.path = append(w.path, '[')
 		w.path = strconv.AppendInt(w.path, int64(i), 10)
 		w.path = append(w.path, ']')
-		if !w.value(s.elem) {
+		if each == nil {
+			if !w.value(s.elem) {
+				return false
+			}
+		} else if !each(i) {
 			return false
 		}
 		w.path = w.path[:n]
