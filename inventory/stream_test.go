@@ -211,19 +211,20 @@ func streamDocs(t testing.TB) map[string][]byte {
 		"bom":       append(append([]byte{}, utf8BOM...), indented(withResources())...),
 	}
 	// The header after the accounts, and white space everywhere.
-	min := mustJSON(minimal())
-	i := strings.Index(min, `"accounts"`)
-	docs["header last"] = []byte(" \n{" + min[i:len(min)-1] + `,"format":"audit-inventory","schemaVersion":2,"collectedAt":"2026-01-01T00:00:00Z","partition":"aws","scope":{}}` + "\r\n\t")
+	small := mustJSON(minimal())
+	i := strings.Index(small, `"accounts"`)
+	docs["header last"] = []byte(" \n{" + small[i:len(small)-1] + `,"format":"audit-inventory","schemaVersion":2,"collectedAt":"2026-01-01T00:00:00Z","partition":"aws","scope":{}}` + "\r\n\t")
 	// Empty lists, null lists, an escaped key, no accounts.
-	docs["empty lists"] = []byte(strings.Replace(strings.Replace(min, `"accounts":[`, `"accounts" : [ `, 1), `"regions":[`, `"errors":[],"regions":[`, 0))
-	docs["no accounts"] = []byte(strings.Replace(min, min[i:strings.LastIndex(min, "]")+1], `"accounts":[]`, 1))
-	docs["escaped keys"] = []byte(strings.Replace(strings.Replace(min, `"accounts":`, `"acc\u006Funts":`, 1), `"regions":`, `"r\u0065gions":`, 1))
+	docs["empty lists"] = []byte(strings.Replace(strings.Replace(small, `"accounts":[`, `"accounts" : [ `, 1), `"complete":true`,
+		`"complete":true,"errors":[],"awsManagedPolicies":[],"s3Buckets":[]`, 1))
+	docs["no accounts"] = []byte(strings.Replace(small, small[i:strings.LastIndex(small, "]")+1], `"accounts":[]`, 1))
+	docs["escaped keys"] = []byte(strings.Replace(strings.Replace(small, `"accounts":`, `"acc\u006Funts":`, 1), `"regions":`, `"r\u0065gions":`, 1))
 	// Members in another order, null regions, an IAM without roles.
-	acc := min[i+len(`"accounts":`) : strings.LastIndex(min, "]")+1]
-	docs["other order"] = []byte(strings.Replace(min, acc, `[{"name":"n","regions":null,"email":"a@b","status":"ACTIVE",`+
+	acc := small[i+len(`"accounts":`) : strings.LastIndex(small, "]")+1]
+	docs["other order"] = []byte(strings.Replace(small, acc, `[{"name":"n","regions":null,"email":"a@b","status":"ACTIVE",`+
 		`"path":[{"id":"r-1","type":"ROOT"}],"iam":{"roles":[],"managedPolicies":[]},"id":"222233334444"},`+acc[1:], 1))
 	// Version 1 (read whole).
-	docs["version 1"] = []byte(strings.Replace(min, `"schemaVersion":2`, `"schemaVersion":1`, 1))
+	docs["version 1"] = []byte(strings.Replace(small, `"schemaVersion":2`, `"schemaVersion":1`, 1))
 	return docs
 }
 
@@ -285,8 +286,8 @@ func TestStreamStructureErrors(t *testing.T) {
 
 // Structures the pass over the file must follow exactly.
 func TestStreamStructureCases(t *testing.T) {
-	min := mustJSON(minimal())
-	acc := min[strings.Index(min, `"accounts":`)+len(`"accounts":`) : strings.LastIndex(min, "]")+1]
+	small := mustJSON(minimal())
+	acc := small[strings.Index(small, `"accounts":`)+len(`"accounts":`) : strings.LastIndex(small, "]")+1]
 	one := acc[1 : len(acc)-1]
 	cases := map[string]string{
 		"empty file":                                   "",
@@ -302,49 +303,49 @@ func TestStreamStructureCases(t *testing.T) {
 		"root is a bad literal":                        `nul`,
 		"empty object":                                 `{}`,
 		"empty object, then more":                      `{} {}`,
-		"no format":                                    strings.Replace(min, `"format":"audit-inventory",`, ``, 1),
-		"format twice":                                 strings.Replace(min, `"partition":"aws"`, `"partition":"aws","format":"audit-inventory"`, 1),
-		"schemaVersion after a bad accounts list":      strings.Replace(strings.Replace(min, `"schemaVersion":2,`, ``, 1), acc, `[`+one+` `+one+`],"schemaVersion":2`, 1),
-		"schemaVersion 02":                             strings.Replace(min, `"schemaVersion":2`, `"schemaVersion":02`, 1),
-		"format missing, accounts broken by a literal": strings.Replace(strings.Replace(min, `"format":"audit-inventory",`, ``, 1), acc, `[nul]`, 1),
-		"format missing, accounts broken by a string":  strings.Replace(strings.Replace(min, `"format":"audit-inventory",`, ``, 1), acc, "[\"a\x01\"]", 1),
-		"accounts missing a comma":                     strings.Replace(min, acc, `[`+one+` `+one+`]`, 1),
-		"accounts with a trailing comma":               strings.Replace(min, acc, `[`+one+`,]`, 1),
-		"accounts with two commas":                     strings.Replace(min, acc, `[`+one+`,,`+one+`]`, 1),
-		"accounts with a bad element":                  strings.Replace(min, acc, `[`+one+`,tru,`+one+`]`, 1),
-		"accounts with a number element":               strings.Replace(min, acc, `[`+one+`,12]`, 1),
-		"accounts with a negative number":              strings.Replace(min, acc, `[-]`, 1),
-		"accounts closed by a brace":                   strings.Replace(min, acc, `[`+one+`}`, 1),
-		"accounts is null":                             strings.Replace(min, acc, `null`, 1),
-		"accounts is an object":                        strings.Replace(min, acc, `{"a":1}`, 1),
-		"accounts is a string":                         strings.Replace(min, acc, `"x"`, 1),
-		"accounts twice":                               strings.Replace(min, `"complete":true`, `"complete":true,"accounts":[]`, 1),
-		"accounts missing":                             strings.Replace(min, `,"accounts":`+acc, ``, 1),
-		"account is null":                              strings.Replace(min, acc, `[null]`, 1),
-		"key without a colon":                          strings.Replace(min, `"partition":"aws"`, `"partition" "aws"`, 1),
-		"key not a string":                             strings.Replace(min, `"partition":"aws"`, `partition:"aws"`, 1),
-		"key with a bad escape":                        strings.Replace(min, `"partition":"aws"`, `"part\ition":"aws"`, 1),
-		"key with a short unicode escape":              strings.Replace(min, `"partition":"aws"`, `"part\u12":"aws"`, 1),
-		"unknown escaped key":                          strings.Replace(min, `"partition":"aws"`, `"partition":"aws","\u0078":1`, 1),
-		"members without a comma":                      strings.Replace(min, `"partition":"aws",`, `"partition":"aws" `, 1),
-		"value missing":                                strings.Replace(min, `"partition":"aws"`, `"partition":,"x":"aws"`, 1),
-		"top-level number with a dot":                  strings.Replace(min, `"complete":true`, `"complete":1.`, 1),
-		"top-level bad literal":                        strings.Replace(min, `"complete":true`, `"complete":tru`, 1),
-		"top-level literal run on":                     strings.Replace(min, `"complete":true`, `"complete":truex`, 1),
-		"top-level object unbalanced":                  strings.Replace(min, `"scope":{}`, `"scope":{]`, 1),
-		"data after the object":                        min + ` x`,
-		"second object after the object":               min + `{}`,
-		"white space after the object":                 min + " \n",
-		"a string with a control character at the top": strings.Replace(min, `"partition":"aws"`, "\"partition\":\"a\x02ws\"", 1),
-		"truncated in a key":                           min[:strings.Index(min, `"accounts"`)+4],
-		"truncated after the colon":                    min[:strings.Index(min, `"accounts"`)+11],
-		"truncated after the list":                     min[:strings.LastIndex(min, "]")+1],
-		"truncated in an escape":                       strings.Replace(min, `"partition":"aws"`, `"partition":"\u00`, 1)[:strings.Index(min, `"partition"`)+17],
-		"escaped quote in a key":                       strings.Replace(min, `"partition":"aws"`, `"a\"b":1,"partition":"aws"`, 1),
-		"brackets in strings":                          strings.Replace(min, `"image":"nginx"`, `"image":"ngi]}nx{["`, 1),
-		"escaped backslash before a quote":             strings.Replace(min, `"image":"nginx"`, `"image":"ngi\\"`, 1),
-		"error in the errors list":                     strings.Replace(min, `"complete":true`, `"complete":true,"errors":[{"service":"ecs"}]`, 1),
-		"bad element in a later member":                strings.Replace(min+"", `"complete":true`, `"complete":true`, 1)[:len(min)-1] + `,"s3Buckets":[{"name":"b","status":"exists"}]}`,
+		"no format":                                    strings.Replace(small, `"format":"audit-inventory",`, ``, 1),
+		"format twice":                                 strings.Replace(small, `"partition":"aws"`, `"partition":"aws","format":"audit-inventory"`, 1),
+		"schemaVersion after a bad accounts list":      strings.Replace(strings.Replace(small, `"schemaVersion":2,`, ``, 1), acc, `[`+one+` `+one+`],"schemaVersion":2`, 1),
+		"schemaVersion 02":                             strings.Replace(small, `"schemaVersion":2`, `"schemaVersion":02`, 1),
+		"format missing, accounts broken by a literal": strings.Replace(strings.Replace(small, `"format":"audit-inventory",`, ``, 1), acc, `[nul]`, 1),
+		"format missing, accounts broken by a string":  strings.Replace(strings.Replace(small, `"format":"audit-inventory",`, ``, 1), acc, "[\"a\x01\"]", 1),
+		"accounts missing a comma":                     strings.Replace(small, acc, `[`+one+` `+one+`]`, 1),
+		"accounts with a trailing comma":               strings.Replace(small, acc, `[`+one+`,]`, 1),
+		"accounts with two commas":                     strings.Replace(small, acc, `[`+one+`,,`+one+`]`, 1),
+		"accounts with a bad element":                  strings.Replace(small, acc, `[`+one+`,tru,`+one+`]`, 1),
+		"accounts with a number element":               strings.Replace(small, acc, `[`+one+`,12]`, 1),
+		"accounts with a negative number":              strings.Replace(small, acc, `[-]`, 1),
+		"accounts closed by a brace":                   strings.Replace(small, acc, `[`+one+`}`, 1),
+		"accounts is null":                             strings.Replace(small, acc, `null`, 1),
+		"accounts is an object":                        strings.Replace(small, acc, `{"a":1}`, 1),
+		"accounts is a string":                         strings.Replace(small, acc, `"x"`, 1),
+		"accounts twice":                               strings.Replace(small, `"complete":true`, `"complete":true,"accounts":[]`, 1),
+		"accounts missing":                             strings.Replace(small, `,"accounts":`+acc, ``, 1),
+		"account is null":                              strings.Replace(small, acc, `[null]`, 1),
+		"key without a colon":                          strings.Replace(small, `"partition":"aws"`, `"partition" "aws"`, 1),
+		"key not a string":                             strings.Replace(small, `"partition":"aws"`, `partition:"aws"`, 1),
+		"key with a bad escape":                        strings.Replace(small, `"partition":"aws"`, `"part\ition":"aws"`, 1),
+		"key with a short unicode escape":              strings.Replace(small, `"partition":"aws"`, `"part\u12":"aws"`, 1),
+		"unknown escaped key":                          strings.Replace(small, `"partition":"aws"`, `"partition":"aws","\u0078":1`, 1),
+		"members without a comma":                      strings.Replace(small, `"partition":"aws",`, `"partition":"aws" `, 1),
+		"value missing":                                strings.Replace(small, `"partition":"aws"`, `"partition":,"x":"aws"`, 1),
+		"top-level number with a dot":                  strings.Replace(small, `"complete":true`, `"complete":1.`, 1),
+		"top-level bad literal":                        strings.Replace(small, `"complete":true`, `"complete":tru`, 1),
+		"top-level literal run on":                     strings.Replace(small, `"complete":true`, `"complete":truex`, 1),
+		"top-level object unbalanced":                  strings.Replace(small, `"scope":{}`, `"scope":{]`, 1),
+		"data after the object":                        small + ` x`,
+		"second object after the object":               small + `{}`,
+		"white space after the object":                 small + " \n",
+		"a string with a control character at the top": strings.Replace(small, `"partition":"aws"`, "\"partition\":\"a\x02ws\"", 1),
+		"truncated in a key":                           small[:strings.Index(small, `"accounts"`)+4],
+		"truncated after the colon":                    small[:strings.Index(small, `"accounts"`)+11],
+		"truncated after the list":                     small[:strings.LastIndex(small, "]")+1],
+		"truncated in an escape":                       strings.Replace(small, `"partition":"aws"`, `"partition":"\u00`, 1)[:strings.Index(small, `"partition"`)+17],
+		"escaped quote in a key":                       strings.Replace(small, `"partition":"aws"`, `"a\"b":1,"partition":"aws"`, 1),
+		"brackets in strings":                          strings.Replace(small, `"image":"nginx"`, `"image":"ngi]}nx{["`, 1),
+		"escaped backslash before a quote":             strings.Replace(small, `"image":"nginx"`, `"image":"ngi\\"`, 1),
+		"error in the errors list":                     strings.Replace(small, `"complete":true`, `"complete":true,"errors":[{"service":"ecs"}]`, 1),
+		"bad element in a later member":                strings.Replace(small+"", `"complete":true`, `"complete":true`, 1)[:len(small)-1] + `,"s3Buckets":[{"name":"b","status":"exists"}]}`,
 	}
 	for name, doc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -370,10 +371,7 @@ func checkScanHeader(t testing.TB, doc []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data := doc
-	if bytes.HasPrefix(data, utf8BOM) {
-		data = data[len(utf8BOM):]
-	}
+	data := bytes.TrimPrefix(doc, utf8BOM)
 	if sc.empty != (len(bytes.TrimSpace(data)) == 0) {
 		t.Fatalf("empty: %v", sc.empty)
 	}
@@ -524,4 +522,16 @@ func FuzzStream(f *testing.F) {
 		}
 		checkScanHeader(t, b)
 	})
+}
+
+// A file that cannot be read gives Load's error.
+func TestStreamUnreadableFile(t *testing.T) {
+	dir := t.TempDir()
+	for _, path := range []string{filepath.Join(dir, "nope.json"), dir} {
+		_, lerr := Load(path)
+		_, serr := OpenStream(path, Options{})
+		if lerr == nil || serr == nil || lerr.Error() != serr.Error() {
+			t.Errorf("Load: %v\nStream: %v", lerr, serr)
+		}
+	}
 }

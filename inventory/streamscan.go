@@ -121,6 +121,9 @@ func (l *lexer) more() bool {
 		l.n -= l.i
 		l.i = 0
 	}
+	if l.n == len(l.buf) {
+		l.buf = append(l.buf, make([]byte, len(l.buf))...)
+	}
 	for {
 		m, err := l.r.Read(l.buf[l.n:])
 		l.n += m
