@@ -35,11 +35,13 @@ import (
 // are those that were walked, decodes it and runs the rest of the
 // validation on it. Every error is the one Load gives for the same file
 // (file, JSON path and byte offset); when a file has several problems, a
-// Stream may report another one of them first than Load does (the Index's
-// before the accounts').
+// Stream may report a different one of them first (one in the Index before
+// one in the bulk of an earlier account): the errors of the header and of
+// the walk, which come first in both, are the same.
 //
 // A version 1 snapshot, and a file that is not a regular file (a pipe), is
-// read whole with Load and its accounts served from memory.
+// read whole, as Load reads it, and its accounts served from memory. A
+// Stream is not for use by several goroutines at once.
 type Stream struct {
 	// Index is the snapshot without the bulk of its accounts: every
 	// top-level field, and in Accounts, for every account (in file order),
@@ -138,6 +140,9 @@ func (s *Stream) Close() error {
 // returned before that account is visited. Accounts may be called again to
 // read the accounts again.
 func (s *Stream) Accounts(visit func(i int, a *Account) error) error {
+	if s.closed {
+		return &LoadError{File: s.name, Offset: -1, Msg: "the stream is closed"}
+	}
 	if s.whole != nil {
 		for i, a := range s.whole.Accounts {
 			if err := visit(i, a); err != nil {
@@ -145,9 +150,6 @@ func (s *Stream) Accounts(visit func(i int, a *Account) error) error {
 			}
 		}
 		return nil
-	}
-	if s.closed {
-		return &LoadError{File: s.name, Offset: -1, Msg: "the stream is closed"}
 	}
 	// Up to ahead accounts are being decoded or visited at once: the one
 	// visited and those decoded while it is.
