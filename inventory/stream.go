@@ -344,7 +344,10 @@ func (s *Stream) walkValue(sp span, sch *schema, path string, buf *[]byte) ([]by
 // walkBreak runs the step of the walk that fails where the structural pass
 // stopped, and returns its error.
 func (s *Stream) walkBreak(b *scanBreak, path string, buf *[]byte, step func(*walker) bool) *LoadError {
-	_, lerr := s.walkAt(b.at, b.failAt-b.at+8, path, buf, step)
+	// The walk fails by failAt (a few bytes on at most), mostly far
+	// sooner: it reads from at in parts that double, so that a value left
+	// open to the end of a large file is not read whole to report it.
+	_, lerr := s.walkAt(b.at, min(b.failAt-b.at+8, 64<<10), path, buf, step)
 	if lerr == nil {
 		// The pass and the walk disagree (the file changed between them).
 		return &LoadError{Field: path, Offset: b.failAt, Msg: "the file changed while it was being read"}

@@ -347,6 +347,17 @@ func TestStreamStructureCases(t *testing.T) {
 		"error in the errors list":                     strings.Replace(small, `"complete":true`, `"complete":true,"errors":[{"service":"ecs"}]`, 1),
 		"bad element in a later member":                strings.Replace(small+"", `"complete":true`, `"complete":true`, 1)[:len(small)-1] + `,"s3Buckets":[{"name":"b","status":"exists"}]}`,
 	}
+	// Long values broken near their end: the walk of the step that fails
+	// reads on in parts.
+	var errs []string
+	for i := range 4000 {
+		errs = append(errs, fmt.Sprintf(`{"service":"ecs","operation":"ListClusters","code":"X","message":"m%d"}`, i))
+	}
+	long := strings.Replace(small, `"complete":true`, `"complete":true,"errors":[`+strings.Join(errs, ",")+`]`, 1)
+	cases["long value with a control character near its end"] = strings.Replace(long, `"m3998"`, "\"m\x013998\"", 1)
+	cases["long value truncated"] = long[:strings.Index(long, `"m3999"`)]
+	cases["long value left open"] = strings.Replace(long, `"m3999"}]`, `"m3999"}`, 1)
+	cases["long account truncated"] = strings.Replace(small, `"image":"nginx"`, `"image":"nginx","environment":[`+strings.Repeat(`{"name":"A","valueClass":"x"},`, 3000)+`{"name":"A"}]`, 1)[:len(small)+80000]
 	for name, doc := range cases {
 		t.Run(name, func(t *testing.T) {
 			if err := streamAgrees(t, []byte(doc), "x.json", Options{}, true); err != nil {
