@@ -199,7 +199,7 @@ func TestLoadResourcesErrors(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			inv := withResources()
 			c.edit(inv)
-			_, err := Decode([]byte(mustJSON(inv)), "x.json")
+			_, err := decodeBoth(t, []byte(mustJSON(inv)), "x.json")
 			var le *LoadError
 			if !errors.As(err, &le) || le.Field != c.field {
 				t.Fatalf("error %v, want field %s", err, c.field)
@@ -216,7 +216,7 @@ func TestLoadResourcesErrors(t *testing.T) {
 func TestResourcesNotInVersion1(t *testing.T) {
 	doc := strings.Replace(mustJSON(minimal()), `"schemaVersion":2`, `"schemaVersion":1`, 1)
 	doc = strings.Replace(doc, `"status":"scanned"`, `"status":"scanned","logGroups":[{"name":"/g","status":"exists"}]`, 1)
-	_, err := Decode([]byte(doc), "x.json")
+	_, err := decodeBoth(t, []byte(doc), "x.json")
 	if err == nil || !strings.Contains(err.Error(), "unknown field") || !strings.Contains(err.Error(), "logGroups") {
 		t.Fatalf("error %v, want an unknown field", err)
 	}

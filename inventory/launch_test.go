@@ -43,7 +43,7 @@ func TestLaunchPathsRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv, err := Decode(good, "x.json")
+	inv, err := decodeBoth(t, good, "x.json")
 	if err != nil {
 		t.Fatalf("Decode: %v", err)
 	}
@@ -109,7 +109,7 @@ func TestLaunchPathsValidation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = Decode(b, "x.json")
+			_, err = decodeBoth(t, b, "x.json")
 			var le *LoadError
 			if !errors.As(err, &le) {
 				t.Fatalf("Decode: %v, want a load error", err)
@@ -128,7 +128,7 @@ func TestLaunchPathsValidation(t *testing.T) {
 func TestLaunchPathsNotInVersion1(t *testing.T) {
 	b, _ := json.Marshal(withLaunchPaths())
 	doc := strings.Replace(string(b), `"schemaVersion":2`, `"schemaVersion":1`, 1)
-	_, err := Decode([]byte(doc), "x.json")
+	_, err := decodeBoth(t, []byte(doc), "x.json")
 	if err == nil || !strings.Contains(err.Error(), "unknown field") {
 		t.Fatalf("Decode: %v, want an unknown field", err)
 	}

@@ -122,33 +122,49 @@ func (inv *Inventory) sharedForm() ([]*ManagedPolicy, []*Account) {
 // no entry, or that also gives a name, path or document, is left as it is,
 // for validation to report.
 func (inv *Inventory) shareAWSManagedPolicies() {
-	shared := map[policyKey]*ManagedPolicy{}
-	for _, p := range inv.AWSManagedPolicies {
+	s := newPolicySharer(inv.AWSManagedPolicies)
+	for _, a := range inv.Accounts {
+		s.account(a)
+	}
+}
+
+// policySharer links the AWS managed policy entries of accounts read in
+// order (shareAWSManagedPolicies, Stream.Accounts). It keeps one entry per
+// policy version: those of awsManagedPolicies, and the first full entry of
+// each other version in the accounts read so far.
+type policySharer map[policyKey]*ManagedPolicy
+
+func newPolicySharer(list []*ManagedPolicy) policySharer {
+	shared := policySharer{}
+	for _, p := range list {
 		if p != nil && !p.Shared && shared[keyOf(p)] == nil {
 			shared[keyOf(p)] = p
 		}
 	}
-	for _, a := range inv.Accounts {
-		if a == nil || a.IAM == nil {
+	return shared
+}
+
+// account links the entries of the next account.
+func (shared policySharer) account(a *Account) {
+	if a == nil || a.IAM == nil {
+		return
+	}
+	for j, p := range a.IAM.ManagedPolicies {
+		if p == nil || !p.AWSManaged {
 			continue
 		}
-		for j, p := range a.IAM.ManagedPolicies {
-			if p == nil || !p.AWSManaged {
-				continue
+		s := shared[keyOf(p)]
+		switch {
+		case p.Shared:
+			if s != nil && p.Name == "" && p.Path == "" && p.Document == "" {
+				a.IAM.ManagedPolicies[j] = s
 			}
-			s := shared[keyOf(p)]
-			switch {
-			case p.Shared:
-				if s != nil && p.Name == "" && p.Path == "" && p.Document == "" {
-					a.IAM.ManagedPolicies[j] = s
-				}
-			case s != nil:
-				if sameVersion(p, s) {
-					a.IAM.ManagedPolicies[j] = s
-				}
-			case strings.TrimSpace(p.Document) != "":
-				shared[keyOf(p)] = p
+		case s != nil:
+			if sameVersion(p, s) {
+				a.IAM.ManagedPolicies[j] = s
 			}
+		case strings.TrimSpace(p.Document) != "":
+			shared[keyOf(p)] = p
 		}
 	}
 }

@@ -129,7 +129,7 @@ func TestAWSManagedPoliciesInFullAreShared(t *testing.T) {
 			// Version 1 has no status fields.
 			doc = strings.ReplaceAll(doc, `,"resources":""`, "")
 		}
-		back, err := Decode([]byte(doc), "old.json")
+		back, err := decodeBoth(t, []byte(doc), "old.json")
 		if err != nil {
 			t.Fatalf("%s: %v", version, err)
 		}
@@ -177,7 +177,7 @@ func TestAWSManagedPolicyReferenceErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := Decode([]byte(c.doc), "x.json")
+			_, err := decodeBoth(t, []byte(c.doc), "x.json")
 			var le *LoadError
 			if err == nil || !asLoadError(err, &le) {
 				t.Fatalf("error %v, want a *LoadError", err)

@@ -141,7 +141,12 @@ func decode(data []byte, opts Options) (*Inventory, *LoadError) {
 
 // checkHeader checks format and schemaVersion and returns the version.
 func checkHeader(data []byte, base int64) (int, *LoadError) {
-	h := readHeader(data)
+	return checkHeaderOf(readHeader(data), base)
+}
+
+// checkHeaderOf is checkHeader on what readHeader found (positions count
+// from base).
+func checkHeaderOf(h header, base int64) (int, *LoadError) {
 	at := func(p int) int64 { return base + int64(p) }
 	root := at(h.rootAt) // a missing field: the enclosing object
 	if h.dupField != "" {

@@ -57,7 +57,7 @@ func TestLoadErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := Decode([]byte(c.doc), "x.json")
+			_, err := decodeBoth(t, []byte(c.doc), "x.json")
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -146,7 +146,7 @@ func TestLoadErrorsNamePathAndOffset(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := Decode([]byte(c.doc), "x.json")
+			_, err := decodeBoth(t, []byte(c.doc), "x.json")
 			var le *LoadError
 			if !errors.As(err, &le) {
 				t.Fatalf("error %v (%T), want a *LoadError", err, err)
@@ -177,11 +177,11 @@ func TestLoadErrorsNamePathAndOffset(t *testing.T) {
 // A UTF-8 byte order mark is accepted, and offsets count it.
 func TestLoadAcceptsBOM(t *testing.T) {
 	good := mustJSON(minimal())
-	if _, err := Decode(append([]byte{0xEF, 0xBB, 0xBF}, good...), "bom.json"); err != nil {
+	if _, err := decodeBoth(t, append([]byte{0xEF, 0xBB, 0xBF}, good...), "bom.json"); err != nil {
 		t.Fatalf("BOM: %v", err)
 	}
 	doc := append([]byte{0xEF, 0xBB, 0xBF}, strings.Replace(good, `"revision":1`, `"revision":"x"`, 1)...)
-	_, err := Decode(doc, "bom.json")
+	_, err := decodeBoth(t, doc, "bom.json")
 	var le *LoadError
 	if !errors.As(err, &le) || !strings.HasPrefix(string(doc[le.Offset:]), `"x"`) {
 		t.Fatalf("offset with a BOM: %v", err)
@@ -229,7 +229,7 @@ func TestLoadEmptyPolicyDocuments(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := Decode([]byte(c.doc), "x.json")
+			_, err := decodeBoth(t, []byte(c.doc), "x.json")
 			if c.field == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -256,13 +256,13 @@ func TestLoadPolicyCheck(t *testing.T) {
 		}
 		return nil
 	}
-	_, err := DecodeWith([]byte(doc), "x.json", Options{PolicyCheck: check})
+	_, err := decodeBothWith(t, []byte(doc), "x.json", Options{PolicyCheck: check})
 	var le *LoadError
 	if !errors.As(err, &le) || le.Field != `organization.policies["p-2"].document` || !strings.Contains(le.Msg, "not JSON") ||
 		!strings.HasPrefix(doc[le.Offset:], `"not a policy"`) {
 		t.Fatalf("error %v", err)
 	}
-	if _, err := Decode([]byte(doc), "x.json"); err != nil {
+	if _, err := decodeBoth(t, []byte(doc), "x.json"); err != nil {
 		t.Fatalf("without a check: %v", err)
 	}
 }
@@ -281,7 +281,7 @@ func TestLoadVersion1ResourcePolicies(t *testing.T) {
 		`"parameters":[{"name":"/p","type":"String"}],`+
 		`"kmsKeys":[{"arn":"`+k+`a","keyId":"a","policy":"{\"Statement\":[]}"},{"arn":"`+k+`b","keyId":"b"}]`, 1)
 	doc = strings.Replace(doc, `"complete":true`, `"complete":true,"errors":[{"accountId":"111122223333","region":"us-east-1","service":"secretsmanager","operation":"GetResourcePolicy","resource":"`+p+`failed-AbCdEf","code":"AccessDenied","message":"m"}]`, 1)
-	inv, err := Decode([]byte(doc), "v1.json")
+	inv, err := decodeBoth(t, []byte(doc), "v1.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,7 +334,7 @@ func TestLoadVersion2PolicyStatus(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := Decode([]byte(c.doc), "x.json")
+			_, err := decodeBoth(t, []byte(c.doc), "x.json")
 			if c.field == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -356,7 +356,7 @@ func TestLoadRedactsEveryOptionsMap(t *testing.T) {
 	doc := strings.Replace(mustJSON(minimal()), `"image":"nginx"`, `"image":"nginx",`+
 		`"logConfiguration":{"logDriver":"splunk","options":{"splunk-token":"`+token+`","awslogs-group":"/ecs/a"}},`+
 		`"firelensConfiguration":{"type":"fluentbit","options":{"Header":"Authorization Bearer `+token+`","apikey":"`+token+`","config-file-type":"file"}}`, 1)
-	inv, err := Decode([]byte(doc), "x.json")
+	inv, err := decodeBoth(t, []byte(doc), "x.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -385,7 +385,7 @@ func TestLoadMissingFile(t *testing.T) {
 func TestEnvironmentValuesNeverKept(t *testing.T) {
 	doc := strings.Replace(mustJSON(minimal()), `"image":"nginx"`,
 		`"image":"nginx","environment":[{"name":"KEY","value":"AKIAABCDEFGHIJKLMNOP"},{"name":"MODE","value":"production"}],"logConfiguration":{"logDriver":"splunk","options":{"splunk-token":"s3cr3t-token-value","splunk-url":"https://x"}}`, 1)
-	inv, err := Decode([]byte(doc), "x.json")
+	inv, err := decodeBoth(t, []byte(doc), "x.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -452,60 +452,8 @@ func mustJSON(v any) string {
 }
 
 func FuzzLoad(f *testing.F) {
-	good, _ := json.Marshal(minimal())
-	f.Add(good)
-	f.Add(good[:len(good)/3])
-	f.Add([]byte(`{"format":"audit-inventory","schemaVersion":1,"partition":"aws","accounts":[{"id":"111122223333","iam":{"roles":[null]}}]}`))
-	// duplicate keys and nulls, at several depths
-	for _, r := range [][2]string{
-		{`"partition":"aws"`, `"partition":"aws","partition":"aws"`},
-		{`"image":"nginx"`, `"image":"nginx","image":"nginx"`},
-		{`"image":"nginx"`, `"image":"nginx","logConfiguration":{"logDriver":"awslogs","options":{"a":"1","a":"2"}}`},
-		{`"scope":{}`, `"scope":null`},
-		{`"revision":1`, `"revision":null`},
-		{`"containerDefinitions":[`, `"containerDefinitions":[null,`},
-		{`"complete":true`, `"complete":true,"organization":null`},
-		{`"complete":true`, `"complete":true,"errors":null`},
-		{`"status":"scanned"`, `"status":"scanned","secrets":[{"arn":"arn:aws:secretsmanager:us-east-1:111122223333:secret:s-AbCdEf","name":"s","resourcePolicyStatus":"none","resourcePolicyStatus":"collected"}]`},
-		{`"image":"nginx"`, `"image":"nginx","firelensConfiguration":{"type":"fluentbit","options":{"apikey":"AKIAABCDEFGHIJKLMNOP"}}`},
-	} {
-		f.Add([]byte(strings.Replace(string(good), r[0], r[1], 1)))
-	}
-	f.Add(append([]byte{0xEF, 0xBB, 0xBF}, good...))
-	// the existence records and resource policies of snapshot version 2
-	withRes := []byte(mustJSON(withResources()))
-	f.Add(withRes)
-	for _, r := range [][2]string{
-		{`"status":"exists"`, `"status":"exists","status":"exists"`},
-		{`"policyStatus":"none"`, `"policyStatus":null`},
-		{`"images":[`, `"images":[null,`},
-		{`"s3Buckets":[`, `"s3Buckets":[null,`},
-		{`"ecrRegistry":{`, `"ecrRegistry":null,"x":{`},
-	} {
-		f.Add([]byte(strings.Replace(string(withRes), r[0], r[1], 1)))
-	}
-	// Launch paths and the network path, and broken forms of them.
-	launch, _ := json.Marshal(withLaunchPaths())
-	f.Add(launch)
-	for _, r := range [][2]string{
-		{`"tasksStatus":"collected"`, `"tasksStatus":"collected","tasksStatus":"partial"`},
-		{`"status":"not-found"`, `"status":"not-found","vpcId":"vpc-1"`},
-		{`"policyStatus":"collected"`, `"policyStatus":"none"`},
-		{`"launch":{`, `"launch":null,"x":{`},
-		{`"network":{"status":"collected"`, `"network":{"status":"skipped"`},
-	} {
-		f.Add([]byte(strings.Replace(string(launch), r[0], r[1], 1)))
-	}
-	// AWS managed policies written once, with references to them.
-	shared := mustJSON(withAWSPolicies())
-	f.Add([]byte(shared))
-	for _, r := range [][2]string{
-		{`"shared":true`, `"shared":true,"shared":false`},
-		{`"defaultVersionId":"v4","awsManaged":true,"document":"","shared":true`, `"defaultVersionId":"v3","awsManaged":true,"document":"","shared":true`},
-		{`"awsManagedPolicies":[`, `"awsManagedPolicies":[null,`},
-		{`"awsManagedPolicies":[`, `"x":[`},
-	} {
-		f.Add([]byte(strings.Replace(shared, r[0], r[1], 1)))
+	for _, seed := range loadSeeds() {
+		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		inv, err := Decode(b, "fuzz.json")
@@ -547,6 +495,68 @@ func FuzzLoad(f *testing.F) {
 			t.Fatalf("not stable across a round trip:\n%s\n%s", a, b)
 		}
 	})
+}
+
+// loadSeeds are the seeds of FuzzLoad and FuzzStream.
+func loadSeeds() [][]byte {
+	var seeds [][]byte
+	add := func(b []byte) { seeds = append(seeds, b) }
+	good, _ := json.Marshal(minimal())
+	add(good)
+	add(good[:len(good)/3])
+	add([]byte(`{"format":"audit-inventory","schemaVersion":1,"partition":"aws","accounts":[{"id":"111122223333","iam":{"roles":[null]}}]}`))
+	// duplicate keys and nulls, at several depths
+	for _, r := range [][2]string{
+		{`"partition":"aws"`, `"partition":"aws","partition":"aws"`},
+		{`"image":"nginx"`, `"image":"nginx","image":"nginx"`},
+		{`"image":"nginx"`, `"image":"nginx","logConfiguration":{"logDriver":"awslogs","options":{"a":"1","a":"2"}}`},
+		{`"scope":{}`, `"scope":null`},
+		{`"revision":1`, `"revision":null`},
+		{`"containerDefinitions":[`, `"containerDefinitions":[null,`},
+		{`"complete":true`, `"complete":true,"organization":null`},
+		{`"complete":true`, `"complete":true,"errors":null`},
+		{`"status":"scanned"`, `"status":"scanned","secrets":[{"arn":"arn:aws:secretsmanager:us-east-1:111122223333:secret:s-AbCdEf","name":"s","resourcePolicyStatus":"none","resourcePolicyStatus":"collected"}]`},
+		{`"image":"nginx"`, `"image":"nginx","firelensConfiguration":{"type":"fluentbit","options":{"apikey":"AKIAABCDEFGHIJKLMNOP"}}`},
+	} {
+		add([]byte(strings.Replace(string(good), r[0], r[1], 1)))
+	}
+	add(append([]byte{0xEF, 0xBB, 0xBF}, good...))
+	// the existence records and resource policies of snapshot version 2
+	withRes := []byte(mustJSON(withResources()))
+	add(withRes)
+	for _, r := range [][2]string{
+		{`"status":"exists"`, `"status":"exists","status":"exists"`},
+		{`"policyStatus":"none"`, `"policyStatus":null`},
+		{`"images":[`, `"images":[null,`},
+		{`"s3Buckets":[`, `"s3Buckets":[null,`},
+		{`"ecrRegistry":{`, `"ecrRegistry":null,"x":{`},
+	} {
+		add([]byte(strings.Replace(string(withRes), r[0], r[1], 1)))
+	}
+	// Launch paths and the network path, and broken forms of them.
+	launch, _ := json.Marshal(withLaunchPaths())
+	add(launch)
+	for _, r := range [][2]string{
+		{`"tasksStatus":"collected"`, `"tasksStatus":"collected","tasksStatus":"partial"`},
+		{`"status":"not-found"`, `"status":"not-found","vpcId":"vpc-1"`},
+		{`"policyStatus":"collected"`, `"policyStatus":"none"`},
+		{`"launch":{`, `"launch":null,"x":{`},
+		{`"network":{"status":"collected"`, `"network":{"status":"skipped"`},
+	} {
+		add([]byte(strings.Replace(string(launch), r[0], r[1], 1)))
+	}
+	// AWS managed policies written once, with references to them.
+	shared := mustJSON(withAWSPolicies())
+	add([]byte(shared))
+	for _, r := range [][2]string{
+		{`"shared":true`, `"shared":true,"shared":false`},
+		{`"defaultVersionId":"v4","awsManaged":true,"document":"","shared":true`, `"defaultVersionId":"v3","awsManaged":true,"document":"","shared":true`},
+		{`"awsManagedPolicies":[`, `"awsManagedPolicies":[null,`},
+		{`"awsManagedPolicies":[`, `"x":[`},
+	} {
+		add([]byte(strings.Replace(shared, r[0], r[1], 1)))
+	}
+	return seeds
 }
 
 // duplicateKey finds a key that appears twice in one object, with
@@ -608,7 +618,7 @@ func duplicateKey(b []byte) string {
 func TestNullResourcesRejected(t *testing.T) {
 	for _, field := range []string{"secrets", "parameters", "kmsKeys"} {
 		doc := strings.Replace(mustJSON(minimal()), `"status":"scanned"`, `"status":"scanned","`+field+`":[null]`, 1)
-		_, err := Decode([]byte(doc), "x.json")
+		_, err := decodeBoth(t, []byte(doc), "x.json")
 		if err == nil || !strings.Contains(err.Error(), field+"[0]") {
 			t.Errorf("%s: %v", field, err)
 		}
@@ -624,7 +634,7 @@ func TestRedactOptionsChecksValuesOfKnownOptions(t *testing.T) {
 
 func TestSecretLookingValueFromRedactedOnLoad(t *testing.T) {
 	doc := strings.Replace(mustJSON(minimal()), `"image":"nginx"`, `"image":"nginx","secrets":[{"name":"K","valueFrom":"AKIAABCDEFGHIJKLMNOP"},{"name":"P","valueFrom":"/app/db"}]`, 1)
-	inv, err := Decode([]byte(doc), "x.json")
+	inv, err := decodeBoth(t, []byte(doc), "x.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -655,11 +665,11 @@ func TestRedactOptionsAllowList(t *testing.T) {
 // Errors about a missing top-level field point at the snapshot object; errors
 // with no place in the file state no offset.
 func TestLoadErrorOffsets(t *testing.T) {
-	_, err := Decode([]byte(`  {"schemaVersion":2}`), "x.json")
+	_, err := decodeBoth(t, []byte(`  {"schemaVersion":2}`), "x.json")
 	if err == nil || !strings.Contains(err.Error(), "field format (byte 2): missing") {
 		t.Errorf("missing format: %v", err)
 	}
-	_, err = Decode([]byte("  \n"), "x.json")
+	_, err = decodeBoth(t, []byte("  \n"), "x.json")
 	if err == nil || strings.Contains(err.Error(), "byte") {
 		t.Errorf("empty file: %v", err)
 	}

@@ -140,6 +140,9 @@ type walker struct {
 	version int
 	path    []byte
 	err     *LoadError
+	// short is set when the walk stopped because the data ended (a
+	// truncated file, or a part of a file read too short).
+	short bool
 
 	target []byte
 	found  int64
@@ -165,6 +168,7 @@ func (w *walker) syntax(p int, what string) bool {
 }
 
 func (w *walker) truncated() bool {
+	w.short = true
 	if w.err == nil {
 		w.err = &LoadError{Field: string(w.path), Offset: w.off(len(w.data)), Msg: "truncated: the JSON ends before the snapshot is complete"}
 	}
@@ -189,10 +193,15 @@ func (w *walker) document(s *schema) bool {
 	}
 	w.ws()
 	if w.pos < len(w.data) {
-		w.path = w.path[:0]
-		return w.fail(w.pos, "unexpected data after the snapshot object")
+		return w.trailing(w.pos)
 	}
 	return true
+}
+
+// trailing reports data at p after the snapshot object.
+func (w *walker) trailing(p int) bool {
+	w.path = w.path[:0]
+	return w.fail(p, "unexpected data after the snapshot object")
 }
 
 // mark records, in locate mode, where the value at the current path starts.
@@ -487,40 +496,31 @@ func (w *walker) pushField(name string) int {
 	return n
 }
 
-func (w *walker) object(s *schema) bool {
+func (w *walker) object(s *schema) bool { return w.members(s, nil) }
+
+// members walks an object of schema s from its '{'. With each set, each
+// walks every member's value in place of value: it is called with w at the
+// value and the path naming the member.
+func (w *walker) members(s *schema, each func(k string, f *sfield) bool) bool {
 	if w.empty('}') {
 		return true
 	}
-	var seen uint64
-	var seenBig map[int]bool // more than 64 fields
+	var seen fieldSet
 	for {
 		k, at, ok := w.key()
 		if !ok {
 			return false
 		}
 		n := w.pushField(k)
-		f := s.fields[k]
-		if f == nil || f.since > w.version {
-			if w.target != nil {
+		f, ok := w.field(s, k, at, &seen)
+		if !ok {
+			return false
+		}
+		if each == nil {
+			if !w.value(f.s) {
 				return false
 			}
-			return w.fail(at, "unknown field (not part of snapshot version %d)", w.version)
-		}
-		dup := false
-		if f.bit < 64 {
-			dup = seen&(1<<f.bit) != 0
-			seen |= 1 << f.bit
-		} else {
-			if seenBig == nil {
-				seenBig = map[int]bool{}
-			}
-			dup = seenBig[f.bit]
-			seenBig[f.bit] = true
-		}
-		if dup {
-			return w.fail(at, "duplicate key: the field appears more than once in the same object")
-		}
-		if !w.value(f.s) {
+		} else if !each(k, f) {
 			return false
 		}
 		w.path = w.path[:n]
@@ -532,6 +532,40 @@ func (w *walker) object(s *schema) bool {
 			return true
 		}
 	}
+}
+
+// fieldSet records which fields of an object have been seen.
+type fieldSet struct {
+	bits uint64
+	big  map[int]bool // more than 64 fields
+}
+
+// field looks up the member k, whose key is at at, of an object of schema
+// s, and reports it if it is unknown or repeated (the path already names
+// it).
+func (w *walker) field(s *schema, k string, at int, seen *fieldSet) (*sfield, bool) {
+	f := s.fields[k]
+	if f == nil || f.since > w.version {
+		if w.target != nil {
+			return nil, false
+		}
+		return nil, w.fail(at, "unknown field (not part of snapshot version %d)", w.version)
+	}
+	dup := false
+	if f.bit < 64 {
+		dup = seen.bits&(1<<f.bit) != 0
+		seen.bits |= 1 << f.bit
+	} else {
+		if seen.big == nil {
+			seen.big = map[int]bool{}
+		}
+		dup = seen.big[f.bit]
+		seen.big[f.bit] = true
+	}
+	if dup {
+		return nil, w.fail(at, "duplicate key: the field appears more than once in the same object")
+	}
+	return f, true
 }
 
 func (w *walker) mapObject(s *schema) bool {
@@ -583,7 +617,12 @@ func (w *walker) mapObject(s *schema) bool {
 	}
 }
 
-func (w *walker) list(s *schema) bool {
+func (w *walker) list(s *schema) bool { return w.elements(s, nil) }
+
+// elements walks a list of schema s from its '['. With each set, each
+// walks every element in place of value: it is called with w at the
+// element and the path naming it.
+func (w *walker) elements(s *schema, each func(i int) bool) bool {
 	if w.empty(']') {
 		return true
 	}
@@ -592,7 +631,11 @@ func (w *walker) list(s *schema) bool {
 		w.path = append(w.path, '[')
 		w.path = strconv.AppendInt(w.path, int64(i), 10)
 		w.path = append(w.path, ']')
-		if !w.value(s.elem) {
+		if each == nil {
+			if !w.value(s.elem) {
+				return false
+			}
+		} else if !each(i) {
 			return false
 		}
 		w.path = w.path[:n]
