@@ -108,7 +108,7 @@ BENCH_SIZES    ?= 200 2000
 BENCH_SNAPSHOT ?= bin/bench-snapshot.json
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 -cpu 1 ./policy/
-	$(GO) test -run '^$$' -bench BenchmarkLoad -benchmem -count=1 -cpu 1 ./inventory/
+	$(GO) test -run '^$$' -bench 'BenchmarkLoad|BenchmarkStream' -benchmem -count=1 -cpu 1 ./inventory/
 	AUDIT_BENCH=1 $(GO) test -run TestBenchMemory -v -count=1 -timeout 30m ./report/
 	$(GO) run ./internal/benchworld -out $(BENCH_SNAPSHOT) -audit $(BIN) -runs 3
 	for n in $(BENCH_SIZES); do \
@@ -125,6 +125,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzMatchResourceUnknown$$' -fuzztime $(FUZZTIME) ./policy/
 	$(GO) test -run '^$$' -fuzz '^FuzzMatchAction$$' -fuzztime $(FUZZTIME) ./policy/
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./inventory/
+	$(GO) test -run '^$$' -fuzz '^FuzzStream$$' -fuzztime $(FUZZTIME) ./inventory/
 	$(GO) test -run '^$$' -fuzz '^FuzzEscape$$' -fuzztime $(FUZZTIME) ./report/
 	$(GO) test -run '^$$' -fuzz '^FuzzReadResult$$' -fuzztime $(FUZZTIME) ./report/
 	$(GO) test -run '^$$' -fuzz '^FuzzGlobPrefix$$' -fuzztime $(FUZZTIME) ./policy/

@@ -136,7 +136,9 @@ func EvaluateAccounts(inv *inventory.Inventory, opts Options, ao AccountsOptions
 // account of one inventory (and for the errors no account owns) into the
 // Result Evaluate gives for the whole inventory. Unlike Merge, which
 // combines shards that may each have recorded one error, it keeps every
-// error: each was given to one account's evaluation.
+// error: each was given to one account's evaluation. It empties the
+// parts' lists as it takes them, so that the merge does not hold two
+// copies of every finding.
 func MergeAccounts(parts []*Result) *Result {
 	parts = slices.DeleteFunc(slices.Clone(parts), func(p *Result) bool { return p == nil })
 	if len(parts) == 0 {
@@ -164,6 +166,7 @@ func MergeAccounts(parts []*Result) *Result {
 		r.Findings = append(r.Findings, p.Findings...)
 		r.Roles = append(r.Roles, p.Roles...)
 		r.TaskDefinitions = append(r.TaskDefinitions, p.TaskDefinitions...)
+		p.Findings, p.Roles, p.TaskDefinitions = nil, nil, nil
 		pc := p.Coverage
 		c.Complete = c.Complete && pc.Complete
 		if c.Interrupted == "" {

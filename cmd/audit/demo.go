@@ -83,7 +83,7 @@ It reads its flags only, not audit.yaml or AUDIT_* variables.`,
 						len(inv.Accounts), time.Since(start).Round(time.Millisecond), calls, len(srv.MutatingCalls()))
 				}
 				fl.saveSnapshot = filepath.Join(out, "inventory.json")
-				err = a.analyseAndWrite(cmd.Context(), inv, fl, plan{formats: fmts, now: start})
+				err = a.analyseAndWrite(cmd.Context(), inv, nil, fl, plan{formats: fmts, now: start})
 				if err == nil && !quiet {
 					fmt.Fprintf(a.stderr, "re-analyse offline with: audit scan --snapshot %s --format all --out %s\n", fl.saveSnapshot, out)
 				}

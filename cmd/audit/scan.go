@@ -7,9 +7,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ecs-audit/audit/findings"
@@ -253,9 +255,21 @@ func (a *app) runScan(ctx context.Context, f *scanFlags) error {
 		return usageErr(errorLines(err))
 	}
 	var inv *inventory.Inventory
+	var stream *inventory.Stream
 	if f.snapshot != "" {
-		inv, err = inventory.LoadWith(f.snapshot, inventory.Options{PolicyCheck: checkOrgPolicy})
-		if err != nil {
+		lopts := inventory.Options{PolicyCheck: checkOrgPolicy}
+		if f.saveSnapshot == "" && f.evidenceDir == "" {
+			// Read account by account as the evaluation goes (see
+			// evaluateStream): the header and what accounts may reference
+			// in each other are read and checked now.
+			stream, err = inventory.OpenStream(f.snapshot, lopts)
+			if err != nil {
+				return usageErr(err)
+			}
+			defer stream.Close()
+			inv = stream.Index
+		} else if inv, err = inventory.LoadWith(f.snapshot, lopts); err != nil {
+			// Saved again or copied into evidence files: read whole.
 			return usageErr(err)
 		}
 	}
@@ -300,7 +314,7 @@ func (a *app) runScan(ctx context.Context, f *scanFlags) error {
 		}
 		inv.ToolVersion = toolVersion()
 	}
-	return a.analyseAndWrite(ctx, inv, f, p)
+	return a.analyseAndWrite(ctx, inv, stream, f, p)
 }
 
 // interruptedWriteTimeout bounds the writing of the reports of an
@@ -326,7 +340,12 @@ type plan struct {
 // analyseAndWrite evaluates the inventory, applies the triage, writes the
 // reports (and the snapshot and evidence) and maps the outcome to an exit
 // code.
-func (a *app) analyseAndWrite(ctx context.Context, inv *inventory.Inventory, f *scanFlags, p plan) error {
+//
+// With stream (a snapshot read account by account), inv is its Index and
+// the accounts are read, checked and evaluated one at a time; a snapshot
+// that turns out to be invalid in an account exits 2, naming the file,
+// the JSON path and the byte offset, before any report is written.
+func (a *app) analyseAndWrite(ctx context.Context, inv *inventory.Inventory, stream *inventory.Stream, f *scanFlags, p plan) error {
 	out := p.sink
 	if out == nil {
 		out = &sink{dir: f.out}
@@ -357,10 +376,56 @@ func (a *app) analyseAndWrite(ctx context.Context, inv *inventory.Inventory, f *
 	}
 	// Each account is evaluated on its own, on every core, and, unless the
 	// evidence files need it later, released as soon as it is done.
-	res := findings.EvaluateAccounts(inv, findings.Options{ToolVersion: toolVersion(), Now: evalNow},
-		findings.AccountsOptions{Release: f.evidenceDir == ""})
+	opts := findings.Options{ToolVersion: toolVersion(), Now: evalNow}
+	var res *findings.Result
+	if stream != nil {
+		var err error
+		if res, err = evaluateStream(stream, f.snapshot, opts); err != nil {
+			return usageErr(err)
+		}
+	} else {
+		res = findings.EvaluateAccounts(inv, opts, findings.AccountsOptions{Release: f.evidenceDir == ""})
+	}
 	findings.RestrictToShard(res, inv.Shard)
 	return a.deliver(ctx, out, res, inv, f, p, failed, written)
+}
+
+// evaluateStream evaluates a snapshot one account at a time while it is
+// read: the stream reads and checks the next account while the workers
+// (one per core) evaluate the ones before, so that what is held at once
+// is the Index, the accounts in flight and the Results.
+func evaluateStream(st *inventory.Stream, path string, opts findings.Options) (*findings.Result, error) {
+	x := findings.NewIndex(st.Index)
+	byAccount, rest := findings.SplitErrors(st.Index)
+	n := len(st.Index.Accounts)
+	parts := make([]*findings.Result, n+1)
+	parts[n] = x.EvaluateAccount(nil, rest, opts)
+	type job struct {
+		i int
+		a *inventory.Account
+	}
+	work := make(chan job)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for j := range work {
+				parts[j.i] = x.EvaluateAccount(j.a, byAccount[j.a.ID], opts)
+			}
+		})
+	}
+	err := st.Accounts(func(i int, a *inventory.Account) error {
+		if i < 0 || i >= n || a == nil || a.ID != st.Index.Accounts[i].ID {
+			return fmt.Errorf("%s: accounts[%d] does not match the index of the snapshot", path, i)
+		}
+		work <- job{i, a}
+		return nil
+	})
+	close(work)
+	wg.Wait()
+	if err != nil {
+		return nil, err
+	}
+	return findings.MergeAccounts(parts), nil
 }
 
 // deliver applies the triage to res, writes the reports (and, with inv,

@@ -262,3 +262,49 @@ func TestRulesAndVersion(t *testing.T) {
 		t.Fatalf("version: %d %s", code, out)
 	}
 }
+
+// A snapshot is analysed account by account as it is read; an account
+// found invalid after others were evaluated still exits 2 with the error
+// a whole load gives (file, JSON path, byte offset), and no report is
+// written.
+func TestScanSnapshotInvalidInALaterAccount(t *testing.T) {
+	good, err := os.ReadFile(demoSnapshot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(good, &doc); err != nil {
+		t.Fatal(err)
+	}
+	accounts := doc["accounts"].([]any)
+	last := len(accounts) - 1
+	roles := accounts[last].(map[string]any)["iam"].(map[string]any)["roles"].([]any)
+	roles[len(roles)-1].(map[string]any)["arn"] = "not-a-role"
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	p := filepath.Join(dir, "late.json")
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	field := fmt.Sprintf("accounts[%d].iam.roles[%d].arn", last, len(roles)-1)
+	// Streamed (the default), then read whole (--save-snapshot needs the
+	// whole inventory): the same error.
+	var msgs []string
+	for i, extra := range [][]string{nil, {"--save-snapshot", filepath.Join(dir, "again.json")}} {
+		out := filepath.Join(dir, fmt.Sprintf("out%d", i))
+		code, _, stderr := run(t, "", append([]string{"scan", "--snapshot", p, "--format", "all", "--out", out}, extra...)...)
+		if code != ExitUsage || !strings.Contains(stderr, p) || !strings.Contains(stderr, field) || !strings.Contains(stderr, "(byte ") {
+			t.Fatalf("%v: exit %d, stderr %q (want exit 2 naming %s and %s with its offset)", extra, code, stderr, p, field)
+		}
+		if entries, _ := os.ReadDir(out); len(entries) != 0 {
+			t.Errorf("%v: the invalid snapshot left %d files in --out", extra, len(entries))
+		}
+		msgs = append(msgs, stderr)
+	}
+	if msgs[0] != msgs[1] {
+		t.Errorf("read account by account, the error is\n%s\nread whole, it is\n%s", msgs[0], msgs[1])
+	}
+}
