@@ -3,7 +3,6 @@ package report
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -72,11 +71,13 @@ func (v *view) writeJSON(w io.Writer) error {
 		}
 		out.Triage = &c
 	}
-	head, err := json.MarshalIndent(&out, "", "  ")
+	je := newJSONEncoder()
+	head, err := je.indent(&out, "", "  ")
 	if err != nil {
 		return err
 	}
-	head = EscapeHiddenJSON(head)
+	// Kept: the encoder's buffer is reused for the elements.
+	head = bytes.Clone(head)
 	lists := []jsonList{
 		{"findings", "finding", len(v.findings), func(i int) (any, string) {
 			f := v.findings[i]
@@ -101,10 +102,6 @@ func (v *view) writeJSON(w io.Writer) error {
 		}},
 	}
 	bw := bufio.NewWriterSize(w, 256<<10)
-	var elem bytes.Buffer
-	enc := json.NewEncoder(&elem)
-	// Elements are indented for their place: inside a top-level list.
-	enc.SetIndent("    ", "  ")
 	for len(lists) > 0 {
 		// The next list in the file. A top-level field is the only place
 		// where its empty list can occur unescaped at this indentation.
@@ -130,17 +127,17 @@ func (v *view) writeJSON(w io.Writer) error {
 		bw.WriteString("\n  \"" + l.name + "\": [")
 		for i := range l.n {
 			x, id := l.elem(i)
-			elem.Reset()
-			if err := enc.Encode(x); err != nil {
+			// Elements are indented for their place: inside a top-level
+			// list.
+			b, err := je.indent(x, "    ", "  ")
+			if err != nil {
 				return fmt.Errorf("%s %s: %w", l.what, id, err)
 			}
 			if i > 0 {
 				bw.WriteByte(',')
 			}
 			bw.WriteString("\n    ")
-			// Encode ends the value with a newline, which MarshalIndent
-			// does not write.
-			bw.Write(EscapeHiddenJSON(bytes.TrimSuffix(elem.Bytes(), []byte("\n"))))
+			bw.Write(b)
 		}
 		bw.WriteString("\n  ]")
 	}

@@ -1,0 +1,146 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// Indenting JSON without encoding/json's scanner.
+//
+// findings.json and findings.sarif are indented, and their hidden
+// characters written as \u escapes. json.MarshalIndent and an Encoder with
+// SetIndent run every byte of the encoded value through encoding/json's
+// validating scanner, a state machine called per byte, and EscapeHiddenJSON
+// then reads the result once more: for a findings.json of 250 MB most of the
+// writer's time went there. The JSON these writers indent is always what
+// encoding/json has just produced, compact and valid, so indenting it needs
+// to know only where strings are: appendIndentJSON does that, and escapes
+// hidden characters inside the strings in the same pass. Its output is
+// byte for byte what json.MarshalIndent followed by EscapeHiddenJSON gives
+// (a test compares the two).
+
+// jsonEncoder encodes values compactly into a buffer it reuses, and
+// indents them into a second one.
+type jsonEncoder struct {
+	compact  bytes.Buffer
+	enc      *json.Encoder
+	indented []byte
+}
+
+func newJSONEncoder() *jsonEncoder {
+	e := &jsonEncoder{}
+	e.enc = json.NewEncoder(&e.compact)
+	return e
+}
+
+// indent encodes x as json.MarshalIndent(x, prefix, indent) would, with
+// hidden characters escaped (EscapeHiddenJSON). The result is valid until
+// the next call.
+func (e *jsonEncoder) indent(x any, prefix, indent string) ([]byte, error) {
+	e.compact.Reset()
+	// Encode writes what Marshal returns, and a newline.
+	if err := e.enc.Encode(x); err != nil {
+		return nil, err
+	}
+	b := e.compact.Bytes()
+	b = b[:len(b)-1]
+	e.indented = appendIndentJSON(e.indented[:0], b, prefix, indent)
+	return e.indented, nil
+}
+
+// appendIndentJSON appends to dst the compact JSON value src indented as
+// json.Indent(dst, src, prefix, indent) does ({} and [] stay empty, a
+// newline, prefix and one indent per level before every element, ": "
+// after a key), with every hidden character inside a string (see hidden)
+// written as a \u escape, as EscapeHiddenJSON writes it. src must be valid
+// JSON without whitespace outside strings, as encoding/json writes it.
+func appendIndentJSON(dst, src []byte, prefix, indent string) []byte {
+	depth := 0
+	needIndent := false
+	newline := func() {
+		dst = append(dst, '\n')
+		dst = append(dst, prefix...)
+		for range depth {
+			dst = append(dst, indent...)
+		}
+	}
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		if needIndent && c != '}' && c != ']' {
+			needIndent = false
+			depth++
+			newline()
+		}
+		switch c {
+		case '"':
+			// A string, copied up to its closing quote; only hidden
+			// characters (all outside ASCII, or DEL) are rewritten.
+			j := i + 1
+			for j < len(src) {
+				b := src[j]
+				switch {
+				case b == '"':
+				case b == '\\':
+					j += 2
+					continue
+				case b >= 0x7f:
+					r, size := utf8.DecodeRune(src[j:])
+					if r == utf8.RuneError && size == 1 || !hidden(r) {
+						j += size
+						continue
+					}
+					dst = append(dst, src[i:j]...)
+					dst = appendHiddenEscape(dst, r)
+					j += size
+					i = j
+					continue
+				default:
+					j++
+					continue
+				}
+				break
+			}
+			end := min(j+1, len(src))
+			dst = append(dst, src[i:end]...)
+			i = end - 1
+		case '{', '[':
+			// The newline waits for the next byte: an empty object or
+			// array stays {} or [].
+			needIndent = true
+			dst = append(dst, c)
+		case ',':
+			dst = append(dst, c)
+			newline()
+		case ':':
+			dst = append(dst, c, ' ')
+		case '}', ']':
+			if needIndent {
+				needIndent = false
+			} else {
+				depth--
+				newline()
+			}
+			dst = append(dst, c)
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
+
+// appendHiddenEscape appends r as EscapeHiddenJSON writes a hidden
+// character: \uXXXX, or a surrogate pair above U+FFFF.
+func appendHiddenEscape(dst []byte, r rune) []byte {
+	if r >= 0x10000 {
+		hi, lo := utf16.EncodeRune(r)
+		return appendU4(appendU4(dst, hi), lo)
+	}
+	return appendU4(dst, r)
+}
+
+func appendU4(dst []byte, r rune) []byte {
+	const hex = "0123456789abcdef"
+	return append(dst, '\\', 'u', hex[r>>12&0xf], hex[r>>8&0xf], hex[r>>4&0xf], hex[r&0xf])
+}
