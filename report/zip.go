@@ -43,6 +43,13 @@ func (m *zipMember) Write(p []byte) (int, error) {
 
 func newOrderedZip(w io.Writer) excelize.ZipWriter { return &orderedZip{w: w} }
 
+// xlsxCompression is the deflate level of the workbook's parts. Level 2
+// compresses the sheets about three times as fast as the default level (6)
+// for a file about a quarter larger (on 187 MB of sheet XML: 0.4 s and
+// 15.1 MB against 1.2 s and 12.2 MB); level 1 (BestSpeed) is no faster
+// here and 40 % larger.
+const xlsxCompression = 2
+
 // finish ends the part being written.
 func (z *orderedZip) finish() error {
 	if z.open == nil {
@@ -60,7 +67,7 @@ func (z *orderedZip) Create(name string) (io.Writer, error) {
 		return nil, err
 	}
 	m := &zipMember{name: name, crc: crc32.NewIEEE()}
-	fw, err := flate.NewWriter(&m.data, flate.DefaultCompression)
+	fw, err := flate.NewWriter(&m.data, xlsxCompression)
 	if err != nil {
 		return nil, err
 	}
