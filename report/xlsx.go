@@ -122,15 +122,29 @@ func styled(s string, style int) excelize.Cell {
 	return excelize.Cell{Value: sheetCell(s), StyleID: style}
 }
 
+// workbook is what the functions writing the sheets share: the file, its
+// styles, and the ZIP writer that writes the rows of the tables.
+type workbook struct {
+	f     *excelize.File
+	st    *xlsxStyles
+	parts *orderedZip
+}
+
 // table is one sheet with a header row, frozen and filtered.
 type table struct {
 	f      *excelize.File
 	sw     *excelize.StreamWriter
 	row    int
 	styles *xlsxStyles
+	// The rows after the header are written by rows when the workbook is
+	// written (see stream and xlsxrows.go).
+	parts *orderedZip
+	part  string
+	rows  *rowWriter
 }
 
-func newTable(f *excelize.File, st *xlsxStyles, sheet string, header []string, widths []float64, rows int) (*table, error) {
+func newTable(wb *workbook, sheet string, header []string, widths []float64, rows int) (*table, error) {
+	f, st := wb.f, wb.st
 	if _, err := f.NewSheet(sheet); err != nil {
 		return nil, err
 	}
@@ -154,7 +168,11 @@ func newTable(f *excelize.File, st *xlsxStyles, sheet string, header []string, w
 	if err := setColWidths(sw, widths); err != nil {
 		return nil, err
 	}
-	t := &table{f: f, sw: sw, styles: st}
+	part, err := sheetPart(f, sheet)
+	if err != nil {
+		return nil, err
+	}
+	t := &table{f: f, sw: sw, styles: st, parts: wb.parts, part: part}
 	cells := make([]any, len(header))
 	for i, h := range header {
 		cells[i] = styled(h, st.header)
@@ -179,8 +197,50 @@ func setColWidths(sw *excelize.StreamWriter, widths []float64) error {
 
 func (t *table) add(cells []any, opts ...excelize.RowOpts) error {
 	t.row++
+	if t.rows != nil && len(opts) == 0 && !xlsxRowsByExcelize {
+		return t.rows.row(t.row, cells)
+	}
 	cell, _ := excelize.CoordinatesToCellName(1, t.row)
 	return t.sw.SetRow(cell, cells, opts...)
+}
+
+// stream ends the sheet excelize writes (the header row), and has body add
+// the other rows when the workbook is written, into the sheet's part.
+func (t *table) stream(body func() error) error {
+	if xlsxRowsByExcelize {
+		// The reference the rows are compared with (TestXLSXRowsAsExcelize).
+		if err := body(); err != nil {
+			return err
+		}
+		return t.sw.Flush()
+	}
+	if err := t.sw.Flush(); err != nil {
+		return err
+	}
+	t.parts.rows[t.part] = func(w io.Writer) error {
+		t.rows = newRowWriter(w)
+		defer func() { t.rows = nil }()
+		if err := body(); err != nil {
+			return err
+		}
+		return t.rows.flush()
+	}
+	return nil
+}
+
+// xlsxRowsByExcelize has excelize's StreamWriter write every row, as it
+// did before xlsxrows.go; tests compare the two.
+var xlsxRowsByExcelize = false
+
+// sheetPart is the name of a sheet's part in the package: excelize names
+// the part of a sheet after its sheetId.
+func sheetPart(f *excelize.File, sheet string) (string, error) {
+	for id, name := range f.GetSheetMap() {
+		if name == sheet {
+			return "xl/worksheets/sheet" + itoa(id) + ".xml", nil
+		}
+	}
+	return "", fmt.Errorf("xlsx: no sheet %q", sheet)
 }
 
 func (v *view) writeXLSX(w io.Writer) (err error) {
@@ -188,7 +248,8 @@ func (v *view) writeXLSX(w io.Writer) (err error) {
 	// The parts of the package in one order every time, so that the same
 	// Result gives the same bytes (excelize writes streamed sheets in map
 	// order).
-	f.SetZipWriter(newOrderedZip)
+	parts := newOrderedZip()
+	f.SetZipWriter(parts.zipWriter)
 	defer func() {
 		if cerr := f.Close(); err == nil {
 			err = cerr
@@ -219,7 +280,8 @@ func (v *view) writeXLSX(w io.Writer) (err error) {
 	if err := f.SetSheetName("Sheet1", sheetSummary); err != nil {
 		return err
 	}
-	steps := []func(*excelize.File, *xlsxStyles) error{v.xlsxSummary, v.xlsxFindings, v.xlsxItems}
+	wb := &workbook{f: f, st: st, parts: parts}
+	steps := []func(*workbook) error{v.xlsxSummary, v.xlsxFindings, v.xlsxItems}
 	if v.triage.hasSuppressions() {
 		steps = append(steps, v.xlsxAccepted, v.xlsxSuppressions)
 	}
@@ -228,7 +290,7 @@ func (v *view) writeXLSX(w io.Writer) (err error) {
 	}
 	steps = append(steps, v.xlsxTaskDefs, v.xlsxRoles, v.xlsxCoverage, v.xlsxRules)
 	for _, step := range steps {
-		if err := step(f, st); err != nil {
+		if err := step(wb); err != nil {
 			return err
 		}
 	}
@@ -244,7 +306,8 @@ func orgLabel(res *findings.Result) string {
 	return countOf(len(res.Scope.Accounts), "account", "accounts")
 }
 
-func (v *view) xlsxSummary(f *excelize.File, st *xlsxStyles) error {
+func (v *view) xlsxSummary(wb *workbook) error {
+	f, st := wb.f, wb.st
 	sw, err := f.NewStreamWriter(sheetSummary)
 	if err != nil {
 		return err
@@ -355,29 +418,32 @@ func (v *view) xlsxSummary(f *excelize.File, st *xlsxStyles) error {
 	return sw.Flush()
 }
 
-func (v *view) xlsxFindings(f *excelize.File, st *xlsxStyles) error {
+func (v *view) xlsxFindings(wb *workbook) error {
+	st := wb.st
 	widths := []float64{10, 9, 36, 14, 22, 14, 17, 60, 50, 16, 50, 80, 40, 7, 40, 16, 60, 80, 10, 16, 13, 26, 50, 34}
-	t, err := newTable(f, st, sheetFindings, findingColumns, widths, len(v.findings))
+	t, err := newTable(wb, sheetFindings, findingColumns, widths, len(v.findings))
 	if err != nil {
 		return err
 	}
-	cells := make([]any, len(findingColumns))
-	for _, fd := range v.findings {
-		for i, c := range v.findingRow(fd) {
-			cells[i] = strOrNil(c)
+	return t.stream(func() error {
+		cells := make([]any, len(findingColumns))
+		for _, fd := range v.findings {
+			for i, c := range v.findingRow(fd) {
+				cells[i] = strOrNil(c)
+			}
+			if id, ok := st.sev[string(fd.Severity)]; ok {
+				cells[0] = styled(string(fd.Severity), id)
+			}
+			cells[colItems] = max(fd.Impact.Items, 1)
+			if a := affectedNames(fd); a != "" {
+				cells[colAffected] = styled(a, st.wrap)
+			}
+			if err := t.add(cells); err != nil {
+				return err
+			}
 		}
-		if id, ok := st.sev[string(fd.Severity)]; ok {
-			cells[0] = styled(string(fd.Severity), id)
-		}
-		cells[colItems] = max(fd.Impact.Items, 1)
-		if a := affectedNames(fd); a != "" {
-			cells[colAffected] = styled(a, st.wrap)
-		}
-		if err := t.add(cells); err != nil {
-			return err
-		}
-	}
-	return t.sw.Flush()
+		return nil
+	})
 }
 
 // itemColumns are the columns of the Affected items sheet.
@@ -462,6 +528,16 @@ func findingItems(fd *findings.Finding) []itemRow {
 	return out
 }
 
+// itemCount is len(findingItems(fd)), counted without building the rows.
+func itemCount(fd *findings.Finding) int {
+	ev := &fd.Evidence
+	n := len(ev.Needs)
+	if n == 0 && ev.Need != nil {
+		n = 1
+	}
+	return n + len(ev.Unknowns) + len(ev.Constraints) + len(ev.Features) + len(ev.Values) + len(ev.Problems) + len(ev.Excess)
+}
+
 // stmtLabel names a statement: "deny-secrets (p-123) DenySecrets", or
 // with "#index" when it has no Sid.
 func stmtLabel(s policy.StatementRef) string {
@@ -491,42 +567,46 @@ func joinSentences(parts ...string) string {
 	return strings.Join(out, " ")
 }
 
-func (v *view) xlsxItems(f *excelize.File, st *xlsxStyles) error {
+func (v *view) xlsxItems(wb *workbook) error {
+	st := wb.st
 	rows := 0
 	for _, fd := range v.findings {
-		rows += len(findingItems(fd))
+		rows += itemCount(fd)
 	}
 	widths := []float64{34, 9, 10, 14, 14, 60, 16, 10, 70, 16, 50, 14, 16, 40, 80}
-	t, err := newTable(f, st, sheetItems, itemColumns, widths, rows)
+	t, err := newTable(wb, sheetItems, itemColumns, widths, rows)
 	if err != nil {
 		return err
 	}
-	cells := make([]any, len(itemColumns))
-	for _, fd := range v.findings {
-		for _, it := range findingItems(fd) {
-			for i, c := range []string{fd.ID, fd.RuleID, string(fd.Severity), fd.AccountID, fd.Region, fd.ResourceARN,
-				it.kind, it.severity, it.item, it.container, it.fieldPath, it.decision, it.layer, it.statement, it.detail} {
-				cells[i] = strOrNil(c)
-			}
-			if id, ok := st.sev[string(fd.Severity)]; ok {
-				cells[2] = styled(string(fd.Severity), id)
-			}
-			if id, ok := st.sev[it.severity]; ok {
-				cells[7] = styled(it.severity, id)
-			}
-			if err := t.add(cells); err != nil {
-				return err
+	return t.stream(func() error {
+		cells := make([]any, len(itemColumns))
+		for _, fd := range v.findings {
+			for _, it := range findingItems(fd) {
+				for i, c := range []string{fd.ID, fd.RuleID, string(fd.Severity), fd.AccountID, fd.Region, fd.ResourceARN,
+					it.kind, it.severity, it.item, it.container, it.fieldPath, it.decision, it.layer, it.statement, it.detail} {
+					cells[i] = strOrNil(c)
+				}
+				if id, ok := st.sev[string(fd.Severity)]; ok {
+					cells[2] = styled(string(fd.Severity), id)
+				}
+				if id, ok := st.sev[it.severity]; ok {
+					cells[7] = styled(it.severity, id)
+				}
+				if err := t.add(cells); err != nil {
+					return err
+				}
 			}
 		}
-	}
-	return t.sw.Flush()
+		return nil
+	})
 }
 
 // acceptedColumns are the columns of the Accepted risks sheet.
 var acceptedColumns = []string{"Finding ID", "Severity", "Rule", "Account ID", "Account name", "Region", "Resource ARN", "Title",
 	"Status", "Accepted until", "Owner", "Justification", "Suppression"}
 
-func (v *view) xlsxAccepted(f *excelize.File, st *xlsxStyles) error {
+func (v *view) xlsxAccepted(wb *workbook) error {
+	st := wb.st
 	var list []*findings.Finding
 	for _, fd := range v.findings {
 		if fd.Suppression != nil || fd.SuppressionExpired != nil {
@@ -534,57 +614,63 @@ func (v *view) xlsxAccepted(f *excelize.File, st *xlsxStyles) error {
 		}
 	}
 	widths := []float64{34, 10, 9, 14, 22, 14, 60, 50, 22, 14, 30, 80, 24}
-	t, err := newTable(f, st, sheetAccepted, acceptedColumns, widths, len(list))
+	t, err := newTable(wb, sheetAccepted, acceptedColumns, widths, len(list))
 	if err != nil {
 		return err
 	}
-	for _, fd := range list {
-		state, s := acceptance(fd)
-		sev := str(string(fd.Severity))
-		if id, ok := st.sev[string(fd.Severity)]; ok {
-			sev = styled(string(fd.Severity), id)
+	return t.stream(func() error {
+		for _, fd := range list {
+			state, s := acceptance(fd)
+			sev := str(string(fd.Severity))
+			if id, ok := st.sev[string(fd.Severity)]; ok {
+				sev = styled(string(fd.Severity), id)
+			}
+			if err := t.add([]any{str(fd.ID), sev, str(fd.RuleID), str(fd.AccountID), str(v.accountName(fd)), str(fd.Region),
+				str(fd.ResourceARN), str(fd.Title), str(state), str(s.Expires), str(s.Owner), styled(s.Justification, st.wrap), str(s.Source)}); err != nil {
+				return err
+			}
 		}
-		if err := t.add([]any{str(fd.ID), sev, str(fd.RuleID), str(fd.AccountID), str(v.accountName(fd)), str(fd.Region),
-			str(fd.ResourceARN), str(fd.Title), str(state), str(s.Expires), str(s.Owner), styled(s.Justification, st.wrap), str(s.Source)}); err != nil {
-			return err
-		}
-	}
-	return t.sw.Flush()
+		return nil
+	})
 }
 
 // suppressionColumns are the columns of the Suppressions sheet.
 var suppressionColumns = []string{"Suppression", "Rule", "Status", "Expires", "Expires soon", "Owner", "Justification", "Matched", "Stale"}
 
-func (v *view) xlsxSuppressions(f *excelize.File, st *xlsxStyles) error {
+func (v *view) xlsxSuppressions(wb *workbook) error {
+	st := wb.st
 	var entries []findings.SuppressionEntry
 	if r := v.triage.suppressions; r != nil {
 		entries = r.Entries
 	}
 	widths := []float64{24, 9, 10, 12, 12, 30, 80, 9, 8}
-	t, err := newTable(f, st, sheetSuppressions, suppressionColumns, widths, len(entries))
+	t, err := newTable(wb, sheetSuppressions, suppressionColumns, widths, len(entries))
 	if err != nil {
 		return err
 	}
-	yes := func(b bool) excelize.Cell {
-		if b {
-			return str("yes")
+	return t.stream(func() error {
+		yes := func(b bool) excelize.Cell {
+			if b {
+				return str("yes")
+			}
+			return str("")
 		}
-		return str("")
-	}
-	for _, e := range entries {
-		if err := t.add([]any{str(e.Source), str(e.Rule), str(e.Status), str(e.Expires), yes(e.ExpiresSoon), str(e.Owner),
-			styled(e.Justification, st.wrap), e.Matched, yes(e.Stale)}); err != nil {
-			return err
+		for _, e := range entries {
+			if err := t.add([]any{str(e.Source), str(e.Rule), str(e.Status), str(e.Expires), yes(e.ExpiresSoon), str(e.Owner),
+				styled(e.Justification, st.wrap), e.Matched, yes(e.Stale)}); err != nil {
+				return err
+			}
 		}
-	}
-	return t.sw.Flush()
+		return nil
+	})
 }
 
 // changeColumns are the columns of the Changes sheet.
 var changeColumns = []string{"Change", "Finding ID", "Severity", "Rule", "Account ID", "Account name", "Region", "Resource type",
 	"Resource ARN", "Title", "Message", "Reason"}
 
-func (v *view) xlsxChanges(f *excelize.File, st *xlsxStyles) error {
+func (v *view) xlsxChanges(wb *workbook) error {
+	st := wb.st
 	type row struct {
 		change string
 		p      findings.PastFinding
@@ -604,107 +690,119 @@ func (v *view) xlsxChanges(f *excelize.File, st *xlsxStyles) error {
 		rows = append(rows, row{"unknown", p})
 	}
 	widths := []float64{10, 34, 10, 9, 14, 22, 14, 17, 60, 40, 80, 70}
-	t, err := newTable(f, st, sheetChanges, changeColumns, widths, len(rows))
+	t, err := newTable(wb, sheetChanges, changeColumns, widths, len(rows))
 	if err != nil {
 		return err
 	}
-	for _, r := range rows {
-		p := r.p
-		name := p.AccountName
-		if name == "" {
-			name = v.accountNames[p.AccountID]
+	return t.stream(func() error {
+		for _, r := range rows {
+			p := r.p
+			name := p.AccountName
+			if name == "" {
+				name = v.accountNames[p.AccountID]
+			}
+			sev := str(string(p.Severity))
+			if id, ok := st.sev[string(p.Severity)]; ok {
+				sev = styled(string(p.Severity), id)
+			}
+			if err := t.add([]any{str(r.change), str(p.ID), sev, str(p.RuleID), str(p.AccountID), str(name), str(p.Region),
+				str(p.ResourceType), str(p.ResourceARN), str(p.Title), styled(p.Message, st.wrap), str(p.Reason)}); err != nil {
+				return err
+			}
 		}
-		sev := str(string(p.Severity))
-		if id, ok := st.sev[string(p.Severity)]; ok {
-			sev = styled(string(p.Severity), id)
-		}
-		if err := t.add([]any{str(r.change), str(p.ID), sev, str(p.RuleID), str(p.AccountID), str(name), str(p.Region),
-			str(p.ResourceType), str(p.ResourceARN), str(p.Title), styled(p.Message, st.wrap), str(p.Reason)}); err != nil {
-			return err
-		}
-	}
-	return t.sw.Flush()
+		return nil
+	})
 }
 
-func (v *view) xlsxTaskDefs(f *excelize.File, st *xlsxStyles) error {
+func (v *view) xlsxTaskDefs(wb *workbook) error {
 	header := []string{"Family", "Revision", "Account ID", "Account name", "Region", "Launch types", "Execution role",
 		"Needs", "Needs summary", "Services", "Findings", "Task definition ARN"}
 	widths := []float64{30, 9, 14, 22, 14, 16, 55, 8, 50, 9, 9, 70}
-	t, err := newTable(f, st, sheetTaskDefs, header, widths, len(v.taskDefs))
+	t, err := newTable(wb, sheetTaskDefs, header, widths, len(v.taskDefs))
 	if err != nil {
 		return err
 	}
-	for _, td := range v.taskDefs {
-		if err := t.add([]any{str(td.Family), int(td.Revision), str(td.AccountID), str(v.accountNames[td.AccountID]),
-			str(td.Region), str(strings.Join(td.LaunchTypes, ", ")), str(td.ExecutionRoleARN), len(td.Needs), str(needsSummary(td.Needs)),
-			len(td.UsedByServices), td.Findings, str(td.ARN)}); err != nil {
-			return err
+	return t.stream(func() error {
+		for _, td := range v.taskDefs {
+			if err := t.add([]any{str(td.Family), int(td.Revision), str(td.AccountID), str(v.accountNames[td.AccountID]),
+				str(td.Region), str(strings.Join(td.LaunchTypes, ", ")), str(td.ExecutionRoleARN), len(td.Needs), str(needsSummary(td.Needs)),
+				len(td.UsedByServices), td.Findings, str(td.ARN)}); err != nil {
+				return err
+			}
 		}
-	}
-	return t.sw.Flush()
+		return nil
+	})
 }
 
-func (v *view) xlsxRoles(f *excelize.File, st *xlsxStyles) error {
+func (v *view) xlsxRoles(wb *workbook) error {
+	st := wb.st
 	header := []string{"Role ARN", "Account ID", "Account name", "Exists", "Used by", "Needs", "Least-privilege policy", "Findings"}
 	widths := []float64{60, 14, 22, 8, 70, 8, 80, 9}
-	t, err := newTable(f, st, sheetRoles, header, widths, len(v.roles))
+	t, err := newTable(wb, sheetRoles, header, widths, len(v.roles))
 	if err != nil {
 		return err
 	}
-	for _, r := range v.roles {
-		exists := "no"
-		if r.Exists {
-			exists = "yes"
+	return t.stream(func() error {
+		for _, r := range v.roles {
+			exists := "no"
+			if r.Exists {
+				exists = "yes"
+			}
+			if err := t.add([]any{str(r.RoleARN), str(r.AccountID), str(v.accountNames[r.AccountID]), str(exists),
+				styled(strings.Join(r.UsedBy, "\n"), st.wrap), len(r.Needs), styled(prettyPolicy(r.LeastPrivilegePolicy), st.mono), r.Findings}); err != nil {
+				return err
+			}
 		}
-		if err := t.add([]any{str(r.RoleARN), str(r.AccountID), str(v.accountNames[r.AccountID]), str(exists),
-			styled(strings.Join(r.UsedBy, "\n"), st.wrap), len(r.Needs), styled(prettyPolicy(r.LeastPrivilegePolicy), st.mono), r.Findings}); err != nil {
-			return err
-		}
-	}
-	return t.sw.Flush()
+		return nil
+	})
 }
 
-func (v *view) xlsxCoverage(f *excelize.File, st *xlsxStyles) error {
+func (v *view) xlsxCoverage(wb *workbook) error {
 	header := []string{"Account ID", "Account name", "Region", "Service", "Operation", "Resource", "Code", "Message"}
 	widths := []float64{14, 22, 14, 16, 30, 50, 24, 90}
-	t, err := newTable(f, st, sheetCoverage, header, widths, len(v.errors))
+	t, err := newTable(wb, sheetCoverage, header, widths, len(v.errors))
 	if err != nil {
 		return err
 	}
-	for _, e := range v.errors {
-		region := e.Region
-		if region == "" {
-			region = "global"
+	return t.stream(func() error {
+		for _, e := range v.errors {
+			region := e.Region
+			if region == "" {
+				region = "global"
+			}
+			if err := t.add([]any{str(e.AccountID), str(v.accountNames[e.AccountID]), str(region), str(e.Service), str(e.Operation),
+				str(e.Resource), str(e.Code), str(e.Message)}); err != nil {
+				return err
+			}
 		}
-		if err := t.add([]any{str(e.AccountID), str(v.accountNames[e.AccountID]), str(region), str(e.Service), str(e.Operation),
-			str(e.Resource), str(e.Code), str(e.Message)}); err != nil {
-			return err
-		}
-	}
-	return t.sw.Flush()
+		return nil
+	})
 }
 
-func (v *view) xlsxRules(f *excelize.File, st *xlsxStyles) error {
+func (v *view) xlsxRules(wb *workbook) error {
+	st := wb.st
 	header := []string{"Rule", "Title", "Severity", "Description", "Why", "Remediation", "References", "Tags", "Precision", "Findings"}
 	widths := []float64{9, 40, 10, 60, 60, 60, 60, 30, 10, 9}
-	t, err := newTable(f, st, sheetRules, header, widths, len(v.rules))
+	t, err := newTable(wb, sheetRules, header, widths, len(v.rules))
 	if err != nil {
 		return err
 	}
-	fired := map[string]int{}
-	for _, c := range v.byRule {
-		fired[c.Key] = c.Count
-	}
-	for _, r := range v.rules {
-		sev := str(string(r.Severity))
-		if id, ok := st.sev[string(r.Severity)]; ok {
-			sev = styled(string(r.Severity), id)
+	return t.stream(func() error {
+		fired := map[string]int{}
+		for _, c := range v.byRule {
+			fired[c.Key] = c.Count
 		}
-		if err := t.add([]any{str(r.ID), str(r.Title), sev, styled(r.Description, st.wrap), styled(r.Why, st.wrap),
-			styled(r.Remediation, st.wrap), styled(strings.Join(r.Docs, "\n"), st.wrap), str(strings.Join(r.Tags, ", ")),
-			str(r.Precision), fired[r.ID]}); err != nil {
-			return err
+		for _, r := range v.rules {
+			sev := str(string(r.Severity))
+			if id, ok := st.sev[string(r.Severity)]; ok {
+				sev = styled(string(r.Severity), id)
+			}
+			if err := t.add([]any{str(r.ID), str(r.Title), sev, styled(r.Description, st.wrap), styled(r.Why, st.wrap),
+				styled(r.Remediation, st.wrap), styled(strings.Join(r.Docs, "\n"), st.wrap), str(strings.Join(r.Tags, ", ")),
+				str(r.Precision), fired[r.ID]}); err != nil {
+				return err
+			}
 		}
-	}
-	return t.sw.Flush()
+		return nil
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/flate"
+	"fmt"
 	"hash"
 	"hash/crc32"
 	"io"
@@ -21,10 +22,15 @@ import (
 // name, so that the same Result gives the same bytes. Only the compressed
 // parts are held in memory (about 9 MB for 100,000 findings), and one
 // compressor at a time.
+//
+// It also writes the rows of the table sheets (see xlsxrows.go): rows maps
+// the name of a part to the function that writes its rows, in place of
+// the end of the part's sheetData, when excelize writes the part.
 type orderedZip struct {
 	w       io.Writer
 	members []*zipMember
 	open    *zipMember
+	rows    map[string]func(io.Writer) error
 }
 
 type zipMember struct {
@@ -33,15 +39,31 @@ type zipMember struct {
 	fw   *flate.Writer
 	crc  hash.Hash32
 	size uint64
+	// around is what excelize writes of a part whose rows are written
+	// here: rows writes them before its </sheetData> when it ends.
+	around *bytes.Buffer
+	rows   func(io.Writer) error
 }
 
 func (m *zipMember) Write(p []byte) (int, error) {
+	if m.around != nil {
+		return m.around.Write(p)
+	}
 	m.crc.Write(p)
 	m.size += uint64(len(p))
 	return m.fw.Write(p)
 }
 
-func newOrderedZip(w io.Writer) excelize.ZipWriter { return &orderedZip{w: w} }
+func newOrderedZip() *orderedZip {
+	return &orderedZip{rows: map[string]func(io.Writer) error{}}
+}
+
+// zipWriter is the orderedZip as excelize's File.ZipWriter: excelize gives
+// it the writer of the package.
+func (z *orderedZip) zipWriter(w io.Writer) excelize.ZipWriter {
+	z.w = w
+	return z
+}
 
 // xlsxCompression is the deflate level of the workbook's parts. Level 2
 // compresses the sheets about three times as fast as the default level (6)
@@ -52,12 +74,36 @@ const xlsxCompression = 2
 
 // finish ends the part being written.
 func (z *orderedZip) finish() error {
-	if z.open == nil {
+	m := z.open
+	if m == nil {
 		return nil
 	}
-	err := z.open.fw.Close()
-	z.open.fw = nil
 	z.open = nil
+	if m.around != nil {
+		if err := m.writeRows(); err != nil {
+			return err
+		}
+	}
+	err := m.fw.Close()
+	m.fw = nil
+	return err
+}
+
+// writeRows writes the part excelize wrote with the rows in it.
+func (m *zipMember) writeRows() error {
+	part := m.around.Bytes()
+	m.around = nil
+	end := bytes.LastIndex(part, []byte("</sheetData>"))
+	if end < 0 {
+		return fmt.Errorf("xlsx: %s has no sheetData for its rows", m.name)
+	}
+	if _, err := m.Write(part[:end]); err != nil {
+		return err
+	}
+	if err := m.rows(m); err != nil {
+		return err
+	}
+	_, err := m.Write(part[end:])
 	return err
 }
 
@@ -72,6 +118,10 @@ func (z *orderedZip) Create(name string) (io.Writer, error) {
 		return nil, err
 	}
 	m.fw = fw
+	if rows, ok := z.rows[name]; ok {
+		delete(z.rows, name)
+		m.around, m.rows = &bytes.Buffer{}, rows
+	}
 	z.members = append(z.members, m)
 	z.open = m
 	return m, nil
@@ -100,6 +150,9 @@ func (z *orderedZip) AddFS(fsys fs.FS) error {
 func (z *orderedZip) Close() error {
 	if err := z.finish(); err != nil {
 		return err
+	}
+	if len(z.rows) > 0 {
+		return fmt.Errorf("xlsx: the rows of %s were not written: excelize did not write the part", strings.Join(sortedKeys(z.rows), ", "))
 	}
 	slices.SortStableFunc(z.members, func(a, b *zipMember) int { return strings.Compare(a.name, b.name) })
 	zw := zip.NewWriter(z.w)
