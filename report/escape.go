@@ -185,12 +185,13 @@ func revealJSONStrings(b []byte) ([]byte, error) {
 			continue
 		}
 		// A string literal: find its end, note whether it may need Reveal
-		// (an escape or a non-ASCII byte).
+		// (a byte outside printable ASCII, or an escape that may stand for
+		// a hidden character).
 		start, suspect := i, false
 		for i++; i < len(b) && b[i] != '"'; i++ {
 			switch c := b[i]; {
 			case c == '\\':
-				suspect = true
+				suspect = suspect || hiddenEscape(b[i+1:])
 				i++
 			case c >= 0x7f:
 				suspect = true
@@ -223,6 +224,28 @@ func revealJSONStrings(b []byte) ([]byte, error) {
 		return b, nil
 	}
 	return append(out, b[last:]...), nil
+}
+
+// hiddenEscape reports whether the JSON escape after a backslash, at the
+// start of e, may stand for a hidden character: \b, \f, \r, or a \u
+// escape of a hidden character or of a surrogate (or one that cannot be
+// read). \", \\, \/, \n and \t, and the \u escapes encoding/json writes
+// for '<', '>' and '&', stand for characters Reveal keeps.
+func hiddenEscape(e []byte) bool {
+	if len(e) == 0 {
+		return true
+	}
+	switch e[0] {
+	case '"', '\\', '/', 'n', 't':
+		return false
+	case 'u':
+		if len(e) < 5 {
+			return true
+		}
+		r, err := strconv.ParseUint(string(e[1:5]), 16, 32)
+		return err != nil || hidden(rune(r)) || r >= 0xd800 && r <= 0xdfff
+	}
+	return true
 }
 
 // neutralizeCell defends spreadsheet cells (XLSX and CSV) against formula
