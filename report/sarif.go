@@ -526,44 +526,36 @@ func (g *gzipCount) start(keep int) {
 	g.bw = bufio.NewWriterSize(g.zw, 64<<10)
 }
 
-// kept returns the gzipped bytes, or nil when they outgrew what start was
-// told to keep. Call it after size.
+// kept returns a reader of the gzipped bytes, or nil when they outgrew
+// what start was told to keep. Call it after size.
 func (g *gzipCount) kept() io.Reader {
 	if g.zw == nil || g.out.lost {
 		return nil
 	}
-	r := make([]io.Reader, len(g.out.blocks))
-	for i, b := range g.out.blocks {
+	r := make([]io.Reader, len(g.out.data.list))
+	for i, b := range g.out.data.list {
 		r[i] = bytes.NewReader(b)
 	}
 	return io.MultiReader(r...)
 }
 
-// gzipKept counts what is written to it, and keeps it up to max bytes, in
-// blocks of 1 MiB (so that keeping it copies each byte once).
+// gzipKept counts what is written to it, and keeps it up to max bytes.
 type gzipKept struct {
 	n, max int
-	blocks [][]byte
-	lost   bool // more than max bytes were written: blocks are dropped
+	data   blocks
+	lost   bool // more than max bytes were written: data is dropped
 }
 
 func (k *gzipKept) Write(p []byte) (int, error) {
-	n := len(p)
-	k.n += n
+	k.n += len(p)
 	if k.n > k.max {
-		k.blocks, k.lost = nil, true
+		k.data.Reset()
+		k.lost = true
 	}
-	for !k.lost && len(p) > 0 {
-		last := len(k.blocks) - 1
-		if last < 0 || len(k.blocks[last]) == cap(k.blocks[last]) {
-			k.blocks = append(k.blocks, make([]byte, 0, 1<<20))
-			last++
-		}
-		c := min(len(p), cap(k.blocks[last])-len(k.blocks[last]))
-		k.blocks[last] = append(k.blocks[last], p[:c]...)
-		p = p[c:]
+	if !k.lost {
+		k.data.Write(p)
 	}
-	return n, nil
+	return len(p), nil
 }
 
 func (g *gzipCount) size() (int, error) {

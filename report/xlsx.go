@@ -248,7 +248,7 @@ func (v *view) writeXLSX(w io.Writer) (err error) {
 	// The parts of the package in one order every time, so that the same
 	// Result gives the same bytes (excelize writes streamed sheets in map
 	// order).
-	parts := newOrderedZip()
+	parts := newOrderedZip(w)
 	f.SetZipWriter(parts.zipWriter)
 	defer func() {
 		if cerr := f.Close(); err == nil {
