@@ -106,21 +106,53 @@ func newXLSXStyles(f *excelize.File) (*xlsxStyles, error) {
 	return s, err
 }
 
+// cell is a cell of a row: a string, a number, or no cell at all (the
+// zero cell), with a style. Rows are written by rowWriter (xlsxrows.go)
+// or, for the Summary sheet and the header rows, by excelize (value).
+type cell struct {
+	text  string
+	num   int
+	style int
+	kind  cellKind
+}
+
+type cellKind uint8
+
+const (
+	cellNone cellKind = iota
+	cellText
+	cellNumber
+)
+
+// value is the cell as excelize's StreamWriter.SetRow takes it.
+func (c cell) value() any {
+	switch c.kind {
+	case cellText:
+		return excelize.Cell{Value: c.text, StyleID: c.style}
+	case cellNumber:
+		return excelize.Cell{Value: c.num, StyleID: c.style}
+	}
+	return nil
+}
+
 // str is a string cell, neutralised and fitted.
-func str(s string) excelize.Cell { return excelize.Cell{Value: sheetCell(s)} }
+func str(s string) cell { return cell{text: sheetCell(s), kind: cellText} }
 
 // strOrNil is str, or no cell at all for an empty string: the large
 // sheets leave empty cells out rather than write empty strings.
-func strOrNil(s string) any {
+func strOrNil(s string) cell {
 	if s == "" {
-		return nil
+		return cell{}
 	}
 	return str(s)
 }
 
-func styled(s string, style int) excelize.Cell {
-	return excelize.Cell{Value: sheetCell(s), StyleID: style}
+func styled(s string, style int) cell {
+	return cell{text: sheetCell(s), style: style, kind: cellText}
 }
+
+// num is a number cell.
+func num(n int) cell { return cell{num: n, kind: cellNumber} }
 
 // workbook is what the functions writing the sheets share: the file, its
 // styles, and the ZIP writer that writes the rows of the tables.
@@ -173,7 +205,7 @@ func newTable(wb *workbook, sheet string, header []string, widths []float64, row
 		return nil, err
 	}
 	t := &table{f: f, sw: sw, styles: st, parts: wb.parts, part: part}
-	cells := make([]any, len(header))
+	cells := make([]cell, len(header))
 	for i, h := range header {
 		cells[i] = styled(h, st.header)
 	}
@@ -195,13 +227,17 @@ func setColWidths(sw *excelize.StreamWriter, widths []float64) error {
 	return nil
 }
 
-func (t *table) add(cells []any, opts ...excelize.RowOpts) error {
+func (t *table) add(cells []cell, opts ...excelize.RowOpts) error {
 	t.row++
 	if t.rows != nil && len(opts) == 0 && !xlsxRowsByExcelize {
 		return t.rows.row(t.row, cells)
 	}
-	cell, _ := excelize.CoordinatesToCellName(1, t.row)
-	return t.sw.SetRow(cell, cells, opts...)
+	values := make([]any, len(cells))
+	for i, c := range cells {
+		values[i] = c.value()
+	}
+	ref, _ := excelize.CoordinatesToCellName(1, t.row)
+	return t.sw.SetRow(ref, values, opts...)
 }
 
 // stream ends the sheet excelize writes (the header row), and has body add
@@ -318,13 +354,16 @@ func (v *view) xlsxSummary(wb *workbook) error {
 	t := &table{f: f, sw: sw, styles: st}
 	res := v.res
 	kv := func(k string, val any) error {
-		if s, ok := val.(string); ok {
-			return t.add([]any{styled(k, st.bold), str(s)})
+		switch x := val.(type) {
+		case string:
+			return t.add([]cell{styled(k, st.bold), str(x)})
+		case int:
+			return t.add([]cell{styled(k, st.bold), num(x)})
 		}
-		return t.add([]any{styled(k, st.bold), val})
+		return fmt.Errorf("xlsx: summary %s: a value of type %T", k, val)
 	}
 	blank := func() error { t.row++; return nil }
-	heading := func(s string) error { return t.add([]any{styled(s, st.title)}) }
+	heading := func(s string) error { return t.add([]cell{styled(s, st.title)}) }
 	tm := func(x time.Time) string {
 		if x.IsZero() {
 			return ""
@@ -386,29 +425,29 @@ func (v *view) xlsxSummary(wb *workbook) error {
 	steps = append(steps, blank,
 		func() error { return heading("Root causes by severity") },
 		func() error {
-			return t.add([]any{styled("Severity", st.header), styled("", st.header), styled("Root causes", st.header)})
+			return t.add([]cell{styled("Severity", st.header), styled("", st.header), styled("Root causes", st.header)})
 		})
 	for _, c := range v.bySeverity {
 		steps = append(steps, func() error {
 			style := st.sev[c.Key]
-			return t.add([]any{styled(c.Label, style), nil, c.Count})
+			return t.add([]cell{styled(c.Label, style), {}, num(c.Count)})
 		})
 	}
 	steps = append(steps, blank,
 		func() error { return heading("Root causes by rule") },
 		func() error {
-			return t.add([]any{styled("Rule", st.header), styled("Title", st.header), styled("Root causes", st.header)})
+			return t.add([]cell{styled("Rule", st.header), styled("Title", st.header), styled("Root causes", st.header)})
 		})
 	for _, c := range v.byRule {
-		steps = append(steps, func() error { return t.add([]any{str(c.Key), str(c.Label), c.Count}) })
+		steps = append(steps, func() error { return t.add([]cell{str(c.Key), str(c.Label), num(c.Count)}) })
 	}
 	steps = append(steps, blank,
 		func() error { return heading("Root causes by account") },
 		func() error {
-			return t.add([]any{styled("Account ID", st.header), styled("Account name", st.header), styled("Root causes", st.header)})
+			return t.add([]cell{styled("Account ID", st.header), styled("Account name", st.header), styled("Root causes", st.header)})
 		})
 	for _, c := range v.byAccount {
-		steps = append(steps, func() error { return t.add([]any{str(c.Key), str(c.Label), c.Count}) })
+		steps = append(steps, func() error { return t.add([]cell{str(c.Key), str(c.Label), num(c.Count)}) })
 	}
 	for _, s := range steps {
 		if err := s(); err != nil {
@@ -426,7 +465,7 @@ func (v *view) xlsxFindings(wb *workbook) error {
 		return err
 	}
 	return t.stream(func() error {
-		cells := make([]any, len(findingColumns))
+		cells := make([]cell, len(findingColumns))
 		for _, fd := range v.findings {
 			for i, c := range v.findingRow(fd) {
 				cells[i] = strOrNil(c)
@@ -434,7 +473,7 @@ func (v *view) xlsxFindings(wb *workbook) error {
 			if id, ok := st.sev[string(fd.Severity)]; ok {
 				cells[0] = styled(string(fd.Severity), id)
 			}
-			cells[colItems] = max(fd.Impact.Items, 1)
+			cells[colItems] = num(max(fd.Impact.Items, 1))
 			if a := affectedNames(fd); a != "" {
 				cells[colAffected] = styled(a, st.wrap)
 			}
@@ -579,7 +618,7 @@ func (v *view) xlsxItems(wb *workbook) error {
 		return err
 	}
 	return t.stream(func() error {
-		cells := make([]any, len(itemColumns))
+		cells := make([]cell, len(itemColumns))
 		for _, fd := range v.findings {
 			for _, it := range findingItems(fd) {
 				for i, c := range []string{fd.ID, fd.RuleID, string(fd.Severity), fd.AccountID, fd.Region, fd.ResourceARN,
@@ -625,7 +664,7 @@ func (v *view) xlsxAccepted(wb *workbook) error {
 			if id, ok := st.sev[string(fd.Severity)]; ok {
 				sev = styled(string(fd.Severity), id)
 			}
-			if err := t.add([]any{str(fd.ID), sev, str(fd.RuleID), str(fd.AccountID), str(v.accountName(fd)), str(fd.Region),
+			if err := t.add([]cell{str(fd.ID), sev, str(fd.RuleID), str(fd.AccountID), str(v.accountName(fd)), str(fd.Region),
 				str(fd.ResourceARN), str(fd.Title), str(state), str(s.Expires), str(s.Owner), styled(s.Justification, st.wrap), str(s.Source)}); err != nil {
 				return err
 			}
@@ -649,15 +688,15 @@ func (v *view) xlsxSuppressions(wb *workbook) error {
 		return err
 	}
 	return t.stream(func() error {
-		yes := func(b bool) excelize.Cell {
+		yes := func(b bool) cell {
 			if b {
 				return str("yes")
 			}
 			return str("")
 		}
 		for _, e := range entries {
-			if err := t.add([]any{str(e.Source), str(e.Rule), str(e.Status), str(e.Expires), yes(e.ExpiresSoon), str(e.Owner),
-				styled(e.Justification, st.wrap), e.Matched, yes(e.Stale)}); err != nil {
+			if err := t.add([]cell{str(e.Source), str(e.Rule), str(e.Status), str(e.Expires), yes(e.ExpiresSoon), str(e.Owner),
+				styled(e.Justification, st.wrap), num(e.Matched), yes(e.Stale)}); err != nil {
 				return err
 			}
 		}
@@ -705,7 +744,7 @@ func (v *view) xlsxChanges(wb *workbook) error {
 			if id, ok := st.sev[string(p.Severity)]; ok {
 				sev = styled(string(p.Severity), id)
 			}
-			if err := t.add([]any{str(r.change), str(p.ID), sev, str(p.RuleID), str(p.AccountID), str(name), str(p.Region),
+			if err := t.add([]cell{str(r.change), str(p.ID), sev, str(p.RuleID), str(p.AccountID), str(name), str(p.Region),
 				str(p.ResourceType), str(p.ResourceARN), str(p.Title), styled(p.Message, st.wrap), str(p.Reason)}); err != nil {
 				return err
 			}
@@ -724,9 +763,9 @@ func (v *view) xlsxTaskDefs(wb *workbook) error {
 	}
 	return t.stream(func() error {
 		for _, td := range v.taskDefs {
-			if err := t.add([]any{str(td.Family), int(td.Revision), str(td.AccountID), str(v.accountNames[td.AccountID]),
-				str(td.Region), str(strings.Join(td.LaunchTypes, ", ")), str(td.ExecutionRoleARN), len(td.Needs), str(needsSummary(td.Needs)),
-				len(td.UsedByServices), td.Findings, str(td.ARN)}); err != nil {
+			if err := t.add([]cell{str(td.Family), num(int(td.Revision)), str(td.AccountID), str(v.accountNames[td.AccountID]),
+				str(td.Region), str(strings.Join(td.LaunchTypes, ", ")), str(td.ExecutionRoleARN), num(len(td.Needs)), str(needsSummary(td.Needs)),
+				num(len(td.UsedByServices)), num(td.Findings), str(td.ARN)}); err != nil {
 				return err
 			}
 		}
@@ -748,8 +787,8 @@ func (v *view) xlsxRoles(wb *workbook) error {
 			if r.Exists {
 				exists = "yes"
 			}
-			if err := t.add([]any{str(r.RoleARN), str(r.AccountID), str(v.accountNames[r.AccountID]), str(exists),
-				styled(strings.Join(r.UsedBy, "\n"), st.wrap), len(r.Needs), styled(prettyPolicy(r.LeastPrivilegePolicy), st.mono), r.Findings}); err != nil {
+			if err := t.add([]cell{str(r.RoleARN), str(r.AccountID), str(v.accountNames[r.AccountID]), str(exists),
+				styled(strings.Join(r.UsedBy, "\n"), st.wrap), num(len(r.Needs)), styled(prettyPolicy(r.LeastPrivilegePolicy), st.mono), num(r.Findings)}); err != nil {
 				return err
 			}
 		}
@@ -770,7 +809,7 @@ func (v *view) xlsxCoverage(wb *workbook) error {
 			if region == "" {
 				region = "global"
 			}
-			if err := t.add([]any{str(e.AccountID), str(v.accountNames[e.AccountID]), str(region), str(e.Service), str(e.Operation),
+			if err := t.add([]cell{str(e.AccountID), str(v.accountNames[e.AccountID]), str(region), str(e.Service), str(e.Operation),
 				str(e.Resource), str(e.Code), str(e.Message)}); err != nil {
 				return err
 			}
@@ -797,9 +836,9 @@ func (v *view) xlsxRules(wb *workbook) error {
 			if id, ok := st.sev[string(r.Severity)]; ok {
 				sev = styled(string(r.Severity), id)
 			}
-			if err := t.add([]any{str(r.ID), str(r.Title), sev, styled(r.Description, st.wrap), styled(r.Why, st.wrap),
+			if err := t.add([]cell{str(r.ID), str(r.Title), sev, styled(r.Description, st.wrap), styled(r.Why, st.wrap),
 				styled(r.Remediation, st.wrap), styled(strings.Join(r.Docs, "\n"), st.wrap), str(strings.Join(r.Tags, ", ")),
-				str(r.Precision), fired[r.ID]}); err != nil {
+				str(r.Precision), num(fired[r.ID])}); err != nil {
 				return err
 			}
 		}

@@ -46,39 +46,31 @@ func newRowWriter(w io.Writer) *rowWriter {
 func (rw *rowWriter) flush() error { return rw.w.Flush() }
 
 // row writes row r (1-based) with cells from column A, as excelize's
-// StreamWriter.SetRow(cell A<r>, cells) does without row options: a nil
-// cell is left out; a cell is an excelize.Cell (a string, an int or no
-// value, and a style), a string or an int.
-func (rw *rowWriter) row(r int, cells []any) error {
+// StreamWriter.SetRow(A<r>, values of cells) writes it without row
+// options: the zero cell is left out, a string is an inline string, a
+// number a value.
+func (rw *rowWriter) row(r int, cells []cell) error {
 	b := append(rw.buf[:0], `<row r="`...)
 	b = strconv.AppendInt(b, int64(r), 10)
 	b = append(b, `">`...)
-	for i, c := range cells {
-		if c == nil {
+	for i := range cells {
+		c := &cells[i]
+		if c.kind == cellNone {
 			continue
-		}
-		style, val := 0, c
-		if cell, ok := c.(excelize.Cell); ok {
-			if cell.Formula != "" {
-				return fmt.Errorf("xlsx: row %d: a formula cell", r)
-			}
-			style, val = cell.StyleID, cell.Value
 		}
 		b = append(b, `<c r="`...)
 		b = append(b, columnName(i+1)...)
 		b = strconv.AppendInt(b, int64(r), 10)
 		b = append(b, '"')
-		if style > 0 {
+		if c.style > 0 {
 			b = append(b, ` s="`...)
-			b = strconv.AppendInt(b, int64(style), 10)
+			b = strconv.AppendInt(b, int64(c.style), 10)
 			b = append(b, '"')
 		}
-		switch v := val.(type) {
-		case nil:
-			b = append(b, `></c>`...)
-		case string:
+		switch c.kind {
+		case cellText:
 			var preserve bool
-			rw.text, preserve = appendCellText(rw.text[:0], v)
+			rw.text, preserve = appendCellText(rw.text[:0], c.text)
 			b = append(b, ` t="inlineStr"><is><t`...)
 			if preserve {
 				b = append(b, ` xml:space="preserve"`...)
@@ -86,12 +78,12 @@ func (rw *rowWriter) row(r int, cells []any) error {
 			b = append(b, '>')
 			b = append(b, rw.text...)
 			b = append(b, `</t></is></c>`...)
-		case int:
+		case cellNumber:
 			b = append(b, `><v>`...)
-			b = strconv.AppendInt(b, int64(v), 10)
+			b = strconv.AppendInt(b, int64(c.num), 10)
 			b = append(b, `</v></c>`...)
 		default:
-			return fmt.Errorf("xlsx: row %d: a cell of type %T", r, val)
+			return fmt.Errorf("xlsx: row %d: a cell of kind %d", r, c.kind)
 		}
 	}
 	b = append(b, `</row>`...)
