@@ -59,12 +59,15 @@ func (e *jsonEncoder) indent(x any, prefix, indent string) ([]byte, error) {
 func appendIndentJSON(dst, src []byte, prefix, indent string) []byte {
 	depth := 0
 	needIndent := false
+	// lines holds a newline, prefix and indents for the levels seen so far.
+	lines := make([]byte, 0, 1+len(prefix)+8*len(indent))
+	lines = append(append(lines, '\n'), prefix...)
 	newline := func() {
-		dst = append(dst, '\n')
-		dst = append(dst, prefix...)
-		for range depth {
-			dst = append(dst, indent...)
+		n := 1 + len(prefix) + depth*len(indent)
+		for len(lines) < n {
+			lines = append(lines, indent...)
 		}
+		dst = append(dst, lines[:n]...)
 	}
 	for i := 0; i < len(src); i++ {
 		c := src[i]
@@ -79,28 +82,29 @@ func appendIndentJSON(dst, src []byte, prefix, indent string) []byte {
 			// characters (all outside ASCII, or DEL) are rewritten.
 			j := i + 1
 			for j < len(src) {
+				for j < len(src) && !jsonStringStop[src[j]] {
+					j++
+				}
+				if j == len(src) {
+					break
+				}
 				b := src[j]
-				switch {
-				case b == '"':
-				case b == '\\':
+				if b == '"' {
+					break
+				}
+				if b == '\\' {
 					j += 2
 					continue
-				case b >= 0x7f:
-					r, size := utf8.DecodeRune(src[j:])
-					if r == utf8.RuneError && size == 1 || !hidden(r) {
-						j += size
-						continue
-					}
-					dst = append(dst, src[i:j]...)
-					dst = appendHiddenEscape(dst, r)
+				}
+				r, size := utf8.DecodeRune(src[j:])
+				if r == utf8.RuneError && size == 1 || !hidden(r) {
 					j += size
-					i = j
-					continue
-				default:
-					j++
 					continue
 				}
-				break
+				dst = append(dst, src[i:j]...)
+				dst = appendHiddenEscape(dst, r)
+				j += size
+				i = j
 			}
 			end := min(j+1, len(src))
 			dst = append(dst, src[i:end]...)
@@ -129,6 +133,17 @@ func appendIndentJSON(dst, src []byte, prefix, indent string) []byte {
 	}
 	return dst
 }
+
+// jsonStringStop marks the bytes that end a run of plain bytes in a JSON
+// string: the closing quote, a backslash, and the bytes that may begin a
+// hidden character (DEL and every byte outside ASCII).
+var jsonStringStop = func() (t [256]bool) {
+	t['"'], t['\\'] = true, true
+	for c := 0x7f; c < 256; c++ {
+		t[c] = true
+	}
+	return t
+}()
 
 // appendHiddenEscape appends r as EscapeHiddenJSON writes a hidden
 // character: \uXXXX, or a surrogate pair above U+FFFF.
