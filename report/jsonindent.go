@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -158,4 +159,78 @@ func appendHiddenEscape(dst []byte, r rune) []byte {
 func appendU4(dst []byte, r rune) []byte {
 	const hex = "0123456789abcdef"
 	return append(dst, '\\', 'u', hex[r>>12&0xf], hex[r>>8&0xf], hex[r>>4&0xf], hex[r&0xf])
+}
+
+// compactLane encodes values compactly (as json.Marshal does) in a
+// goroutine of its own, ahead of the caller, which takes them in order with
+// next and gives each buffer back with done once it has used it. A value
+// that cannot be encoded ends the lane: next returns its error.
+type compactLane struct {
+	out  chan compactValue
+	free chan []byte
+	quit chan struct{}
+	over chan struct{}
+}
+
+type compactValue struct {
+	b   []byte
+	err error
+}
+
+// newCompactLane starts encoding the values values yields.
+func newCompactLane(values func(yield func(any) bool)) *compactLane {
+	l := &compactLane{out: make(chan compactValue, 64), free: make(chan []byte, 72),
+		quit: make(chan struct{}), over: make(chan struct{})}
+	go func() {
+		defer close(l.over)
+		defer close(l.out)
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		values(func(x any) bool {
+			buf.Reset()
+			v := compactValue{}
+			if v.err = enc.Encode(x); v.err == nil {
+				select {
+				case v.b = <-l.free:
+				default:
+				}
+				// Encode ends the value with a newline.
+				v.b = append(v.b[:0], buf.Bytes()[:buf.Len()-1]...)
+			}
+			select {
+			case l.out <- v:
+				return v.err == nil
+			case <-l.quit:
+				return false
+			}
+		})
+	}()
+	return l
+}
+
+// next returns the next value encoded.
+func (l *compactLane) next() ([]byte, error) {
+	v, ok := <-l.out
+	if !ok {
+		return nil, errors.New("no more values")
+	}
+	return v.b, v.err
+}
+
+// done gives back the buffer of a value next returned.
+func (l *compactLane) done(b []byte) {
+	select {
+	case l.free <- b:
+	default:
+	}
+}
+
+// stop ends the lane and waits for its goroutine.
+func (l *compactLane) stop() {
+	select {
+	case <-l.quit:
+	default:
+		close(l.quit)
+	}
+	<-l.over
 }

@@ -3,7 +3,11 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"io"
+	"runtime"
+	"strings"
 	"testing"
+	"time"
 )
 
 // indentReference is what appendIndentJSON replaces: json.MarshalIndent's
@@ -81,4 +85,43 @@ func FuzzAppendIndentJSON(f *testing.F) {
 			t.Fatalf("appendIndentJSON(%q) =\n%q\nwant\n%q", compact.Bytes(), got, want)
 		}
 	})
+}
+
+// TestEncodeErrorNamesElement: a value encoding/json cannot encode (a raw
+// policy that is not JSON) fails findings.json and SARIF with the element
+// it belongs to, and the writers' goroutines end (SARIF's gzip lanes are
+// running by then: its limits are lowered).
+func TestEncodeErrorNamesElement(t *testing.T) {
+	withCatalog(t)
+	oldG, oldH := sarifMaxGzipBytes, sarifGzipHeadroom
+	sarifMaxGzipBytes, sarifGzipHeadroom = 100_000, 5_000
+	t.Cleanup(func() { sarifMaxGzipBytes, sarifGzipHeadroom = oldG, oldH })
+	bad := json.RawMessage(`{"Version":`)
+	for _, tt := range []struct {
+		name, format string
+	}{{"finding", FormatJSON}, {"role", FormatJSON}, {"finding", FormatSARIF}} {
+		t.Run(tt.format+" "+tt.name, func(t *testing.T) {
+			before := runtime.NumGoroutine()
+			res := bigResult(300)
+			want := "finding " + res.Findings[250].ID
+			res.Findings[250].Fix.SuggestedPolicy = bad
+			if tt.name == "role" {
+				res = sampleResult()
+				r := &res.Roles[len(res.Roles)-1]
+				r.LeastPrivilegePolicy = bad
+				want = "role " + r.RoleARN
+			}
+			err := Render(io.Discard, res, tt.format, Options{})
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("error = %v, want one naming %s", err, want)
+			}
+			for range 100 {
+				if runtime.NumGoroutine() <= before {
+					return
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			t.Errorf("%d goroutines left running", runtime.NumGoroutine()-before)
+		})
+	}
 }
