@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"reflect"
@@ -267,6 +268,17 @@ func TestRevealJSONStrings(t *testing.T) {
 		want = strings.NewReplacer("<", `\u003c`, ">", `\u003e`).Replace(want)
 		if out, err := revealJSONStrings([]byte(in)); err != nil || string(out) != want {
 			t.Errorf("revealJSONStrings(%s) = %s (%v), want %s", in, out, err, want)
+		}
+	}
+	// writeRevealedJSON writes what revealJSONStrings returns.
+	for _, in := range []string{string(b), `{"a":"b`, `["\u202e","x","é\u2028",1]`, `{}`} {
+		want, wantErr := revealJSONStrings([]byte(in))
+		var out bytes.Buffer
+		w := bufio.NewWriter(&out)
+		err := writeRevealedJSON(w, in)
+		w.Flush()
+		if (err != nil) != (wantErr != nil) || err == nil && out.String() != string(want) {
+			t.Errorf("writeRevealedJSON(%s) = %s (%v), want %s (%v)", in, out.String(), err, want, wantErr)
 		}
 	}
 	if _, err := revealJSONStrings([]byte(`{"a":"b`)); err == nil {

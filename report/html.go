@@ -765,11 +765,9 @@ func (d *htmlDoc) writeTo(w *bufio.Writer) error {
 				w.WriteByte(',')
 			}
 			// Encoded by json.Marshal: compact, HTML characters escaped.
-			b, err := revealJSONStrings([]byte(o))
-			if err != nil {
+			if err := writeRevealedJSON(w, o); err != nil {
 				return err
 			}
-			w.Write(b)
 		}
 		w.WriteByte(']')
 	}
