@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -180,32 +181,65 @@ func EscapeHiddenJSON(b []byte) []byte {
 func revealJSONStrings(b []byte) ([]byte, error) {
 	var out []byte // nil until a string changes
 	last := 0      // b[last:] is not copied to out yet
+	err := revealJSON(b, func(start, end int, enc []byte) {
+		out = append(out, b[last:start]...)
+		out = append(out, enc...)
+		last = end
+	})
+	if err != nil {
+		return nil, err
+	}
+	if out == nil {
+		return b, nil
+	}
+	return append(out, b[last:]...), nil
+}
+
+// writeRevealedJSON writes b to w as revealJSONStrings rewrites it, without
+// a copy of b.
+func writeRevealedJSON(w *bufio.Writer, b string) error {
+	last := 0
+	err := revealJSON(b, func(start, end int, enc []byte) {
+		w.WriteString(b[last:start])
+		w.Write(enc)
+		last = end
+	})
+	if err != nil {
+		return err
+	}
+	_, err = w.WriteString(b[last:])
+	return err
+}
+
+// revealJSON finds the strings of the JSON b that Reveal changes, and
+// calls put with where each is in b and its new encoding.
+func revealJSON[T string | []byte](b T, put func(start, end int, enc []byte)) error {
 	for i := 0; i < len(b); i++ {
 		if b[i] != '"' {
 			continue
 		}
 		// A string literal: find its end, note whether it may need Reveal
-		// (an escape or a non-ASCII byte).
+		// (a byte outside printable ASCII, or an escape that may stand for
+		// a hidden character).
 		start, suspect := i, false
 		for i++; i < len(b) && b[i] != '"'; i++ {
 			switch c := b[i]; {
 			case c == '\\':
-				suspect = true
+				suspect = suspect || hiddenEscape(b[i+1:])
 				i++
 			case c >= 0x7f:
 				suspect = true
 			}
 		}
 		if i >= len(b) {
-			return nil, fmt.Errorf("unterminated string at byte %d", start)
+			return fmt.Errorf("unterminated string at byte %d", start)
 		}
 		if !suspect {
 			continue
 		}
-		lit := b[start : i+1]
 		var s string
-		if err := json.Unmarshal(lit, &s); err != nil {
-			return nil, fmt.Errorf("string at byte %d: %w", start, err)
+		if err := json.Unmarshal([]byte(b[start:i+1]), &s); err != nil {
+			return fmt.Errorf("string at byte %d: %w", start, err)
 		}
 		r := Reveal(s)
 		if r == s {
@@ -213,16 +247,33 @@ func revealJSONStrings(b []byte) ([]byte, error) {
 		}
 		enc, err := json.Marshal(r)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, b[last:start]...)
-		out = append(out, enc...)
-		last = i + 1
+		put(start, i+1, enc)
 	}
-	if out == nil {
-		return b, nil
+	return nil
+}
+
+// hiddenEscape reports whether the JSON escape after a backslash, at the
+// start of e, may stand for a hidden character: \b, \f, \r, or a \u
+// escape of a hidden character or of a surrogate (or one that cannot be
+// read). \", \\, \/, \n and \t, and the \u escapes encoding/json writes
+// for '<', '>' and '&', stand for characters Reveal keeps.
+func hiddenEscape[T string | []byte](e T) bool {
+	if len(e) == 0 {
+		return true
 	}
-	return append(out, b[last:]...), nil
+	switch e[0] {
+	case '"', '\\', '/', 'n', 't':
+		return false
+	case 'u':
+		if len(e) < 5 {
+			return true
+		}
+		r, err := strconv.ParseUint(string(e[1:5]), 16, 32)
+		return err != nil || hidden(rune(r)) || r >= 0xd800 && r <= 0xdfff
+	}
+	return true
 }
 
 // neutralizeCell defends spreadsheet cells (XLSX and CSV) against formula

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"reflect"
@@ -257,6 +258,28 @@ func TestRevealJSONStrings(t *testing.T) {
 	plain := []byte(`{"a":"b","c":[1,"d\n"]}`)
 	if out, err := revealJSONStrings(plain); err != nil || string(out) != string(plain) {
 		t.Errorf("plain JSON changed: %s, %v", out, err)
+	}
+	// Escapes of hidden characters are read; other escapes are kept as
+	// they are.
+	for in, want := range map[string]string{
+		`["\r","\b","\f","\u0000","\u001f","\u2028","\u2029","\u202e","\ud83d\ude80","\udb40\udc41","\u00ad"]`: `["<U+000D>","<U+0008>","<U+000C>","<U+0000>","<U+001F>","<U+2028>","<U+2029>","<U+202E>","\ud83d\ude80","<U+E0041>","<U+00AD>"]`,
+		`["\u003c\u003e\u0026","\"\\\/\n\t","\ufffd","\u00e9"]`:                                                `["\u003c\u003e\u0026","\"\\\/\n\t","\ufffd","\u00e9"]`,
+	} {
+		want = strings.NewReplacer("<", `\u003c`, ">", `\u003e`).Replace(want)
+		if out, err := revealJSONStrings([]byte(in)); err != nil || string(out) != want {
+			t.Errorf("revealJSONStrings(%s) = %s (%v), want %s", in, out, err, want)
+		}
+	}
+	// writeRevealedJSON writes what revealJSONStrings returns.
+	for _, in := range []string{string(b), `{"a":"b`, `["\u202e","x","é\u2028",1]`, `{}`} {
+		want, wantErr := revealJSONStrings([]byte(in))
+		var out bytes.Buffer
+		w := bufio.NewWriter(&out)
+		err := writeRevealedJSON(w, in)
+		w.Flush()
+		if (err != nil) != (wantErr != nil) || err == nil && out.String() != string(want) {
+			t.Errorf("writeRevealedJSON(%s) = %s (%v), want %s (%v)", in, out.String(), err, want, wantErr)
+		}
 	}
 	if _, err := revealJSONStrings([]byte(`{"a":"b`)); err == nil {
 		t.Error("unterminated string accepted")

@@ -464,8 +464,11 @@ func (e *rowEncoder) add(row any) error {
 }
 
 func (v *view) buildHTMLData() (*htmlDoc, error) {
-	st := newStringTable()
-	objs := newObjTable()
+	// Sized for what a finding adds on average (about 6 strings and 2
+	// evidence parts on the bench's Organization): growing a large map
+	// rehashes it.
+	st := newStringTable(6 * len(v.findings))
+	objs := newObjTable(2 * len(v.findings))
 	d := htmlDoc{st: st, objs: objs, n: [][8]int{}, rules: map[string][2]string{}}
 	rRows, tRows := newRowEncoder(), newRowEncoder()
 	needIDs := map[[8]int]int{}
@@ -737,6 +740,13 @@ func (d *htmlDoc) writeTo(w *bufio.Writer) error {
 		if i > 0 {
 			w.WriteByte(',')
 		}
+		if plainJSONString(s) {
+			// What value writes for it, without encoding it.
+			w.WriteByte('"')
+			w.WriteString(s)
+			w.WriteByte('"')
+			continue
+		}
 		if err := value(s); err != nil {
 			return err
 		}
@@ -746,7 +756,7 @@ func (d *htmlDoc) writeTo(w *bufio.Writer) error {
 		return err
 	}
 	w.WriteString(`,"o":`)
-	if d.objs.list == nil {
+	if len(d.objs.list) == 0 { // none: encoding/json writes a nil list as null
 		w.WriteString("null")
 	} else {
 		w.WriteByte('[')
@@ -755,11 +765,9 @@ func (d *htmlDoc) writeTo(w *bufio.Writer) error {
 				w.WriteByte(',')
 			}
 			// Encoded by json.Marshal: compact, HTML characters escaped.
-			b, err := revealJSONStrings([]byte(o))
-			if err != nil {
+			if err := writeRevealedJSON(w, o); err != nil {
 				return err
 			}
-			w.Write(b)
 		}
 		w.WriteByte(']')
 	}
@@ -778,6 +786,19 @@ func (d *htmlDoc) writeTo(w *bufio.Writer) error {
 	}
 	w.WriteByte('}')
 	return nil
+}
+
+// plainJSONString reports whether s is printable ASCII that encoding/json
+// writes as it is (no quote, backslash or HTML character), which Reveal
+// leaves as it is too.
+func plainJSONString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c >= 0x7f, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
 }
 
 // needsSummary counts needs by feature: "ecr-pull ×2, ssm-parameter ×1".
@@ -814,8 +835,10 @@ type stringTable struct {
 	list []string
 }
 
-func newStringTable() *stringTable {
-	return &stringTable{ids: map[string]int{"": 0}, list: []string{""}}
+func newStringTable(size int) *stringTable {
+	t := &stringTable{ids: make(map[string]int, size), list: make([]string, 1, size+1)}
+	t.ids[""] = 0
+	return t
 }
 
 func (t *stringTable) id(s string) int {
@@ -833,20 +856,29 @@ func (t *stringTable) id(s string) int {
 	return id
 }
 
-// objTable holds each distinct evidence part once, encoded by json.Marshal
-// (the list and the index share the text).
+// objTable holds each distinct evidence part once, encoded as json.Marshal
+// encodes it (the list and the index share the text).
 type objTable struct {
 	ids  map[string]int
 	list []string
+	buf  bytes.Buffer
+	enc  *json.Encoder
 }
 
-func newObjTable() *objTable { return &objTable{ids: map[string]int{}} }
+func newObjTable(size int) *objTable {
+	t := &objTable{ids: make(map[string]int, size), list: make([]string, 0, size)}
+	t.enc = json.NewEncoder(&t.buf)
+	return t
+}
 
 func (t *objTable) id(x any) (int, error) {
-	b, err := json.Marshal(x)
-	if err != nil {
+	t.buf.Reset()
+	// Encode writes what json.Marshal returns, and a newline.
+	if err := t.enc.Encode(x); err != nil {
 		return 0, err
 	}
+	b := t.buf.Bytes()
+	b = b[:len(b)-1]
 	if id, ok := t.ids[string(b)]; ok {
 		return id, nil
 	}

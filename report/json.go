@@ -3,7 +3,6 @@ package report
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -72,11 +71,13 @@ func (v *view) writeJSON(w io.Writer) error {
 		}
 		out.Triage = &c
 	}
-	head, err := json.MarshalIndent(&out, "", "  ")
+	je := newJSONEncoder()
+	head, err := je.indent(&out, "", "  ")
 	if err != nil {
 		return err
 	}
-	head = EscapeHiddenJSON(head)
+	// Kept: the encoder's buffer is reused for the elements.
+	head = bytes.Clone(head)
 	lists := []jsonList{
 		{"findings", "finding", len(v.findings), func(i int) (any, string) {
 			f := v.findings[i]
@@ -100,51 +101,63 @@ func (v *view) writeJSON(w io.Writer) error {
 			return &t, t.ARN
 		}},
 	}
-	bw := bufio.NewWriterSize(w, 256<<10)
-	var elem bytes.Buffer
-	enc := json.NewEncoder(&elem)
-	// Elements are indented for their place: inside a top-level list.
-	enc.SetIndent("    ", "  ")
-	for len(lists) > 0 {
-		// The next list in the file. A top-level field is the only place
-		// where its empty list can occur unescaped at this indentation.
-		first, at := -1, len(head)
-		for k, l := range lists {
-			if i := bytes.Index(head, []byte("\n  \""+l.name+"\": []")); i >= 0 && i < at {
-				first, at = k, i
+	// The lists in the order of the file. A top-level field is the only
+	// place where its empty list can occur unescaped at this indentation.
+	type span struct {
+		jsonList
+		at int // where its empty list is in head
+	}
+	var order []span
+	for _, l := range lists {
+		if i := bytes.Index(head, []byte("\n  \""+l.name+"\": []")); i >= 0 {
+			order = append(order, span{l, i})
+		}
+	}
+	slices.SortFunc(order, func(a, b span) int { return a.at - b.at })
+	// The elements are encoded in a goroutine of their own, ahead of the
+	// indenting and writing here.
+	lane := newCompactLane(func(yield func(any) bool) {
+		for _, l := range order {
+			for i := range l.n {
+				if x, _ := l.elem(i); !yield(x) {
+					return
+				}
 			}
 		}
-		if first < 0 {
-			break // not expected: the lists are always there
-		}
-		l := lists[first]
-		lists = slices.Delete(lists, first, first+1)
+	})
+	defer lane.stop()
+	bw := bufio.NewWriterSize(w, 256<<10)
+	var ind []byte
+	last := 0 // head[last:] is not written yet
+	for _, l := range order {
 		marker := "\n  \"" + l.name + "\": []"
 		if l.n == 0 {
-			bw.Write(head[:at+len(marker)])
-			head = head[at+len(marker):]
+			bw.Write(head[last : l.at+len(marker)])
+			last = l.at + len(marker)
 			continue
 		}
-		bw.Write(head[:at])
-		head = head[at+len(marker):]
+		bw.Write(head[last:l.at])
+		last = l.at + len(marker)
 		bw.WriteString("\n  \"" + l.name + "\": [")
 		for i := range l.n {
-			x, id := l.elem(i)
-			elem.Reset()
-			if err := enc.Encode(x); err != nil {
+			b, err := lane.next()
+			if err != nil {
+				_, id := l.elem(i)
 				return fmt.Errorf("%s %s: %w", l.what, id, err)
 			}
+			// Elements are indented for their place: inside a top-level
+			// list.
+			ind = appendIndentJSON(ind[:0], b, "    ", "  ")
+			lane.done(b)
 			if i > 0 {
 				bw.WriteByte(',')
 			}
 			bw.WriteString("\n    ")
-			// Encode ends the value with a newline, which MarshalIndent
-			// does not write.
-			bw.Write(EscapeHiddenJSON(bytes.TrimSuffix(elem.Bytes(), []byte("\n"))))
+			bw.Write(ind)
 		}
 		bw.WriteString("\n  ]")
 	}
-	bw.Write(head)
+	bw.Write(head[last:])
 	bw.WriteByte('\n')
 	return bw.Flush()
 }

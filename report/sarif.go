@@ -295,6 +295,13 @@ func WriteSARIF(w io.Writer, res *findings.Result, opts Options) error {
 }
 
 func (v *view) writeSARIF(w io.Writer, opts Options) error {
+	_, err := v.sarifWrite(w, opts)
+	return err
+}
+
+// sarifWrite writes the file and says what it was written from: "held"
+// results, the "gzipped" file, or results "encoded" again.
+func (v *view) sarifWrite(w io.Writer, opts Options) (from string, err error) {
 	category := opts.SARIFCategory
 	if category == "" {
 		category = DefaultSARIFCategory
@@ -302,16 +309,20 @@ func (v *view) writeSARIF(w io.Writer, opts Options) error {
 	category = strings.TrimRight(category, "/") + "/"
 
 	// Results, most severe first, capped by count then by gzipped size.
-	// Each is encoded already indented for its place in the file, and
-	// encoded again rather than kept. One pass measures them: their sizes,
-	// the gzipped estimate of how many fit, and the gzipped size of the
-	// file with all of them (the usual answer); each is gzipped only once
-	// the results are large enough to need it, the ones before held until
-	// then (about 10 MB). The file is then written from results encoded
-	// anew, the same bytes; fewer results (beyond GitHub's gzipped size)
-	// are checked gzipped from results encoded again.
+	// Each is encoded already indented for its place in the file. One pass
+	// measures them: their sizes, the gzipped estimate of how many fit, and
+	// the gzipped size of the file with all of them (the usual answer);
+	// each is gzipped only once the results are large enough to need it,
+	// the ones before held until then (about 10 MB). When every result is
+	// kept, the file is written from what that pass kept: the results held
+	// (a small file), or the gzipped file itself, decompressed (it is kept
+	// while it is within GitHub's limit, which it must be for every result
+	// to be kept). Fewer results (beyond GitHub's gzipped size) are checked
+	// gzipped and written from results encoded again.
 	entries := v.sarifEntries()
 	n := min(len(entries), sarifMaxResults)
+	// encode's result is valid until its next call.
+	je := newJSONEncoder()
 	encode := func(i int) ([]byte, error) {
 		e := entries[i]
 		var r sarifResult
@@ -320,74 +331,92 @@ func (v *view) writeSARIF(w io.Writer, opts Options) error {
 		} else {
 			r = v.sarifPastResult(e.past)
 		}
-		b, err := json.MarshalIndent(r, sarifResultIndent, "  ")
+		b, err := je.indent(r, sarifResultIndent, "  ")
 		if err != nil {
 			return nil, fmt.Errorf("finding %s: %w", e.id(), err)
 		}
-		return EscapeHiddenJSON(b), nil
+		return b, nil
 	}
 	lens := make([]int, n)
 	all, err := v.sarifFileument(lens, encode, category)
 	if err != nil {
-		return err
+		return "", err
 	}
 	fit := gzipFit{limit: sarifMaxGzipBytes - sarifGzipHeadroom}
 	var allGz gzipCount // the file with all n results, gzipped
+	// The two gzip streams run beside the encoding, each in a goroutine
+	// of its own, given copies of the results in order.
+	var fitLane, allLane *gzipLane
+	defer func() { fitLane.stop(); allLane.stop() }()
 	var pending [][]byte
-	base := 0 // pending[k] is result base+k
-	fitOn, allOn := false, false
+	base := 0                // pending[k] is result base+k
 	fitNext, allNext := 0, 0 // the next result each is given
 	total, size := 0, len(all.head)+len(all.tail)+16
 	for i := range n {
 		b, err := encode(i)
 		if err != nil {
-			return err
+			return "", err
 		}
 		lens[i] = len(b)
-		pending = append(pending, b)
 		total += len(b) + 1
 		size += len(b) + len(sarifResultIndent) + 2
-		fitOn = fitOn || total > fit.limit
-		if !allOn && size > sarifMaxGzipBytes {
-			allOn = true
-			allGz.start()
+		if fitLane == nil && total > fit.limit {
+			fitLane = newGzipLane(fit.write)
+		}
+		if allLane == nil && size > sarifMaxGzipBytes {
+			allGz.start(sarifMaxGzipBytes)
 			all.begin(allGz.bw)
+			allLane = newGzipLane(func(i int, r []byte) { all.result1(allGz.bw, i, r) })
 		}
-		for ; fitOn && fitNext <= i; fitNext++ {
-			fit.write(fitNext, pending[fitNext-base])
+		if fitLane != nil && allLane != nil && len(pending) == 0 {
+			// Both have every result before this one.
+			fitLane.send(i, b)
+			allLane.send(i, b)
+			fitNext, allNext, base = i+1, i+1, i+1
+			continue
 		}
-		for ; allOn && allNext <= i; allNext++ {
-			all.result1(allGz.bw, allNext, pending[allNext-base])
+		pending = append(pending, bytes.Clone(b))
+		for ; fitLane != nil && fitNext <= i; fitNext++ {
+			fitLane.send(fitNext, pending[fitNext-base])
 		}
-		if fitOn && allOn {
+		for ; allLane != nil && allNext <= i; allNext++ {
+			allLane.send(allNext, pending[allNext-base])
+		}
+		if fitLane != nil && allLane != nil {
 			clear(pending)
 			pending, base = pending[:0], i+1
 		}
 	}
-	pending = nil
+	allOn := allLane != nil
+	if allOn {
+		// Only a file that was never gzipped keeps its results.
+		pending = nil
+	}
+	fitLane.stop()
+	allLane.stop()
 	keep := fit.result(n)
 	allSize := -1
 	if allOn {
 		all.end(allGz.bw)
 		if allSize, err = allGz.size(); err != nil {
-			return err
+			return "", err
 		}
 	}
 	for {
 		doc, err := v.sarifFileument(lens[:keep], encode, category)
 		if err != nil {
-			return err
+			return "", err
 		}
 		if keep > 0 && doc.size() > sarifMaxGzipBytes {
 			gz := allSize
 			if keep != n || gz < 0 {
 				var c gzipCount
-				c.start()
+				c.start(0)
 				if err := doc.write(c.bw); err != nil {
-					return err
+					return "", err
 				}
 				if gz, err = c.size(); err != nil {
-					return err
+					return "", err
 				}
 			}
 			if gz > sarifMaxGzipBytes {
@@ -399,20 +428,134 @@ func (v *view) writeSARIF(w io.Writer, opts Options) error {
 			fmt.Fprintf(stderrOr(opts.Stderr), "audit: warning: SARIF: kept the %d most severe of %d findings and dropped %d to stay within GitHub's limits (25,000 results, 10 MB gzipped); findings.json has them all\n",
 				keep, len(entries), dropped)
 		}
-		return doc.writeTo(w)
+		if keep == n && sarifReuse {
+			// The file with every result is what the measuring pass
+			// gzipped, or it holds the results: the same bytes.
+			if gz := allGz.kept(); allOn && gz != nil {
+				return "gzipped", gunzipTo(w, gz)
+			}
+			if !allOn {
+				doc.result = func(i int) ([]byte, error) { return pending[i], nil }
+				return "held", doc.writeTo(w)
+			}
+		}
+		return "encoded", doc.writeTo(w)
 	}
 }
 
-// gzipCount measures the gzipped size of what is written to bw.
-type gzipCount struct {
-	cw countingWriter
-	zw *gzip.Writer
-	bw *bufio.Writer
+// gzipLane calls write on every result sent to it, in order, in a
+// goroutine of its own. send copies the result (into a buffer the lane
+// has finished with, when there is one); stop waits until every result
+// sent was written. A nil lane does nothing.
+type gzipLane struct {
+	ch      chan gzipChunk
+	free    chan []byte
+	done    chan struct{}
+	stopped bool
 }
 
-func (g *gzipCount) start() {
-	g.zw, _ = gzip.NewWriterLevel(&g.cw, gzip.DefaultCompression)
+type gzipChunk struct {
+	i int
+	b []byte
+}
+
+func newGzipLane(write func(i int, b []byte)) *gzipLane {
+	l := &gzipLane{ch: make(chan gzipChunk, 64), free: make(chan []byte, 72), done: make(chan struct{})}
+	go func() {
+		defer close(l.done)
+		for c := range l.ch {
+			write(c.i, c.b)
+			select {
+			case l.free <- c.b[:0]:
+			default:
+			}
+		}
+	}()
+	return l
+}
+
+func (l *gzipLane) send(i int, b []byte) {
+	var buf []byte
+	select {
+	case buf = <-l.free:
+	default:
+	}
+	l.ch <- gzipChunk{i, append(buf, b...)}
+}
+
+func (l *gzipLane) stop() {
+	if l == nil || l.stopped {
+		return
+	}
+	l.stopped = true
+	close(l.ch)
+	<-l.done
+}
+
+// sarifReuse lets writeSARIF write the file from what its measuring pass
+// kept; tests turn it off to compare with results encoded again.
+var sarifReuse = true
+
+// gunzipTo writes the decompressed gz to w.
+func gunzipTo(w io.Writer, gz io.Reader) error {
+	zr, err := gzip.NewReader(gz)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if _, err := io.Copy(bw, zr); err != nil {
+		return err
+	}
+	if err := zr.Close(); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// gzipCount measures the gzipped size of what is written to bw, and keeps
+// the gzipped bytes as long as they fit in keep bytes.
+type gzipCount struct {
+	out gzipKept
+	zw  *gzip.Writer
+	bw  *bufio.Writer
+}
+
+func (g *gzipCount) start(keep int) {
+	g.out = gzipKept{max: keep, lost: keep <= 0}
+	g.zw, _ = gzip.NewWriterLevel(&g.out, gzip.DefaultCompression)
 	g.bw = bufio.NewWriterSize(g.zw, 64<<10)
+}
+
+// kept returns a reader of the gzipped bytes, or nil when they outgrew
+// what start was told to keep. Call it after size.
+func (g *gzipCount) kept() io.Reader {
+	if g.zw == nil || g.out.lost {
+		return nil
+	}
+	r := make([]io.Reader, len(g.out.data.list))
+	for i, b := range g.out.data.list {
+		r[i] = bytes.NewReader(b)
+	}
+	return io.MultiReader(r...)
+}
+
+// gzipKept counts what is written to it, and keeps it up to max bytes.
+type gzipKept struct {
+	n, max int
+	data   blocks
+	lost   bool // more than max bytes were written: data is dropped
+}
+
+func (k *gzipKept) Write(p []byte) (int, error) {
+	k.n += len(p)
+	if k.n > k.max {
+		k.data.Reset()
+		k.lost = true
+	}
+	if !k.lost {
+		k.data.Write(p)
+	}
+	return len(p), nil
 }
 
 func (g *gzipCount) size() (int, error) {
@@ -422,7 +565,7 @@ func (g *gzipCount) size() (int, error) {
 	if err := g.zw.Close(); err != nil {
 		return 0, err
 	}
-	return g.cw.n, nil
+	return g.out.n, nil
 }
 
 // sarifResultIndent is the indentation of a result in runs[0].results.
@@ -896,37 +1039,50 @@ func (v *view) sarifMessage(f *findings.Finding) string {
 	if msg == "" {
 		msg = f.Title
 	}
-	where := "account " + orDash(v.accountLabel(f.AccountID))
-	if f.Region != "" {
-		where += ", region " + f.Region
-	}
 	kind := f.ResourceType
 	if kind == "" {
 		kind = "resource"
 	}
-	where += ", " + kind + " " + orDash(f.ResourceARN)
-	if f.Container != "" {
-		where += ", container " + f.Container
+	account, region := v.accountLabel(f.AccountID), f.Region
+	impact, fix := endSentence(f.Impact.Summary), endSentence(f.Fix.Summary)
+	var b strings.Builder
+	b.Grow(len(msg) + len(account) + len(region) + len(kind) + len(f.ResourceARN) + len(f.Container) + len(impact) + len(fix) + 96)
+	b.WriteString(msg)
+	b.WriteString(" [account ")
+	b.WriteString(orDash(account))
+	if region != "" {
+		b.WriteString(", region ")
+		b.WriteString(region)
 	}
-	msg += " [" + where + "]"
+	b.WriteString(", ")
+	b.WriteString(kind)
+	b.WriteString(" ")
+	b.WriteString(orDash(f.ResourceARN))
+	if f.Container != "" {
+		b.WriteString(", container ")
+		b.WriteString(f.Container)
+	}
+	b.WriteString("]")
 	if f.Impact.Summary != "" {
-		msg += " Impact: " + endSentence(f.Impact.Summary)
+		b.WriteString(" Impact: ")
+		b.WriteString(impact)
 	}
 	if f.Fix.Summary != "" {
-		msg += " Fix: " + endSentence(f.Fix.Summary)
+		b.WriteString(" Fix: ")
+		b.WriteString(fix)
 	}
 	switch s := f.Suppression; {
 	case s != nil:
-		msg += " Accepted risk until " + s.Expires
+		b.WriteString(" Accepted risk until " + s.Expires)
 		if s.Owner != "" {
-			msg += " (owner " + s.Owner + ")"
+			b.WriteString(" (owner " + s.Owner + ")")
 		}
-		msg += ", " + s.Source + ": " + endSentence(s.Justification)
+		b.WriteString(", " + s.Source + ": " + endSentence(s.Justification))
 	case f.SuppressionExpired != nil:
 		e := f.SuppressionExpired
-		msg += " Was accepted as a risk until " + e.Expires + " (" + e.Source + "); that acceptance has expired, so the finding counts again."
+		b.WriteString(" Was accepted as a risk until " + e.Expires + " (" + e.Source + "); that acceptance has expired, so the finding counts again.")
 	}
-	return msg
+	return b.String()
 }
 
 // endSentence ends s with a period unless it ends with punctuation.

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -407,6 +408,49 @@ func TestSARIFTruncation(t *testing.T) {
 				if r.PartialFingerprints[FingerprintKey] != v.findings[i].ID {
 					t.Fatalf("result %d is not the %d-th most severe finding", i, i)
 				}
+			}
+		})
+	}
+}
+
+// TestSARIFWrittenFromMeasuringPass: the file written from what the
+// measuring pass kept (the results it held, or the whole file gzipped) is
+// the file written from results encoded again, whether it is small, large
+// enough to be gzipped, or cut to fit.
+func TestSARIFWrittenFromMeasuringPass(t *testing.T) {
+	withCatalog(t)
+	tests := []struct {
+		name       string
+		maxGzip, n int
+		from       string
+		kept       bool
+	}{
+		{"small", 10_000_000, 300, "held", true},
+		{"gzipped", 200_000, 300, "gzipped", true},
+		{"cut", 60_000, 2000, "encoded", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			oldG, oldH := sarifMaxGzipBytes, sarifGzipHeadroom
+			sarifMaxGzipBytes, sarifGzipHeadroom = tt.maxGzip, tt.maxGzip/20
+			t.Cleanup(func() { sarifMaxGzipBytes, sarifGzipHeadroom = oldG, oldH })
+			res := bigResult(tt.n)
+			var reused, encoded bytes.Buffer
+			from, err := newView(res).sarifWrite(&reused, Options{Stderr: io.Discard})
+			if err != nil || from != tt.from {
+				t.Fatalf("written from %q (%v), want %q: the case does not test what it says", from, err, tt.from)
+			}
+			sarifReuse = false
+			t.Cleanup(func() { sarifReuse = true })
+			if from, err := newView(res).sarifWrite(&encoded, Options{Stderr: io.Discard}); err != nil || from != "encoded" {
+				t.Fatalf("without reuse: written from %q (%v)", from, err)
+			}
+			if !bytes.Equal(reused.Bytes(), encoded.Bytes()) {
+				t.Fatalf("the file differs from the one written from results encoded again:\n%s", firstDiff(reused.String(), encoded.String()))
+			}
+			validateSARIF(t, reused.Bytes())
+			if got := len(parseSARIF(t, reused.Bytes()).Runs[0].Results) == tt.n; got != tt.kept {
+				t.Errorf("every result kept = %v, want %v", got, tt.kept)
 			}
 		})
 	}

@@ -25,8 +25,10 @@ import (
 // when a baseline was compared, Changes (new findings, and the baseline's
 // fixed and unknown ones with the reason), and Task definitions, Roles,
 // Coverage, Rules.
-// Every sheet is written with excelize's StreamWriter, which keeps rows in a
-// temporary file instead of memory, so 100,000 findings fit comfortably.
+// Every sheet is streamed: excelize's StreamWriter writes the Summary sheet
+// and each table's header row, and the rows of the tables are written by
+// rowWriter (xlsxrows.go) straight into the compressed part when the
+// package is written, so that no sheet is held in memory or on disk.
 // Table sheets have a bold header row, a frozen header (the pane is split
 // below row 1), an autofilter over the whole table and column widths.
 //
@@ -106,20 +108,60 @@ func newXLSXStyles(f *excelize.File) (*xlsxStyles, error) {
 	return s, err
 }
 
+// cell is a cell of a row: a string, a number, or no cell at all (the
+// zero cell), with a style. Rows are written by rowWriter (xlsxrows.go)
+// or, for the Summary sheet and the header rows, by excelize (value).
+type cell struct {
+	text  string
+	num   int
+	style int
+	kind  cellKind
+}
+
+type cellKind uint8
+
+const (
+	cellNone cellKind = iota
+	cellText
+	cellNumber
+)
+
+// value is the cell as excelize's StreamWriter.SetRow takes it.
+func (c cell) value() any {
+	switch c.kind {
+	case cellText:
+		return excelize.Cell{Value: c.text, StyleID: c.style}
+	case cellNumber:
+		return excelize.Cell{Value: c.num, StyleID: c.style}
+	}
+	return nil
+}
+
 // str is a string cell, neutralised and fitted.
-func str(s string) excelize.Cell { return excelize.Cell{Value: sheetCell(s)} }
+func str(s string) cell { return cell{text: sheetCell(s), kind: cellText} }
 
 // strOrNil is str, or no cell at all for an empty string: the large
 // sheets leave empty cells out rather than write empty strings.
-func strOrNil(s string) any {
+func strOrNil(s string) cell {
 	if s == "" {
-		return nil
+		return cell{}
 	}
 	return str(s)
 }
 
-func styled(s string, style int) excelize.Cell {
-	return excelize.Cell{Value: sheetCell(s), StyleID: style}
+func styled(s string, style int) cell {
+	return cell{text: sheetCell(s), style: style, kind: cellText}
+}
+
+// num is a number cell.
+func num(n int) cell { return cell{num: n, kind: cellNumber} }
+
+// workbook is what the functions writing the sheets share: the file, its
+// styles, and the ZIP writer that writes the rows of the tables.
+type workbook struct {
+	f     *excelize.File
+	st    *xlsxStyles
+	parts *orderedZip
 }
 
 // table is one sheet with a header row, frozen and filtered.
@@ -128,9 +170,15 @@ type table struct {
 	sw     *excelize.StreamWriter
 	row    int
 	styles *xlsxStyles
+	// The rows after the header are written by rows when the workbook is
+	// written (see stream and xlsxrows.go).
+	parts *orderedZip
+	part  string
+	rows  *rowWriter
 }
 
-func newTable(f *excelize.File, st *xlsxStyles, sheet string, header []string, widths []float64, rows int) (*table, error) {
+func newTable(wb *workbook, sheet string, header []string, widths []float64, rows int) (*table, error) {
+	f, st := wb.f, wb.st
 	if _, err := f.NewSheet(sheet); err != nil {
 		return nil, err
 	}
@@ -154,8 +202,12 @@ func newTable(f *excelize.File, st *xlsxStyles, sheet string, header []string, w
 	if err := setColWidths(sw, widths); err != nil {
 		return nil, err
 	}
-	t := &table{f: f, sw: sw, styles: st}
-	cells := make([]any, len(header))
+	part, err := sheetPart(f, sheet)
+	if err != nil {
+		return nil, err
+	}
+	t := &table{f: f, sw: sw, styles: st, parts: wb.parts, part: part}
+	cells := make([]cell, len(header))
 	for i, h := range header {
 		cells[i] = styled(h, st.header)
 	}
@@ -177,10 +229,56 @@ func setColWidths(sw *excelize.StreamWriter, widths []float64) error {
 	return nil
 }
 
-func (t *table) add(cells []any, opts ...excelize.RowOpts) error {
+func (t *table) add(cells []cell, opts ...excelize.RowOpts) error {
 	t.row++
-	cell, _ := excelize.CoordinatesToCellName(1, t.row)
-	return t.sw.SetRow(cell, cells, opts...)
+	if t.rows != nil && len(opts) == 0 && !xlsxRowsByExcelize {
+		return t.rows.row(t.row, cells)
+	}
+	values := make([]any, len(cells))
+	for i, c := range cells {
+		values[i] = c.value()
+	}
+	ref, _ := excelize.CoordinatesToCellName(1, t.row)
+	return t.sw.SetRow(ref, values, opts...)
+}
+
+// stream ends the sheet excelize writes (the header row), and has body add
+// the other rows when the workbook is written, into the sheet's part.
+func (t *table) stream(body func() error) error {
+	if xlsxRowsByExcelize {
+		// The reference the rows are compared with (TestXLSXRowsAsExcelize).
+		if err := body(); err != nil {
+			return err
+		}
+		return t.sw.Flush()
+	}
+	if err := t.sw.Flush(); err != nil {
+		return err
+	}
+	t.parts.rows[t.part] = func(w io.Writer) error {
+		t.rows = newRowWriter(w)
+		defer func() { t.rows = nil }()
+		if err := body(); err != nil {
+			return err
+		}
+		return t.rows.flush()
+	}
+	return nil
+}
+
+// xlsxRowsByExcelize has excelize's StreamWriter write every row, as it
+// did before xlsxrows.go; tests compare the two.
+var xlsxRowsByExcelize = false
+
+// sheetPart is the name of a sheet's part in the package: excelize names
+// the part of a sheet after its sheetId.
+func sheetPart(f *excelize.File, sheet string) (string, error) {
+	for id, name := range f.GetSheetMap() {
+		if name == sheet {
+			return "xl/worksheets/sheet" + itoa(id) + ".xml", nil
+		}
+	}
+	return "", fmt.Errorf("xlsx: no sheet %q", sheet)
 }
 
 func (v *view) writeXLSX(w io.Writer) (err error) {
@@ -188,7 +286,8 @@ func (v *view) writeXLSX(w io.Writer) (err error) {
 	// The parts of the package in one order every time, so that the same
 	// Result gives the same bytes (excelize writes streamed sheets in map
 	// order).
-	f.SetZipWriter(newOrderedZip)
+	parts := newOrderedZip(w)
+	f.SetZipWriter(parts.zipWriter)
 	defer func() {
 		if cerr := f.Close(); err == nil {
 			err = cerr
@@ -219,7 +318,8 @@ func (v *view) writeXLSX(w io.Writer) (err error) {
 	if err := f.SetSheetName("Sheet1", sheetSummary); err != nil {
 		return err
 	}
-	steps := []func(*excelize.File, *xlsxStyles) error{v.xlsxSummary, v.xlsxFindings, v.xlsxItems}
+	wb := &workbook{f: f, st: st, parts: parts}
+	steps := []func(*workbook) error{v.xlsxSummary, v.xlsxFindings, v.xlsxItems}
 	if v.triage.hasSuppressions() {
 		steps = append(steps, v.xlsxAccepted, v.xlsxSuppressions)
 	}
@@ -228,7 +328,7 @@ func (v *view) writeXLSX(w io.Writer) (err error) {
 	}
 	steps = append(steps, v.xlsxTaskDefs, v.xlsxRoles, v.xlsxCoverage, v.xlsxRules)
 	for _, step := range steps {
-		if err := step(f, st); err != nil {
+		if err := step(wb); err != nil {
 			return err
 		}
 	}
@@ -244,7 +344,8 @@ func orgLabel(res *findings.Result) string {
 	return countOf(len(res.Scope.Accounts), "account", "accounts")
 }
 
-func (v *view) xlsxSummary(f *excelize.File, st *xlsxStyles) error {
+func (v *view) xlsxSummary(wb *workbook) error {
+	f, st := wb.f, wb.st
 	sw, err := f.NewStreamWriter(sheetSummary)
 	if err != nil {
 		return err
@@ -255,13 +356,16 @@ func (v *view) xlsxSummary(f *excelize.File, st *xlsxStyles) error {
 	t := &table{f: f, sw: sw, styles: st}
 	res := v.res
 	kv := func(k string, val any) error {
-		if s, ok := val.(string); ok {
-			return t.add([]any{styled(k, st.bold), str(s)})
+		switch x := val.(type) {
+		case string:
+			return t.add([]cell{styled(k, st.bold), str(x)})
+		case int:
+			return t.add([]cell{styled(k, st.bold), num(x)})
 		}
-		return t.add([]any{styled(k, st.bold), val})
+		return fmt.Errorf("xlsx: summary %s: a value of type %T", k, val)
 	}
 	blank := func() error { t.row++; return nil }
-	heading := func(s string) error { return t.add([]any{styled(s, st.title)}) }
+	heading := func(s string) error { return t.add([]cell{styled(s, st.title)}) }
 	tm := func(x time.Time) string {
 		if x.IsZero() {
 			return ""
@@ -323,29 +427,29 @@ func (v *view) xlsxSummary(f *excelize.File, st *xlsxStyles) error {
 	steps = append(steps, blank,
 		func() error { return heading("Root causes by severity") },
 		func() error {
-			return t.add([]any{styled("Severity", st.header), styled("", st.header), styled("Root causes", st.header)})
+			return t.add([]cell{styled("Severity", st.header), styled("", st.header), styled("Root causes", st.header)})
 		})
 	for _, c := range v.bySeverity {
 		steps = append(steps, func() error {
 			style := st.sev[c.Key]
-			return t.add([]any{styled(c.Label, style), nil, c.Count})
+			return t.add([]cell{styled(c.Label, style), {}, num(c.Count)})
 		})
 	}
 	steps = append(steps, blank,
 		func() error { return heading("Root causes by rule") },
 		func() error {
-			return t.add([]any{styled("Rule", st.header), styled("Title", st.header), styled("Root causes", st.header)})
+			return t.add([]cell{styled("Rule", st.header), styled("Title", st.header), styled("Root causes", st.header)})
 		})
 	for _, c := range v.byRule {
-		steps = append(steps, func() error { return t.add([]any{str(c.Key), str(c.Label), c.Count}) })
+		steps = append(steps, func() error { return t.add([]cell{str(c.Key), str(c.Label), num(c.Count)}) })
 	}
 	steps = append(steps, blank,
 		func() error { return heading("Root causes by account") },
 		func() error {
-			return t.add([]any{styled("Account ID", st.header), styled("Account name", st.header), styled("Root causes", st.header)})
+			return t.add([]cell{styled("Account ID", st.header), styled("Account name", st.header), styled("Root causes", st.header)})
 		})
 	for _, c := range v.byAccount {
-		steps = append(steps, func() error { return t.add([]any{str(c.Key), str(c.Label), c.Count}) })
+		steps = append(steps, func() error { return t.add([]cell{str(c.Key), str(c.Label), num(c.Count)}) })
 	}
 	for _, s := range steps {
 		if err := s(); err != nil {
@@ -355,29 +459,32 @@ func (v *view) xlsxSummary(f *excelize.File, st *xlsxStyles) error {
 	return sw.Flush()
 }
 
-func (v *view) xlsxFindings(f *excelize.File, st *xlsxStyles) error {
+func (v *view) xlsxFindings(wb *workbook) error {
+	st := wb.st
 	widths := []float64{10, 9, 36, 14, 22, 14, 17, 60, 50, 16, 50, 80, 40, 7, 40, 16, 60, 80, 10, 16, 13, 26, 50, 34}
-	t, err := newTable(f, st, sheetFindings, findingColumns, widths, len(v.findings))
+	t, err := newTable(wb, sheetFindings, findingColumns, widths, len(v.findings))
 	if err != nil {
 		return err
 	}
-	cells := make([]any, len(findingColumns))
-	for _, fd := range v.findings {
-		for i, c := range v.findingRow(fd) {
-			cells[i] = strOrNil(c)
+	return t.stream(func() error {
+		cells := make([]cell, len(findingColumns))
+		for _, fd := range v.findings {
+			for i, c := range v.findingRow(fd) {
+				cells[i] = strOrNil(c)
+			}
+			if id, ok := st.sev[string(fd.Severity)]; ok {
+				cells[0] = styled(string(fd.Severity), id)
+			}
+			cells[colItems] = num(max(fd.Impact.Items, 1))
+			if a := affectedNames(fd); a != "" {
+				cells[colAffected] = styled(a, st.wrap)
+			}
+			if err := t.add(cells); err != nil {
+				return err
+			}
 		}
-		if id, ok := st.sev[string(fd.Severity)]; ok {
-			cells[0] = styled(string(fd.Severity), id)
-		}
-		cells[colItems] = max(fd.Impact.Items, 1)
-		if a := affectedNames(fd); a != "" {
-			cells[colAffected] = styled(a, st.wrap)
-		}
-		if err := t.add(cells); err != nil {
-			return err
-		}
-	}
-	return t.sw.Flush()
+		return nil
+	})
 }
 
 // itemColumns are the columns of the Affected items sheet.
@@ -462,6 +569,16 @@ func findingItems(fd *findings.Finding) []itemRow {
 	return out
 }
 
+// itemCount is len(findingItems(fd)), counted without building the rows.
+func itemCount(fd *findings.Finding) int {
+	ev := &fd.Evidence
+	n := len(ev.Needs)
+	if n == 0 && ev.Need != nil {
+		n = 1
+	}
+	return n + len(ev.Unknowns) + len(ev.Constraints) + len(ev.Features) + len(ev.Values) + len(ev.Problems) + len(ev.Excess)
+}
+
 // stmtLabel names a statement: "deny-secrets (p-123) DenySecrets", or
 // with "#index" when it has no Sid.
 func stmtLabel(s policy.StatementRef) string {
@@ -491,42 +608,46 @@ func joinSentences(parts ...string) string {
 	return strings.Join(out, " ")
 }
 
-func (v *view) xlsxItems(f *excelize.File, st *xlsxStyles) error {
+func (v *view) xlsxItems(wb *workbook) error {
+	st := wb.st
 	rows := 0
 	for _, fd := range v.findings {
-		rows += len(findingItems(fd))
+		rows += itemCount(fd)
 	}
 	widths := []float64{34, 9, 10, 14, 14, 60, 16, 10, 70, 16, 50, 14, 16, 40, 80}
-	t, err := newTable(f, st, sheetItems, itemColumns, widths, rows)
+	t, err := newTable(wb, sheetItems, itemColumns, widths, rows)
 	if err != nil {
 		return err
 	}
-	cells := make([]any, len(itemColumns))
-	for _, fd := range v.findings {
-		for _, it := range findingItems(fd) {
-			for i, c := range []string{fd.ID, fd.RuleID, string(fd.Severity), fd.AccountID, fd.Region, fd.ResourceARN,
-				it.kind, it.severity, it.item, it.container, it.fieldPath, it.decision, it.layer, it.statement, it.detail} {
-				cells[i] = strOrNil(c)
-			}
-			if id, ok := st.sev[string(fd.Severity)]; ok {
-				cells[2] = styled(string(fd.Severity), id)
-			}
-			if id, ok := st.sev[it.severity]; ok {
-				cells[7] = styled(it.severity, id)
-			}
-			if err := t.add(cells); err != nil {
-				return err
+	return t.stream(func() error {
+		cells := make([]cell, len(itemColumns))
+		for _, fd := range v.findings {
+			for _, it := range findingItems(fd) {
+				for i, c := range []string{fd.ID, fd.RuleID, string(fd.Severity), fd.AccountID, fd.Region, fd.ResourceARN,
+					it.kind, it.severity, it.item, it.container, it.fieldPath, it.decision, it.layer, it.statement, it.detail} {
+					cells[i] = strOrNil(c)
+				}
+				if id, ok := st.sev[string(fd.Severity)]; ok {
+					cells[2] = styled(string(fd.Severity), id)
+				}
+				if id, ok := st.sev[it.severity]; ok {
+					cells[7] = styled(it.severity, id)
+				}
+				if err := t.add(cells); err != nil {
+					return err
+				}
 			}
 		}
-	}
-	return t.sw.Flush()
+		return nil
+	})
 }
 
 // acceptedColumns are the columns of the Accepted risks sheet.
 var acceptedColumns = []string{"Finding ID", "Severity", "Rule", "Account ID", "Account name", "Region", "Resource ARN", "Title",
 	"Status", "Accepted until", "Owner", "Justification", "Suppression"}
 
-func (v *view) xlsxAccepted(f *excelize.File, st *xlsxStyles) error {
+func (v *view) xlsxAccepted(wb *workbook) error {
+	st := wb.st
 	var list []*findings.Finding
 	for _, fd := range v.findings {
 		if fd.Suppression != nil || fd.SuppressionExpired != nil {
@@ -534,57 +655,63 @@ func (v *view) xlsxAccepted(f *excelize.File, st *xlsxStyles) error {
 		}
 	}
 	widths := []float64{34, 10, 9, 14, 22, 14, 60, 50, 22, 14, 30, 80, 24}
-	t, err := newTable(f, st, sheetAccepted, acceptedColumns, widths, len(list))
+	t, err := newTable(wb, sheetAccepted, acceptedColumns, widths, len(list))
 	if err != nil {
 		return err
 	}
-	for _, fd := range list {
-		state, s := acceptance(fd)
-		sev := str(string(fd.Severity))
-		if id, ok := st.sev[string(fd.Severity)]; ok {
-			sev = styled(string(fd.Severity), id)
+	return t.stream(func() error {
+		for _, fd := range list {
+			state, s := acceptance(fd)
+			sev := str(string(fd.Severity))
+			if id, ok := st.sev[string(fd.Severity)]; ok {
+				sev = styled(string(fd.Severity), id)
+			}
+			if err := t.add([]cell{str(fd.ID), sev, str(fd.RuleID), str(fd.AccountID), str(v.accountName(fd)), str(fd.Region),
+				str(fd.ResourceARN), str(fd.Title), str(state), str(s.Expires), str(s.Owner), styled(s.Justification, st.wrap), str(s.Source)}); err != nil {
+				return err
+			}
 		}
-		if err := t.add([]any{str(fd.ID), sev, str(fd.RuleID), str(fd.AccountID), str(v.accountName(fd)), str(fd.Region),
-			str(fd.ResourceARN), str(fd.Title), str(state), str(s.Expires), str(s.Owner), styled(s.Justification, st.wrap), str(s.Source)}); err != nil {
-			return err
-		}
-	}
-	return t.sw.Flush()
+		return nil
+	})
 }
 
 // suppressionColumns are the columns of the Suppressions sheet.
 var suppressionColumns = []string{"Suppression", "Rule", "Status", "Expires", "Expires soon", "Owner", "Justification", "Matched", "Stale"}
 
-func (v *view) xlsxSuppressions(f *excelize.File, st *xlsxStyles) error {
+func (v *view) xlsxSuppressions(wb *workbook) error {
+	st := wb.st
 	var entries []findings.SuppressionEntry
 	if r := v.triage.suppressions; r != nil {
 		entries = r.Entries
 	}
 	widths := []float64{24, 9, 10, 12, 12, 30, 80, 9, 8}
-	t, err := newTable(f, st, sheetSuppressions, suppressionColumns, widths, len(entries))
+	t, err := newTable(wb, sheetSuppressions, suppressionColumns, widths, len(entries))
 	if err != nil {
 		return err
 	}
-	yes := func(b bool) excelize.Cell {
-		if b {
-			return str("yes")
+	return t.stream(func() error {
+		yes := func(b bool) cell {
+			if b {
+				return str("yes")
+			}
+			return str("")
 		}
-		return str("")
-	}
-	for _, e := range entries {
-		if err := t.add([]any{str(e.Source), str(e.Rule), str(e.Status), str(e.Expires), yes(e.ExpiresSoon), str(e.Owner),
-			styled(e.Justification, st.wrap), e.Matched, yes(e.Stale)}); err != nil {
-			return err
+		for _, e := range entries {
+			if err := t.add([]cell{str(e.Source), str(e.Rule), str(e.Status), str(e.Expires), yes(e.ExpiresSoon), str(e.Owner),
+				styled(e.Justification, st.wrap), num(e.Matched), yes(e.Stale)}); err != nil {
+				return err
+			}
 		}
-	}
-	return t.sw.Flush()
+		return nil
+	})
 }
 
 // changeColumns are the columns of the Changes sheet.
 var changeColumns = []string{"Change", "Finding ID", "Severity", "Rule", "Account ID", "Account name", "Region", "Resource type",
 	"Resource ARN", "Title", "Message", "Reason"}
 
-func (v *view) xlsxChanges(f *excelize.File, st *xlsxStyles) error {
+func (v *view) xlsxChanges(wb *workbook) error {
+	st := wb.st
 	type row struct {
 		change string
 		p      findings.PastFinding
@@ -604,107 +731,119 @@ func (v *view) xlsxChanges(f *excelize.File, st *xlsxStyles) error {
 		rows = append(rows, row{"unknown", p})
 	}
 	widths := []float64{10, 34, 10, 9, 14, 22, 14, 17, 60, 40, 80, 70}
-	t, err := newTable(f, st, sheetChanges, changeColumns, widths, len(rows))
+	t, err := newTable(wb, sheetChanges, changeColumns, widths, len(rows))
 	if err != nil {
 		return err
 	}
-	for _, r := range rows {
-		p := r.p
-		name := p.AccountName
-		if name == "" {
-			name = v.accountNames[p.AccountID]
+	return t.stream(func() error {
+		for _, r := range rows {
+			p := r.p
+			name := p.AccountName
+			if name == "" {
+				name = v.accountNames[p.AccountID]
+			}
+			sev := str(string(p.Severity))
+			if id, ok := st.sev[string(p.Severity)]; ok {
+				sev = styled(string(p.Severity), id)
+			}
+			if err := t.add([]cell{str(r.change), str(p.ID), sev, str(p.RuleID), str(p.AccountID), str(name), str(p.Region),
+				str(p.ResourceType), str(p.ResourceARN), str(p.Title), styled(p.Message, st.wrap), str(p.Reason)}); err != nil {
+				return err
+			}
 		}
-		sev := str(string(p.Severity))
-		if id, ok := st.sev[string(p.Severity)]; ok {
-			sev = styled(string(p.Severity), id)
-		}
-		if err := t.add([]any{str(r.change), str(p.ID), sev, str(p.RuleID), str(p.AccountID), str(name), str(p.Region),
-			str(p.ResourceType), str(p.ResourceARN), str(p.Title), styled(p.Message, st.wrap), str(p.Reason)}); err != nil {
-			return err
-		}
-	}
-	return t.sw.Flush()
+		return nil
+	})
 }
 
-func (v *view) xlsxTaskDefs(f *excelize.File, st *xlsxStyles) error {
+func (v *view) xlsxTaskDefs(wb *workbook) error {
 	header := []string{"Family", "Revision", "Account ID", "Account name", "Region", "Launch types", "Execution role",
 		"Needs", "Needs summary", "Services", "Findings", "Task definition ARN"}
 	widths := []float64{30, 9, 14, 22, 14, 16, 55, 8, 50, 9, 9, 70}
-	t, err := newTable(f, st, sheetTaskDefs, header, widths, len(v.taskDefs))
+	t, err := newTable(wb, sheetTaskDefs, header, widths, len(v.taskDefs))
 	if err != nil {
 		return err
 	}
-	for _, td := range v.taskDefs {
-		if err := t.add([]any{str(td.Family), int(td.Revision), str(td.AccountID), str(v.accountNames[td.AccountID]),
-			str(td.Region), str(strings.Join(td.LaunchTypes, ", ")), str(td.ExecutionRoleARN), len(td.Needs), str(needsSummary(td.Needs)),
-			len(td.UsedByServices), td.Findings, str(td.ARN)}); err != nil {
-			return err
+	return t.stream(func() error {
+		for _, td := range v.taskDefs {
+			if err := t.add([]cell{str(td.Family), num(int(td.Revision)), str(td.AccountID), str(v.accountNames[td.AccountID]),
+				str(td.Region), str(strings.Join(td.LaunchTypes, ", ")), str(td.ExecutionRoleARN), num(len(td.Needs)), str(needsSummary(td.Needs)),
+				num(len(td.UsedByServices)), num(td.Findings), str(td.ARN)}); err != nil {
+				return err
+			}
 		}
-	}
-	return t.sw.Flush()
+		return nil
+	})
 }
 
-func (v *view) xlsxRoles(f *excelize.File, st *xlsxStyles) error {
+func (v *view) xlsxRoles(wb *workbook) error {
+	st := wb.st
 	header := []string{"Role ARN", "Account ID", "Account name", "Exists", "Used by", "Needs", "Least-privilege policy", "Findings"}
 	widths := []float64{60, 14, 22, 8, 70, 8, 80, 9}
-	t, err := newTable(f, st, sheetRoles, header, widths, len(v.roles))
+	t, err := newTable(wb, sheetRoles, header, widths, len(v.roles))
 	if err != nil {
 		return err
 	}
-	for _, r := range v.roles {
-		exists := "no"
-		if r.Exists {
-			exists = "yes"
+	return t.stream(func() error {
+		for _, r := range v.roles {
+			exists := "no"
+			if r.Exists {
+				exists = "yes"
+			}
+			if err := t.add([]cell{str(r.RoleARN), str(r.AccountID), str(v.accountNames[r.AccountID]), str(exists),
+				styled(strings.Join(r.UsedBy, "\n"), st.wrap), num(len(r.Needs)), styled(prettyPolicy(r.LeastPrivilegePolicy), st.mono), num(r.Findings)}); err != nil {
+				return err
+			}
 		}
-		if err := t.add([]any{str(r.RoleARN), str(r.AccountID), str(v.accountNames[r.AccountID]), str(exists),
-			styled(strings.Join(r.UsedBy, "\n"), st.wrap), len(r.Needs), styled(prettyPolicy(r.LeastPrivilegePolicy), st.mono), r.Findings}); err != nil {
-			return err
-		}
-	}
-	return t.sw.Flush()
+		return nil
+	})
 }
 
-func (v *view) xlsxCoverage(f *excelize.File, st *xlsxStyles) error {
+func (v *view) xlsxCoverage(wb *workbook) error {
 	header := []string{"Account ID", "Account name", "Region", "Service", "Operation", "Resource", "Code", "Message"}
 	widths := []float64{14, 22, 14, 16, 30, 50, 24, 90}
-	t, err := newTable(f, st, sheetCoverage, header, widths, len(v.errors))
+	t, err := newTable(wb, sheetCoverage, header, widths, len(v.errors))
 	if err != nil {
 		return err
 	}
-	for _, e := range v.errors {
-		region := e.Region
-		if region == "" {
-			region = "global"
+	return t.stream(func() error {
+		for _, e := range v.errors {
+			region := e.Region
+			if region == "" {
+				region = "global"
+			}
+			if err := t.add([]cell{str(e.AccountID), str(v.accountNames[e.AccountID]), str(region), str(e.Service), str(e.Operation),
+				str(e.Resource), str(e.Code), str(e.Message)}); err != nil {
+				return err
+			}
 		}
-		if err := t.add([]any{str(e.AccountID), str(v.accountNames[e.AccountID]), str(region), str(e.Service), str(e.Operation),
-			str(e.Resource), str(e.Code), str(e.Message)}); err != nil {
-			return err
-		}
-	}
-	return t.sw.Flush()
+		return nil
+	})
 }
 
-func (v *view) xlsxRules(f *excelize.File, st *xlsxStyles) error {
+func (v *view) xlsxRules(wb *workbook) error {
+	st := wb.st
 	header := []string{"Rule", "Title", "Severity", "Description", "Why", "Remediation", "References", "Tags", "Precision", "Findings"}
 	widths := []float64{9, 40, 10, 60, 60, 60, 60, 30, 10, 9}
-	t, err := newTable(f, st, sheetRules, header, widths, len(v.rules))
+	t, err := newTable(wb, sheetRules, header, widths, len(v.rules))
 	if err != nil {
 		return err
 	}
-	fired := map[string]int{}
-	for _, c := range v.byRule {
-		fired[c.Key] = c.Count
-	}
-	for _, r := range v.rules {
-		sev := str(string(r.Severity))
-		if id, ok := st.sev[string(r.Severity)]; ok {
-			sev = styled(string(r.Severity), id)
+	return t.stream(func() error {
+		fired := map[string]int{}
+		for _, c := range v.byRule {
+			fired[c.Key] = c.Count
 		}
-		if err := t.add([]any{str(r.ID), str(r.Title), sev, styled(r.Description, st.wrap), styled(r.Why, st.wrap),
-			styled(r.Remediation, st.wrap), styled(strings.Join(r.Docs, "\n"), st.wrap), str(strings.Join(r.Tags, ", ")),
-			str(r.Precision), fired[r.ID]}); err != nil {
-			return err
+		for _, r := range v.rules {
+			sev := str(string(r.Severity))
+			if id, ok := st.sev[string(r.Severity)]; ok {
+				sev = styled(string(r.Severity), id)
+			}
+			if err := t.add([]cell{str(r.ID), str(r.Title), sev, styled(r.Description, st.wrap), styled(r.Why, st.wrap),
+				styled(r.Remediation, st.wrap), styled(strings.Join(r.Docs, "\n"), st.wrap), str(strings.Join(r.Tags, ", ")),
+				str(r.Precision), num(fired[r.ID])}); err != nil {
+				return err
+			}
 		}
-	}
-	return t.sw.Flush()
+		return nil
+	})
 }
