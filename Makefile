@@ -110,7 +110,7 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 -cpu 1 ./policy/
 	$(GO) test -run '^$$' -bench 'BenchmarkLoad|BenchmarkStream' -benchmem -count=1 -cpu 1 ./inventory/
 	AUDIT_BENCH=1 $(GO) test -run TestBenchMemory -v -count=1 -timeout 30m ./report/
-	$(GO) run ./internal/benchworld -out $(BENCH_SNAPSHOT) -audit $(BIN) -runs 3
+	$(GO) run ./internal/benchworld -out $(BENCH_SNAPSHOT) -audit $(BIN) -runs 3 -memlimit 350MiB
 	for n in $(BENCH_SIZES); do \
 		echo "== BenchmarkOrgScan, $$n accounts"; \
 		BENCH_FAKE=process BENCH_ACCOUNTS=$$n $(GO) test -run '^$$' -bench BenchmarkOrgScan -benchtime 1x -count=1 \

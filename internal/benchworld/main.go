@@ -12,7 +12,8 @@
 //
 // With -audit BIN, it then runs `BIN scan --snapshot FILE --format all`
 // -runs times, each in its own process, and prints each run's wall time,
-// CPU time and peak RSS (the child's getrusage maximum resident set size).
+// CPU time and peak RSS (the child's getrusage maximum resident set size);
+// with -memlimit SIZE, as many runs again under GOMEMLIMIT=SIZE.
 //
 //	go run ./internal/benchworld -out bin/bench-snapshot.json -audit bin/audit
 package main
@@ -40,9 +41,10 @@ func main() {
 	fresh := flag.Bool("new", false, "write the snapshot even when the file exists")
 	bin := flag.String("audit", "", "audit binary to measure on the snapshot (none: only write it)")
 	runs := flag.Int("runs", 3, "measured runs of -audit")
+	memLimit := flag.String("memlimit", "", "also measure -runs runs with GOMEMLIMIT set to this (e.g. 350MiB)")
 	flag.Parse()
 	if *out == "" || flag.NArg() != 0 || *runs < 1 {
-		fmt.Fprintln(os.Stderr, "usage: benchworld -out FILE [-accounts N] [-new] [-audit BIN [-runs N]]")
+		fmt.Fprintln(os.Stderr, "usage: benchworld -out FILE [-accounts N] [-new] [-audit BIN [-runs N] [-memlimit SIZE]]")
 		os.Exit(2)
 	}
 	_, err := os.Stat(*out)
@@ -53,7 +55,10 @@ func main() {
 		err = write(*out, *accounts)
 	}
 	if err == nil && *bin != "" {
-		err = measure(*bin, *out, *runs)
+		err = measure(*bin, *out, *runs, "")
+	}
+	if err == nil && *bin != "" && *memLimit != "" {
+		err = measure(*bin, *out, *runs, *memLimit)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchworld:", err)
@@ -104,8 +109,9 @@ func write(out string, accounts int) error {
 }
 
 // measure runs audit on the snapshot, each run in its own process, and
-// prints wall time, CPU time and peak RSS.
-func measure(bin, snapshot string, runs int) error {
+// prints wall time, CPU time and peak RSS; with memLimit, under that
+// GOMEMLIMIT (Go's soft memory limit).
+func measure(bin, snapshot string, runs int, memLimit string) error {
 	dir, err := os.MkdirTemp("", "benchworld-*")
 	if err != nil {
 		return err
@@ -115,12 +121,20 @@ func measure(bin, snapshot string, runs int) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("offline analysis: audit scan --snapshot %s (%.0f MB) --format all, %d runs, %d CPUs, load average %s\n",
-		snapshot, float64(st.Size())/1e6, runs, runtime.NumCPU(), loadAverage())
+	limit := ""
+	if memLimit != "" {
+		limit = ", GOMEMLIMIT=" + memLimit
+	}
+	fmt.Printf("offline analysis: audit scan --snapshot %s (%.0f MB) --format all%s, %d runs, %d CPUs, load average %s\n",
+		snapshot, float64(st.Size())/1e6, limit, runs, runtime.NumCPU(), loadAverage())
 	for i := range runs {
 		out := filepath.Join(dir, fmt.Sprintf("run%d", i))
 		cmd := exec.Command(bin, "scan", "--snapshot", snapshot, "--format", "all", "--out", out, "--quiet")
 		cmd.Stderr = os.Stderr
+		cmd.Env = os.Environ()
+		if memLimit != "" {
+			cmd.Env = append(cmd.Env, "GOMEMLIMIT="+memLimit)
+		}
 		start := time.Now()
 		err := cmd.Run()
 		wall := time.Since(start)
