@@ -249,6 +249,9 @@ func (a *app) runScan(ctx context.Context, f *scanFlags) error {
 	if err != nil {
 		return usageErr(err)
 	}
+	if memoryLimitNote != "" {
+		logger.Info(memoryLimitNote)
+	}
 	// Everything local is read before the first AWS call: the accepted
 	// risks, and the snapshot.
 	if p.suppressions, err = f.readSuppressions(now); err != nil {
