@@ -428,6 +428,13 @@ func evaluateStream(st *inventory.Stream, path string, opts findings.Options) (*
 	if err != nil {
 		return nil, err
 	}
+	// Every account of the index was read and evaluated: an account left
+	// out would be an account without findings.
+	for i, p := range parts[:n] {
+		if p == nil {
+			return nil, fmt.Errorf("%s: accounts[%d] (%s) was not read", path, i, st.Index.Accounts[i].ID)
+		}
+	}
 	return findings.MergeAccounts(parts), nil
 }
 
