@@ -569,6 +569,7 @@ func (c *collector) resolveKeys(ctx context.Context, o resOwner, rs *regionState
 
 	var mu sync.Mutex
 	seen := map[string]bool{}
+	claimed := map[string]bool{} // keys whose policy one DescribeKey goroutine reads
 	add := func(k *inventory.KMSKey) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -614,8 +615,14 @@ func (c *collector) resolveKeys(ctx context.Context, o resOwner, rs *regionState
 			}
 			md := out.KeyMetadata
 			k := &inventory.KMSKey{ARN: aws.ToString(md.Arn), KeyID: aws.ToString(md.KeyId), Manager: string(md.KeyManager)}
+			// Two references to one key (its ID and its ARN, or an alias)
+			// are described at once: the first to get here reads its
+			// policy, the others stop.
 			mu.Lock()
-			dup := k.ARN == "" || k.KeyID == "" || seen[k.ARN]
+			dup := k.ARN == "" || k.KeyID == "" || seen[k.ARN] || claimed[k.ARN]
+			if !dup {
+				claimed[k.ARN] = true
+			}
 			mu.Unlock()
 			if dup {
 				return nil
