@@ -82,24 +82,7 @@ func (e *evaluation) result() *Result {
 	}
 	sort.Slice(r.TaskDefinitions, func(i, j int) bool { return r.TaskDefinitions[i].ARN < r.TaskDefinitions[j].ARN })
 
-	r.Summary = Summary{Total: len(r.Findings), BySeverity: map[string]int{}, ByRule: map[string]int{}, ByAccount: map[string]int{},
-		Affected: map[string]int{}, TaskDefinitions: len(r.TaskDefinitions), Roles: len(r.Roles)}
-	for _, s := range Severities {
-		r.Summary.BySeverity[string(s)] = 0
-	}
-	affected := map[string]bool{}
-	for _, f := range r.Findings {
-		r.Summary.BySeverity[string(f.Severity)]++
-		r.Summary.ByRule[f.RuleID]++
-		r.Summary.ByAccount[f.AccountID]++
-		r.Summary.Items += f.Impact.Items
-		for _, ref := range append([]ResourceRef{{Type: f.ResourceType, ARN: f.ResourceARN}}, f.Affected...) {
-			if !affected[ref.Type+"\x00"+ref.ARN] {
-				affected[ref.Type+"\x00"+ref.ARN] = true
-				r.Summary.Affected[ref.Type]++
-			}
-		}
-	}
+	r.summarize()
 	r.Coverage = e.coverage()
 	return r
 }
@@ -212,13 +195,7 @@ func (e *evaluation) coverage() Coverage {
 		gaps = append(gaps, fmt.Sprintf("%s %s execution roles in account %s, whose IAM was not collected; their needs were not evaluated",
 			count(n, "task definition", "task definitions"), plural(n, "names", "name"), acct))
 	}
-	sort.Slice(c.Collected, func(i, j int) bool {
-		a, b := c.Collected[i], c.Collected[j]
-		if a.AccountID != b.AccountID {
-			return a.AccountID < b.AccountID
-		}
-		return a.Region < b.Region
-	})
+	sortCollected(c.Collected)
 	sort.Strings(gaps)
 	c.Gaps = slices.Compact(gaps)
 	if len(c.Gaps) > 0 || c.RegionsFailed > 0 {

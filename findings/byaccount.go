@@ -160,41 +160,22 @@ func MergeAccounts(parts []*Result) *Result {
 	c := &r.Coverage
 	c.Complete = true
 	c.Errors = []inventory.CollectionError{}
-	var gaps []string
 	for _, p := range parts {
 		r.Scope.Accounts = append(r.Scope.Accounts, p.Scope.Accounts...)
 		r.Findings = append(r.Findings, p.Findings...)
 		r.Roles = append(r.Roles, p.Roles...)
 		r.TaskDefinitions = append(r.TaskDefinitions, p.TaskDefinitions...)
 		p.Findings, p.Roles, p.TaskDefinitions = nil, nil, nil
-		pc := p.Coverage
-		c.Complete = c.Complete && pc.Complete
-		if c.Interrupted == "" {
-			c.Interrupted = pc.Interrupted
-		}
-		c.AccountsScanned += pc.AccountsScanned
-		c.AccountsTotal += pc.AccountsTotal
-		c.RegionsScanned += pc.RegionsScanned
-		c.RegionsNotEnabled += pc.RegionsNotEnabled
-		c.RegionsFailed += pc.RegionsFailed
-		c.Errors = append(c.Errors, pc.Errors...)
-		c.Collected = append(c.Collected, pc.Collected...)
-		gaps = append(gaps, pc.Gaps...)
+		c.add(p.Coverage)
 	}
 	sort.Slice(r.Scope.Accounts, func(i, j int) bool { return r.Scope.Accounts[i].ID < r.Scope.Accounts[j].ID })
 	sortFindings(r.Findings)
 	sort.Slice(r.Roles, func(i, j int) bool { return r.Roles[i].RoleARN < r.Roles[j].RoleARN })
 	sort.Slice(r.TaskDefinitions, func(i, j int) bool { return r.TaskDefinitions[i].ARN < r.TaskDefinitions[j].ARN })
 	sortCoverageErrors(c.Errors)
-	sort.Slice(c.Collected, func(i, j int) bool {
-		a, b := c.Collected[i], c.Collected[j]
-		if a.AccountID != b.AccountID {
-			return a.AccountID < b.AccountID
-		}
-		return a.Region < b.Region
-	})
-	sort.Strings(gaps)
-	c.Gaps = slices.Compact(gaps)
+	sortCollected(c.Collected)
+	sort.Strings(c.Gaps)
+	c.Gaps = slices.Compact(c.Gaps)
 	if c.Gaps == nil {
 		c.Gaps = []string{}
 	}

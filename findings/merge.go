@@ -110,19 +110,7 @@ func Merge(parts []*Result, opts MergeOptions) *Result {
 		r.Findings = append(r.Findings, stripTriage(p.Findings)...)
 		r.Roles = append(r.Roles, p.Roles...)
 		r.TaskDefinitions = append(r.TaskDefinitions, p.TaskDefinitions...)
-		pc := p.Coverage
-		c.Complete = c.Complete && pc.Complete
-		if c.Interrupted == "" {
-			c.Interrupted = pc.Interrupted
-		}
-		c.AccountsScanned += pc.AccountsScanned
-		c.AccountsTotal += pc.AccountsTotal
-		c.RegionsScanned += pc.RegionsScanned
-		c.RegionsNotEnabled += pc.RegionsNotEnabled
-		c.RegionsFailed += pc.RegionsFailed
-		c.Errors = append(c.Errors, pc.Errors...)
-		c.Collected = append(c.Collected, pc.Collected...)
-		c.Gaps = append(c.Gaps, pc.Gaps...)
+		c.add(p.Coverage)
 	}
 	sort.Slice(r.Scope.Accounts, func(i, j int) bool { return r.Scope.Accounts[i].ID < r.Scope.Accounts[j].ID })
 	r.Scope.Accounts = slices.CompactFunc(r.Scope.Accounts, func(a, b AccountRef) bool { return a.ID == b.ID })
@@ -132,13 +120,7 @@ func Merge(parts []*Result, opts MergeOptions) *Result {
 
 	sortErrors(c.Errors)
 	c.Errors = slices.CompactFunc(c.Errors, func(a, b inventory.CollectionError) bool { return a == b })
-	sort.Slice(c.Collected, func(i, j int) bool {
-		a, b := c.Collected[i], c.Collected[j]
-		if a.AccountID != b.AccountID {
-			return a.AccountID < b.AccountID
-		}
-		return a.Region < b.Region
-	})
+	sortCollected(c.Collected)
 	for _, k := range opts.Missing {
 		c.Gaps = append(c.Gaps, fmt.Sprintf("shard %d of %d (0-based) is missing from the merge: its accounts were not scanned", k, opts.Count))
 	}
@@ -153,6 +135,33 @@ func Merge(parts []*Result, opts MergeOptions) *Result {
 	r.Scope.Regions = collectedRegions(c.Collected)
 	r.summarize()
 	return r
+}
+
+// add adds up the coverage of one part: the counts, and the errors,
+// account × regions and gaps, which the caller sorts.
+func (c *Coverage) add(pc Coverage) {
+	c.Complete = c.Complete && pc.Complete
+	if c.Interrupted == "" {
+		c.Interrupted = pc.Interrupted
+	}
+	c.AccountsScanned += pc.AccountsScanned
+	c.AccountsTotal += pc.AccountsTotal
+	c.RegionsScanned += pc.RegionsScanned
+	c.RegionsNotEnabled += pc.RegionsNotEnabled
+	c.RegionsFailed += pc.RegionsFailed
+	c.Errors = append(c.Errors, pc.Errors...)
+	c.Collected = append(c.Collected, pc.Collected...)
+	c.Gaps = append(c.Gaps, pc.Gaps...)
+}
+
+// sortCollected orders account × regions by account, then region.
+func sortCollected(cs []AccountRegion) {
+	sort.Slice(cs, func(i, j int) bool {
+		if cs[i].AccountID != cs[j].AccountID {
+			return cs[i].AccountID < cs[j].AccountID
+		}
+		return cs[i].Region < cs[j].Region
+	})
 }
 
 // stripTriage returns the findings without what triage added to them.
