@@ -1,6 +1,7 @@
 package findings
 
 import (
+	"fmt"
 	"runtime"
 	"slices"
 	"sort"
@@ -103,33 +104,78 @@ type AccountsOptions struct {
 // EvaluateAccounts evaluates the inventory one account at a time and
 // merges the Results: the Result equals Evaluate's.
 func EvaluateAccounts(inv *inventory.Inventory, opts Options, ao AccountsOptions) *Result {
-	x := NewIndex(inv)
-	byAccount, rest := SplitErrors(inv)
-	workers := ao.Workers
+	var done func(int)
+	if ao.Release {
+		done = func(i int) {
+			a := inv.Accounts[i]
+			inv.Accounts[i] = &inventory.Account{ID: a.ID, Name: a.Name, Email: a.Email, Status: a.Status, Path: a.Path}
+		}
+	}
+	// Handing over the inventory's own accounts in order cannot fail.
+	res, _ := EvaluateEach(inv, opts, ao.Workers, func(visit func(int, *inventory.Account) error) error {
+		for i, a := range inv.Accounts {
+			if err := visit(i, a); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, done)
+	return res
+}
+
+// EvaluateEach evaluates the accounts of an inventory as each hands them
+// over, whole, on workers goroutines (0: GOMAXPROCS), and merges the
+// Results. index lists every account (at least its ID, name, path and
+// referable resources, as NewIndex needs) and every collection error; each
+// calls visit with the position of each account in index.Accounts and the
+// account. done, when not nil, is called with the position of each
+// account once it is evaluated. An error of each is returned, and so is an
+// account that was not handed over or not at its position: never a
+// Result without it.
+func EvaluateEach(index *inventory.Inventory, opts Options, workers int,
+	each func(visit func(i int, a *inventory.Account) error) error, done func(i int)) (*Result, error) {
+	x := NewIndex(index)
+	byAccount, rest := SplitErrors(index)
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	parts := make([]*Result, len(inv.Accounts)+1)
-	parts[len(inv.Accounts)] = x.EvaluateAccount(nil, rest, opts)
+	n := len(index.Accounts)
+	parts := make([]*Result, n+1)
+	parts[n] = x.EvaluateAccount(nil, rest, opts)
+	type job struct {
+		i int
+		a *inventory.Account
+	}
+	work := make(chan job)
 	var wg sync.WaitGroup
-	next := make(chan int)
 	for range workers {
 		wg.Go(func() {
-			for i := range next {
-				a := inv.Accounts[i]
-				parts[i] = x.EvaluateAccount(a, byAccount[a.ID], opts)
-				if ao.Release {
-					inv.Accounts[i] = &inventory.Account{ID: a.ID, Name: a.Name, Email: a.Email, Status: a.Status, Path: a.Path}
+			for j := range work {
+				parts[j.i] = x.EvaluateAccount(j.a, byAccount[j.a.ID], opts)
+				if done != nil {
+					done(j.i)
 				}
 			}
 		})
 	}
-	for i := range inv.Accounts {
-		next <- i
-	}
-	close(next)
+	err := each(func(i int, a *inventory.Account) error {
+		if i < 0 || i >= n || a == nil || a.ID != index.Accounts[i].ID {
+			return fmt.Errorf("accounts[%d] is not the account the index lists there", i)
+		}
+		work <- job{i, a}
+		return nil
+	})
+	close(work)
 	wg.Wait()
-	return MergeAccounts(parts)
+	if err != nil {
+		return nil, err
+	}
+	for i, p := range parts[:n] {
+		if p == nil {
+			return nil, fmt.Errorf("accounts[%d] (%s) was not evaluated", i, index.Accounts[i].ID)
+		}
+	}
+	return MergeAccounts(parts), nil
 }
 
 // MergeAccounts combines the Results EvaluateAccount gave for each

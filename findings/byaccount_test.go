@@ -2,7 +2,9 @@ package findings
 
 import (
 	"encoding/json"
+	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/ecs-audit/audit/inventory"
@@ -101,5 +103,67 @@ func TestEvaluateAccountsOrgErrors(t *testing.T) {
 	res := evaluate(t, inv, Options{ToolVersion: "test"})
 	if res.Coverage.Complete {
 		t.Error("coverage is complete with collection errors")
+	}
+}
+
+// EvaluateEach never gives a Result without an account of the index: one
+// not handed over, handed over at another position, or an error of the
+// source fails it.
+func TestEvaluateEachFailsClosed(t *testing.T) {
+	inv, err := inventory.Load(demoSnapshot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inv.Accounts) < 2 {
+		t.Fatal("the demo has fewer than two accounts")
+	}
+	boom := errors.New("read failed")
+	for _, tc := range []struct {
+		name string
+		each func(visit func(int, *inventory.Account) error) error
+		want string
+	}{
+		{"all, in order", func(visit func(int, *inventory.Account) error) error {
+			for i, a := range inv.Accounts {
+				if err := visit(i, a); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, ""},
+		{"the last left out", func(visit func(int, *inventory.Account) error) error {
+			for i, a := range inv.Accounts[:len(inv.Accounts)-1] {
+				if err := visit(i, a); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, "was not evaluated"},
+		{"two swapped", func(visit func(int, *inventory.Account) error) error {
+			return visit(0, inv.Accounts[1])
+		}, "is not the account the index lists there"},
+		{"out of range", func(visit func(int, *inventory.Account) error) error {
+			return visit(len(inv.Accounts), inv.Accounts[0])
+		}, "is not the account the index lists there"},
+		{"the source fails", func(visit func(int, *inventory.Account) error) error {
+			if err := visit(0, inv.Accounts[0]); err != nil {
+				return err
+			}
+			return boom
+		}, boom.Error()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := EvaluateEach(inv, Options{ToolVersion: "test"}, 2, tc.each, nil)
+			if tc.want == "" {
+				if err != nil || res == nil {
+					t.Fatalf("err %v, result %v", err, res != nil)
+				}
+				requireSameResult(t, Evaluate(inv, Options{ToolVersion: "test"}), res)
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) || res != nil {
+				t.Fatalf("err %v (want %q), result %v", err, tc.want, res != nil)
+			}
+		})
 	}
 }

@@ -7,11 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ecs-audit/audit/findings"
@@ -398,44 +396,14 @@ func (a *app) analyseAndWrite(ctx context.Context, inv *inventory.Inventory, str
 // (one per core) evaluate the ones before, so that what is held at once
 // is the Index, the accounts in flight and the Results.
 func evaluateStream(st *inventory.Stream, path string, opts findings.Options) (*findings.Result, error) {
-	x := findings.NewIndex(st.Index)
-	byAccount, rest := findings.SplitErrors(st.Index)
-	n := len(st.Index.Accounts)
-	parts := make([]*findings.Result, n+1)
-	parts[n] = x.EvaluateAccount(nil, rest, opts)
-	type job struct {
-		i int
-		a *inventory.Account
+	res, err := findings.EvaluateEach(st.Index, opts, 0, func(visit func(int, *inventory.Account) error) error {
+		return st.Accounts(visit)
+	}, nil)
+	var le *inventory.LoadError
+	if err != nil && !errors.As(err, &le) {
+		err = fmt.Errorf("%s: %w", path, err)
 	}
-	work := make(chan job)
-	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
-		wg.Go(func() {
-			for j := range work {
-				parts[j.i] = x.EvaluateAccount(j.a, byAccount[j.a.ID], opts)
-			}
-		})
-	}
-	err := st.Accounts(func(i int, a *inventory.Account) error {
-		if i < 0 || i >= n || a == nil || a.ID != st.Index.Accounts[i].ID {
-			return fmt.Errorf("%s: accounts[%d] does not match the index of the snapshot", path, i)
-		}
-		work <- job{i, a}
-		return nil
-	})
-	close(work)
-	wg.Wait()
-	if err != nil {
-		return nil, err
-	}
-	// Every account of the index was read and evaluated: an account left
-	// out would be an account without findings.
-	for i, p := range parts[:n] {
-		if p == nil {
-			return nil, fmt.Errorf("%s: accounts[%d] (%s) was not read", path, i, st.Index.Accounts[i].ID)
-		}
-	}
-	return findings.MergeAccounts(parts), nil
+	return res, err
 }
 
 // deliver applies the triage to res, writes the reports (and, with inv,
