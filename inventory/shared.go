@@ -79,39 +79,51 @@ func (inv *Inventory) sharedForm() ([]*ManagedPolicy, []*Account) {
 	if len(list) == 0 {
 		return inv.AWSManagedPolicies, inv.Accounts
 	}
+	sortShared(list)
+	accounts := slices.Clone(inv.Accounts)
+	for i, a := range accounts {
+		accounts[i] = sharedAccount(a, shared)
+	}
+	return list, accounts
+}
+
+// sortShared orders shared AWS managed policy versions by ARN and version.
+func sortShared(list []*ManagedPolicy) {
 	slices.SortStableFunc(list, func(a, b *ManagedPolicy) int {
 		if c := strings.Compare(a.ARN, b.ARN); c != 0 {
 			return c
 		}
 		return strings.Compare(a.DefaultVersionID, b.DefaultVersionID)
 	})
-	accounts := slices.Clone(inv.Accounts)
-	for i, a := range accounts {
-		if a == nil || a.IAM == nil {
+}
+
+// sharedAccount returns a with its entries equal to a shared one replaced
+// by references (a itself when it has none; a is not modified).
+func sharedAccount(a *Account, shared map[policyKey]*ManagedPolicy) *Account {
+	if a == nil || a.IAM == nil {
+		return a
+	}
+	var mps []*ManagedPolicy
+	for j, p := range a.IAM.ManagedPolicies {
+		if p == nil || !p.AWSManaged {
 			continue
 		}
-		var mps []*ManagedPolicy
-		for j, p := range a.IAM.ManagedPolicies {
-			if p == nil || !p.AWSManaged {
-				continue
-			}
-			s := shared[keyOf(p)]
-			if s == nil || !sameVersion(p, s) {
-				continue // not collected here, or unlike the shared entry: written in full
-			}
-			if mps == nil {
-				mps = slices.Clone(a.IAM.ManagedPolicies)
-			}
-			mps[j] = &ManagedPolicy{ARN: p.ARN, DefaultVersionID: p.DefaultVersionID, AWSManaged: true, Shared: true}
+		s := shared[keyOf(p)]
+		if s == nil || !sameVersion(p, s) {
+			continue // not collected here, or unlike the shared entry: written in full
 		}
-		if mps != nil {
-			ac, iam := *a, *a.IAM
-			iam.ManagedPolicies = mps
-			ac.IAM = &iam
-			accounts[i] = &ac
+		if mps == nil {
+			mps = slices.Clone(a.IAM.ManagedPolicies)
 		}
+		mps[j] = &ManagedPolicy{ARN: p.ARN, DefaultVersionID: p.DefaultVersionID, AWSManaged: true, Shared: true}
 	}
-	return list, accounts
+	if mps == nil {
+		return a
+	}
+	ac, iam := *a, *a.IAM
+	iam.ManagedPolicies = mps
+	ac.IAM = &iam
+	return &ac
 }
 
 // shareAWSManagedPolicies makes every account's entry for an AWS managed

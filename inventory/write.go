@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // Write writes the inventory as a snapshot file's JSON: the bytes of
@@ -14,8 +15,48 @@ import (
 // account's encoding at a time instead of the whole file twice (compact,
 // then indented).
 func Write(w io.Writer, inv *Inventory) error {
-	type plain Inventory
 	shared, accounts := inv.sharedForm()
+	return write(w, inv, shared, accounts != nil, func(visit func(*Account) error) error {
+		for _, a := range accounts {
+			if err := visit(a); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// WriteEach writes the snapshot of an inventory whose accounts are handed
+// over one at a time, in order, by each (a live scan's accounts read back
+// from its spool): head gives everything else, and its AWSManagedPolicies
+// must list every AWS managed policy version the accounts share (as a
+// scan's inventory does). Each account's entries equal to a shared one
+// are written as references, so the bytes are Write's for the inventory
+// with those accounts. An error of each ends the writing and is returned.
+func WriteEach(w io.Writer, head *Inventory, each func(visit func(*Account) error) error) error {
+	var list []*ManagedPolicy
+	shared := map[policyKey]*ManagedPolicy{}
+	for _, p := range head.AWSManagedPolicies {
+		if p == nil || !p.AWSManaged || p.Shared || strings.TrimSpace(p.Document) == "" || shared[keyOf(p)] != nil {
+			continue
+		}
+		shared[keyOf(p)] = p
+		list = append(list, p)
+	}
+	if len(list) == 0 {
+		list = head.AWSManagedPolicies
+	} else {
+		sortShared(list)
+	}
+	return write(w, head, list, true, func(visit func(*Account) error) error {
+		return each(func(a *Account) error { return visit(sharedAccount(a, shared)) })
+	})
+}
+
+// write writes the header of inv with awsManagedPolicies shared and the
+// accounts each hands over ("accounts": null when listed is false).
+func write(w io.Writer, inv *Inventory, shared []*ManagedPolicy, listed bool, each func(visit func(*Account) error) error) error {
+	type plain Inventory
 	head := plain(*inv)
 	head.AWSManagedPolicies, head.Accounts = shared, nil
 	hb, err := json.MarshalIndent(head, "", "  ")
@@ -32,24 +73,32 @@ func Write(w io.Writer, inv *Inventory) error {
 	bw := bufio.NewWriterSize(w, 256<<10)
 	bw.Write(hb[:at])
 	bw.WriteString("\n  \"accounts\": ")
-	switch {
-	case accounts == nil:
+	if !listed {
 		bw.WriteString("null")
-	case len(accounts) == 0:
-		bw.WriteString("[]")
-	default:
-		bw.WriteString("[\n    ")
-		for i, a := range accounts {
-			if i > 0 {
+	} else {
+		n := 0
+		err := each(func(a *Account) error {
+			if n == 0 {
+				bw.WriteString("[\n    ")
+			} else {
 				bw.WriteString(",\n    ")
 			}
+			n++
 			ab, err := json.MarshalIndent(a, "    ", "  ")
 			if err != nil {
 				return err
 			}
-			bw.Write(ab)
+			_, err = bw.Write(ab)
+			return err
+		})
+		if err != nil {
+			return err
 		}
-		bw.WriteString("\n  ]")
+		if n == 0 {
+			bw.WriteString("[]")
+		} else {
+			bw.WriteString("\n  ]")
+		}
 	}
 	bw.Write(hb[at+len(slot):])
 	bw.WriteByte('\n')

@@ -107,8 +107,19 @@ type regionState struct {
 	region  *inventory.Region
 }
 
-// collect is Collect after setup; tests call it with a fake backend.
+// collect is Collect after setup; tests call it with a fake backend. It
+// keeps what each account collected in memory and returns the whole
+// inventory.
 func collect(ctx context.Context, cfg Config, be backend, st *stats) (*inventory.Inventory, error) {
+	col, err := collectEach(ctx, cfg, be, st, func(*collector) (spool, error) { return newMemSpool(), nil })
+	if err != nil {
+		return nil, err
+	}
+	return col.Inventory() // cannot fail: the records are in memory
+}
+
+// collectEach is CollectEach after setup, with the spool newSpool makes.
+func collectEach(ctx context.Context, cfg Config, be backend, st *stats, newSpool func(*collector) (spool, error)) (_ *Collection, err error) {
 	c := &collector{
 		cfg: cfg, be: be, log: cfg.Logger, stats: st,
 		progress:    newProgress(cfg.Progress, st),
@@ -119,6 +130,15 @@ func collect(ctx context.Context, cfg Config, be backend, st *stats) (*inventory
 	if t, ok := be.(interface{ endpoints() *endpoints }); ok {
 		c.eps = t.endpoints()
 	}
+	sp, err := newSpool(c)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			_ = sp.close()
+		}
+	}()
 	c.stsBucket = c.newBucket(stsRate, stsBurst, stsInFlight)
 	c.orgBucket = c.newBucket(orgRate, orgBurst, orgInFlight)
 	start := time.Now()
@@ -191,6 +211,7 @@ func collect(ctx context.Context, cfg Config, be backend, st *stats) (*inventory
 			})
 		}
 	}
+	idx := &refIndex{}
 	var g errgroup.Group
 	g.SetLimit(cfg.AccountConcurrency)
 	for i, t := range targets {
@@ -200,6 +221,7 @@ func collect(ctx context.Context, cfg Config, be backend, st *stats) (*inventory
 		}
 		g.Go(func() error {
 			c.scanAccount(ctx, t, states[i])
+			c.spoolAccount(states[i], idx, sp)
 			return nil
 		})
 	}
@@ -209,7 +231,7 @@ func collect(ctx context.Context, cfg Config, be backend, st *stats) (*inventory
 	if cfg.ResolveResources {
 		// Also when interrupted: every reference left unresolved is then
 		// recorded as such.
-		inv.S3Buckets = c.resolveResources(ctx, states)
+		inv.S3Buckets = c.resolveResources(ctx, states, idx)
 		inv.Scope.Resources = inventory.ResourcesResolved
 	}
 	_ = paths.Wait()
@@ -224,11 +246,6 @@ func collect(ctx context.Context, cfg Config, be backend, st *stats) (*inventory
 		slices.Sort(inv.Shard.ReferencedAccounts)
 	}
 	for _, s := range states {
-		for _, r := range s.regions {
-			if r.region != nil {
-				s.acct.Regions = append(s.acct.Regions, r.region)
-			}
-		}
 		inv.Accounts = append(inv.Accounts, s.acct)
 	}
 	if c.org != nil {
@@ -252,7 +269,37 @@ func collect(ctx context.Context, cfg Config, be backend, st *stats) (*inventory
 	p := c.progress.snapshot()
 	c.log.Info("scan finished", "accounts", len(inv.Accounts), "calls", p.Calls, "errors", len(inv.Errors),
 		"throttles", p.Throttles, "elapsed", time.Since(start).Round(time.Millisecond), "complete", inv.Complete)
-	return inv, nil
+	return &Collection{Index: inv, spool: sp}, nil
+}
+
+// spoolAccount ends an account's scan: its task definitions' references
+// are filed in idx, what it collected goes to the spool, and its state
+// keeps stubs of its regions (name and status), to which resolution adds
+// the resources it finds there.
+func (c *collector) spoolAccount(st *accountState, idx *refIndex, sp spool) {
+	var regions []*inventory.Region
+	for _, rs := range st.regions {
+		if rs.region != nil {
+			regions = append(regions, rs.region)
+		}
+	}
+	a := &inventory.Account{IAM: st.acct.IAM, Regions: regions}
+	sortAccount(a)
+	if c.cfg.ResolveResources {
+		idx.mu.Lock()
+		for _, r := range a.Regions {
+			for _, td := range r.TaskDefinitions {
+				idx.addTaskDefinition(resOwner{st.acct.ID, r.Name}, td, c.partition)
+			}
+		}
+		idx.mu.Unlock()
+	}
+	sp.put(st.acct.ID, &spoolRecord{IAM: a.IAM, Regions: a.Regions})
+	st.acct.IAM = nil
+	st.acct.Regions = stubRegions(a.Regions)
+	for i, r := range a.Regions {
+		st.regions[r.Name].region = st.acct.Regions[i]
+	}
 }
 
 func interruptReason(ctx context.Context) string {

@@ -106,6 +106,9 @@ type Config struct {
 	// and KMS keys that task definitions reference (metadata only, never a
 	// value).
 	ResolveResources bool
+	// SpoolDir is the directory of CollectEach's spool file ("" is the
+	// system's temporary directory).
+	SpoolDir string
 
 	// Test hooks.
 

@@ -246,21 +246,10 @@ func parseARN(s string) (arnParts, bool) {
 // rules, awslogs log groups the driver does not create, and the S3 buckets
 // and objects of environment files and FireLens configurations (returned:
 // bucket names are global).
-func (c *collector) resolveResources(ctx context.Context, states []*accountState) []*inventory.S3Bucket {
+func (c *collector) resolveResources(ctx context.Context, states []*accountState, idx *refIndex) []*inventory.S3Bucket {
 	byID := map[string]*accountState{}
 	for _, s := range states {
 		byID[s.acct.ID] = s
-	}
-	idx := &refIndex{}
-	for _, s := range states {
-		for name, rs := range s.regions {
-			if rs.region == nil {
-				continue
-			}
-			for _, td := range rs.region.TaskDefinitions {
-				idx.addTaskDefinition(resOwner{s.acct.ID, name}, td, c.partition)
-			}
-		}
 	}
 
 	// target returns the scanned region that owns o, or nil.

@@ -1,0 +1,321 @@
+package scanner
+
+import (
+	"bytes"
+	"compress/flate"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/ecs-audit/audit/inventory"
+)
+
+// Account by account.
+//
+// Resolving what task definitions reference needs every account's
+// references at once (a shared registry, a secret or a key of another
+// account is looked up once for all who use it), so resolution comes after
+// the last account is scanned. What resolution needs of an account is
+// small: its references, its sessions, and per region the status. So as
+// soon as an account's scan ends, its references are filed, and what it
+// collected (IAM, clusters, task definitions, launches, network) goes to a
+// spool: a temporary file, compressed, one record per account. In memory
+// stays a stub: the account's ID, name and path, and per region the
+// status and, once resolution is done, the resources resolved there, which
+// is exactly what findings.Index needs of every account. A Collection then
+// reads each account back whole, with its resources, for the evaluation,
+// so that what a live scan holds at once is the accounts in flight and
+// the stubs, not the Organization.
+
+// spool keeps what each account collected until it is read back.
+type spool interface {
+	put(id string, rec *spoolRecord)
+	// get returns the account's record, nil when none was put.
+	get(id string) (*spoolRecord, error)
+	close() error
+}
+
+// spoolRecord is what one account collected.
+type spoolRecord struct {
+	IAM     *inventory.IAM      `json:"iam,omitempty"`
+	Regions []*inventory.Region `json:"regions"`
+}
+
+// memSpool keeps the records in memory (Collect, which returns the whole
+// inventory anyway).
+type memSpool struct {
+	mu  sync.Mutex
+	rec map[string]*spoolRecord
+}
+
+func newMemSpool() *memSpool { return &memSpool{rec: map[string]*spoolRecord{}} }
+
+func (s *memSpool) put(id string, rec *spoolRecord) {
+	s.mu.Lock()
+	s.rec[id] = rec
+	s.mu.Unlock()
+}
+
+func (s *memSpool) get(id string) (*spoolRecord, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rec[id], nil
+}
+
+func (s *memSpool) close() error { return nil }
+
+// fileSpool writes each record to one temporary file: JSON (as a snapshot
+// has it, AWS managed policy versions as references to the scan's shared
+// entries), deflated, with a CRC-32C of the stored bytes. A record that
+// cannot be written (a full disk) is kept in memory instead, and said so
+// in the log: nothing collected is lost, the scan only holds more.
+type fileSpool struct {
+	c    *collector
+	file *os.File
+
+	mu     sync.Mutex
+	size   int64
+	at     map[string]spoolSpan
+	mem    map[string]*spoolRecord
+	warned bool
+}
+
+type spoolSpan struct {
+	off, n int64
+	sum    uint32
+}
+
+var spoolCRC = crc32.MakeTable(crc32.Castagnoli)
+
+func newFileSpool(c *collector, dir string) (*fileSpool, error) {
+	f, err := os.CreateTemp(dir, "audit-spool-*")
+	if err != nil {
+		return nil, fmt.Errorf("scanner: creating the spool file: %w", err)
+	}
+	return &fileSpool{c: c, file: f, at: map[string]spoolSpan{}, mem: map[string]*spoolRecord{}}, nil
+}
+
+func (s *fileSpool) put(id string, rec *spoolRecord) {
+	b, err := s.encode(rec)
+	if err == nil {
+		s.mu.Lock()
+		off := s.size
+		if _, err = s.file.WriteAt(b, off); err == nil {
+			s.at[id] = spoolSpan{off: off, n: int64(len(b)), sum: crc32.Checksum(b, spoolCRC)}
+			s.size += int64(len(b))
+		}
+		s.mu.Unlock()
+	}
+	if err != nil {
+		s.mu.Lock()
+		s.mem[id] = rec
+		warn := !s.warned
+		s.warned = true
+		s.mu.Unlock()
+		if warn {
+			s.c.log.Warn("cannot write to the spool file: keeping what accounts collected in memory instead",
+				"file", s.file.Name(), "error", err.Error())
+		}
+	}
+}
+
+func (s *fileSpool) get(id string) (*spoolRecord, error) {
+	s.mu.Lock()
+	sp, ok := s.at[id]
+	rec := s.mem[id]
+	s.mu.Unlock()
+	if !ok {
+		return rec, nil
+	}
+	b := make([]byte, sp.n)
+	if _, err := s.file.ReadAt(b, sp.off); err != nil {
+		return nil, fmt.Errorf("reading the spool file %s: %w", s.file.Name(), err)
+	}
+	if crc32.Checksum(b, spoolCRC) != sp.sum {
+		return nil, fmt.Errorf("the spool file %s changed since it was written", s.file.Name())
+	}
+	return s.decode(b)
+}
+
+func (s *fileSpool) close() error {
+	name := s.file.Name()
+	return errors.Join(s.file.Close(), os.Remove(name))
+}
+
+// encode writes a record with its AWS managed policy versions that are
+// the scan's shared entries as references.
+func (s *fileSpool) encode(rec *spoolRecord) ([]byte, error) {
+	out := *rec
+	if rec.IAM != nil {
+		iam := *rec.IAM
+		iam.ManagedPolicies = slices.Clone(iam.ManagedPolicies)
+		s.c.awsPolMu.Lock()
+		for i, p := range iam.ManagedPolicies {
+			if p != nil && p.AWSManaged && s.c.awsPolicies[awsPolicyKey{p.ARN, p.DefaultVersionID}] == p {
+				iam.ManagedPolicies[i] = &inventory.ManagedPolicy{ARN: p.ARN, DefaultVersionID: p.DefaultVersionID, AWSManaged: true, Shared: true}
+			}
+		}
+		s.c.awsPolMu.Unlock()
+		out.IAM = &iam
+	}
+	var buf bytes.Buffer
+	zw, err := flate.NewWriter(&buf, flate.BestSpeed)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.NewEncoder(zw).Encode(&out); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// decode reads a record back and links its references to the shared AWS
+// managed policy versions.
+func (s *fileSpool) decode(b []byte) (*spoolRecord, error) {
+	zr := flate.NewReader(bytes.NewReader(b))
+	defer zr.Close()
+	rec := new(spoolRecord)
+	if err := json.NewDecoder(zr).Decode(rec); err != nil {
+		return nil, fmt.Errorf("decoding a record of the spool file %s: %w", s.file.Name(), err)
+	}
+	if rec.IAM == nil {
+		return rec, nil
+	}
+	s.c.awsPolMu.Lock()
+	defer s.c.awsPolMu.Unlock()
+	for i, p := range rec.IAM.ManagedPolicies {
+		if p == nil || !p.Shared {
+			continue
+		}
+		shared := s.c.awsPolicies[awsPolicyKey{p.ARN, p.DefaultVersionID}]
+		if shared == nil {
+			return nil, fmt.Errorf("a record of the spool file %s names AWS managed policy %s version %s, which the scan does not hold",
+				s.file.Name(), p.ARN, p.DefaultVersionID)
+		}
+		rec.IAM.ManagedPolicies[i] = shared
+	}
+	return rec, nil
+}
+
+// Collection is what a live scan collected, held account by account (see
+// CollectEach). Index is the inventory with every account as a stub (ID,
+// name, email, status, path, and per region its name, status and the
+// resources resolved there: what findings.Index and the snapshot's
+// header need); Accounts reads each account back whole.
+type Collection struct {
+	Index *inventory.Inventory
+	spool spool
+}
+
+// Accounts calls visit with each account of Index, whole (IAM and regions
+// as collected, with the resources resolved there), in Index's order. An
+// account that was never scanned (interrupted before it started, or an
+// account outside the shard where only resources were looked up) is its
+// Index entry. An error reading the spool is returned: never a shorter
+// list.
+func (col *Collection) Accounts(visit func(i int, a *inventory.Account) error) error {
+	for i, x := range col.Index.Accounts {
+		a, err := col.account(x)
+		if err != nil {
+			return err
+		}
+		if err := visit(i, a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (col *Collection) account(x *inventory.Account) (*inventory.Account, error) {
+	rec, err := col.spool.get(x.ID)
+	if err != nil {
+		return nil, fmt.Errorf("account %s: %w", x.ID, err)
+	}
+	if rec == nil {
+		return x, nil
+	}
+	a := &inventory.Account{ID: x.ID, Name: x.Name, Email: x.Email, Status: x.Status, Path: x.Path, IAM: rec.IAM, Regions: rec.Regions}
+	stubs := make(map[string]*inventory.Region, len(x.Regions))
+	for _, r := range x.Regions {
+		stubs[r.Name] = r
+	}
+	for _, r := range a.Regions {
+		if st := stubs[r.Name]; st != nil {
+			r.Secrets, r.Parameters, r.KMSKeys = st.Secrets, st.Parameters, st.KMSKeys
+			r.MissingSecrets, r.MissingParameters = st.MissingSecrets, st.MissingParameters
+			r.ECRRepositories, r.ECRRegistry, r.LogGroups = st.ECRRepositories, st.ECRRegistry, st.LogGroups
+		}
+	}
+	return a, nil
+}
+
+// Inventory reads every account back and returns the whole inventory
+// (Index with each stub replaced by the account). The Collection is good
+// for nothing else afterwards.
+func (col *Collection) Inventory() (*inventory.Inventory, error) {
+	inv := col.Index
+	accounts := make([]*inventory.Account, len(inv.Accounts))
+	err := col.Accounts(func(i int, a *inventory.Account) error {
+		accounts[i] = a
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	inv.Accounts = accounts
+	return inv, nil
+}
+
+// Close removes the spool file.
+func (col *Collection) Close() error {
+	if col == nil || col.spool == nil {
+		return nil
+	}
+	return col.spool.close()
+}
+
+// CollectEach is Collect holding what each account collected in a spool
+// file (in cfg.SpoolDir, or the system's temporary directory) from the end
+// of its scan until Collection.Accounts reads it back: the scan's memory
+// is that of the accounts in flight, not of the Organization. Its errors
+// are Collect's, and a spool file that cannot be created. Close the
+// Collection to remove the file.
+func CollectEach(ctx context.Context, cfg Config) (*Collection, error) {
+	cfg, err := cfg.normalize()
+	if err != nil {
+		return nil, err
+	}
+	st := &stats{}
+	be, err := newSDKBackend(ctx, cfg, st, newEndpoints(cfg.Logger))
+	if err != nil {
+		return nil, err
+	}
+	if err := be.checkCredentials(ctx); err != nil {
+		return nil, err
+	}
+	return collectEach(ctx, cfg, be, st, func(c *collector) (spool, error) { return newFileSpool(c, cfg.SpoolDir) })
+}
+
+// stub is an account's Index entry: regions with their name and status
+// (resolution adds the resources it finds to them).
+func stubRegions(regions []*inventory.Region) []*inventory.Region {
+	out := make([]*inventory.Region, len(regions))
+	for i, r := range regions {
+		out[i] = &inventory.Region{Name: r.Name, Status: r.Status}
+	}
+	return out
+}
+
+// sortRegionsByName orders an account's regions.
+func sortRegionsByName(rs []*inventory.Region) {
+	slices.SortFunc(rs, func(x, y *inventory.Region) int { return strings.Compare(x.Name, y.Name) })
+}
