@@ -96,7 +96,17 @@ var spoolCRC = crc32.MakeTable(crc32.Castagnoli)
 func newFileSpool(c *collector, dir string) (*fileSpool, error) {
 	f, err := os.CreateTemp(dir, "audit-spool-*")
 	if err != nil {
-		return nil, fmt.Errorf("scanner: creating the spool file: %w", err)
+		// Before any call, and the option's to mend.
+		shown := dir
+		if shown == "" {
+			shown = os.TempDir()
+		}
+		reason := err.Error()
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			reason = pe.Err.Error()
+		}
+		return nil, &ConfigError{Field: "SpoolDir", Value: shown, Reason: "cannot create the scan's spool file there: " + reason}
 	}
 	return &fileSpool{c: c, file: f, at: map[string]spoolSpan{}, mem: map[string]*spoolRecord{}}, nil
 }

@@ -114,7 +114,7 @@ func TestOptionsOfScannerFields(t *testing.T) {
 	}
 	want := []string{"Profile=profile", "Region=region", "Org=org", "OUs=ou", "Accounts=accounts", "ExcludeAccounts=exclude-accounts",
 		"Regions=regions", "RoleName=role-name", "ExternalID=external-id", "AllRevisions=all-revisions",
-		"AccountConcurrency=account-concurrency", "RegionConcurrency=region-concurrency", "MaxAttempts=max-attempts"}
+		"AccountConcurrency=account-concurrency", "RegionConcurrency=region-concurrency", "MaxAttempts=max-attempts", "SpoolDir=spool-dir"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("fields bound to options:\n%q\nwant\n%q", got, want)
 	}

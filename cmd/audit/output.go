@@ -41,19 +41,26 @@ func (f *scanFlags) openSink(ctx context.Context, now time.Time) (*sink, error) 
 }
 
 // snapshot writes the inventory (to the file name, or as the object name
-// of the run) and returns where it went.
-func (s *sink) snapshot(ctx context.Context, name string, inv *inventory.Inventory) (string, error) {
+// of the run) and returns where it went. With src, inv is its Index and the
+// accounts are written one at a time as src hands them over.
+func (s *sink) snapshot(ctx context.Context, name string, inv *inventory.Inventory, src accountSource) (string, error) {
+	// As inventory.Save writes a snapshot file.
+	inv.FillPolicyStatuses()
+	write := func(w io.Writer) error { return inventory.Write(w, inv) }
+	if src != nil {
+		write = func(w io.Writer) error {
+			return inventory.WriteEach(w, inv, func(visit func(*inventory.Account) error) error {
+				return src.Accounts(func(_ int, a *inventory.Account) error { return visit(a) })
+			})
+		}
+	}
 	if s.dest == nil {
-		if err := inventory.Save(name, inv); err != nil {
+		if err := inventory.WriteFileAtomic(name, write); err != nil {
 			return "", err
 		}
 		return name, nil
 	}
-	o, err := s.dest.Put(ctx, name, func(w io.Writer) error {
-		// As inventory.Save writes a snapshot file.
-		inv.FillPolicyStatuses()
-		return inventory.Write(w, inv)
-	})
+	o, err := s.dest.Put(ctx, name, write)
 	return o.URL, err
 }
 

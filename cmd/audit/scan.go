@@ -256,19 +256,19 @@ func (a *app) runScan(ctx context.Context, f *scanFlags) error {
 		return usageErr(errorLines(err))
 	}
 	var inv *inventory.Inventory
-	var stream *inventory.Stream
+	var stream accountSource
 	if f.snapshot != "" {
 		lopts := inventory.Options{PolicyCheck: checkOrgPolicy}
 		if f.saveSnapshot == "" && f.evidenceDir == "" {
 			// Read account by account as the evaluation goes (see
-			// evaluateStream): the header and what accounts may reference
+			// analyseAndWrite): the header and what accounts may reference
 			// in each other are read and checked now.
-			stream, err = inventory.OpenStream(f.snapshot, lopts)
+			st, err := inventory.OpenStream(f.snapshot, lopts)
 			if err != nil {
 				return usageErr(err)
 			}
-			defer stream.Close()
-			inv = stream.Index
+			defer st.Close()
+			inv, stream = st.Index, snapshotSource{st, f.snapshot}
 		} else if inv, err = inventory.LoadWith(f.snapshot, lopts); err != nil {
 			// Saved again or copied into evidence files: read whole.
 			return usageErr(err)
@@ -305,7 +305,18 @@ func (a *app) runScan(ctx context.Context, f *scanFlags) error {
 		cfg.Shard = shard
 		bar := a.newProgress(f.quiet)
 		cfg.Progress = bar.update
-		inv, err = scanner.Collect(ctx, cfg)
+		if f.evidenceDir != "" {
+			// The evidence files copy what was collected: held whole.
+			inv, err = scanner.Collect(ctx, cfg)
+		} else {
+			// Each account's collected data waits in a spool file
+			// until it is evaluated (see analyseAndWrite).
+			var col *scanner.Collection
+			if col, err = scanner.CollectEach(ctx, cfg); col != nil {
+				defer col.Close()
+				inv, stream = col.Index, col
+			}
+		}
 		bar.finish()
 		if err != nil {
 			if inv == nil {
@@ -338,15 +349,42 @@ type plan struct {
 	now time.Time
 }
 
+// accountSource hands over the accounts of an inventory one at a time, in
+// the order of its Index: a snapshot read account by account, or a live
+// scan's spool.
+type accountSource interface {
+	Accounts(visit func(i int, a *inventory.Account) error) error
+}
+
+// snapshotSource is a snapshot read account by account: an error is bad
+// input (exit 2), named with the file.
+type snapshotSource struct {
+	st   *inventory.Stream
+	path string
+}
+
+func (s snapshotSource) Accounts(visit func(int, *inventory.Account) error) error {
+	err := s.st.Accounts(visit)
+	var le *inventory.LoadError
+	if err != nil && !errors.As(err, &le) {
+		err = fmt.Errorf("%s: %w", s.path, err)
+	}
+	if err != nil {
+		return usageErr(err)
+	}
+	return nil
+}
+
 // analyseAndWrite evaluates the inventory, applies the triage, writes the
 // reports (and the snapshot and evidence) and maps the outcome to an exit
 // code.
 //
-// With stream (a snapshot read account by account), inv is its Index and
-// the accounts are read, checked and evaluated one at a time; a snapshot
-// that turns out to be invalid in an account exits 2, naming the file,
-// the JSON path and the byte offset, before any report is written.
-func (a *app) analyseAndWrite(ctx context.Context, inv *inventory.Inventory, stream *inventory.Stream, f *scanFlags, p plan) error {
+// With stream (a snapshot read account by account, or a live scan's
+// spool), inv is its Index and the accounts are read and evaluated one at
+// a time; a snapshot that turns out to be invalid in an account exits 2,
+// naming the file, the JSON path and the byte offset, before any report is
+// written.
+func (a *app) analyseAndWrite(ctx context.Context, inv *inventory.Inventory, stream accountSource, f *scanFlags, p plan) error {
 	out := p.sink
 	if out == nil {
 		out = &sink{dir: f.out}
@@ -361,7 +399,7 @@ func (a *app) analyseAndWrite(ctx context.Context, inv *inventory.Inventory, str
 	failed := false
 	var written []string
 	if f.saveSnapshot != "" {
-		loc, err := out.snapshot(ctx, f.saveSnapshot, inv)
+		loc, err := out.snapshot(ctx, f.saveSnapshot, inv, stream)
 		if err != nil {
 			fmt.Fprintf(a.stderr, "audit: writing snapshot: %s\n", report.Reveal(err.Error()))
 			failed = true // the reports are still written
@@ -381,29 +419,14 @@ func (a *app) analyseAndWrite(ctx context.Context, inv *inventory.Inventory, str
 	var res *findings.Result
 	if stream != nil {
 		var err error
-		if res, err = evaluateStream(stream, f.snapshot, opts); err != nil {
-			return usageErr(err)
+		if res, err = findings.EvaluateEach(inv, opts, 0, stream.Accounts, nil); err != nil {
+			return err
 		}
 	} else {
 		res = findings.EvaluateAccounts(inv, opts, findings.AccountsOptions{Release: f.evidenceDir == ""})
 	}
 	findings.RestrictToShard(res, inv.Shard)
 	return a.deliver(ctx, out, res, inv, f, p, failed, written)
-}
-
-// evaluateStream evaluates a snapshot one account at a time while it is
-// read: the stream reads and checks the next account while the workers
-// (one per core) evaluate the ones before, so that what is held at once
-// is the Index, the accounts in flight and the Results.
-func evaluateStream(st *inventory.Stream, path string, opts findings.Options) (*findings.Result, error) {
-	res, err := findings.EvaluateEach(st.Index, opts, 0, func(visit func(int, *inventory.Account) error) error {
-		return st.Accounts(visit)
-	}, nil)
-	var le *inventory.LoadError
-	if err != nil && !errors.As(err, &le) {
-		err = fmt.Errorf("%s: %w", path, err)
-	}
-	return res, err
 }
 
 // deliver applies the triage to res, writes the reports (and, with inv,

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/ecs-audit/audit/findings"
+	"github.com/ecs-audit/audit/internal/demo"
 	"github.com/ecs-audit/audit/inventory"
 )
 
@@ -307,4 +308,63 @@ func TestScanSnapshotInvalidInALaterAccount(t *testing.T) {
 	if msgs[0] != msgs[1] {
 		t.Errorf("read account by account, the error is\n%s\nread whole, it is\n%s", msgs[0], msgs[1])
 	}
+}
+
+// A live scan spools each account's collected data (--spool-dir) and reads
+// it back for the evaluation and the snapshot; with --evidence-dir it
+// holds the inventory whole. Both give the same findings.json, the snapshot
+// re-analysed gives it too, and the spool file is gone afterwards.
+func TestLiveScanSpooled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("two live scans")
+	}
+	if _, err := findingsSchema(); err != nil { // read before configEnv changes directory
+		t.Fatal(err)
+	}
+	dir := configEnv(t, "", nil)
+	serveWorld(t, demo.World())
+	spool := filepath.Join(dir, "spool")
+	if err := os.Mkdir(spool, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	spooled, whole, again := filepath.Join(dir, "spooled"), filepath.Join(dir, "whole"), filepath.Join(dir, "again")
+	snap := filepath.Join(dir, "inventory.json")
+	if code, _, stderr := run(t, "", "scan", "--org", "--spool-dir", spool, "--out", spooled, "--save-snapshot", snap, "--quiet"); code != ExitOK {
+		t.Fatalf("spooled scan: exit %d:\n%s", code, stderr)
+	}
+	if left, _ := os.ReadDir(spool); len(left) != 0 {
+		t.Errorf("spool directory not empty after the scan: %v", left)
+	}
+	if code, _, stderr := run(t, "", "scan", "--org", "--out", whole, "--evidence-dir", filepath.Join(dir, "evidence"), "--quiet"); code != ExitOK {
+		t.Fatalf("whole scan: exit %d:\n%s", code, stderr)
+	}
+	if code, _, stderr := run(t, "", "scan", "--snapshot", snap, "--out", again, "--quiet"); code != ExitOK {
+		t.Fatalf("snapshot scan: exit %d:\n%s", code, stderr)
+	}
+	want := comparableResult(t, filepath.Join(whole, "findings.json"))
+	if !strings.Contains(want, `"ruleId"`) {
+		t.Fatal("no findings to compare")
+	}
+	if got := comparableResult(t, filepath.Join(spooled, "findings.json")); got != want {
+		t.Errorf("spooled scan's findings differ from the whole scan's:\n%s", firstLineDiff(got, want))
+	}
+	if got := comparableResult(t, filepath.Join(again, "findings.json")); got != want {
+		t.Errorf("the spooled scan's snapshot re-analysed gives other findings:\n%s", firstLineDiff(got, want))
+	}
+	// A spool directory that does not exist: nothing is scanned (exit 2).
+	code, _, stderr := run(t, "", "scan", "--org", "--spool-dir", filepath.Join(dir, "missing"), "--out", filepath.Join(dir, "none"), "--quiet")
+	if code != ExitUsage || !strings.Contains(stderr, "spool") {
+		t.Errorf("missing spool directory: exit %d:\n%s", code, stderr)
+	}
+}
+
+// firstLineDiff shows the first line where two texts differ.
+func firstLineDiff(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := range min(len(al), len(bl)) {
+		if al[i] != bl[i] {
+			return fmt.Sprintf("line %d:\n  got  %s\n  want %s", i+1, al[i], bl[i])
+		}
+	}
+	return fmt.Sprintf("lengths %d and %d lines", len(al), len(bl))
 }
