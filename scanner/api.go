@@ -163,7 +163,8 @@ type session interface {
 	iam() iamAPI
 	account() accountAPI
 	// regional returns a new set of clients for one region; the scanner asks
-	// once per account×region.
+	// once per account×region, and for a spooled account once more when
+	// resolution looks something up there.
 	regional(region string) regionalClients
 }
 

@@ -72,9 +72,14 @@ type collector struct {
 
 	// in detaches what the scan keeps from the SDK's responses (detach.go).
 	in *interner
+	// spooled is set when each account's data goes to a spool file as its
+	// scan ends: its strings are then shared within the account only.
+	spooled bool
 	// awsPolicies holds each AWS managed policy version once for the
 	// whole scan (iam.go).
-	awsPolMu    sync.Mutex
+	// (The lock is an allocation of its own, so that a Collection's spool
+	// can hold it and the map without holding the collector.)
+	awsPolMu    *sync.Mutex
 	awsPolicies map[awsPolicyKey]*inventory.ManagedPolicy
 
 	intMu       sync.Mutex
@@ -105,6 +110,37 @@ type accountState struct {
 type regionState struct {
 	clients regionalClients
 	region  *inventory.Region
+
+	// scanned is set once the region's clients were made for its scan.
+	// A spooled account's clients are dropped when its scan ends (about
+	// 20 KiB an account×region, for every account of the Organization);
+	// remake makes a new set for each lookup resolution makes there, which
+	// is dropped when the lookup ends (clients hold no connection of
+	// their own: the HTTP client is the scan's).
+	scanned bool
+	remake  func() regionalClients
+}
+
+// hasClients reports whether the region has clients (now, or made again
+// on use).
+func (rs *regionState) hasClients() bool { return rs.scanned }
+
+// api returns the region's clients, a new set if they were dropped.
+func (rs *regionState) api() regionalClients {
+	if rs.remake != nil {
+		return rs.remake()
+	}
+	return rs.clients
+}
+
+// dropClients releases the clients of a scanned region; api makes them
+// again from sess.
+func (rs *regionState) dropClients(sess session, name string) {
+	if !rs.scanned {
+		return
+	}
+	rs.clients = regionalClients{}
+	rs.remake = func() regionalClients { return sess.regional(name) }
 }
 
 // collect is Collect after setup; tests call it with a fake backend. It
@@ -125,6 +161,7 @@ func collectEach(ctx context.Context, cfg Config, be backend, st *stats, newSpoo
 		progress:    newProgress(cfg.Progress, st),
 		regionSem:   semaphore.NewWeighted(int64(cfg.RegionConcurrency)),
 		in:          newInterner(),
+		awsPolMu:    new(sync.Mutex),
 		awsPolicies: map[awsPolicyKey]*inventory.ManagedPolicy{},
 	}
 	if t, ok := be.(interface{ endpoints() *endpoints }); ok {
@@ -134,6 +171,8 @@ func collectEach(ctx context.Context, cfg Config, be backend, st *stats, newSpoo
 	if err != nil {
 		return nil, err
 	}
+	_, inMemory := sp.(*memSpool)
+	c.spooled = !inMemory
 	defer func() {
 		if err != nil {
 			_ = sp.close()
@@ -298,7 +337,11 @@ func (c *collector) spoolAccount(st *accountState, idx *refIndex, sp spool) {
 	st.acct.IAM = nil
 	st.acct.Regions = stubRegions(a.Regions)
 	for i, r := range a.Regions {
-		st.regions[r.Name].region = st.acct.Regions[i]
+		rs := st.regions[r.Name]
+		rs.region = st.acct.Regions[i]
+		if c.spooled {
+			rs.dropClients(st.sess, r.Name)
+		}
 	}
 }
 
@@ -393,8 +436,14 @@ func (c *collector) scanAccount(ctx context.Context, t target, st *accountState)
 	}
 	st.sess = sess
 
+	in := c.in
+	if c.spooled {
+		// The account's data is dropped once spooled: strings shared
+		// with other accounts would be held for nothing.
+		in = newInterner()
+	}
 	g.Go(func() error {
-		st.acct.IAM = c.collectIAM(ctx, t.id, sess.iam())
+		st.acct.IAM = c.collectIAM(ctx, t.id, sess.iam(), in)
 		return nil
 	})
 
@@ -418,9 +467,9 @@ func (c *collector) scanAccount(ctx context.Context, t target, st *accountState)
 				return nil
 			}
 			defer c.regionSem.Release(1)
-			rs.clients = sess.regional(p.name)
+			rs.clients, rs.scanned = sess.regional(p.name), true
 			region := c.scanRegion(ctx, where{account: t.id, region: p.name}, rs.clients, p.explicit)
-			c.in.detach(region)
+			in.detach(region)
 			rs.region = region
 			c.progress.regionDone()
 			return nil

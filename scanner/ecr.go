@@ -60,7 +60,7 @@ func (c *collector) resolveECR(ctx context.Context, o resOwner, rs *regionState,
 	if len(w.images) == 0 {
 		return
 	}
-	api := rs.clients.ecr
+	api := rs.api().ecr
 	b := c.newBucket(ecrRate, ecrBurst, resourceInFlight)
 
 	var names []string

@@ -46,7 +46,7 @@ func decodeDocument(doc string) (string, error) {
 // GetAccountAuthorizationDetails (all pages). It returns nil when IAM could
 // not be read completely (the error is recorded): a partial role list would
 // make roles look missing.
-func (c *collector) collectIAM(ctx context.Context, acct string, api iamAPI) *inventory.IAM {
+func (c *collector) collectIAM(ctx context.Context, acct string, api iamAPI, in *interner) *inventory.IAM {
 	w := where{account: acct}
 	b := c.newBucket(iamRate, iamBurst, iamInFlight)
 	pages, err := paginate(ctx, c, listing{w: w, b: b, svc: "iam", op: "GetAccountAuthorizationDetails"}, nil,
@@ -80,10 +80,10 @@ func (c *collector) collectIAM(ctx context.Context, acct string, api iamAPI) *in
 		roles = append(roles, out.RoleDetailList...)
 		policies = append(policies, out.Policies...)
 	}
-	return c.convertIAM(ctx, w, roles, policies)
+	return c.convertIAM(ctx, w, roles, policies, in)
 }
 
-func (c *collector) convertIAM(ctx context.Context, w where, roles []iamtypes.RoleDetail, policies []iamtypes.ManagedPolicyDetail) *inventory.IAM {
+func (c *collector) convertIAM(ctx context.Context, w where, roles []iamtypes.RoleDetail, policies []iamtypes.ManagedPolicyDetail, in *interner) *inventory.IAM {
 	out := &inventory.IAM{Roles: []*inventory.Role{}, ManagedPolicies: []*inventory.ManagedPolicy{}}
 	decode := func(resource, doc string) string {
 		d, err := decodeDocument(doc)
@@ -180,13 +180,13 @@ func (c *collector) convertIAM(ctx context.Context, w where, roles []iamtypes.Ro
 	// Detached from the responses (detach.go); AWS managed policy versions
 	// kept once for the scan.
 	for _, r := range out.Roles {
-		c.in.detach(r)
+		in.detach(r)
 	}
 	for i, mp := range out.ManagedPolicies {
 		if mp.AWSManaged {
 			out.ManagedPolicies[i] = c.shareAWSPolicy(mp)
 		} else {
-			c.in.detach(mp)
+			in.detach(mp)
 		}
 	}
 	return out

@@ -67,14 +67,15 @@ func (c *collector) resolveLogGroups(ctx context.Context, o resOwner, rs *region
 	names := slices.Sorted(maps.Keys(w.logGroups))
 	known := map[string]*inventory.LogGroup{}
 	pending := names
+	api := rs.api().logs
 	if prefix := commonPrefix(names); len(names) >= minListedGroups && prefix != "" {
-		pending = c.listLogGroups(ctx, o, rs.clients.logs, b, prefix, names, known)
+		pending = c.listLogGroups(ctx, o, api, b, prefix, names, known)
 	}
 	var mu sync.Mutex
 	var g errgroup.Group
 	for _, name := range pending {
 		g.Go(func() error {
-			lg := c.logGroupStatus(ctx, o, rs.clients.logs, b, name)
+			lg := c.logGroupStatus(ctx, o, api, b, name)
 			mu.Lock()
 			known[name] = lg
 			mu.Unlock()

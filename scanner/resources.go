@@ -262,7 +262,7 @@ func (c *collector) resolveResources(ctx context.Context, states []*accountState
 			return nil
 		}
 		rs := s.regions[o.region]
-		if rs == nil || rs.region == nil || rs.region.Status != inventory.RegionScanned || rs.clients.ecs == nil {
+		if rs == nil || rs.region == nil || rs.region.Status != inventory.RegionScanned || !rs.hasClients() {
 			return nil
 		}
 		return rs
@@ -341,7 +341,7 @@ func (c *collector) resolveSecrets(ctx context.Context, o resOwner, rs *regionSt
 	if len(w.secrets) == 0 {
 		return
 	}
-	api := rs.clients.secrets
+	api := rs.api().secrets
 	wh := where(o)
 	b := c.newBucket(secretsRate, secretsBurst, resourceInFlight)
 	refs := slices.Sorted(maps.Keys(w.secrets))
@@ -428,7 +428,7 @@ func (c *collector) resolveParameters(ctx context.Context, o resOwner, rs *regio
 	if len(w.params) == 0 {
 		return
 	}
-	api := rs.clients.ssm
+	api := rs.api().ssm
 	wh := where(o)
 	b := c.newBucket(ssmRate, ssmBurst, resourceInFlight)
 	var names []string
@@ -521,7 +521,7 @@ func (c *collector) resolveKeys(ctx context.Context, o resOwner, rs *regionState
 	if len(w.keys) == 0 {
 		return
 	}
-	api := rs.clients.kms
+	api := rs.api().kms
 	wh := where(o)
 	b := c.newBucket(kmsRate, kmsBurst, resourceInFlight)
 

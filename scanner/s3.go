@@ -146,7 +146,7 @@ func (c *collector) resolveS3(ctx context.Context, byID map[string]*accountState
 // one it was scanned in, else the partition's first default region.
 func (sc *s3Scan) homeRegion(st *accountState) string {
 	for _, name := range slices.Sorted(maps.Keys(st.regions)) {
-		if rs := st.regions[name]; rs.region != nil && rs.region.Status == inventory.RegionScanned && rs.clients.s3 != nil {
+		if rs := st.regions[name]; rs.region != nil && rs.region.Status == inventory.RegionScanned && rs.hasClients() {
 			return name
 		}
 	}
@@ -178,8 +178,8 @@ func (sc *s3Scan) s3For(account, region string) (s3API, *bucket) {
 		return cl, b
 	}
 	var cl s3API
-	if rs := st.regions[region]; rs != nil && rs.clients.s3 != nil {
-		cl = rs.clients.s3
+	if rs := st.regions[region]; rs != nil && rs.hasClients() {
+		cl = rs.api().s3
 	} else {
 		cl = st.sess.regional(region).s3
 	}

@@ -196,7 +196,7 @@ func (c *collector) enterReferenced(ctx context.Context, t target) *accountState
 		if p.status == inventory.RegionNotEnabled {
 			continue
 		}
-		st.regions[p.name] = &regionState{clients: sess.regional(p.name),
+		st.regions[p.name] = &regionState{clients: sess.regional(p.name), scanned: true,
 			region: &inventory.Region{Name: p.name, Status: inventory.RegionScanned}}
 	}
 	return st

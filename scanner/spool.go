@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"log/slog"
 	"os"
 	"slices"
 	"strings"
@@ -76,8 +77,12 @@ func (s *memSpool) close() error { return nil }
 // cannot be written (a full disk) is kept in memory instead, and said so
 // in the log: nothing collected is lost, the scan only holds more.
 type fileSpool struct {
-	c    *collector
+	log  *slog.Logger
 	file *os.File
+	// polMu and pols are the scan's shared AWS managed policy versions
+	// (collector.awsPolicies).
+	polMu *sync.Mutex
+	pols  map[awsPolicyKey]*inventory.ManagedPolicy
 
 	mu     sync.Mutex
 	size   int64
@@ -108,7 +113,7 @@ func newFileSpool(c *collector, dir string) (*fileSpool, error) {
 		}
 		return nil, &ConfigError{Field: "SpoolDir", Value: shown, Reason: "cannot create the scan's spool file there: " + reason}
 	}
-	return &fileSpool{c: c, file: f, at: map[string]spoolSpan{}, mem: map[string]*spoolRecord{}}, nil
+	return &fileSpool{log: c.log, file: f, polMu: c.awsPolMu, pols: c.awsPolicies, at: map[string]spoolSpan{}, mem: map[string]*spoolRecord{}}, nil
 }
 
 func (s *fileSpool) put(id string, rec *spoolRecord) {
@@ -129,7 +134,7 @@ func (s *fileSpool) put(id string, rec *spoolRecord) {
 		s.warned = true
 		s.mu.Unlock()
 		if warn {
-			s.c.log.Warn("cannot write to the spool file: keeping what accounts collected in memory instead",
+			s.log.Warn("cannot write to the spool file: keeping what accounts collected in memory instead",
 				"file", s.file.Name(), "error", err.Error())
 		}
 	}
@@ -165,13 +170,13 @@ func (s *fileSpool) encode(rec *spoolRecord) ([]byte, error) {
 	if rec.IAM != nil {
 		iam := *rec.IAM
 		iam.ManagedPolicies = slices.Clone(iam.ManagedPolicies)
-		s.c.awsPolMu.Lock()
+		s.polMu.Lock()
 		for i, p := range iam.ManagedPolicies {
-			if p != nil && p.AWSManaged && s.c.awsPolicies[awsPolicyKey{p.ARN, p.DefaultVersionID}] == p {
+			if p != nil && p.AWSManaged && s.pols[awsPolicyKey{p.ARN, p.DefaultVersionID}] == p {
 				iam.ManagedPolicies[i] = &inventory.ManagedPolicy{ARN: p.ARN, DefaultVersionID: p.DefaultVersionID, AWSManaged: true, Shared: true}
 			}
 		}
-		s.c.awsPolMu.Unlock()
+		s.polMu.Unlock()
 		out.IAM = &iam
 	}
 	var buf bytes.Buffer
@@ -200,13 +205,13 @@ func (s *fileSpool) decode(b []byte) (*spoolRecord, error) {
 	if rec.IAM == nil {
 		return rec, nil
 	}
-	s.c.awsPolMu.Lock()
-	defer s.c.awsPolMu.Unlock()
+	s.polMu.Lock()
+	defer s.polMu.Unlock()
 	for i, p := range rec.IAM.ManagedPolicies {
 		if p == nil || !p.Shared {
 			continue
 		}
-		shared := s.c.awsPolicies[awsPolicyKey{p.ARN, p.DefaultVersionID}]
+		shared := s.pols[awsPolicyKey{p.ARN, p.DefaultVersionID}]
 		if shared == nil {
 			return nil, fmt.Errorf("a record of the spool file %s names AWS managed policy %s version %s, which the scan does not hold",
 				s.file.Name(), p.ARN, p.DefaultVersionID)
@@ -297,8 +302,10 @@ func (col *Collection) Close() error {
 // file (in cfg.SpoolDir, or the system's temporary directory) from the end
 // of its scan until Collection.Accounts reads it back: the scan's memory
 // is that of the accounts in flight, not of the Organization. Its errors
-// are Collect's, and a spool file that cannot be created. Close the
-// Collection to remove the file.
+// are Collect's, and a spool file that cannot be created in cfg.SpoolDir
+// (a *ConfigError, before any call); when the system's temporary directory
+// cannot take it, the accounts are held in memory instead, with a warning
+// in the log. Close the Collection to remove the file.
 func CollectEach(ctx context.Context, cfg Config) (*Collection, error) {
 	cfg, err := cfg.normalize()
 	if err != nil {
@@ -312,7 +319,18 @@ func CollectEach(ctx context.Context, cfg Config) (*Collection, error) {
 	if err := be.checkCredentials(ctx); err != nil {
 		return nil, err
 	}
-	return collectEach(ctx, cfg, be, st, func(c *collector) (spool, error) { return newFileSpool(c, cfg.SpoolDir) })
+	return collectEach(ctx, cfg, be, st, func(c *collector) (spool, error) {
+		sp, err := newFileSpool(c, cfg.SpoolDir)
+		if err != nil && cfg.SpoolDir == "" {
+			// The system's temporary directory is not writable (a
+			// read-only root file system): the scan still runs, holding
+			// what it collects, as Collect does.
+			c.log.Warn("cannot create the scan's spool file in the temporary directory: what the accounts collect is held in memory until it is evaluated; give a writable directory with --spool-dir (or TMPDIR)",
+				"error", err.Error())
+			return newMemSpool(), nil
+		}
+		return sp, err
+	})
 }
 
 // stub is an account's Index entry: regions with their name and status

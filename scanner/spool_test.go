@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -143,6 +145,9 @@ func TestCollectEachEqualsCollect(t *testing.T) {
 func resultJSON(t *testing.T, r *findings.Result) []byte {
 	t.Helper()
 	r.GeneratedAt, r.Scope.CollectedAt = time.Time{}, time.Time{}
+	if r.Shard != nil {
+		r.Shard.StartedAt = time.Time{}
+	}
 	b, err := json.MarshalIndent(r, "", " ")
 	if err != nil {
 		t.Fatal(err)
@@ -170,7 +175,7 @@ func inventoryJSON(t *testing.T, inv *inventory.Inventory) []byte {
 // Accounts fail, naming the account, instead of handing over fewer
 // accounts; one that cannot be written keeps the records in memory.
 func TestSpoolFailsClosed(t *testing.T) {
-	c := &collector{log: slog.New(slog.DiscardHandler), awsPolicies: map[awsPolicyKey]*inventory.ManagedPolicy{}}
+	c := &collector{log: slog.New(slog.DiscardHandler), awsPolMu: new(sync.Mutex), awsPolicies: map[awsPolicyKey]*inventory.ManagedPolicy{}}
 	shared := &inventory.ManagedPolicy{ARN: "arn:aws:iam::aws:policy/ReadOnlyAccess", Name: "ReadOnlyAccess", DefaultVersionID: "v9",
 		AWSManaged: true, Document: `{"Version":"2012-10-17","Statement":[]}`}
 	c.awsPolicies[awsPolicyKey{shared.ARN, shared.DefaultVersionID}] = shared
@@ -275,4 +280,47 @@ func TestSpoolFailsClosed(t *testing.T) {
 			t.Errorf("err = %v, want the policy named", err)
 		}
 	})
+}
+
+// TestCollectEachWithoutTemporaryDirectory: when the system's temporary
+// directory cannot take the spool file (a read-only root file system), the
+// scan still runs, holding the accounts in memory, and says so in the log;
+// a --spool-dir that cannot take it is a configuration error before any
+// call.
+func TestCollectEachWithoutTemporaryDirectory(t *testing.T) {
+	isolateEnv(t)
+	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "missing"))
+	srv, cfg := fakeServer(t, demo.World(), fakeaws.Options{})
+	cfg.Org = true
+	var log bytes.Buffer
+	cfg.Logger = slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	col, err := CollectEach(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer col.Close()
+	if _, ok := col.spool.(*memSpool); !ok {
+		t.Errorf("spool %T, want the accounts in memory", col.spool)
+	}
+	if !strings.Contains(log.String(), "cannot create the scan's spool file") {
+		t.Errorf("no warning in the log:\n%s", log.String())
+	}
+	inv, err := col.Inventory()
+	if err != nil || len(inv.Accounts) == 0 || inv.Accounts[0].IAM == nil {
+		t.Fatalf("inventory %v, %v", inv, err)
+	}
+
+	calls := srv.Calls()
+	cfg.SpoolDir = filepath.Join(t.TempDir(), "missing")
+	_, err = CollectEach(context.Background(), cfg)
+	var ce *ConfigError
+	if !errors.As(err, &ce) || ce.Field != "SpoolDir" {
+		t.Fatalf("err = %v, want a ConfigError for SpoolDir", err)
+	}
+	after := srv.Calls()
+	for op, n := range after {
+		if calls[op] != n {
+			t.Errorf("%s called %d more times after the spool directory was refused", op, n-calls[op])
+		}
+	}
 }
