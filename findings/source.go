@@ -53,7 +53,7 @@ func CompareFindings(a, b *Finding) int {
 	)
 }
 
-func compareRoles(a, b *RoleReport) int        { return cmp.Compare(a.RoleARN, b.RoleARN) }
+func compareRoles(a, b *RoleReport) int       { return cmp.Compare(a.RoleARN, b.RoleARN) }
 func compareTaskDefs(a, b *TaskDefReport) int { return cmp.Compare(a.ARN, b.ARN) }
 
 // ResultSource is the Source of a Result held in memory. Its Header is
