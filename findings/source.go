@@ -21,6 +21,8 @@ type Source interface {
 	// or absent and must not be read): scope, summary, coverage, rules,
 	// tool, triage, shard. The summary counts the lists.
 	Header() *Result
+	// Len counts the three lists.
+	Len() (findings, roles, taskDefinitions int)
 	// EachFinding visits the findings in the order of every report
 	// (CompareFindings), findings that compare equal in the Result's
 	// order.
@@ -68,6 +70,10 @@ type resultSource struct {
 }
 
 func (s *resultSource) Header() *Result { return s.r }
+
+func (s *resultSource) Len() (int, int, int) {
+	return len(s.r.Findings), len(s.r.Roles), len(s.r.TaskDefinitions)
+}
 
 func (s *resultSource) EachFinding(fn func(*Finding) error) error {
 	if s.sorted == nil {

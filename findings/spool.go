@@ -5,12 +5,12 @@ import (
 	"bytes"
 	"cmp"
 	"container/heap"
+	"crypto/sha256"
 	"encoding/gob"
 	"errors"
 	"fmt"
 	"hash"
 	"hash/crc32"
-	"hash/fnv"
 	"io"
 	"os"
 	"slices"
@@ -151,7 +151,7 @@ func (s *Spool) Add(index int, p *Result) error {
 	items := 0
 	var keys [][16]byte
 	var types []string
-	h := fnv.New128a()
+	var buf []byte
 	for i := range p.Findings {
 		f := &p.Findings[i]
 		sev[string(f.Severity)]++
@@ -159,11 +159,11 @@ func (s *Spool) Add(index int, p *Result) error {
 		acct[f.AccountID]++
 		items += f.Impact.Items
 		for _, ref := range append([]ResourceRef{{Type: f.ResourceType, ARN: f.ResourceARN}}, f.Affected...) {
-			h.Reset()
-			io.WriteString(h, ref.Type+"\x00"+ref.ARN)
-			var k [16]byte
-			h.Sum(k[:0])
-			keys = append(keys, k)
+			// A SHA-256 prefix: an ARN an attacker chose cannot make two
+			// resources count as one.
+			buf = append(append(append(buf[:0], ref.Type...), 0), ref.ARN...)
+			sum := sha256.Sum256(buf)
+			keys = append(keys, [16]byte(sum[:16]))
 			types = append(types, ref.Type)
 		}
 	}
@@ -299,6 +299,12 @@ func (s *Spool) Header() *Result {
 	s.affected = nil
 	s.header = r
 	return r
+}
+
+// Len counts the findings, roles and task definitions of every part.
+func (s *Spool) Len() (int, int, int) {
+	s.Header()
+	return s.sum.Total, s.sum.Roles, s.sum.TaskDefinitions
 }
 
 // Result reads the whole Result back into memory: the Header with every

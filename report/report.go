@@ -85,11 +85,24 @@ func Write(res *findings.Result, opts Options) (written []string, err error) {
 	if res == nil {
 		return nil, errors.New("report: no result to write")
 	}
+	return WriteSource(findings.ResultSource(res), opts)
+}
+
+// WriteSource is Write for a Result read from a findings.Source (a
+// findings.Spool: the findings are read from it for each format, never
+// held all at once).
+func WriteSource(src findings.Source, opts Options) (written []string, err error) {
+	if src == nil || src.Header() == nil {
+		return nil, errors.New("report: no result to write")
+	}
 	formats, err := lookupAll(opts.Formats)
 	if err != nil || len(formats) == 0 {
 		return nil, err
 	}
-	v := newView(res)
+	v, err := newSourceView(src)
+	if err != nil {
+		return nil, err
+	}
 	var errs []error
 	done := map[string]bool{}
 	for _, f := range formats {
@@ -117,11 +130,33 @@ func Render(w io.Writer, res *findings.Result, format string, opts Options) erro
 	if res == nil {
 		return errors.New("report: no result to write")
 	}
+	return RenderSource(w, findings.ResultSource(res), format, opts)
+}
+
+// RenderSource is Render for a Result read from a findings.Source.
+func RenderSource(w io.Writer, src findings.Source, format string, opts Options) error {
+	if src == nil || src.Header() == nil {
+		return errors.New("report: no result to write")
+	}
 	f, err := lookupAll([]string{format})
 	if err != nil {
 		return err
 	}
-	return f[0].write(newView(res), w, opts)
+	v, err := newSourceView(src)
+	if err != nil {
+		return err
+	}
+	return f[0].write(v, w, opts)
+}
+
+// SourceSummaryLine is SummaryLine for a Result read from a
+// findings.Source.
+func SourceSummaryLine(src findings.Source) (string, error) {
+	v, err := newSourceView(src)
+	if err != nil {
+		return "", err
+	}
+	return v.summaryLine(), nil
 }
 
 func lookupAll(names []string) ([]Format, error) {
