@@ -142,3 +142,16 @@ func eachAccount[T any](list []*T, account func(*T) string, fn func(string, []*T
 	}
 	return nil
 }
+
+// SourceFailing is Result.Failing and Result.FailingNew for a Source, in
+// one pass over its findings.
+func SourceFailing(src Source, min, minNew Severity) (failing, failingNew int, err error) {
+	r := &Result{Findings: make([]Finding, 1)}
+	err = src.EachFinding(func(f *Finding) error {
+		r.Findings[0] = *f
+		failing += r.Failing(min)
+		failingNew += r.FailingNew(minNew)
+		return nil
+	})
+	return failing, failingNew, err
+}
