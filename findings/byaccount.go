@@ -278,3 +278,23 @@ func MergeAccounts(parts []*Result) *Result {
 	r.summarize()
 	return r
 }
+
+// EvaluateAccountsTo is EvaluateAccounts handing each account's Result to
+// add (a Spool's Add) instead of merging them; see EvaluateEachTo.
+func EvaluateAccountsTo(inv *inventory.Inventory, opts Options, ao AccountsOptions, add func(i int, part *Result) error) error {
+	var done func(int)
+	if ao.Release {
+		done = func(i int) {
+			a := inv.Accounts[i]
+			inv.Accounts[i] = &inventory.Account{ID: a.ID, Name: a.Name, Email: a.Email, Status: a.Status, Path: a.Path}
+		}
+	}
+	return EvaluateEachTo(inv, opts, ao.Workers, func(visit func(int, *inventory.Account) error) error {
+		for i, a := range inv.Accounts {
+			if err := visit(i, a); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, done, add)
+}

@@ -378,51 +378,89 @@ func (a *app) analyseAndWrite(ctx context.Context, inv *inventory.Inventory, str
 	// Each account is evaluated on its own, on every core, and, unless the
 	// evidence files need it later, released as soon as it is done.
 	opts := findings.Options{ToolVersion: toolVersion(), Now: evalNow}
-	var res *findings.Result
-	if stream != nil {
-		var err error
-		if res, err = evaluateStream(stream, f.snapshot, opts); err != nil {
-			return usageErr(err)
-		}
-	} else {
-		res = findings.EvaluateAccounts(inv, opts, findings.AccountsOptions{Release: f.evidenceDir == ""})
+	if f.evidenceDir != "" {
+		// The evidence files are written from the whole Result.
+		res := findings.EvaluateAccounts(inv, opts, findings.AccountsOptions{})
+		findings.RestrictToShard(res, inv.Shard)
+		return a.deliver(ctx, out, findings.ResultSource(res), res, inv, f, p, failed, written)
 	}
-	findings.RestrictToShard(res, inv.Shard)
-	return a.deliver(ctx, out, res, inv, f, p, failed, written)
+	// Each account's Result goes to a spool file as it is done, so that
+	// the findings are not all held until the reports are written: each
+	// report reads them back from it.
+	spool, err := findings.NewSpool("")
+	if err != nil {
+		return withCode(ExitIncomplete, err)
+	}
+	defer spool.Close()
+	if stream != nil {
+		if err := evaluateStream(stream, f.snapshot, opts, spool); err != nil {
+			var le *inventory.LoadError
+			if errors.As(err, &le) || !isSpoolError(err) {
+				return usageErr(err)
+			}
+			return withCode(ExitIncomplete, err)
+		}
+	} else if err := findings.EvaluateAccountsTo(inv, opts, findings.AccountsOptions{Release: true}, spool.Add); err != nil {
+		return withCode(ExitIncomplete, err)
+	}
+	findings.RestrictToShard(spool.Header(), inv.Shard)
+	return a.deliver(ctx, out, spool, nil, inv, f, p, failed, written)
 }
 
 // evaluateStream evaluates a snapshot one account at a time while it is
-// read: the stream reads and checks the next account while the workers
-// (one per core) evaluate the ones before, so that what is held at once
-// is the Index, the accounts in flight and the Results.
-func evaluateStream(st *inventory.Stream, path string, opts findings.Options) (*findings.Result, error) {
-	res, err := findings.EvaluateEach(st.Index, opts, 0, func(visit func(int, *inventory.Account) error) error {
+// read, into spool: the stream reads and checks the next account while
+// the workers (one per core) evaluate the ones before, so that what is
+// held at once is the Index and the accounts in flight.
+func evaluateStream(st *inventory.Stream, path string, opts findings.Options, spool *findings.Spool) error {
+	err := findings.EvaluateEachTo(st.Index, opts, 0, func(visit func(int, *inventory.Account) error) error {
 		return st.Accounts(visit)
-	}, nil)
+	}, nil, func(i int, r *findings.Result) error {
+		if err := spool.Add(i, r); err != nil {
+			return spoolError{err}
+		}
+		return nil
+	})
 	var le *inventory.LoadError
-	if err != nil && !errors.As(err, &le) {
+	if err != nil && !errors.As(err, &le) && !isSpoolError(err) {
 		err = fmt.Errorf("%s: %w", path, err)
 	}
-	return res, err
+	return err
 }
 
-// deliver applies the triage to res, writes the reports (and, with inv,
-// the evidence), commits an S3 run, prints the summary and maps the
-// outcome to an exit code; failed and written carry what was already
-// attempted (the snapshot). audit scan and audit merge end here.
-func (a *app) deliver(ctx context.Context, out *sink, res *findings.Result, inv *inventory.Inventory, f *scanFlags, p plan, failed bool, written []string) error {
-	res = a.applyTriage(res, p.suppressions, p.baseline, p.now)
+// spoolError is an error of the spool file (the disk), not of the
+// snapshot.
+type spoolError struct{ error }
+
+func (e spoolError) Unwrap() error { return e.error }
+
+func isSpoolError(err error) bool {
+	var se spoolError
+	return errors.As(err, &se)
+}
+
+// deliver applies the triage to src, writes the reports (and, with inv
+// and whole, the evidence), commits an S3 run, prints the summary and maps
+// the outcome to an exit code; failed and written carry what was already
+// attempted (the snapshot). audit scan and audit merge end here. whole is
+// the Result src reads, when it is held (the evidence files need it).
+func (a *app) deliver(ctx context.Context, out *sink, src findings.Source, whole *findings.Result, inv *inventory.Inventory, f *scanFlags, p plan, failed bool, written []string) error {
+	src, err := a.applyTriage(src, p.suppressions, p.baseline, p.now)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "audit: %s\n", report.Reveal(err.Error()))
+		return withCode(ExitIncomplete, nil)
+	}
+	res := src.Header()
 	if f.evidenceDir == "" {
 		// Nothing reads the inventory again: the memory it holds is free
 		// for the reports.
 		inv = nil
 	}
-	reports, err := out.reports(ctx, a, res, output{formats: p.formats, out: f.out, sarifCategory: f.sarifCat})
+	reports, err := out.reports(ctx, a, src, output{formats: p.formats, out: f.out, sarifCategory: f.sarifCat})
 	written = append(written, reports...)
-	if f.evidenceDir != "" && inv != nil {
+	if f.evidenceDir != "" && inv != nil && whole != nil {
 		// Evidence files are copies of what was collected, so they come
 		// from the inventory, not from the Result.
-		ev, everr := out.evidence(ctx, res, inv, f.evidenceDir)
+		ev, everr := out.evidence(ctx, whole, inv, f.evidenceDir)
 		written = append(written, ev...)
 		err = errors.Join(err, everr)
 	}
@@ -446,7 +484,7 @@ func (a *app) deliver(ctx context.Context, out *sink, res *findings.Result, inv 
 	if failed {
 		return withCode(ExitIncomplete, nil)
 	}
-	return outcome(res, p.failOn, p.failOnNew)
+	return outcome(src, p.failOn, p.failOnNew)
 }
 
 // printSummary writes the end-of-scan summary to the terminal: what was
