@@ -3,6 +3,7 @@ package findings
 import (
 	"cmp"
 	"slices"
+	"sync"
 )
 
 // Source is a Result whose three long lists (findings, roles, task
@@ -66,6 +67,7 @@ func ResultSource(r *Result) Source { return &resultSource{r: r} }
 
 type resultSource struct {
 	r      *Result
+	once   sync.Once
 	sorted []*Finding
 }
 
@@ -76,13 +78,13 @@ func (s *resultSource) Len() (int, int, int) {
 }
 
 func (s *resultSource) EachFinding(fn func(*Finding) error) error {
-	if s.sorted == nil {
+	s.once.Do(func() {
 		s.sorted = make([]*Finding, len(s.r.Findings))
 		for i := range s.r.Findings {
 			s.sorted[i] = &s.r.Findings[i]
 		}
 		slices.SortStableFunc(s.sorted, CompareFindings)
-	}
+	})
 	for _, f := range s.sorted {
 		if err := fn(f); err != nil {
 			return err
@@ -146,6 +148,18 @@ func eachAccount[T any](list []*T, account func(*T) string, fn func(string, []*T
 // SourceFailing is Result.Failing and Result.FailingNew for a Source, in
 // one pass over its findings.
 func SourceFailing(src Source, min, minNew Severity) (failing, failingNew int, err error) {
+	if min.Rank() == 0 && minNew.Rank() == 0 {
+		return 0, 0, nil
+	}
+	if s, ok := src.(*Spool); ok && s.Unannotated() {
+		// No finding is suppressed or compared: the summary counts them.
+		for sev, n := range s.Header().Summary.BySeverity {
+			if min.Rank() > 0 && Severity(sev).Rank() >= min.Rank() {
+				failing += n
+			}
+		}
+		return failing, 0, nil
+	}
 	r := &Result{Findings: make([]Finding, 1)}
 	err = src.EachFinding(func(f *Finding) error {
 		r.Findings[0] = *f

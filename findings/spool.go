@@ -53,6 +53,17 @@ type Spool struct {
 	// than one account (EachAccountRoles cannot take the parts one at a
 	// time).
 	rolesMixed, tdsMixed bool
+	// annotated: a part's finding carries what triage adds.
+	annotated bool
+}
+
+// Unannotated says whether no finding added carries what triage adds
+// (Suppression, SuppressionExpired, Change), as EvaluateAccount gives
+// them: Failing is then counted from the summary.
+func (s *Spool) Unannotated() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.annotated
 }
 
 // spoolPart is what a part leaves in memory.
@@ -152,8 +163,10 @@ func (s *Spool) Add(index int, p *Result) error {
 	var keys [][16]byte
 	var types []string
 	var buf []byte
+	annotated := false
 	for i := range p.Findings {
 		f := &p.Findings[i]
+		annotated = annotated || f.Suppression != nil || f.SuppressionExpired != nil || f.Change != ""
 		sev[string(f.Severity)]++
 		rule[f.RuleID]++
 		acct[f.AccountID]++
@@ -193,6 +206,7 @@ func (s *Spool) Add(index int, p *Result) error {
 		part.runs[k] = spoolRun{off: s.off, size: int64(len(b)), count: counts[k], crc: crc32.ChecksumIEEE(b)}
 		s.off += int64(len(b))
 	}
+	s.annotated = s.annotated || annotated
 	s.rolesMixed = s.rolesMixed || rolesMixed
 	s.tdsMixed = s.tdsMixed || tdsMixed
 	s.parts = append(s.parts, part)
@@ -231,20 +245,6 @@ func oneAccount[T any](list []T, account func(*T) string) (string, bool) {
 		}
 	}
 	return a, false
-}
-
-// encodeRun encodes a list as one gob stream, element by element.
-func encodeRun[T any](buf *bytes.Buffer, list []T) (int, error) {
-	if len(list) == 0 {
-		return 0, nil
-	}
-	enc := gob.NewEncoder(buf)
-	for i := range list {
-		if err := enc.Encode(&list[i]); err != nil {
-			return 0, err
-		}
-	}
-	return len(list), nil
 }
 
 // Header is the Result MergeAccounts gives for the parts added, without
@@ -409,22 +409,39 @@ func eachAccountRuns[T any](s *Spool, run int, mixed bool, partAccount func(*spo
 // index order.
 func mergeRuns[T any](s *Spool, run int, parts []*spoolPart, compare func(a, b *T) int, fn func(*T) error) error {
 	s.mu.Lock()
-	f, err := s.f, s.err
+	f, ferr := s.f, s.err
 	s.mu.Unlock()
-	if err != nil {
-		return err
+	if ferr != nil {
+		return ferr
 	}
 	if f == nil {
 		return errors.New("findings spool: closed")
 	}
+	d, err := getSpoolDecoder()
+	if err != nil {
+		return fmt.Errorf("findings spool: %w", err)
+	}
+	whole := false // every value was read whole: d can be used again
+	defer func() {
+		if whole {
+			putSpoolDecoder(d)
+		}
+	}()
 	h := &runHeap[T]{compare: compare}
+	n := 0
+	for _, p := range parts {
+		if p.runs[run].count > 0 {
+			n++
+		}
+	}
+	size := min(max(spoolReadBudget/max(n, 1), spoolMinBuffer), spoolMaxBuffer)
 	for _, p := range parts {
 		r := p.runs[run]
 		if r.count == 0 {
 			continue
 		}
-		c := &runCursor[T]{order: p.index, run: r, name: runNames[run], path: f.Name()}
-		c.open(f)
+		c := &runCursor[T]{order: p.index, run: r, name: runNames[run], path: s.path, d: d}
+		c.open(f, size)
 		if err := c.next(); err != nil {
 			return err
 		}
@@ -443,34 +460,30 @@ func mergeRuns[T any](s *Spool, run int, parts []*spoolPart, compare func(a, b *
 			heap.Fix(h, 0)
 		}
 		if err := fn(x); err != nil {
+			whole = true
 			return err
 		}
 	}
+	whole = true
 	return nil
 }
 
-// runCursor reads one list of one part.
+// runCursor reads one list of one part, with the merge's decoder.
 type runCursor[T any] struct {
 	order      int
 	run        spoolRun
 	name, path string
 	left       int
 	crc        hash.Hash32
-	src        *io.SectionReader
 	br         *bufio.Reader
-	dec        *gob.Decoder
+	d          *spoolDecoder
 	cur        *T
 }
 
-// spoolReadBuffer is the read buffer of one list in a merge.
-const spoolReadBuffer = 8 << 10
-
-func (c *runCursor[T]) open(f *os.File) {
+func (c *runCursor[T]) open(f *os.File, size int) {
 	c.left = c.run.count
 	c.crc = crc32.NewIEEE()
-	c.src = io.NewSectionReader(f, c.run.off, c.run.size)
-	c.br = bufio.NewReaderSize(io.TeeReader(c.src, c.crc), spoolReadBuffer)
-	c.dec = gob.NewDecoder(c.br)
+	c.br = bufio.NewReaderSize(io.TeeReader(io.NewSectionReader(f, c.run.off, c.run.size), c.crc), size)
 }
 
 // next reads the next element into cur (nil after the last, once the
@@ -484,11 +497,14 @@ func (c *runCursor[T]) next() error {
 		if c.crc.Sum32() != c.run.crc {
 			return c.fail(errors.New("checksum mismatch"))
 		}
-		c.br, c.dec, c.src = nil, nil, nil
+		c.br = nil
 		return nil
 	}
 	x := new(T)
-	if err := c.dec.Decode(x); err != nil {
+	c.d.sr.r = c.br
+	err := c.d.dec.Decode(x)
+	c.d.sr.r = nil
+	if err != nil {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
@@ -524,3 +540,104 @@ func (h *runHeap[T]) Pop() any {
 }
 
 var _ Source = (*Spool)(nil)
+
+// The encoding. Every list of every part is a sequence of gob messages
+// that hold values only: the type definitions, which gob sends once per
+// stream, are sent once per spool, in a prelude that is not written to
+// the file. Each list is encoded by an encoder that has sent the prelude
+// (to nowhere), and read by a decoder that has read it: one decoder
+// reads the lists of every part in a merge, switched from one list to the
+// next between values (gob reads a value's message and nothing more from
+// an io.ByteReader), so that the decoder's set-up, which costs more than
+// a value, is paid once per merge instead of once per part. gob's type
+// IDs are those of the process: a spool file is only read by the process
+// that wrote it.
+
+// spoolPrelude is what an encoder sends first: a zero value of each type
+// of list, with the type definitions.
+var spoolPrelude = sync.OnceValues(func() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := gob.NewEncoder(&buf)
+	for _, x := range []any{&Finding{}, &RoleReport{}, &TaskDefReport{}} {
+		if err := enc.Encode(x); err != nil {
+			return nil, err
+		}
+	}
+	return buf.Bytes(), nil
+})
+
+// switchWriter writes to w, which may be changed.
+type switchWriter struct{ w io.Writer }
+
+func (s *switchWriter) Write(p []byte) (int, error) { return s.w.Write(p) }
+
+// encodeRun encodes a list as gob value messages, element by element.
+func encodeRun[T any](buf *bytes.Buffer, list []T) (int, error) {
+	if len(list) == 0 {
+		return 0, nil
+	}
+	sw := &switchWriter{w: io.Discard}
+	enc := gob.NewEncoder(sw)
+	for _, x := range []any{&Finding{}, &RoleReport{}, &TaskDefReport{}} {
+		if err := enc.Encode(x); err != nil {
+			return 0, err
+		}
+	}
+	sw.w = buf
+	for i := range list {
+		if err := enc.Encode(&list[i]); err != nil {
+			return 0, err
+		}
+	}
+	return len(list), nil
+}
+
+// switchReader reads from r, which may be changed: a gob decoder reads
+// each list of a merge through it.
+type switchReader struct{ r *bufio.Reader }
+
+func (s *switchReader) Read(p []byte) (int, error) { return s.r.Read(p) }
+func (s *switchReader) ReadByte() (byte, error)    { return s.r.ReadByte() }
+
+// spoolDecoder is a gob decoder that has read the prelude.
+type spoolDecoder struct {
+	sr  switchReader
+	dec *gob.Decoder
+}
+
+var spoolDecoders sync.Pool
+
+func getSpoolDecoder() (*spoolDecoder, error) {
+	if d, ok := spoolDecoders.Get().(*spoolDecoder); ok {
+		return d, nil
+	}
+	prelude, err := spoolPrelude()
+	if err != nil {
+		return nil, err
+	}
+	d := &spoolDecoder{}
+	d.sr.r = bufio.NewReader(bytes.NewReader(prelude))
+	d.dec = gob.NewDecoder(&d.sr)
+	for _, x := range []any{&Finding{}, &RoleReport{}, &TaskDefReport{}} {
+		if err := d.dec.Decode(x); err != nil {
+			return nil, err
+		}
+	}
+	d.sr.r = nil
+	return d, nil
+}
+
+// putSpoolDecoder gives back a decoder that read only whole values.
+func putSpoolDecoder(d *spoolDecoder) {
+	d.sr.r = nil
+	spoolDecoders.Put(d)
+}
+
+// spoolReadBudget bounds the read buffers of a merge, which reads every
+// part's list at once: each has spoolReadBudget divided by the number of
+// parts, within [spoolMinBuffer, spoolMaxBuffer].
+const (
+	spoolReadBudget = 16 << 20
+	spoolMinBuffer  = 4 << 10
+	spoolMaxBuffer  = 256 << 10
+)

@@ -65,6 +65,15 @@ func requireSpoolEqual(t *testing.T, inv *inventory.Inventory, opts Options) {
 	// What a spool cannot keep, and no reader of a Result sees: the
 	// evaluation's own readings of a need's resource, and nil for an
 	// empty list (gob writes neither).
+	for _, sev := range append([]Severity{""}, Severities...) {
+		f, fn, err := SourceFailing(s, sev, sev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f != want.Failing(sev) || fn != want.FailingNew(sev) {
+			t.Errorf("at %q: failing %d, new %d from the spool; %d, %d from the Result", sev, f, fn, want.Failing(sev), want.FailingNew(sev))
+		}
+	}
 	canonical(reflect.ValueOf(want))
 	canonical(reflect.ValueOf(got))
 	requireSameResult(t, want, got)

@@ -51,7 +51,9 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"runtime"
 	"sort"
+	"sync"
 
 	"github.com/ecs-audit/audit/findings"
 	"github.com/ecs-audit/audit/inventory"
@@ -103,26 +105,50 @@ func WriteSource(src findings.Source, opts Options) (written []string, err error
 	if err != nil {
 		return nil, err
 	}
-	var errs []error
+	// The formats are written at once, WriteConcurrency at a time: each
+	// reads the findings from src on its own, and what a writer holds is
+	// its own file's (the HTML's data, the workbook's parts), not the
+	// findings.
+	var uniq []Format
 	done := map[string]bool{}
 	for _, f := range formats {
-		if done[f.Name] {
-			continue
+		if !done[f.Name] {
+			done[f.Name] = true
+			uniq = append(uniq, f)
 		}
-		done[f.Name] = true
-		path := filepath.Join(opts.OutDir, f.File)
-		werr := inventory.WriteFileAtomic(path, func(w io.Writer) error {
-			return f.write(v, w, opts)
+	}
+	errs := make([]error, len(uniq))
+	ok := make([]bool, len(uniq))
+	slots := make(chan struct{}, max(1, WriteConcurrency))
+	var wg sync.WaitGroup
+	for i, f := range uniq {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			path := filepath.Join(opts.OutDir, f.File)
+			werr := inventory.WriteFileAtomic(path, func(w io.Writer) error {
+				return f.write(v, w, opts)
+			})
+			if werr != nil {
+				errs[i] = fmt.Errorf("report: writing %s: %w", path, werr)
+				return
+			}
+			ok[i] = true
 		})
-		if werr != nil {
-			errs = append(errs, fmt.Errorf("report: writing %s: %w", path, werr))
-			continue
+	}
+	wg.Wait()
+	for i, f := range uniq {
+		if ok[i] {
+			written = append(written, filepath.Join(opts.OutDir, f.File))
 		}
-		written = append(written, path)
 	}
 	sort.Strings(written)
 	return written, errors.Join(errs...)
 }
+
+// WriteConcurrency is how many formats Write and WriteSource write at
+// once.
+var WriteConcurrency = runtime.GOMAXPROCS(0)
 
 // Render writes res in one format to w (standard output for --out -).
 // opts.Formats and opts.OutDir are not used.

@@ -663,6 +663,9 @@ func (v *view) xlsxAccepted(wb *workbook) error {
 		return err
 	}
 	return t.stream(func() error {
+		if v.accepted == 0 {
+			return nil
+		}
 		return v.eachFinding(func(fd *findings.Finding) error {
 			if fd.Suppression == nil && fd.SuppressionExpired == nil {
 				return nil
