@@ -327,10 +327,73 @@ func (s *Spool) Result() (*Result, error) {
 	return r, nil
 }
 
-// EachFinding visits every part's findings in MergeAccounts' order.
+// EachFinding visits every part's findings in MergeAccounts' order. They
+// are read and merged in a goroutine of their own, a batch ahead of fn.
 func (s *Spool) EachFinding(fn func(*Finding) error) error {
-	return mergeRuns(s, runFindings, s.readParts(), CompareFindings, fn)
+	return ahead(func(yield func(*Finding) error) error {
+		return mergeRuns(s, runFindings, s.readParts(), CompareFindings, yield)
+	}, fn)
 }
+
+// aheadBatch is how many elements ahead reads before handing them over,
+// and aheadBatches how many batches it reads ahead.
+const (
+	aheadBatch   = 256
+	aheadBatches = 2
+)
+
+// ahead calls fn with each element each visits, each running in a
+// goroutine of its own so that reading the next elements (decoding them)
+// and what fn does with the last ones overlap. The first error of either
+// is returned.
+func ahead[T any](each func(yield func(*T) error) error, fn func(*T) error) error {
+	batches := make(chan []*T, aheadBatches)
+	stop := make(chan struct{})
+	errc := make(chan error, 1)
+	go func() {
+		defer close(batches)
+		batch := make([]*T, 0, aheadBatch)
+		send := func() bool {
+			select {
+			case batches <- batch:
+				batch = make([]*T, 0, aheadBatch)
+				return true
+			case <-stop:
+				return false
+			}
+		}
+		err := each(func(x *T) error {
+			batch = append(batch, x)
+			if len(batch) == aheadBatch && !send() {
+				return errAheadStopped
+			}
+			return nil
+		})
+		if err == nil && len(batch) > 0 {
+			send()
+		}
+		errc <- err
+	}()
+	var ferr error
+	for b := range batches {
+		if ferr != nil {
+			continue
+		}
+		for _, x := range b {
+			if ferr = fn(x); ferr != nil {
+				close(stop)
+				break
+			}
+		}
+	}
+	err := <-errc
+	if ferr != nil {
+		return ferr
+	}
+	return err
+}
+
+var errAheadStopped = errors.New("findings spool: reading stopped")
 
 // EachRole visits every part's roles in MergeAccounts' order (by ARN).
 func (s *Spool) EachRole(fn func(*RoleReport) error) error {
