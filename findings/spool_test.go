@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -223,5 +224,33 @@ func TestSpoolClose(t *testing.T) {
 	}
 	if err := s.Add(1, &Result{}); err == nil {
 		t.Errorf("Add after Close did not fail")
+	}
+}
+
+// CompareFindings, the order every report writes (and the spool merges)
+// findings in, is sortFindings' order.
+func TestCompareFindingsIsSortFindings(t *testing.T) {
+	inv, err := inventory.Load(demoSnapshot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := Evaluate(inv, Options{ToolVersion: "test"})
+	fs := res.Findings
+	// Ties too: every finding twice, one of each pair told apart by
+	// nothing CompareFindings reads.
+	for i := range fs {
+		c := fs[i]
+		c.Message += " (copy)"
+		fs = append(fs, c)
+	}
+	rand.New(rand.NewPCG(1, 2)).Shuffle(len(fs), func(i, j int) { fs[i], fs[j] = fs[j], fs[i] })
+	a := slices.Clone(fs)
+	sortFindings(a)
+	b := slices.Clone(fs)
+	slices.SortStableFunc(b, func(x, y Finding) int { return CompareFindings(&x, &y) })
+	for i := range a {
+		if a[i].ID != b[i].ID || a[i].Message != b[i].Message {
+			t.Fatalf("at %d: sortFindings gives %s %q, CompareFindings %s %q", i, a[i].ID, a[i].Message, b[i].ID, b[i].Message)
+		}
 	}
 }

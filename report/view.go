@@ -204,7 +204,7 @@ func newSourceView(src findings.Source) (*view, error) {
 }
 
 // eachFinding visits the findings in the order of every format
-// (compareFindings).
+// (findings.CompareFindings).
 func (v *view) eachFinding(fn func(*findings.Finding) error) error {
 	return v.src.EachFinding(fn)
 }
@@ -388,18 +388,6 @@ func acceptance(f *findings.Finding) (state string, s *findings.Suppression) {
 		return "expired", f.SuppressionExpired
 	}
 	return "", nil
-}
-
-// compareFindings is the order of findings in every format.
-func compareFindings(a, b *findings.Finding) int {
-	return cmp.Or(
-		cmp.Compare(b.Severity.Rank(), a.Severity.Rank()),
-		cmp.Compare(a.RuleID, b.RuleID),
-		cmp.Compare(a.AccountID, b.AccountID),
-		cmp.Compare(a.Region, b.Region),
-		cmp.Compare(a.ResourceARN, b.ResourceARN),
-		cmp.Compare(a.ID, b.ID),
-	)
 }
 
 func compareErrors(a, b inventory.CollectionError) int {
