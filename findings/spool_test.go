@@ -254,3 +254,26 @@ func TestCompareFindingsIsSortFindings(t *testing.T) {
 		}
 	}
 }
+
+// An error of add (a spool that cannot write: a full disk) stops the
+// evaluation and is returned: never a Result without the account.
+func TestEvaluateEachToAddError(t *testing.T) {
+	inv, err := inventory.Load(demoSnapshot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := errors.New("no space left on device")
+	var mu sync.Mutex
+	n := 0
+	err = EvaluateAccountsTo(inv, Options{ToolVersion: "test"}, AccountsOptions{Workers: 2}, func(i int, r *Result) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if n++; n == 2 {
+			return full
+		}
+		return nil
+	})
+	if !errors.Is(err, full) {
+		t.Fatalf("error %v, want %v", err, full)
+	}
+}

@@ -378,18 +378,30 @@ func (a *app) analyseAndWrite(ctx context.Context, inv *inventory.Inventory, str
 	// Each account is evaluated on its own, on every core, and, unless the
 	// evidence files need it later, released as soon as it is done.
 	opts := findings.Options{ToolVersion: toolVersion(), Now: evalNow}
-	if f.evidenceDir != "" {
-		// The evidence files are written from the whole Result.
-		res := findings.EvaluateAccounts(inv, opts, findings.AccountsOptions{})
-		findings.RestrictToShard(res, inv.Shard)
-		return a.deliver(ctx, out, findings.ResultSource(res), res, inv, f, p, failed, written)
-	}
 	// Each account's Result goes to a spool file as it is done, so that
 	// the findings are not all held until the reports are written: each
-	// report reads them back from it.
-	spool, err := findings.NewSpool("")
-	if err != nil {
-		return withCode(ExitIncomplete, err)
+	// report reads them back from it. The evidence files are written from
+	// the whole Result, and where no spool file can be made (a read-only
+	// file system) the Result is held in memory, as before.
+	var spool *findings.Spool
+	if f.evidenceDir == "" {
+		var err error
+		if spool, err = findings.NewSpool(""); err != nil {
+			fmt.Fprintf(a.stderr, "audit: note: %s; the findings are held in memory (set TMPDIR to a writable directory)\n", report.Reveal(err.Error()))
+		}
+	}
+	if spool == nil {
+		if stream != nil {
+			res, err := evaluateWhole(stream, f.snapshot, opts)
+			if err != nil {
+				return usageErr(err)
+			}
+			findings.RestrictToShard(res, inv.Shard)
+			return a.deliver(ctx, out, findings.ResultSource(res), res, nil, f, p, failed, written)
+		}
+		res := findings.EvaluateAccounts(inv, opts, findings.AccountsOptions{Release: f.evidenceDir == ""})
+		findings.RestrictToShard(res, inv.Shard)
+		return a.deliver(ctx, out, findings.ResultSource(res), res, inv, f, p, failed, written)
 	}
 	defer spool.Close()
 	if stream != nil {
@@ -425,6 +437,18 @@ func evaluateStream(st *inventory.Stream, path string, opts findings.Options, sp
 		err = fmt.Errorf("%s: %w", path, err)
 	}
 	return err
+}
+
+// evaluateWhole is evaluateStream into one Result held in memory.
+func evaluateWhole(st *inventory.Stream, path string, opts findings.Options) (*findings.Result, error) {
+	res, err := findings.EvaluateEach(st.Index, opts, 0, func(visit func(int, *inventory.Account) error) error {
+		return st.Accounts(visit)
+	}, nil)
+	var le *inventory.LoadError
+	if err != nil && !errors.As(err, &le) {
+		err = fmt.Errorf("%s: %w", path, err)
+	}
+	return res, err
 }
 
 // spoolError is an error of the spool file (the disk), not of the
