@@ -134,14 +134,51 @@ func EvaluateAccounts(inv *inventory.Inventory, opts Options, ao AccountsOptions
 // Result without it.
 func EvaluateEach(index *inventory.Inventory, opts Options, workers int,
 	each func(visit func(i int, a *inventory.Account) error) error, done func(i int)) (*Result, error) {
+	parts := make([]*Result, len(index.Accounts)+1)
+	err := EvaluateEachTo(index, opts, workers, each, done, func(i int, r *Result) error {
+		parts[i] = r
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return MergeAccounts(parts), nil
+}
+
+// EvaluateEachTo is EvaluateEach handing each account's Result to add
+// instead of merging them: add(i, part) is called once for every account
+// (i its position in index.Accounts) and once with i =
+// len(index.Accounts) for the errors no account owns, from several
+// goroutines at once, in any order (a Spool's Add). The first error of
+// add stops the evaluation and is returned.
+func EvaluateEachTo(index *inventory.Inventory, opts Options, workers int,
+	each func(visit func(i int, a *inventory.Account) error) error, done func(i int), add func(i int, part *Result) error) error {
 	x := NewIndex(index)
 	byAccount, rest := SplitErrors(index)
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	n := len(index.Accounts)
-	parts := make([]*Result, n+1)
-	parts[n] = x.EvaluateAccount(nil, rest, opts)
+	evaluated := make([]bool, n)
+	var mu sync.Mutex
+	var addErr error
+	failure := func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		return addErr
+	}
+	hand := func(i int, r *Result) {
+		err := add(i, r)
+		mu.Lock()
+		if err != nil && addErr == nil {
+			addErr = err
+		}
+		if i < n {
+			evaluated[i] = true
+		}
+		mu.Unlock()
+	}
+	hand(n, x.EvaluateAccount(nil, rest, opts))
 	type job struct {
 		i int
 		a *inventory.Account
@@ -151,7 +188,10 @@ func EvaluateEach(index *inventory.Inventory, opts Options, workers int,
 	for range workers {
 		wg.Go(func() {
 			for j := range work {
-				parts[j.i] = x.EvaluateAccount(j.a, byAccount[j.a.ID], opts)
+				if failure() != nil {
+					continue
+				}
+				hand(j.i, x.EvaluateAccount(j.a, byAccount[j.a.ID], opts))
 				if done != nil {
 					done(j.i)
 				}
@@ -162,20 +202,26 @@ func EvaluateEach(index *inventory.Inventory, opts Options, workers int,
 		if i < 0 || i >= n || a == nil || a.ID != index.Accounts[i].ID {
 			return fmt.Errorf("accounts[%d] is not the account the index lists there", i)
 		}
+		if err := failure(); err != nil {
+			return err
+		}
 		work <- job{i, a}
 		return nil
 	})
 	close(work)
 	wg.Wait()
-	if err != nil {
-		return nil, err
+	if err := failure(); err != nil {
+		return err
 	}
-	for i, p := range parts[:n] {
-		if p == nil {
-			return nil, fmt.Errorf("accounts[%d] (%s) was not evaluated", i, index.Accounts[i].ID)
+	if err != nil {
+		return err
+	}
+	for i, ok := range evaluated {
+		if !ok {
+			return fmt.Errorf("accounts[%d] (%s) was not evaluated", i, index.Accounts[i].ID)
 		}
 	}
-	return MergeAccounts(parts), nil
+	return nil
 }
 
 // MergeAccounts combines the Results EvaluateAccount gave for each
@@ -231,4 +277,24 @@ func MergeAccounts(parts []*Result) *Result {
 	r.Scope.Regions = collectedRegions(c.Collected)
 	r.summarize()
 	return r
+}
+
+// EvaluateAccountsTo is EvaluateAccounts handing each account's Result to
+// add (a Spool's Add) instead of merging them; see EvaluateEachTo.
+func EvaluateAccountsTo(inv *inventory.Inventory, opts Options, ao AccountsOptions, add func(i int, part *Result) error) error {
+	var done func(int)
+	if ao.Release {
+		done = func(i int) {
+			a := inv.Accounts[i]
+			inv.Accounts[i] = &inventory.Account{ID: a.ID, Name: a.Name, Email: a.Email, Status: a.Status, Path: a.Path}
+		}
+	}
+	return EvaluateEachTo(inv, opts, ao.Workers, func(visit func(int, *inventory.Account) error) error {
+		for i, a := range inv.Accounts {
+			if err := visit(i, a); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, done, add)
 }

@@ -21,6 +21,7 @@ func evaluate(t *testing.T, inv *inventory.Inventory, opts Options) *Result {
 		byAccount := EvaluateAccounts(inv, opts, AccountsOptions{Workers: workers})
 		requireSameResult(t, whole, byAccount)
 	}
+	requireSpoolEqual(t, inv, opts)
 	return whole
 }
 

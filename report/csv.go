@@ -69,13 +69,14 @@ func (v *view) writeCSV(w io.Writer) error {
 		return err
 	}
 	row := make([]string, len(findingColumns))
-	for _, f := range v.findings {
+	err := v.eachFinding(func(f *findings.Finding) error {
 		for i, c := range v.findingRow(f) {
 			row[i] = textCell(c)
 		}
-		if err := cw.Write(row); err != nil {
-			return err
-		}
+		return cw.Write(row)
+	})
+	if err != nil {
+		return err
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {

@@ -209,7 +209,7 @@ func WriteEvidence(res *findings.Result, inv *inventory.Inventory, dir string) (
 		findings []evidenceFinding
 	}
 	groups := map[string]*group{}
-	for _, f := range v.findings {
+	v.eachFinding(func(f *findings.Finding) error {
 		p := artifactPath(f)
 		g := groups[p]
 		if g == nil {
@@ -217,7 +217,8 @@ func WriteEvidence(res *findings.Result, inv *inventory.Inventory, dir string) (
 			groups[p] = g
 		}
 		g.findings = append(g.findings, evidenceFinding{ID: f.ID, RuleID: f.RuleID, Severity: string(f.Severity), Message: f.Message})
-	}
+		return nil
+	})
 	var written []string
 	var errs []string
 	for _, rel := range sortedKeys(groups) {

@@ -233,7 +233,7 @@ func TestHostileEveryWriter(t *testing.T) {
 		}
 		data := htmlDataBlock(t, doc)
 		strs := data["s"].([]any)
-		for i, r := range newView(res).roles {
+		for i, r := range newView(res).allRoles() {
 			row := data["r"].([]any)[i].([]any)
 			samePolicy(t, strs[int(row[5].(float64))].(string), r.LeastPrivilegePolicy)
 		}
@@ -311,7 +311,7 @@ func TestHostileEveryWriter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i, r := range newView(res).roles {
+		for i, r := range newView(res).allRoles() {
 			samePolicy(t, roles[i+1][6], r.LeastPrivilegePolicy)
 		}
 		props, err := f.GetDocProps()

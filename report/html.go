@@ -204,12 +204,12 @@ func (v *view) writeHTML(w io.Writer) error {
 		Data:         template.JS(htmlDataMark),
 		Res:          htmlShown(v.res),
 		Regions:      revealAll(v.regions),
-		Total:        len(v.findings),
+		Total:        v.nFindings,
 		CoverageLine: Reveal(v.coverageLine()),
 		Incomplete:   v.incomplete(),
 		Gaps:         revealAll(v.gaps),
-		RoleCount:    len(v.roles),
-		TaskDefCount: len(v.taskDefs),
+		RoleCount:    v.nRoles,
+		TaskDefCount: v.nTaskDefs,
 		GeneratedAt:  fmtTime(v.res.GeneratedAt),
 		CollectedAt:  fmtTime(v.res.Scope.CollectedAt),
 		RootCauses:   Reveal(v.rootCauseLine()),
@@ -467,8 +467,8 @@ func (v *view) buildHTMLData() (*htmlDoc, error) {
 	// Sized for what a finding adds on average (about 6 strings and 2
 	// evidence parts on the bench's Organization): growing a large map
 	// rehashes it.
-	st := newStringTable(6 * len(v.findings))
-	objs := newObjTable(2 * len(v.findings))
+	st := newStringTable(6 * v.nFindings)
+	objs := newObjTable(2 * v.nFindings)
 	d := htmlDoc{st: st, objs: objs, n: [][8]int{}, rules: map[string][2]string{}}
 	rRows, tRows := newRowEncoder(), newRowEncoder()
 	needIDs := map[[8]int]int{}
@@ -487,7 +487,7 @@ func (v *view) buildHTMLData() (*htmlDoc, error) {
 		return id
 	}
 	fr := &intRows{}
-	for _, f := range v.newFirst() {
+	err := v.eachNewFirst(func(f *findings.Finding) error {
 		fr.row()
 		// The remediation is the fix as text (summary and steps), which the
 		// page shows from the fix; only a finding without one needs it.
@@ -545,7 +545,7 @@ func (v *view) buildHTMLData() (*htmlDoc, error) {
 			dec := -1
 			if ne.Decision != nil {
 				if dec, err = objs.id(ne.Decision); err != nil {
-					return nil, fmt.Errorf("finding %s: evidence: %w", f.ID, err)
+					return fmt.Errorf("finding %s: evidence: %w", f.ID, err)
 				}
 			}
 			need, sev := needID(&ne.Need), st.id(string(ne.Severity))
@@ -581,7 +581,7 @@ func (v *view) buildHTMLData() (*htmlDoc, error) {
 				attached := -1
 				if t.AttachedTo != nil {
 					if attached, err = objs.id(t.AttachedTo); err != nil {
-						return nil, fmt.Errorf("finding %s: fix: %w", f.ID, err)
+						return fmt.Errorf("finding %s: fix: %w", f.ID, err)
 					}
 				}
 				fr.open()
@@ -610,10 +610,14 @@ func (v *view) buildHTMLData() (*htmlDoc, error) {
 		fr.int(max(f.Impact.Items, 1))
 		fr.close()
 		if err != nil {
-			return nil, fmt.Errorf("finding %s: evidence: %w", f.ID, err)
+			return fmt.Errorf("finding %s: evidence: %w", f.ID, err)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	for _, r := range v.roles {
+	err = v.eachRole(func(r *findings.RoleReport) error {
 		used := make([]int, len(r.UsedBy))
 		usedBy := append([]string(nil), r.UsedBy...)
 		sort.Strings(usedBy)
@@ -621,20 +625,28 @@ func (v *view) buildHTMLData() (*htmlDoc, error) {
 			used[i] = st.id(u)
 		}
 		if err := rRows.add([]any{st.id(r.RoleARN), st.id(r.AccountID), r.Exists, used, len(r.Needs), st.id(prettyPolicy(r.LeastPrivilegePolicy)), r.Findings}); err != nil {
-			return nil, err
+			return err
 		}
 		d.hasR = true
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	for _, t := range v.taskDefs {
+	err = v.eachTaskDef(func(t *findings.TaskDefReport) error {
 		lts := make([]int, len(t.LaunchTypes))
 		for i, l := range t.LaunchTypes {
 			lts[i] = st.id(l)
 		}
 		if err := tRows.add([]any{st.id(t.ARN), st.id(t.AccountID), st.id(t.Region), st.id(t.Family), t.Revision, lts,
 			st.id(t.ExecutionRoleARN), len(t.Needs), st.id(needsSummary(t.Needs)), t.Findings, len(t.UsedByServices)}); err != nil {
-			return nil, err
+			return err
 		}
 		d.hasT = true
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	for _, r := range v.rules {
 		d.rules[r.ID] = [2]string{r.Title, string(r.Severity)}

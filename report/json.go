@@ -3,6 +3,7 @@ package report
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -79,26 +80,40 @@ func (v *view) writeJSON(w io.Writer) error {
 	// Kept: the encoder's buffer is reused for the elements.
 	head = bytes.Clone(head)
 	lists := []jsonList{
-		{"findings", "finding", len(v.findings), func(i int) (any, string) {
-			f := v.findings[i]
-			if f.Impact.Resources == nil {
-				c := *f
-				c.Impact.Resources = map[string]int{}
-				f = &c
-			}
-			return f, f.ID
+		{"findings", v.nFindings, func(yield func(any, string) bool) error {
+			return v.eachFinding(func(f *findings.Finding) error {
+				if f.Impact.Resources == nil {
+					c := *f
+					c.Impact.Resources = map[string]int{}
+					f = &c
+				}
+				if !yield(f, "finding "+f.ID) {
+					return errStop
+				}
+				return nil
+			})
 		}},
-		{"roles", "role", len(v.roles), func(i int) (any, string) {
-			r := *v.roles[i]
-			r.UsedBy = nonNil(r.UsedBy)
-			r.Needs = nonNil(r.Needs)
-			return &r, r.RoleARN
+		{"roles", v.nRoles, func(yield func(any, string) bool) error {
+			return v.eachRole(func(x *findings.RoleReport) error {
+				r := *x
+				r.UsedBy = nonNil(r.UsedBy)
+				r.Needs = nonNil(r.Needs)
+				if !yield(&r, "role "+r.RoleARN) {
+					return errStop
+				}
+				return nil
+			})
 		}},
-		{"taskDefinitions", "task definition", len(v.taskDefs), func(i int) (any, string) {
-			t := *v.taskDefs[i]
-			t.LaunchTypes = nonNil(t.LaunchTypes)
-			t.Needs = nonNil(t.Needs)
-			return &t, t.ARN
+		{"taskDefinitions", v.nTaskDefs, func(yield func(any, string) bool) error {
+			return v.eachTaskDef(func(x *findings.TaskDefReport) error {
+				t := *x
+				t.LaunchTypes = nonNil(t.LaunchTypes)
+				t.Needs = nonNil(t.Needs)
+				if !yield(&t, "task definition "+t.ARN) {
+					return errStop
+				}
+				return nil
+			})
 		}},
 	}
 	// The lists in the order of the file. A top-level field is the only
@@ -116,14 +131,29 @@ func (v *view) writeJSON(w io.Writer) error {
 	slices.SortFunc(order, func(a, b span) int { return a.at - b.at })
 	// The elements are encoded in a goroutine of their own, ahead of the
 	// indenting and writing here.
-	lane := newCompactLane(func(yield func(any) bool) {
+	lane := newCompactLane(func(yield func(any, string) bool) error {
 		for _, l := range order {
-			for i := range l.n {
-				if x, _ := l.elem(i); !yield(x) {
-					return
+			n, over, stopped := 0, false, false
+			err := l.each(func(x any, label string) bool {
+				if n == l.n {
+					over = true
+					return false
 				}
+				n++
+				stopped = !yield(x, label)
+				return !stopped
+			})
+			if stopped {
+				return nil
+			}
+			if err != nil && err != errStop {
+				return err
+			}
+			if over || n != l.n {
+				return fmt.Errorf("%s: %d read, %d counted", l.name, n, l.n)
 			}
 		}
+		return nil
 	})
 	defer lane.stop()
 	bw := bufio.NewWriterSize(w, 256<<10)
@@ -142,8 +172,7 @@ func (v *view) writeJSON(w io.Writer) error {
 		for i := range l.n {
 			b, err := lane.next()
 			if err != nil {
-				_, id := l.elem(i)
-				return fmt.Errorf("%s %s: %w", l.what, id, err)
+				return err
 			}
 			// Elements are indented for their place: inside a top-level
 			// list.
@@ -163,13 +192,16 @@ func (v *view) writeJSON(w io.Writer) error {
 }
 
 // jsonList is a top-level list of findings.json written element by element:
-// elem returns the i-th element to encode and its ID, which an error names
-// after what (a finding, a role...).
+// each yields the n elements to encode, each with a label ("finding ID")
+// that an error names.
 type jsonList struct {
-	name, what string
-	n          int
-	elem       func(i int) (any, string)
+	name string
+	n    int
+	each func(yield func(any, string) bool) error
 }
+
+// errStop stops a visit early, when the consumer is done.
+var errStop = errors.New("stop")
 
 // nonNil returns s, or an empty list for nil, so that it is encoded as [].
 func nonNil[T any](s []T) []T {

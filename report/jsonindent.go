@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -177,8 +178,10 @@ type compactValue struct {
 	err error
 }
 
-// newCompactLane starts encoding the values values yields.
-func newCompactLane(values func(yield func(any) bool)) *compactLane {
+// newCompactLane starts encoding the values values yields, each with a
+// label that an encoding error names. An error values returns is the
+// lane's last value.
+func newCompactLane(values func(yield func(x any, label string) bool) error) *compactLane {
 	l := &compactLane{out: make(chan compactValue, 64), free: make(chan []byte, 72),
 		quit: make(chan struct{}), over: make(chan struct{})}
 	go func() {
@@ -186,10 +189,12 @@ func newCompactLane(values func(yield func(any) bool)) *compactLane {
 		defer close(l.out)
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)
-		values(func(x any) bool {
+		err := values(func(x any, label string) bool {
 			buf.Reset()
 			v := compactValue{}
-			if v.err = enc.Encode(x); v.err == nil {
+			if v.err = enc.Encode(x); v.err != nil {
+				v.err = fmt.Errorf("%s: %w", label, v.err)
+			} else {
 				select {
 				case v.b = <-l.free:
 				default:
@@ -204,6 +209,12 @@ func newCompactLane(values func(yield func(any) bool)) *compactLane {
 				return false
 			}
 		})
+		if err != nil {
+			select {
+			case l.out <- compactValue{err: err}:
+			case <-l.quit:
+			}
+		}
 	}()
 	return l
 }

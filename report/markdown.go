@@ -2,10 +2,8 @@ package report
 
 import (
 	"bufio"
-	"cmp"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"time"
 
@@ -71,7 +69,7 @@ func (v *view) shortSummary() []string {
 			bySev = append(bySev, itoa(c.Count)+" "+mdText(c.Label))
 		}
 	}
-	first := "**audit:** " + countOf(len(v.findings), "root cause", "root causes")
+	first := "**audit:** " + countOf(v.nFindings, "root cause", "root causes")
 	if len(bySev) > 0 {
 		first += " (" + strings.Join(bySev, ", ") + ")"
 	}
@@ -95,25 +93,20 @@ func (v *view) shortSummary() []string {
 			line += ", " + itoa(n) + " unknown (not collected)"
 		}
 		lines = append(lines, line+".")
-		var high []*findings.Finding
-		for _, f := range v.findings {
-			if f.Change == findings.ChangeNew && f.Suppression == nil && f.Severity.Rank() >= findings.High.Rank() {
-				high = append(high, f)
-			}
-		}
+		high, nHigh := v.newHigh, v.newHighCount
 		line = "**New at high or above:** "
-		if len(high) == 0 {
+		if nHigh == 0 {
 			line += "none."
 		} else {
-			line = "**New at high or above (" + itoa(len(high)) + "):** "
+			line = "**New at high or above (" + itoa(nHigh) + "):** "
 			var named []string
 			for _, f := range high[:min(len(high), shortMaxNew)] {
 				named = append(named, mdText(string(f.Severity))+" "+mdCode(f.RuleID, false)+" "+mdCode(resourceName(f.ResourceARN), false)+
 					" ("+mdCode(f.AccountID, false)+where(f.Region)+")")
 			}
 			line += strings.Join(named, "; ")
-			if len(high) > shortMaxNew {
-				line += "; and " + itoa(len(high)-shortMaxNew) + " more"
+			if nHigh > shortMaxNew {
+				line += "; and " + itoa(nHigh-shortMaxNew) + " more"
 			}
 			line += "."
 		}
@@ -157,17 +150,6 @@ func severityCell(f *findings.Finding) string {
 	return s
 }
 
-// actionable orders the findings for the summary's table: not accepted
-// before accepted, new before the others, then the view's order.
-func (v *view) actionable() []*findings.Finding {
-	out := slices.Clone(v.findings)
-	slices.SortStableFunc(out, func(a, b *findings.Finding) int {
-		return cmp.Or(cmp.Compare(b2i(a.Suppression != nil), b2i(b.Suppression != nil)),
-			cmp.Compare(b2i(b.Change == findings.ChangeNew), b2i(a.Change == findings.ChangeNew)))
-	})
-	return out
-}
-
 func (v *view) writeMarkdown(w io.Writer) error {
 	b := bufio.NewWriter(w)
 	res := v.res
@@ -205,15 +187,6 @@ func (v *view) writeMarkdown(w io.Writer) error {
 		head, rule = head+" Accepted |", rule+"--:|"
 	}
 	p("%s\n%s\n", head, rule)
-	newBy, accBy := map[string]int{}, map[string]int{}
-	for _, f := range v.findings {
-		if f.Change == findings.ChangeNew {
-			newBy[string(f.Severity)]++
-		}
-		if f.Suppression != nil {
-			accBy[string(f.Severity)]++
-		}
-	}
 	row := func(label string, n, nNew, nAcc int, bold bool) {
 		cell := func(x any) string {
 			if bold {
@@ -231,12 +204,13 @@ func (v *view) writeMarkdown(w io.Writer) error {
 		p("%s\n", line)
 	}
 	for _, c := range v.bySeverity {
-		row(mdText(c.Label), c.Count, newBy[c.Key], accBy[c.Key], false)
+		sev := findings.Severity(c.Key)
+		row(mdText(c.Label), c.Count, t.newAllBySeverity[sev], t.suppressedBySeverity[sev], false)
 	}
-	row("Total", len(v.findings), t.new, t.suppressed, true)
+	row("Total", v.nFindings, t.new, t.suppressed, true)
 	p("\n")
-	if len(v.findings) > 0 {
-		p("%s.\n\n", mdText(SummaryLine(res)))
+	if v.nFindings > 0 {
+		p("%s.\n\n", mdText(v.summaryLine()))
 	}
 
 	if t.hasSuppressions() {
@@ -246,17 +220,19 @@ func (v *view) writeMarkdown(w io.Writer) error {
 		v.markdownChanges(p)
 	}
 
-	if len(v.findings) == 0 {
+	if v.nFindings == 0 {
 		p("No findings.\n\n")
 	} else {
-		n := min(markdownTop, len(v.findings))
-		if n < len(v.findings) {
-			p("### Top %d of %d findings\n\n", n, len(v.findings))
+		n := min(markdownTop, v.nFindings)
+		if n < v.nFindings {
+			p("### Top %d of %d findings\n\n", n, v.nFindings)
 		} else {
 			p("### Findings\n\n")
 		}
 		p("| Severity | Rule | Account | Region | Resource | Impact | Message |\n|:--|:--|:--|:--|:--|:--|:--|\n")
-		for _, f := range v.actionable()[:n] {
+		// v.top: not accepted before accepted, new before the others, then
+		// the view's order.
+		for _, f := range v.top[:n] {
 			account := mdCode(f.AccountID, true)
 			if name := v.accountName(f); name != "" {
 				account = mdText(name) + " " + account

@@ -51,7 +51,9 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"runtime"
 	"sort"
+	"sync"
 
 	"github.com/ecs-audit/audit/findings"
 	"github.com/ecs-audit/audit/inventory"
@@ -85,31 +87,68 @@ func Write(res *findings.Result, opts Options) (written []string, err error) {
 	if res == nil {
 		return nil, errors.New("report: no result to write")
 	}
+	return WriteSource(findings.ResultSource(res), opts)
+}
+
+// WriteSource is Write for a Result read from a findings.Source (a
+// findings.Spool: the findings are read from it for each format, never
+// held all at once).
+func WriteSource(src findings.Source, opts Options) (written []string, err error) {
+	if src == nil || src.Header() == nil {
+		return nil, errors.New("report: no result to write")
+	}
 	formats, err := lookupAll(opts.Formats)
 	if err != nil || len(formats) == 0 {
 		return nil, err
 	}
-	v := newView(res)
-	var errs []error
+	v, err := newSourceView(src)
+	if err != nil {
+		return nil, err
+	}
+	// The formats are written at once, WriteConcurrency at a time: each
+	// reads the findings from src on its own, and what a writer holds is
+	// its own file's (the HTML's data, the workbook's parts), not the
+	// findings.
+	var uniq []Format
 	done := map[string]bool{}
 	for _, f := range formats {
-		if done[f.Name] {
-			continue
+		if !done[f.Name] {
+			done[f.Name] = true
+			uniq = append(uniq, f)
 		}
-		done[f.Name] = true
-		path := filepath.Join(opts.OutDir, f.File)
-		werr := inventory.WriteFileAtomic(path, func(w io.Writer) error {
-			return f.write(v, w, opts)
+	}
+	errs := make([]error, len(uniq))
+	ok := make([]bool, len(uniq))
+	slots := make(chan struct{}, max(1, WriteConcurrency))
+	var wg sync.WaitGroup
+	for i, f := range uniq {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			path := filepath.Join(opts.OutDir, f.File)
+			werr := inventory.WriteFileAtomic(path, func(w io.Writer) error {
+				return f.write(v, w, opts)
+			})
+			if werr != nil {
+				errs[i] = fmt.Errorf("report: writing %s: %w", path, werr)
+				return
+			}
+			ok[i] = true
 		})
-		if werr != nil {
-			errs = append(errs, fmt.Errorf("report: writing %s: %w", path, werr))
-			continue
+	}
+	wg.Wait()
+	for i, f := range uniq {
+		if ok[i] {
+			written = append(written, filepath.Join(opts.OutDir, f.File))
 		}
-		written = append(written, path)
 	}
 	sort.Strings(written)
 	return written, errors.Join(errs...)
 }
+
+// WriteConcurrency is how many formats Write and WriteSource write at
+// once.
+var WriteConcurrency = runtime.GOMAXPROCS(0)
 
 // Render writes res in one format to w (standard output for --out -).
 // opts.Formats and opts.OutDir are not used.
@@ -117,11 +156,33 @@ func Render(w io.Writer, res *findings.Result, format string, opts Options) erro
 	if res == nil {
 		return errors.New("report: no result to write")
 	}
+	return RenderSource(w, findings.ResultSource(res), format, opts)
+}
+
+// RenderSource is Render for a Result read from a findings.Source.
+func RenderSource(w io.Writer, src findings.Source, format string, opts Options) error {
+	if src == nil || src.Header() == nil {
+		return errors.New("report: no result to write")
+	}
 	f, err := lookupAll([]string{format})
 	if err != nil {
 		return err
 	}
-	return f[0].write(newView(res), w, opts)
+	v, err := newSourceView(src)
+	if err != nil {
+		return err
+	}
+	return f[0].write(v, w, opts)
+}
+
+// SourceSummaryLine is SummaryLine for a Result read from a
+// findings.Source.
+func SourceSummaryLine(src findings.Source) (string, error) {
+	v, err := newSourceView(src)
+	if err != nil {
+		return "", err
+	}
+	return v.summaryLine(), nil
 }
 
 func lookupAll(names []string) ([]Format, error) {

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"iter"
 	"slices"
 	"strings"
 	"time"
@@ -319,12 +320,18 @@ func (v *view) sarifWrite(w io.Writer, opts Options) (from string, err error) {
 	// while it is within GitHub's limit, which it must be for every result
 	// to be kept). Fewer results (beyond GitHub's gzipped size) are checked
 	// gzipped and written from results encoded again.
-	entries := v.sarifEntries()
-	n := min(len(entries), sarifMaxResults)
-	// encode's result is valid until its next call.
+	results := v.sarifTotal()
+	n := min(results, sarifMaxResults)
+	// encode's result is valid until its next call. The results are read
+	// in order, from the first again for each pass over the file.
+	entries := v.newSarifCursor()
+	defer entries.close()
 	je := newJSONEncoder()
 	encode := func(i int) ([]byte, error) {
-		e := entries[i]
+		e, err := entries.at(i)
+		if err != nil {
+			return nil, err
+		}
 		var r sarifResult
 		if e.f != nil {
 			r = v.sarifResult(e.f)
@@ -424,9 +431,9 @@ func (v *view) sarifWrite(w io.Writer, opts Options) (from string, err error) {
 				continue
 			}
 		}
-		if dropped := len(entries) - keep; dropped > 0 {
+		if dropped := results - keep; dropped > 0 {
 			fmt.Fprintf(stderrOr(opts.Stderr), "audit: warning: SARIF: kept the %d most severe of %d findings and dropped %d to stay within GitHub's limits (25,000 results, 10 MB gzipped); findings.json has them all\n",
-				keep, len(entries), dropped)
+				keep, results, dropped)
 		}
 		if keep == n && sarifReuse {
 			// The file with every result is what the measuring pass
@@ -639,7 +646,7 @@ func (v *view) sarifFileument(lens []int, result func(int) ([]byte, error), cate
 	if !v.res.GeneratedAt.IsZero() {
 		inv.EndTimeUTC = v.res.GeneratedAt.UTC().Format(time.RFC3339)
 	}
-	inv.ToolExecutionNotifications = v.sarifNotifications(len(lens), len(v.sarifEntries()))
+	inv.ToolExecutionNotifications = v.sarifNotifications(len(lens), v.sarifTotal())
 
 	tool := v.res.Tool
 	name := tool.Name
@@ -659,7 +666,7 @@ func (v *view) sarifFileument(lens []int, result func(int) ([]byte, error), cate
 		Results:           json.RawMessage("[]"),
 	}
 	run.Properties = map[string]any{
-		"findingsTotal":    len(v.findings),
+		"findingsTotal":    v.nFindings,
 		"resultsIncluded":  len(lens),
 		"coverageComplete": !v.incomplete(),
 		"items":            v.items,
@@ -920,23 +927,94 @@ func (e sarifEntry) rank() int {
 	return e.past.Severity.Rank()
 }
 
-// sarifEntries are the results of the file: the findings in the view's
-// order, and the unknown baseline findings after the findings of their
-// severity.
-func (v *view) sarifEntries() []sarifEntry {
-	unknown := v.triage.unknown()
-	out := make([]sarifEntry, 0, len(v.findings)+len(unknown))
-	for _, f := range v.findings {
-		out = append(out, sarifEntry{f: f})
+// sarifTotal counts the results of the file with every result.
+func (v *view) sarifTotal() int { return v.nFindings + len(v.triage.unknown()) }
+
+// eachSarifEntry visits the results of the file: the findings in the
+// view's order, and the unknown baseline findings after the findings of
+// their severity.
+func (v *view) eachSarifEntry(fn func(sarifEntry) error) error {
+	src := v.triage.unknown()
+	unknown := make([]sarifEntry, len(src))
+	for i := range src {
+		unknown[i] = sarifEntry{past: &src[i]}
 	}
-	if len(unknown) == 0 {
-		return out
+	slices.SortStableFunc(unknown, func(a, b sarifEntry) int { return cmp.Compare(b.rank(), a.rank()) })
+	err := v.eachFinding(func(f *findings.Finding) error {
+		e := sarifEntry{f: f}
+		for len(unknown) > 0 && unknown[0].rank() > e.rank() {
+			if err := fn(unknown[0]); err != nil {
+				return err
+			}
+			unknown = unknown[1:]
+		}
+		return fn(e)
+	})
+	if err != nil {
+		return err
 	}
-	for i := range unknown {
-		out = append(out, sarifEntry{past: &unknown[i]})
+	for _, e := range unknown {
+		if err := fn(e); err != nil {
+			return err
+		}
 	}
-	slices.SortStableFunc(out, func(a, b sarifEntry) int { return cmp.Compare(b.rank(), a.rank()) })
-	return out
+	return nil
+}
+
+// sarifCursor reads the results of the file by position, in order; a
+// position before the last one read starts again from the first.
+type sarifCursor struct {
+	v    *view
+	next func() (sarifEntry, bool)
+	stop func()
+	pos  int // the position next returns
+	err  error
+}
+
+func (v *view) newSarifCursor() *sarifCursor { return &sarifCursor{v: v} }
+
+func (c *sarifCursor) start() {
+	c.close()
+	c.err, c.pos = nil, 0
+	c.next, c.stop = iter.Pull(func(yield func(sarifEntry) bool) {
+		err := c.v.eachSarifEntry(func(e sarifEntry) error {
+			if !yield(e) {
+				return errStop
+			}
+			return nil
+		})
+		if err != errStop {
+			c.err = err
+		}
+	})
+}
+
+func (c *sarifCursor) close() {
+	if c.stop != nil {
+		c.stop()
+		c.next, c.stop = nil, nil
+	}
+}
+
+// at returns result i.
+func (c *sarifCursor) at(i int) (sarifEntry, error) {
+	if c.next == nil || i < c.pos {
+		c.start()
+	}
+	for {
+		e, ok := c.next()
+		if !ok {
+			c.close()
+			if c.err != nil {
+				return sarifEntry{}, c.err
+			}
+			return sarifEntry{}, fmt.Errorf("sarif: result %d of %d is missing", i+1, c.v.sarifTotal())
+		}
+		c.pos++
+		if c.pos-1 == i {
+			return e, nil
+		}
+	}
 }
 
 func (v *view) sarifResult(f *findings.Finding) sarifResult {

@@ -398,14 +398,14 @@ func TestSARIFTruncation(t *testing.T) {
 			// The most severe were kept: no kept result is less severe than
 			// a dropped one.
 			v := newView(res)
-			minKept := v.findings[kept-1].Severity.Rank()
-			for _, f := range v.findings[kept:] {
+			minKept := v.allFindings()[kept-1].Severity.Rank()
+			for _, f := range v.allFindings()[kept:] {
 				if f.Severity.Rank() > minKept {
 					t.Fatalf("dropped a %s finding but kept a less severe one", f.Severity)
 				}
 			}
 			for i, r := range d.Runs[0].Results {
-				if r.PartialFingerprints[FingerprintKey] != v.findings[i].ID {
+				if r.PartialFingerprints[FingerprintKey] != v.allFindings()[i].ID {
 					t.Fatalf("result %d is not the %d-th most severe finding", i, i)
 				}
 			}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -10,14 +11,16 @@ import (
 	"github.com/ecs-audit/audit/inventory"
 )
 
-// view is the shared view model of every format: the Result with its lists
-// sorted, the rule catalog completed with any rule a finding names, and the
-// counts. It never modifies the Result it was built from.
+// view is the shared view model of every format: the Result's header, its
+// lists read one element at a time from a findings.Source in the order
+// every format writes them, the rule catalog completed with any rule a
+// finding names, and the counts, made in one first pass over the
+// findings. It never modifies the Result it was built from.
 type view struct {
 	res *findings.Result
-	// findings are sorted by severity rank (most severe first), rule,
-	// account, region, resource ARN and ID.
-	findings []*findings.Finding
+	src findings.Source
+	// nFindings, nRoles and nTaskDefs count the lists.
+	nFindings, nRoles, nTaskDefs int
 	// catalog is the rule catalog of the Result (Result.Rules), or this
 	// build's catalog for a Result that has none; findings.json carries it.
 	catalog []findings.RuleMeta
@@ -37,10 +40,19 @@ type view struct {
 	// triage holds what triage added, counted from the findings so that
 	// every format agrees.
 	triage triageView
+	// itemRows counts the rows of the workbook's Affected items sheet.
+	itemRows int
+	// accepted counts the findings a suppression covers or covered.
+	accepted int
+	// newHigh are the first shortMaxNew new findings at high or above
+	// that no suppression covers, newHighCount counts them all.
+	newHigh      []*findings.Finding
+	newHighCount int
+	// top are the first markdownTop findings in the summary's order
+	// (actionable).
+	top []*findings.Finding
 
 	accountNames map[string]string
-	roles        []*findings.RoleReport
-	taskDefs     []*findings.TaskDefReport
 	errors       []inventory.CollectionError
 	gaps         []string
 	regions      []string
@@ -60,24 +72,24 @@ type count struct {
 	Count int
 }
 
+// newView is the view of a Result held in memory.
 func newView(res *findings.Result) *view {
-	v := &view{res: res, accountNames: map[string]string{}}
+	// Reading a Result in memory cannot fail.
+	v, _ := newSourceView(findings.ResultSource(res))
+	return v
+}
+
+// newSourceView reads the findings of src once, for the counts.
+func newSourceView(src findings.Source) (*view, error) {
+	res := src.Header()
+	v := &view{res: res, src: src, accountNames: map[string]string{}}
+	v.nFindings, v.nRoles, v.nTaskDefs = src.Len()
 
 	for _, a := range res.Scope.Accounts {
 		if a.Name != "" {
 			v.accountNames[a.ID] = a.Name
 		}
 	}
-	v.findings = make([]*findings.Finding, len(res.Findings))
-	for i := range res.Findings {
-		f := &res.Findings[i]
-		v.findings[i] = f
-		if f.AccountName != "" && v.accountNames[f.AccountID] == "" {
-			v.accountNames[f.AccountID] = f.AccountName
-		}
-	}
-	slices.SortStableFunc(v.findings, compareFindings)
-
 	// Rules: the Result's catalog, then any rule a finding names that it
 	// lacks.
 	if len(res.Rules) > 0 {
@@ -91,12 +103,59 @@ func newView(res *findings.Result) *view {
 	for _, r := range v.rules {
 		known[r.ID] = true
 	}
-	for _, f := range v.findings {
+
+	// Counts, from the findings themselves so every format agrees.
+	sev := map[string]int{}
+	rule := map[string]int{}
+	acct := map[string]int{}
+	v.triage = triageView{newBySeverity: map[findings.Severity]int{}, suppressedBySeverity: map[findings.Severity]int{},
+		newAllBySeverity: map[findings.Severity]int{}}
+	ac := newAffectedCounter()
+	// The summary's order: not accepted before accepted, new before the
+	// others, then the view's order; the first markdownTop of each.
+	var buckets [4][]*findings.Finding
+	n := 0
+	err := src.EachFinding(func(f *findings.Finding) error {
+		n++
+		if f.AccountName != "" && v.accountNames[f.AccountID] == "" {
+			v.accountNames[f.AccountID] = f.AccountName
+		}
 		if !known[f.RuleID] {
 			known[f.RuleID] = true
 			v.rules = append(v.rules, findings.RuleMeta{ID: f.RuleID, Title: f.Title, Severity: f.Severity, Remediation: f.Remediation})
 		}
+		sev[string(f.Severity)]++
+		rule[f.RuleID]++
+		acct[f.AccountID]++
+		ac.add(f)
+		v.triage.count(f)
+		v.itemRows += itemCount(f)
+		if f.Suppression != nil || f.SuppressionExpired != nil {
+			v.accepted++
+		}
+		if f.Change == findings.ChangeNew && f.Suppression == nil && f.Severity.Rank() >= findings.High.Rank() {
+			if len(v.newHigh) < shortMaxNew {
+				v.newHigh = append(v.newHigh, f)
+			}
+			v.newHighCount++
+		}
+		b := 2*b2i(f.Suppression != nil) + b2i(f.Change != findings.ChangeNew)
+		if len(buckets[b]) < markdownTop {
+			buckets[b] = append(buckets[b], f)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	if n != v.nFindings {
+		return nil, fmt.Errorf("report: %d findings read, %d counted", n, v.nFindings)
+	}
+	for _, b := range buckets {
+		v.top = append(v.top, b...)
+	}
+	v.top = v.top[:min(len(v.top), markdownTop)]
+	v.affected, v.items = ac.byType, ac.items
 	// The SARIF writer writes the baseline's findings of unknown state as
 	// results too: their rules are described as well.
 	if res.Triage != nil && res.Triage.Baseline != nil {
@@ -111,16 +170,6 @@ func newView(res *findings.Result) *view {
 	v.ruleIndex = make(map[string]int, len(v.rules))
 	for i, r := range v.rules {
 		v.ruleIndex[r.ID] = i
-	}
-
-	// Counts, from the findings themselves so every format agrees.
-	sev := map[string]int{}
-	rule := map[string]int{}
-	acct := map[string]int{}
-	for _, f := range v.findings {
-		sev[string(f.Severity)]++
-		rule[f.RuleID]++
-		acct[f.AccountID]++
 	}
 	for _, s := range findings.Severities {
 		v.bySeverity = append(v.bySeverity, count{Key: string(s), Label: string(s), Count: sev[string(s)]})
@@ -141,24 +190,8 @@ func newView(res *findings.Result) *view {
 	}
 	sortCounts(v.byRule)
 	sortCounts(v.byAccount)
-	v.affected, v.items = affectedCounts(v.findings)
-	v.triage = newTriageView(res, v.findings)
+	v.triage.finish(res)
 
-	v.roles = make([]*findings.RoleReport, len(res.Roles))
-	for i := range res.Roles {
-		v.roles[i] = &res.Roles[i]
-	}
-	slices.SortStableFunc(v.roles, func(a, b *findings.RoleReport) int {
-		return cmp.Or(cmp.Compare(a.AccountID, b.AccountID), cmp.Compare(a.RoleARN, b.RoleARN))
-	})
-	v.taskDefs = make([]*findings.TaskDefReport, len(res.TaskDefinitions))
-	for i := range res.TaskDefinitions {
-		v.taskDefs[i] = &res.TaskDefinitions[i]
-	}
-	slices.SortStableFunc(v.taskDefs, func(a, b *findings.TaskDefReport) int {
-		return cmp.Or(cmp.Compare(a.AccountID, b.AccountID), cmp.Compare(a.Region, b.Region),
-			cmp.Compare(a.Family, b.Family), cmp.Compare(a.Revision, b.Revision), cmp.Compare(a.ARN, b.ARN))
-	})
 	v.errors = slices.Clone(res.Coverage.Errors)
 	slices.SortStableFunc(v.errors, compareErrors)
 	v.gaps = slices.Clone(res.Coverage.Gaps)
@@ -167,7 +200,42 @@ func newView(res *findings.Result) *view {
 	sort.Strings(v.regions)
 	v.accounts = slices.Clone(res.Scope.Accounts)
 	slices.SortStableFunc(v.accounts, func(a, b findings.AccountRef) int { return cmp.Compare(a.ID, b.ID) })
-	return v
+	return v, nil
+}
+
+// eachFinding visits the findings in the order of every format
+// (findings.CompareFindings).
+func (v *view) eachFinding(fn func(*findings.Finding) error) error {
+	return v.src.EachFinding(fn)
+}
+
+// eachRole visits the roles by account, then ARN.
+func (v *view) eachRole(fn func(*findings.RoleReport) error) error {
+	return v.src.EachAccountRoles(func(_ string, rs []*findings.RoleReport) error {
+		slices.SortStableFunc(rs, func(a, b *findings.RoleReport) int { return cmp.Compare(a.RoleARN, b.RoleARN) })
+		for _, r := range rs {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// eachTaskDef visits the task definitions by account, region, family,
+// revision and ARN.
+func (v *view) eachTaskDef(fn func(*findings.TaskDefReport) error) error {
+	return v.src.EachAccountTaskDefinitions(func(_ string, ts []*findings.TaskDefReport) error {
+		slices.SortStableFunc(ts, func(a, b *findings.TaskDefReport) int {
+			return cmp.Or(cmp.Compare(a.Region, b.Region), cmp.Compare(a.Family, b.Family), cmp.Compare(a.Revision, b.Revision), cmp.Compare(a.ARN, b.ARN))
+		})
+		for _, t := range ts {
+			if err := fn(t); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // triageView is what triage added to the Result (suppressions applied, the
@@ -181,39 +249,43 @@ type triageView struct {
 	// Findings by what triage says of them.
 	suppressed, reopened, expiringSoon int
 	new, unchanged                     int
-	// newBySeverity counts the new findings that no suppression covers.
-	newBySeverity map[findings.Severity]int
+	// newBySeverity counts the new findings that no suppression covers,
+	// newAllBySeverity every new finding.
+	newBySeverity, newAllBySeverity map[findings.Severity]int
 	// suppressedBySeverity counts the suppressed findings.
 	suppressedBySeverity map[findings.Severity]int
 	// stale lists the suppressions that matched nothing.
 	stale []findings.SuppressionEntry
 }
 
-func newTriageView(res *findings.Result, fs []*findings.Finding) triageView {
-	t := triageView{newBySeverity: map[findings.Severity]int{}, suppressedBySeverity: map[findings.Severity]int{}}
+// count counts one finding.
+func (t *triageView) count(f *findings.Finding) {
+	switch {
+	case f.Suppression != nil:
+		t.suppressed++
+		t.suppressedBySeverity[f.Severity]++
+		if f.Suppression.ExpiresSoon {
+			t.expiringSoon++
+		}
+	case f.SuppressionExpired != nil:
+		t.reopened++
+	}
+	switch f.Change {
+	case findings.ChangeNew:
+		t.new++
+		t.newAllBySeverity[f.Severity]++
+		if f.Suppression == nil {
+			t.newBySeverity[f.Severity]++
+		}
+	case findings.ChangeUnchanged:
+		t.unchanged++
+	}
+}
+
+// finish takes what the Result says of triage.
+func (t *triageView) finish(res *findings.Result) {
 	if res.Triage != nil {
 		t.suppressions, t.baseline = res.Triage.Suppressions, res.Triage.Baseline
-	}
-	for _, f := range fs {
-		switch {
-		case f.Suppression != nil:
-			t.suppressed++
-			t.suppressedBySeverity[f.Severity]++
-			if f.Suppression.ExpiresSoon {
-				t.expiringSoon++
-			}
-		case f.SuppressionExpired != nil:
-			t.reopened++
-		}
-		switch f.Change {
-		case findings.ChangeNew:
-			t.new++
-			if f.Suppression == nil {
-				t.newBySeverity[f.Severity]++
-			}
-		case findings.ChangeUnchanged:
-			t.unchanged++
-		}
 	}
 	if t.suppressions != nil {
 		for _, e := range t.suppressions.Entries {
@@ -222,7 +294,6 @@ func newTriageView(res *findings.Result, fs []*findings.Finding) triageView {
 			}
 		}
 	}
-	return t
 }
 
 // hasSuppressions says whether suppressions were applied (or a finding
@@ -251,18 +322,25 @@ func (t *triageView) unknown() []findings.PastFinding {
 	return t.baseline.Unknown
 }
 
-// newFirst returns the findings with the new ones first, each part in the
-// view's order: the order of the HTML report after a comparison (as
+// eachNewFirst visits the findings with the new ones first, each part in
+// the view's order: the order of the HTML report after a comparison (as
 // findings.SortNewFirst orders a []Finding).
-func (v *view) newFirst() []*findings.Finding {
+func (v *view) eachNewFirst(fn func(*findings.Finding) error) error {
 	if v.triage.new == 0 {
-		return v.findings
+		return v.eachFinding(fn)
 	}
-	out := slices.Clone(v.findings)
-	slices.SortStableFunc(out, func(a, b *findings.Finding) int {
-		return cmp.Compare(b2i(b.Change == findings.ChangeNew), b2i(a.Change == findings.ChangeNew))
-	})
-	return out
+	for _, isNew := range []bool{true, false} {
+		err := v.eachFinding(func(f *findings.Finding) error {
+			if (f.Change == findings.ChangeNew) != isNew {
+				return nil
+			}
+			return fn(f)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func b2i(b bool) int {
@@ -275,7 +353,7 @@ func b2i(b bool) int {
 // rootCauseLine is "35 root causes affecting 22 task definitions, 11
 // services, 7 roles, 3 container instances".
 func (v *view) rootCauseLine() string {
-	s := countOf(len(v.findings), "root cause", "root causes")
+	s := countOf(v.nFindings, "root cause", "root causes")
 	if a := countResources(v.affected); a != "" {
 		s += " affecting " + a
 	}
@@ -288,8 +366,11 @@ func (v *view) rootCauseLine() string {
 // items)", or "0 root causes". It holds only counts and nouns (no text from
 // AWS), for a terminal summary.
 func SummaryLine(res *findings.Result) string {
-	v := newView(res)
-	if len(v.findings) == 0 {
+	return newView(res).summaryLine()
+}
+
+func (v *view) summaryLine() string {
+	if v.nFindings == 0 {
 		return v.rootCauseLine()
 	}
 	return v.rootCauseLine() + " (" + countOf(v.items, "item", "items") + ")"
@@ -307,18 +388,6 @@ func acceptance(f *findings.Finding) (state string, s *findings.Suppression) {
 		return "expired", f.SuppressionExpired
 	}
 	return "", nil
-}
-
-// compareFindings is the order of findings in every format.
-func compareFindings(a, b *findings.Finding) int {
-	return cmp.Or(
-		cmp.Compare(b.Severity.Rank(), a.Severity.Rank()),
-		cmp.Compare(a.RuleID, b.RuleID),
-		cmp.Compare(a.AccountID, b.AccountID),
-		cmp.Compare(a.Region, b.Region),
-		cmp.Compare(a.ResourceARN, b.ResourceARN),
-		cmp.Compare(a.ID, b.ID),
-	)
 }
 
 func compareErrors(a, b inventory.CollectionError) int {

@@ -2,6 +2,7 @@ package report
 
 import (
 	"cmp"
+	"crypto/sha256"
 	"slices"
 	"strconv"
 	"strings"
@@ -108,4 +109,40 @@ func affectedCounts(fs []*findings.Finding) (byType map[string]int, items int) {
 		items += max(f.Impact.Items, 1)
 	}
 	return byType, items
+}
+
+// affectedCounter counts the distinct resources findings affect, by type,
+// and the items they cover, as affectedCounts does, one finding at a time.
+type affectedCounter struct {
+	byType map[string]int
+	items  int
+	// seen holds a SHA-256 prefix of each type and ARN: not the strings,
+	// which may be many.
+	seen map[[16]byte]struct{}
+	buf  []byte
+}
+
+func newAffectedCounter() *affectedCounter {
+	return &affectedCounter{byType: map[string]int{}, seen: map[[16]byte]struct{}{}}
+}
+
+func (c *affectedCounter) add(f *findings.Finding) {
+	one := func(typ, arn string) {
+		if arn == "" {
+			return
+		}
+		c.buf = append(append(append(c.buf[:0], typ...), 0), arn...)
+		sum := sha256.Sum256(c.buf)
+		k := [16]byte(sum[:16])
+		if _, ok := c.seen[k]; ok {
+			return
+		}
+		c.seen[k] = struct{}{}
+		c.byType[typ]++
+	}
+	one(f.ResourceType, f.ResourceARN)
+	for _, a := range f.Affected {
+		one(a.Type, a.ARN)
+	}
+	c.items += max(f.Impact.Items, 1)
 }

@@ -175,6 +175,21 @@ type table struct {
 	parts *orderedZip
 	part  string
 	rows  *rowWriter
+	// want is the number of rows, the header's included, that the sheet's
+	// dimension and autofilter were given.
+	want int
+}
+
+// body writes the rows after the header, and checks there are as many as
+// the table was made for.
+func (t *table) body(rows func() error) error {
+	if err := rows(); err != nil {
+		return err
+	}
+	if t.row != t.want {
+		return fmt.Errorf("xlsx: %d rows written, %d expected", t.row, t.want)
+	}
+	return nil
 }
 
 func newTable(wb *workbook, sheet string, header []string, widths []float64, rows int) (*table, error) {
@@ -206,7 +221,7 @@ func newTable(wb *workbook, sheet string, header []string, widths []float64, row
 	if err != nil {
 		return nil, err
 	}
-	t := &table{f: f, sw: sw, styles: st, parts: wb.parts, part: part}
+	t := &table{f: f, sw: sw, styles: st, parts: wb.parts, part: part, want: rows + 1}
 	cells := make([]cell, len(header))
 	for i, h := range header {
 		cells[i] = styled(h, st.header)
@@ -247,7 +262,7 @@ func (t *table) add(cells []cell, opts ...excelize.RowOpts) error {
 func (t *table) stream(body func() error) error {
 	if xlsxRowsByExcelize {
 		// The reference the rows are compared with (TestXLSXRowsAsExcelize).
-		if err := body(); err != nil {
+		if err := t.body(body); err != nil {
 			return err
 		}
 		return t.sw.Flush()
@@ -258,7 +273,7 @@ func (t *table) stream(body func() error) error {
 	t.parts.rows[t.part] = func(w io.Writer) error {
 		t.rows = newRowWriter(w)
 		defer func() { t.rows = nil }()
-		if err := body(); err != nil {
+		if err := t.body(body); err != nil {
 			return err
 		}
 		return t.rows.flush()
@@ -383,9 +398,9 @@ func (v *view) xlsxSummary(wb *workbook) error {
 		func() error { return kv("Tool", strings.TrimSpace(res.Tool.Name+" "+res.Tool.Version)) },
 		func() error { return kv("Accounts", len(v.accounts)) },
 		func() error { return kv("Regions", strings.Join(v.regions, ", ")) },
-		func() error { return kv("Task definitions", len(v.taskDefs)) },
-		func() error { return kv("Execution roles", len(v.roles)) },
-		func() error { return kv("Root causes (findings)", len(v.findings)) },
+		func() error { return kv("Task definitions", v.nTaskDefs) },
+		func() error { return kv("Execution roles", v.nRoles) },
+		func() error { return kv("Root causes (findings)", v.nFindings) },
 		func() error { return kv("Items they cover", v.items) },
 		func() error { return kv("Resources affected", countResources(v.affected)) },
 		blank,
@@ -462,13 +477,13 @@ func (v *view) xlsxSummary(wb *workbook) error {
 func (v *view) xlsxFindings(wb *workbook) error {
 	st := wb.st
 	widths := []float64{10, 9, 36, 14, 22, 14, 17, 60, 50, 16, 50, 80, 40, 7, 40, 16, 60, 80, 10, 16, 13, 26, 50, 34}
-	t, err := newTable(wb, sheetFindings, findingColumns, widths, len(v.findings))
+	t, err := newTable(wb, sheetFindings, findingColumns, widths, v.nFindings)
 	if err != nil {
 		return err
 	}
 	return t.stream(func() error {
 		cells := make([]cell, len(findingColumns))
-		for _, fd := range v.findings {
+		return v.eachFinding(func(fd *findings.Finding) error {
 			for i, c := range v.findingRow(fd) {
 				cells[i] = strOrNil(c)
 			}
@@ -479,11 +494,8 @@ func (v *view) xlsxFindings(wb *workbook) error {
 			if a := affectedNames(fd); a != "" {
 				cells[colAffected] = styled(a, st.wrap)
 			}
-			if err := t.add(cells); err != nil {
-				return err
-			}
-		}
-		return nil
+			return t.add(cells)
+		})
 	})
 }
 
@@ -610,10 +622,7 @@ func joinSentences(parts ...string) string {
 
 func (v *view) xlsxItems(wb *workbook) error {
 	st := wb.st
-	rows := 0
-	for _, fd := range v.findings {
-		rows += itemCount(fd)
-	}
+	rows := v.itemRows
 	widths := []float64{34, 9, 10, 14, 14, 60, 16, 10, 70, 16, 50, 14, 16, 40, 80}
 	t, err := newTable(wb, sheetItems, itemColumns, widths, rows)
 	if err != nil {
@@ -621,7 +630,7 @@ func (v *view) xlsxItems(wb *workbook) error {
 	}
 	return t.stream(func() error {
 		cells := make([]cell, len(itemColumns))
-		for _, fd := range v.findings {
+		return v.eachFinding(func(fd *findings.Finding) error {
 			for _, it := range findingItems(fd) {
 				for i, c := range []string{fd.ID, fd.RuleID, string(fd.Severity), fd.AccountID, fd.Region, fd.ResourceARN,
 					it.kind, it.severity, it.item, it.container, it.fieldPath, it.decision, it.layer, it.statement, it.detail} {
@@ -637,8 +646,8 @@ func (v *view) xlsxItems(wb *workbook) error {
 					return err
 				}
 			}
-		}
-		return nil
+			return nil
+		})
 	})
 }
 
@@ -648,19 +657,19 @@ var acceptedColumns = []string{"Finding ID", "Severity", "Rule", "Account ID", "
 
 func (v *view) xlsxAccepted(wb *workbook) error {
 	st := wb.st
-	var list []*findings.Finding
-	for _, fd := range v.findings {
-		if fd.Suppression != nil || fd.SuppressionExpired != nil {
-			list = append(list, fd)
-		}
-	}
 	widths := []float64{34, 10, 9, 14, 22, 14, 60, 50, 22, 14, 30, 80, 24}
-	t, err := newTable(wb, sheetAccepted, acceptedColumns, widths, len(list))
+	t, err := newTable(wb, sheetAccepted, acceptedColumns, widths, v.accepted)
 	if err != nil {
 		return err
 	}
 	return t.stream(func() error {
-		for _, fd := range list {
+		if v.accepted == 0 {
+			return nil
+		}
+		return v.eachFinding(func(fd *findings.Finding) error {
+			if fd.Suppression == nil && fd.SuppressionExpired == nil {
+				return nil
+			}
 			state, s := acceptance(fd)
 			sev := str(string(fd.Severity))
 			if id, ok := st.sev[string(fd.Severity)]; ok {
@@ -670,8 +679,8 @@ func (v *view) xlsxAccepted(wb *workbook) error {
 				str(fd.ResourceARN), str(fd.Title), str(state), str(s.Expires), str(s.Owner), styled(s.Justification, st.wrap), str(s.Source)}); err != nil {
 				return err
 			}
-		}
-		return nil
+			return nil
+		})
 	})
 }
 
@@ -716,14 +725,9 @@ func (v *view) xlsxChanges(wb *workbook) error {
 		change string
 		p      findings.PastFinding
 	}
+	// The new findings (read from the findings when the rows are
+	// written), then the fixed and unknown ones of the baseline.
 	var rows []row
-	for _, fd := range v.findings {
-		if fd.Change == findings.ChangeNew {
-			rows = append(rows, row{findings.ChangeNew, findings.PastFinding{ID: fd.ID, RuleID: fd.RuleID, Severity: fd.Severity,
-				Title: fd.Title, Message: fd.Message, AccountID: fd.AccountID, AccountName: v.accountName(fd), Region: fd.Region,
-				ResourceType: fd.ResourceType, ResourceARN: fd.ResourceARN}})
-		}
-	}
 	for _, p := range v.triage.fixed() {
 		rows = append(rows, row{"fixed", p})
 	}
@@ -731,12 +735,12 @@ func (v *view) xlsxChanges(wb *workbook) error {
 		rows = append(rows, row{"unknown", p})
 	}
 	widths := []float64{10, 34, 10, 9, 14, 22, 14, 17, 60, 40, 80, 70}
-	t, err := newTable(wb, sheetChanges, changeColumns, widths, len(rows))
+	t, err := newTable(wb, sheetChanges, changeColumns, widths, v.triage.new+len(rows))
 	if err != nil {
 		return err
 	}
 	return t.stream(func() error {
-		for _, r := range rows {
+		add := func(r row) error {
 			p := r.p
 			name := p.AccountName
 			if name == "" {
@@ -746,8 +750,24 @@ func (v *view) xlsxChanges(wb *workbook) error {
 			if id, ok := st.sev[string(p.Severity)]; ok {
 				sev = styled(string(p.Severity), id)
 			}
-			if err := t.add([]cell{str(r.change), str(p.ID), sev, str(p.RuleID), str(p.AccountID), str(name), str(p.Region),
-				str(p.ResourceType), str(p.ResourceARN), str(p.Title), styled(p.Message, st.wrap), str(p.Reason)}); err != nil {
+			return t.add([]cell{str(r.change), str(p.ID), sev, str(p.RuleID), str(p.AccountID), str(name), str(p.Region),
+				str(p.ResourceType), str(p.ResourceARN), str(p.Title), styled(p.Message, st.wrap), str(p.Reason)})
+		}
+		if v.triage.new > 0 {
+			err := v.eachFinding(func(fd *findings.Finding) error {
+				if fd.Change != findings.ChangeNew {
+					return nil
+				}
+				return add(row{findings.ChangeNew, findings.PastFinding{ID: fd.ID, RuleID: fd.RuleID, Severity: fd.Severity,
+					Title: fd.Title, Message: fd.Message, AccountID: fd.AccountID, AccountName: v.accountName(fd), Region: fd.Region,
+					ResourceType: fd.ResourceType, ResourceARN: fd.ResourceARN}})
+			})
+			if err != nil {
+				return err
+			}
+		}
+		for _, r := range rows {
+			if err := add(r); err != nil {
 				return err
 			}
 		}
@@ -759,19 +779,16 @@ func (v *view) xlsxTaskDefs(wb *workbook) error {
 	header := []string{"Family", "Revision", "Account ID", "Account name", "Region", "Launch types", "Execution role",
 		"Needs", "Needs summary", "Services", "Findings", "Task definition ARN"}
 	widths := []float64{30, 9, 14, 22, 14, 16, 55, 8, 50, 9, 9, 70}
-	t, err := newTable(wb, sheetTaskDefs, header, widths, len(v.taskDefs))
+	t, err := newTable(wb, sheetTaskDefs, header, widths, v.nTaskDefs)
 	if err != nil {
 		return err
 	}
 	return t.stream(func() error {
-		for _, td := range v.taskDefs {
-			if err := t.add([]cell{str(td.Family), num(int(td.Revision)), str(td.AccountID), str(v.accountNames[td.AccountID]),
+		return v.eachTaskDef(func(td *findings.TaskDefReport) error {
+			return t.add([]cell{str(td.Family), num(int(td.Revision)), str(td.AccountID), str(v.accountNames[td.AccountID]),
 				str(td.Region), str(strings.Join(td.LaunchTypes, ", ")), str(td.ExecutionRoleARN), num(len(td.Needs)), str(needsSummary(td.Needs)),
-				num(len(td.UsedByServices)), num(td.Findings), str(td.ARN)}); err != nil {
-				return err
-			}
-		}
-		return nil
+				num(len(td.UsedByServices)), num(td.Findings), str(td.ARN)})
+		})
 	})
 }
 
@@ -779,12 +796,12 @@ func (v *view) xlsxRoles(wb *workbook) error {
 	st := wb.st
 	header := []string{"Role ARN", "Account ID", "Account name", "Exists", "Used by", "Needs", "Least-privilege policy", "Findings"}
 	widths := []float64{60, 14, 22, 8, 70, 8, 80, 9}
-	t, err := newTable(wb, sheetRoles, header, widths, len(v.roles))
+	t, err := newTable(wb, sheetRoles, header, widths, v.nRoles)
 	if err != nil {
 		return err
 	}
 	return t.stream(func() error {
-		for _, r := range v.roles {
+		return v.eachRole(func(r *findings.RoleReport) error {
 			exists := "no"
 			if r.Exists {
 				exists = "yes"
@@ -793,8 +810,8 @@ func (v *view) xlsxRoles(wb *workbook) error {
 				styled(strings.Join(r.UsedBy, "\n"), st.wrap), num(len(r.Needs)), styled(prettyPolicy(r.LeastPrivilegePolicy), st.mono), num(r.Findings)}); err != nil {
 				return err
 			}
-		}
-		return nil
+			return nil
+		})
 	})
 }
 

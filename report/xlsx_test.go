@@ -185,7 +185,7 @@ func TestXLSX(t *testing.T) {
 		t.Errorf("header = %v", rows[0])
 	}
 	v := newView(res)
-	for i, fd := range v.findings {
+	for i, fd := range v.allFindings() {
 		row := rows[i+1]
 		if row[0] != string(fd.Severity) || row[1] != fd.RuleID || row[len(row)-1] != textCell(fd.ID) {
 			t.Errorf("row %d = %v, want finding %s", i+2, row, fd.ID)
@@ -365,7 +365,7 @@ func TestLibreOffice(t *testing.T) {
 			t.Fatalf("%s: LibreOffice CSV has %d rows, header %v", name, len(rows), rows[0])
 		}
 		v := newView(res)
-		for i, fd := range v.findings {
+		for i, fd := range v.allFindings() {
 			for j, c := range v.findingRow(fd) {
 				if want := textCell(c); rows[i+1][j] != want {
 					t.Errorf("%s: row %d column %s = %q, want %q", name, i+2, findingColumns[j], rows[i+1][j], want)

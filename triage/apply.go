@@ -191,84 +191,127 @@ func Apply(res *findings.Result, set *Suppressions, now time.Time) *findings.Res
 	out.Findings = make([]findings.Finding, len(res.Findings))
 	copy(out.Findings, res.Findings)
 	out.Triage = cloneTriage(res.Triage)
+	m := newSuppressionMatcher(set, now)
 	for i := range out.Findings {
-		out.Findings[i].Suppression, out.Findings[i].SuppressionExpired = nil, nil
+		m.annotate(&out.Findings[i], true)
 	}
+	out.Triage = m.report(out.Triage)
+	return &out
+}
+
+// suppressionMatcher applies a set of suppressions to findings one at a
+// time, counting what it did for the SuppressionReport.
+type suppressionMatcher struct {
+	set                 *Suppressions
+	list                []Suppression
+	active, soon        []bool
+	ms                  []matcher
+	byRule              map[string][]int
+	matched             []int
+	suppressed, reopens int
+}
+
+func newSuppressionMatcher(set *Suppressions, now time.Time) *suppressionMatcher {
+	m := &suppressionMatcher{set: set}
 	if set == nil {
-		if out.Triage != nil {
-			out.Triage.Suppressions = nil
-		}
-		out.Triage = trimTriage(out.Triage)
-		return &out
+		return m
 	}
 	window := set.ExpiringWithin
 	if window == 0 {
 		window = DefaultExpiringWithin
 	}
 	list := set.List
-	active := make([]bool, len(list))
-	soon := make([]bool, len(list))
-	matched := make([]int, len(list))
-	ms := make([]matcher, len(list))
-	byRule := map[string][]int{}
+	m.list = list
+	m.active = make([]bool, len(list))
+	m.soon = make([]bool, len(list))
+	m.matched = make([]int, len(list))
+	m.ms = make([]matcher, len(list))
+	m.byRule = map[string][]int{}
 	for i := range list {
 		s := &list[i]
-		ms[i] = compile(s)
+		m.ms[i] = compile(s)
 		end := s.End()
-		active[i] = now.Before(end)
-		soon[i] = active[i] && end.Sub(now) <= window
-		byRule[s.Rule] = append(byRule[s.Rule], i)
+		m.active[i] = now.Before(end)
+		m.soon[i] = m.active[i] && end.Sub(now) <= window
+		m.byRule[s.Rule] = append(m.byRule[s.Rule], i)
 	}
-	rep := &findings.SuppressionReport{Entries: make([]findings.SuppressionEntry, 0, len(list))}
+	return m
+}
+
+// annotate sets the finding's Suppression or SuppressionExpired (and
+// clears them when no suppression matches); count counts it for the
+// report.
+func (m *suppressionMatcher) annotate(f *findings.Finding, count bool) {
+	f.Suppression, f.SuppressionExpired = nil, nil
+	if m.set == nil {
+		return
+	}
+	list := m.list
 	better := func(cur, cand int) bool {
 		return cur < 0 || list[cand].Expires.After(list[cur].Expires) ||
 			list[cand].Expires.Equal(list[cur].Expires) && cand < cur
 	}
-	for fi := range out.Findings {
-		f := &out.Findings[fi]
-		bestActive, bestExpired := -1, -1
-		var ev *evidence
-		own := byRule[f.RuleID]
-		if f.RuleID == "*" {
-			own = nil // not a rule ID; "*" entries are visited next
-		}
-		for _, ids := range [2][]int{own, byRule["*"]} {
-			for _, i := range ids {
-				if !ms[i].matches(f, &ev) {
-					continue
+	bestActive, bestExpired := -1, -1
+	var ev *evidence
+	own := m.byRule[f.RuleID]
+	if f.RuleID == "*" {
+		own = nil // not a rule ID; "*" entries are visited next
+	}
+	for _, ids := range [2][]int{own, m.byRule["*"]} {
+		for _, i := range ids {
+			if !m.ms[i].matches(f, &ev) {
+				continue
+			}
+			if count {
+				m.matched[i]++
+			}
+			if m.active[i] {
+				if better(bestActive, i) {
+					bestActive = i
 				}
-				matched[i]++
-				if active[i] {
-					if better(bestActive, i) {
-						bestActive = i
-					}
-				} else if better(bestExpired, i) {
-					bestExpired = i
-				}
+			} else if better(bestExpired, i) {
+				bestExpired = i
 			}
 		}
-		switch {
-		case bestActive >= 0:
-			f.Suppression = annotation(&list[bestActive], soon[bestActive])
-			rep.Suppressed++
-		case bestExpired >= 0:
-			f.SuppressionExpired = annotation(&list[bestExpired], false)
-			rep.Reopened++
+	}
+	switch {
+	case bestActive >= 0:
+		f.Suppression = annotation(&list[bestActive], m.soon[bestActive])
+		if count {
+			m.suppressed++
+		}
+	case bestExpired >= 0:
+		f.SuppressionExpired = annotation(&list[bestExpired], false)
+		if count {
+			m.reopens++
 		}
 	}
+}
+
+// report sets t.Suppressions from what annotate counted, and returns t
+// (nil when it holds nothing).
+func (m *suppressionMatcher) report(t *findings.Triage) *findings.Triage {
+	if m.set == nil {
+		if t != nil {
+			t.Suppressions = nil
+		}
+		return trimTriage(t)
+	}
+	list := m.list
+	rep := &findings.SuppressionReport{Suppressed: m.suppressed, Reopened: m.reopens, Entries: make([]findings.SuppressionEntry, 0, len(list))}
 	for i := range list {
 		s := &list[i]
 		e := findings.SuppressionEntry{Source: s.Source, Rule: s.Rule, Justification: s.Justification, Owner: s.Owner,
-			Expires: s.ExpiresOn(), Status: findings.SuppressionActive, ExpiresSoon: soon[i], Matched: matched[i], Stale: matched[i] == 0}
-		if !active[i] {
+			Expires: s.ExpiresOn(), Status: findings.SuppressionActive, ExpiresSoon: m.soon[i], Matched: m.matched[i], Stale: m.matched[i] == 0}
+		if !m.active[i] {
 			e.Status = findings.SuppressionExpired
 		}
 		switch {
 		case e.Stale:
 			rep.Stale++
-		case active[i]:
+		case m.active[i]:
 			rep.Active++
-			if soon[i] {
+			if m.soon[i] {
 				rep.ExpiringSoon++
 			}
 		default:
@@ -276,11 +319,11 @@ func Apply(res *findings.Result, set *Suppressions, now time.Time) *findings.Res
 		}
 		rep.Entries = append(rep.Entries, e)
 	}
-	if out.Triage == nil {
-		out.Triage = &findings.Triage{}
+	if t == nil {
+		t = &findings.Triage{}
 	}
-	out.Triage.Suppressions = rep
-	return &out
+	t.Suppressions = rep
+	return t
 }
 
 func annotation(s *Suppression, soon bool) *findings.Suppression {

@@ -242,58 +242,99 @@ func Compare(res *findings.Result, b *Baseline) *findings.Result {
 	out.Findings = make([]findings.Finding, len(res.Findings))
 	copy(out.Findings, res.Findings)
 	out.Triage = cloneTriage(res.Triage)
+	m := newBaselineMatcher(b)
 	for i := range out.Findings {
-		out.Findings[i].Change = ""
+		m.annotate(&out.Findings[i], true)
 	}
+	out.Triage = m.report(out.Triage, &res.Coverage)
+	return &out
+}
+
+// baselineMatcher compares findings with a baseline one at a time,
+// marking the baseline findings that are still there.
+type baselineMatcher struct {
+	b *Baseline
+	// keys maps every fingerprint of the baseline (a finding's ID and the
+	// IDs it had before grouping) to the baseline findings that have it.
+	keys             map[string][]int
+	present          []bool
+	newN, unchangedN int
+}
+
+func newBaselineMatcher(b *Baseline) *baselineMatcher {
+	m := &baselineMatcher{b: b}
 	if b == nil {
-		if out.Triage != nil {
-			out.Triage.Baseline = nil
-		}
-		out.Triage = trimTriage(out.Triage)
-		return &out
+		return m
 	}
-	baseKeys := map[string]bool{}
+	m.keys = map[string][]int{}
+	m.present = make([]bool, len(b.Findings))
 	for i, p := range b.Findings {
-		baseKeys[p.ID] = true
+		m.keys[p.ID] = append(m.keys[p.ID], i)
 		if i < len(b.previous) {
 			for _, id := range b.previous[i] {
-				baseKeys[id] = true
+				m.keys[id] = append(m.keys[id], i)
 			}
 		}
 	}
-	rep := &findings.BaselineReport{Source: b.Source, GeneratedAt: b.GeneratedAt, SchemaVersion: b.SchemaVersion,
-		ToolVersion: b.ToolVersion, Fixed: []findings.PastFinding{}, Unknown: []findings.PastFinding{}}
-	curKeys := make(map[string]bool, len(out.Findings))
-	for i := range out.Findings {
-		f := &out.Findings[i]
-		curKeys[f.ID] = true
-		same := baseKeys[f.ID]
-		for _, id := range f.MemberIDs {
-			curKeys[id] = true
-			same = same || baseKeys[id]
+	return m
+}
+
+// annotate sets the finding's Change (clears it without a baseline);
+// count counts it and marks the baseline findings it is.
+func (m *baselineMatcher) annotate(f *findings.Finding, count bool) {
+	f.Change = ""
+	if m.b == nil {
+		return
+	}
+	same := false
+	for _, id := range append([]string{f.ID}, f.MemberIDs...) {
+		ids, ok := m.keys[id]
+		if !ok {
+			continue
 		}
-		if same {
-			f.Change = findings.ChangeUnchanged
-			rep.Counts.Unchanged++
-		} else {
-			f.Change = findings.ChangeNew
-			rep.Counts.New++
+		same = true
+		if !count {
+			break
+		}
+		for _, i := range ids {
+			m.present[i] = true
 		}
 	}
-	cov := newCoverage(&res.Coverage)
+	if same {
+		f.Change = findings.ChangeUnchanged
+		if count {
+			m.unchangedN++
+		}
+	} else {
+		f.Change = findings.ChangeNew
+		if count {
+			m.newN++
+		}
+	}
+}
+
+// report sets t.Baseline from what annotate counted and marked, and
+// returns t (nil when it holds nothing). c is the coverage of the scan.
+func (m *baselineMatcher) report(t *findings.Triage, c *findings.Coverage) *findings.Triage {
+	b := m.b
+	if b == nil {
+		if t != nil {
+			t.Baseline = nil
+		}
+		return trimTriage(t)
+	}
+	rep := &findings.BaselineReport{Source: b.Source, GeneratedAt: b.GeneratedAt, SchemaVersion: b.SchemaVersion,
+		ToolVersion: b.ToolVersion, Fixed: []findings.PastFinding{}, Unknown: []findings.PastFinding{}}
+	rep.Counts.New, rep.Counts.Unchanged = m.newN, m.unchangedN
+	cov := newCoverage(c)
 	seen := map[string]bool{}
 	for i, p := range b.Findings {
 		if seen[p.ID] {
 			continue // a baseline listing a fingerprint twice lists one finding
 		}
 		seen[p.ID] = true
-		gone := !curKeys[p.ID]
-		if i < len(b.previous) {
-			for _, id := range b.previous[i] {
-				gone = gone && !curKeys[id]
-			}
-		}
-		if !gone {
+		// Gone: none of its fingerprints is a current finding's.
+		if m.present[i] {
 			continue
 		}
 		if why := cov.missing(&p, b.roleUse); why != "" {
@@ -306,11 +347,11 @@ func Compare(res *findings.Result, b *Baseline) *findings.Result {
 	sortPast(rep.Fixed)
 	sortPast(rep.Unknown)
 	rep.Counts.Fixed, rep.Counts.Unknown = len(rep.Fixed), len(rep.Unknown)
-	if out.Triage == nil {
-		out.Triage = &findings.Triage{}
+	if t == nil {
+		t = &findings.Triage{}
 	}
-	out.Triage.Baseline = rep
-	return &out
+	t.Baseline = rep
+	return t
 }
 
 // coverage answers whether the current scan collected a part of the

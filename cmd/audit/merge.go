@@ -131,7 +131,7 @@ func (a *app) runMerge(ctx context.Context, args []string, f *scanFlags, allowPa
 	if out == nil {
 		out = &sink{dir: f.out}
 	}
-	return a.deliver(ctx, out, res, nil, f, p, false, nil)
+	return a.deliver(ctx, out, findings.ResultSource(res), res, nil, f, p, false, nil)
 }
 
 // readPart reads the findings.json of one shard: the file, the one in the

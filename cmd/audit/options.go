@@ -72,9 +72,9 @@ func scanOptions(f *scanFlags) *config.Set {
 				Help: "accounts scanned at once (0 keeps the default)"},
 			{Name: "region-concurrency", Value: config.Int(&live.RegionConcurrency, scanner.DefaultRegionConcurrency), Meta: "N", Snapshot: config.SnapshotIgnored,
 				Help: "account×region pairs scanned at once (0 keeps the default)"},
-			{Name: "spool-dir", Value: config.String(&live.SpoolDir, ""), Meta: "DIR", Snapshot: config.SnapshotIgnored,
-				Help: "directory for the scan's temporary file, which holds each account's collected data until it is evaluated (default: the system's temporary directory)",
-				Doc:  "directory for the scan's temporary spool file, which holds what each account collected (compressed) from the end of its scan until it is evaluated, so that memory does not grow with the Organization; empty: `$TMPDIR`, else `/tmp`. It is removed when the scan ends"},
+			{Name: "spool-dir", Value: config.String(&live.SpoolDir, ""), Meta: "DIR",
+				Help: "directory for the scan's temporary spool files: each account's collected data and findings, kept on disk until evaluated and written (default: the system's temporary directory)",
+				Doc:  "directory for the scan's temporary spool files (removed when the scan ends): what each account collected, compressed, from the end of its scan until it is evaluated (live scans), and each account's findings until the reports are written, so that memory does not grow with the Organization; empty: `$TMPDIR`, else `/tmp`"},
 			{Name: "max-attempts", Value: config.Int(&live.MaxAttempts, scanner.DefaultMaxAttempts), Meta: "N", Snapshot: config.SnapshotIgnored,
 				Help: "SDK attempts per call, the first included, with retries (0 keeps the default)"},
 

@@ -64,10 +64,10 @@ func (s *sink) snapshot(ctx context.Context, name string, inv *inventory.Invento
 	return o.URL, err
 }
 
-// reports writes res in every format of o and returns where each went.
-func (s *sink) reports(ctx context.Context, a *app, res *findings.Result, o output) ([]string, error) {
+// reports writes src in every format of o and returns where each went.
+func (s *sink) reports(ctx context.Context, a *app, src findings.Source, o output) ([]string, error) {
 	if s.dest == nil {
-		return a.writeReports(res, o)
+		return a.writeReports(src, o)
 	}
 	opts := report.Options{SARIFCategory: o.sarifCategory, Stderr: a.stderr}
 	var written []string
@@ -80,7 +80,7 @@ func (s *sink) reports(ctx context.Context, a *app, res *findings.Result, o outp
 		}
 		done[name] = true
 		obj, err := s.dest.Put(ctx, name, func(w io.Writer) error {
-			return report.Render(w, res, format, opts)
+			return report.RenderSource(w, src, format, opts)
 		})
 		if err != nil {
 			errs = append(errs, err)

@@ -139,26 +139,29 @@ func (a *app) runReport(ctx context.Context, path string, f *reportFlags) error 
 			fmt.Fprintf(a.stderr, "audit: note: %s\n", report.Reveal(note))
 		}
 	}
-	res = a.applyTriage(res, supp, base, now)
+	src, err := a.applyTriage(findings.ResultSource(res), supp, base, now)
+	if err != nil {
+		return withCode(ExitIncomplete, err)
+	}
 	// The input is never written over (an archived version 1 file stays
 	// as it was): its findings.json is left out.
 	if f.out != "-" && slices.Contains(formats, report.FormatJSON) && sameFile(path, filepath.Join(f.out, report.FileName(report.FormatJSON))) {
 		formats = slices.DeleteFunc(formats, func(s string) bool { return s == report.FormatJSON })
 		fmt.Fprintf(a.stderr, "audit: note: %s is the input; it is left as it is\n", report.Reveal(path))
 		if len(formats) == 0 {
-			return outcome(res, failOn, failOnNew)
+			return outcome(src, failOn, failOnNew)
 		}
 	}
 	o := output{formats: formats, out: f.out, sarifCategory: f.sarifCat}
-	written, err := a.writeReports(res, o)
+	written, err := a.writeReports(src, o)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "audit: writing reports: %s\n", report.Reveal(err.Error()))
 		return withCode(ExitIncomplete, nil)
 	}
 	if !f.quiet {
-		printSummary(a.stderr, res, written)
+		printSummary(a.stderr, src.Header(), written)
 	}
-	return outcome(res, failOn, failOnNew)
+	return outcome(src, failOn, failOnNew)
 }
 
 // sameFile says whether a and b name one existing file.
@@ -197,15 +200,15 @@ func checkStdout(out string, formats []string, stdout io.Writer) error {
 // writeReports writes the reports of res: each format to its file in the
 // output directory, or the one format to standard output. It returns what
 // was written, for the summary.
-func (a *app) writeReports(res *findings.Result, o output) ([]string, error) {
+func (a *app) writeReports(src findings.Source, o output) ([]string, error) {
 	opts := report.Options{Formats: o.formats, OutDir: o.out, SARIFCategory: o.sarifCategory, Stderr: a.stderr}
 	if o.out == "-" {
-		if err := report.Render(a.stdout, res, o.formats[0], opts); err != nil {
+		if err := report.RenderSource(a.stdout, src, o.formats[0], opts); err != nil {
 			return nil, fmt.Errorf("%s to standard output: %w", o.formats[0], err)
 		}
 		return []string{o.formats[0] + " to standard output"}, nil
 	}
-	return report.Write(res, opts)
+	return report.WriteSource(src, opts)
 }
 
 // incomplete says whether the Result records a scan that missed

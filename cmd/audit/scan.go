@@ -416,36 +416,72 @@ func (a *app) analyseAndWrite(ctx context.Context, inv *inventory.Inventory, str
 	// Each account is evaluated on its own, on every core, and, unless the
 	// evidence files need it later, released as soon as it is done.
 	opts := findings.Options{ToolVersion: toolVersion(), Now: evalNow}
-	var res *findings.Result
-	if stream != nil {
+	// Each account's Result goes to a spool file as it is done, so that
+	// the findings are not all held until the reports are written: each
+	// report reads them back from it. The evidence files are written from
+	// the whole Result, and where no spool file can be made (a read-only
+	// file system) the Result is held in memory, as before.
+	var spool *findings.Spool
+	if f.evidenceDir == "" {
 		var err error
-		if res, err = findings.EvaluateEach(inv, opts, 0, stream.Accounts, nil); err != nil {
+		if spool, err = findings.NewSpool(f.live.SpoolDir); err != nil {
+			fmt.Fprintf(a.stderr, "audit: note: %s; the findings are held in memory (give a writable directory with --spool-dir or TMPDIR)\n", report.Reveal(err.Error()))
+		}
+	}
+	if spool == nil {
+		var res *findings.Result
+		if stream != nil {
+			var err error
+			if res, err = findings.EvaluateEach(inv, opts, 0, stream.Accounts, nil); err != nil {
+				return err
+			}
+		} else {
+			res = findings.EvaluateAccounts(inv, opts, findings.AccountsOptions{Release: f.evidenceDir == ""})
+		}
+		findings.RestrictToShard(res, inv.Shard)
+		return a.deliver(ctx, out, findings.ResultSource(res), res, inv, f, p, failed, written)
+	}
+	defer spool.Close()
+	add := func(i int, r *findings.Result) error {
+		if err := spool.Add(i, r); err != nil {
+			return withCode(ExitIncomplete, err) // the disk, not the input
+		}
+		return nil
+	}
+	if stream != nil {
+		if err := findings.EvaluateEachTo(inv, opts, 0, stream.Accounts, nil, add); err != nil {
 			return err
 		}
-	} else {
-		res = findings.EvaluateAccounts(inv, opts, findings.AccountsOptions{Release: f.evidenceDir == ""})
+	} else if err := findings.EvaluateAccountsTo(inv, opts, findings.AccountsOptions{Release: true}, add); err != nil {
+		return err
 	}
-	findings.RestrictToShard(res, inv.Shard)
-	return a.deliver(ctx, out, res, inv, f, p, failed, written)
+	findings.RestrictToShard(spool.Header(), inv.Shard)
+	return a.deliver(ctx, out, spool, nil, inv, f, p, failed, written)
 }
 
-// deliver applies the triage to res, writes the reports (and, with inv,
-// the evidence), commits an S3 run, prints the summary and maps the
-// outcome to an exit code; failed and written carry what was already
-// attempted (the snapshot). audit scan and audit merge end here.
-func (a *app) deliver(ctx context.Context, out *sink, res *findings.Result, inv *inventory.Inventory, f *scanFlags, p plan, failed bool, written []string) error {
-	res = a.applyTriage(res, p.suppressions, p.baseline, p.now)
+// deliver applies the triage to src, writes the reports (and, with inv
+// and whole, the evidence), commits an S3 run, prints the summary and maps
+// the outcome to an exit code; failed and written carry what was already
+// attempted (the snapshot). audit scan and audit merge end here. whole is
+// the Result src reads, when it is held (the evidence files need it).
+func (a *app) deliver(ctx context.Context, out *sink, src findings.Source, whole *findings.Result, inv *inventory.Inventory, f *scanFlags, p plan, failed bool, written []string) error {
+	src, err := a.applyTriage(src, p.suppressions, p.baseline, p.now)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "audit: %s\n", report.Reveal(err.Error()))
+		return withCode(ExitIncomplete, nil)
+	}
+	res := src.Header()
 	if f.evidenceDir == "" {
 		// Nothing reads the inventory again: the memory it holds is free
 		// for the reports.
 		inv = nil
 	}
-	reports, err := out.reports(ctx, a, res, output{formats: p.formats, out: f.out, sarifCategory: f.sarifCat})
+	reports, err := out.reports(ctx, a, src, output{formats: p.formats, out: f.out, sarifCategory: f.sarifCat})
 	written = append(written, reports...)
-	if f.evidenceDir != "" && inv != nil {
+	if f.evidenceDir != "" && inv != nil && whole != nil {
 		// Evidence files are copies of what was collected, so they come
 		// from the inventory, not from the Result.
-		ev, everr := out.evidence(ctx, res, inv, f.evidenceDir)
+		ev, everr := out.evidence(ctx, whole, inv, f.evidenceDir)
 		written = append(written, ev...)
 		err = errors.Join(err, everr)
 	}
@@ -469,7 +505,7 @@ func (a *app) deliver(ctx context.Context, out *sink, res *findings.Result, inv 
 	if failed {
 		return withCode(ExitIncomplete, nil)
 	}
-	return outcome(res, p.failOn, p.failOnNew)
+	return outcome(src, p.failOn, p.failOnNew)
 }
 
 // printSummary writes the end-of-scan summary to the terminal: what was

@@ -296,31 +296,37 @@ func unwrapPath(err error) error {
 }
 
 // applyTriage applies the suppressions and the baseline (either may be
-// nil) to res, and prints what needs attention (stale and expired
-// suppressions, ones about to expire, baseline findings of unknown state)
-// on stderr.
-func (a *app) applyTriage(res *findings.Result, s *triage.Suppressions, b *triage.Baseline, now time.Time) *findings.Result {
-	if s != nil {
-		res = triage.Apply(res, s, now)
+// nil) to src's findings as they are read, and prints what needs
+// attention (stale and expired suppressions, ones about to expire,
+// baseline findings of unknown state) on stderr.
+func (a *app) applyTriage(src findings.Source, s *triage.Suppressions, b *triage.Baseline, now time.Time) (findings.Source, error) {
+	if s != nil || b != nil {
+		var err error
+		if src, err = triage.Annotate(src, s, b, now); err != nil {
+			return nil, err
+		}
 	}
-	if b != nil {
-		res = triage.Compare(res, b)
-	}
-	for _, w := range triage.Warnings(res) {
+	for _, w := range triage.Warnings(src.Header()) {
 		fmt.Fprintf(a.stderr, "audit: warning: %s\n", report.Reveal(w))
 	}
-	return res
+	return src, nil
 }
 
 // outcome maps a Result to the exit code: 3 when the scan is incomplete
 // (it wins over 1, so that a partial scan never looks clean), 1 when a
 // finding no suppression accepts is at or above failOn, or a new one at or
-// above failOnNew ("" never fails), else 0.
-func outcome(res *findings.Result, failOn, failOnNew findings.Severity) error {
-	if incomplete(res) {
+// above failOnNew ("" never fails), else 0. The findings are counted as
+// src gives them, annotated by triage, as the reports and the summary
+// read them.
+func outcome(src findings.Source, failOn, failOnNew findings.Severity) error {
+	if incomplete(src.Header()) {
 		return withCode(ExitIncomplete, nil)
 	}
-	if res.Failing(failOn) > 0 || res.FailingNew(failOnNew) > 0 {
+	failing, failingNew, err := findings.SourceFailing(src, failOn, failOnNew)
+	if err != nil {
+		return withCode(ExitIncomplete, err)
+	}
+	if failing > 0 || failingNew > 0 {
 		return withCode(ExitFindings, nil)
 	}
 	return nil

@@ -1,0 +1,706 @@
+package findings
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"container/heap"
+	"crypto/sha256"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/crc32"
+	"io"
+	"os"
+	"slices"
+	"sort"
+	"sync"
+
+	"github.com/ecs-audit/audit/inventory"
+)
+
+// Spool holds the per-account Results of an evaluation (EvaluateAccount)
+// on disk instead of in memory, and reads them back as the one Result
+// MergeAccounts makes of them: its Header, and its findings, roles and
+// task definitions one at a time, in MergeAccounts' order, by a k-way
+// merge of the parts' sorted lists.
+//
+// Each part's three lists are written to one temporary file as the part
+// is added (Add, from any goroutine, in any order) and dropped; what stays
+// in memory is small: every part's scope accounts and coverage, the
+// summary's counts, the rule catalog and tool of one part. A merge holds
+// one element and a small buffer per part.
+//
+// The parts are encoded with encoding/gob, one stream per list of a part,
+// each with its length, element count and CRC-32: a spool file that is
+// cut short or damaged gives an error, never a shorter list (package
+// findings does no other I/O: the spool is its only file, a temporary
+// one, removed by Close).
+type Spool struct {
+	mu     sync.Mutex
+	f      *os.File
+	path   string
+	off    int64
+	err    error // the first write error: every later call returns it
+	parts  []*spoolPart
+	header *Result
+
+	// The summary, counted as parts arrive.
+	sum      Summary
+	affected map[[16]byte]struct{}
+	// rolesMixed, tdsMixed: a part holds roles (task definitions) of more
+	// than one account (EachAccountRoles cannot take the parts one at a
+	// time).
+	rolesMixed, tdsMixed bool
+	// annotated: a part's finding carries what triage adds.
+	annotated bool
+}
+
+// Unannotated says whether no finding added carries what triage adds
+// (Suppression, SuppressionExpired, Change), as EvaluateAccount gives
+// them: Failing is then counted from the summary.
+func (s *Spool) Unannotated() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.annotated
+}
+
+// spoolPart is what a part leaves in memory.
+type spoolPart struct {
+	index int
+	head  *Result // the part without its lists (and without its rules, but for the first part)
+	runs  [3]spoolRun
+	// roleAccount, tdAccount: the account of the part's roles (task
+	// definitions), when they are of one account.
+	roleAccount, tdAccount string
+}
+
+// The lists of a part.
+const (
+	runFindings = iota
+	runRoles
+	runTaskDefs
+)
+
+var runNames = [3]string{"findings", "roles", "task definitions"}
+
+// spoolRun is where one list of a part is in the file.
+type spoolRun struct {
+	off, size int64
+	count     int
+	crc       uint32
+}
+
+// NewSpool creates a spool file in dir (os.TempDir() when empty).
+func NewSpool(dir string) (*Spool, error) {
+	f, err := os.CreateTemp(dir, "audit-spool-*")
+	if err != nil {
+		return nil, fmt.Errorf("findings spool: %w", err)
+	}
+	return &Spool{f: f, path: f.Name(), affected: map[[16]byte]struct{}{},
+		sum: Summary{BySeverity: map[string]int{}, ByRule: map[string]int{}, ByAccount: map[string]int{}, Affected: map[string]int{}}}, nil
+}
+
+// Path is the spool file's path.
+func (s *Spool) Path() string { return s.path }
+
+// Close removes the spool file.
+func (s *Spool) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.f == nil {
+		return nil
+	}
+	err := s.f.Close()
+	if rerr := os.Remove(s.path); err == nil {
+		err = rerr
+	}
+	s.f = nil
+	return err
+}
+
+// Add writes the part at position index (the account's position in the
+// inventory; the part of the errors no account owns comes last, as in
+// EvaluateEach) to the spool and empties its lists. Parts may be added in
+// any order from several goroutines, but not after Header or an Each
+// method was called. Lists that are not in MergeAccounts' order are sorted
+// first.
+func (s *Spool) Add(index int, p *Result) error {
+	if p == nil {
+		return nil
+	}
+	if !slices.IsSortedFunc(p.Findings, func(a, b Finding) int { return CompareFindings(&a, &b) }) {
+		sortFindings(p.Findings)
+	}
+	if !slices.IsSortedFunc(p.Roles, func(a, b RoleReport) int { return compareRoles(&a, &b) }) {
+		sort.SliceStable(p.Roles, func(i, j int) bool { return p.Roles[i].RoleARN < p.Roles[j].RoleARN })
+	}
+	if !slices.IsSortedFunc(p.TaskDefinitions, func(a, b TaskDefReport) int { return compareTaskDefs(&a, &b) }) {
+		sort.SliceStable(p.TaskDefinitions, func(i, j int) bool { return p.TaskDefinitions[i].ARN < p.TaskDefinitions[j].ARN })
+	}
+	var bufs [3]bytes.Buffer
+	var counts [3]int
+	var err error
+	counts[runFindings], err = encodeRun(&bufs[runFindings], p.Findings)
+	if err == nil {
+		counts[runRoles], err = encodeRun(&bufs[runRoles], p.Roles)
+	}
+	if err == nil {
+		counts[runTaskDefs], err = encodeRun(&bufs[runTaskDefs], p.TaskDefinitions)
+	}
+	if err != nil {
+		return fmt.Errorf("findings spool: part %d: %w", index, err)
+	}
+	part := &spoolPart{index: index}
+	roleAccount, rolesMixed := oneAccount(p.Roles, func(r *RoleReport) string { return r.AccountID })
+	tdAccount, tdsMixed := oneAccount(p.TaskDefinitions, func(t *TaskDefReport) string { return t.AccountID })
+	part.roleAccount, part.tdAccount = roleAccount, tdAccount
+	// The part's summary: counted here, outside the lock, but for the
+	// resources it affects, which are counted once over every part.
+	sev, rule, acct := map[string]int{}, map[string]int{}, map[string]int{}
+	items := 0
+	var keys [][16]byte
+	var types []string
+	var buf []byte
+	annotated := false
+	for i := range p.Findings {
+		f := &p.Findings[i]
+		annotated = annotated || f.Suppression != nil || f.SuppressionExpired != nil || f.Change != ""
+		sev[string(f.Severity)]++
+		rule[f.RuleID]++
+		acct[f.AccountID]++
+		items += f.Impact.Items
+		for _, ref := range append([]ResourceRef{{Type: f.ResourceType, ARN: f.ResourceARN}}, f.Affected...) {
+			// A SHA-256 prefix: an ARN an attacker chose cannot make two
+			// resources count as one.
+			buf = append(append(append(buf[:0], ref.Type...), 0), ref.ARN...)
+			sum := sha256.Sum256(buf)
+			keys = append(keys, [16]byte(sum[:16]))
+			types = append(types, ref.Type)
+		}
+	}
+	nf, nr, nt := len(p.Findings), len(p.Roles), len(p.TaskDefinitions)
+	head := *p
+	head.Findings, head.Roles, head.TaskDefinitions = nil, nil, nil
+	part.head = &head
+	p.Findings, p.Roles, p.TaskDefinitions = nil, nil, nil
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return s.err
+	}
+	if s.f == nil {
+		return errors.New("findings spool: closed")
+	}
+	if s.header != nil {
+		return errors.New("findings spool: part added after the spool was read")
+	}
+	for k := range 3 {
+		b := bufs[k].Bytes()
+		if _, err := s.f.WriteAt(b, s.off); err != nil {
+			s.err = fmt.Errorf("findings spool: writing %s: %w", s.f.Name(), err)
+			return s.err
+		}
+		part.runs[k] = spoolRun{off: s.off, size: int64(len(b)), count: counts[k], crc: crc32.ChecksumIEEE(b)}
+		s.off += int64(len(b))
+	}
+	s.annotated = s.annotated || annotated
+	s.rolesMixed = s.rolesMixed || rolesMixed
+	s.tdsMixed = s.tdsMixed || tdsMixed
+	s.parts = append(s.parts, part)
+	s.sum.Total += nf
+	s.sum.Roles += nr
+	s.sum.TaskDefinitions += nt
+	s.sum.Items += items
+	for k, n := range sev {
+		s.sum.BySeverity[k] += n
+	}
+	for k, n := range rule {
+		s.sum.ByRule[k] += n
+	}
+	for k, n := range acct {
+		s.sum.ByAccount[k] += n
+	}
+	for i, k := range keys {
+		if _, ok := s.affected[k]; !ok {
+			s.affected[k] = struct{}{}
+			s.sum.Affected[types[i]]++
+		}
+	}
+	return nil
+}
+
+// oneAccount is the account of every element, and whether there is more
+// than one.
+func oneAccount[T any](list []T, account func(*T) string) (string, bool) {
+	if len(list) == 0 {
+		return "", false
+	}
+	a := account(&list[0])
+	for i := range list {
+		if account(&list[i]) != a {
+			return "", true
+		}
+	}
+	return a, false
+}
+
+// Header is the Result MergeAccounts gives for the parts added, without
+// its findings, roles and task definitions (nil; the summary counts them):
+// read them with the Each methods. It is built once, on the first call,
+// and no part can be added after it; the caller may change it (triage,
+// RestrictToShard), and later calls return it as changed.
+func (s *Spool) Header() *Result {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.header != nil {
+		return s.header
+	}
+	slices.SortFunc(s.parts, func(a, b *spoolPart) int { return cmp.Compare(a.index, b.index) })
+	if len(s.parts) == 0 {
+		s.header = &Result{SchemaVersion: ResultSchemaVersion, Scope: Scope{Accounts: []AccountRef{}, Regions: []string{}},
+			Coverage: Coverage{Complete: true, Errors: []inventory.CollectionError{}, Gaps: []string{}}}
+		s.header.Summary = Summary{BySeverity: map[string]int{}, ByRule: map[string]int{}, ByAccount: map[string]int{}, Affected: map[string]int{}}
+		for _, sv := range Severities {
+			s.header.Summary.BySeverity[string(sv)] = 0
+		}
+		return s.header
+	}
+	first := s.parts[0].head
+	r := &Result{SchemaVersion: first.SchemaVersion, Tool: first.Tool, GeneratedAt: first.GeneratedAt, Rules: first.Rules,
+		Scope: Scope{Source: first.Scope.Source, CollectedAt: first.Scope.CollectedAt, Partition: first.Scope.Partition,
+			OrganizationID: first.Scope.OrganizationID, Accounts: []AccountRef{}}}
+	c := &r.Coverage
+	c.Complete = true
+	c.Errors = []inventory.CollectionError{}
+	for _, p := range s.parts {
+		r.Scope.Accounts = append(r.Scope.Accounts, p.head.Scope.Accounts...)
+		c.add(p.head.Coverage)
+		p.head = nil
+	}
+	sort.Slice(r.Scope.Accounts, func(i, j int) bool { return r.Scope.Accounts[i].ID < r.Scope.Accounts[j].ID })
+	sortCoverageErrors(c.Errors)
+	sortCollected(c.Collected)
+	sort.Strings(c.Gaps)
+	c.Gaps = slices.Compact(c.Gaps)
+	if c.Gaps == nil {
+		c.Gaps = []string{}
+	}
+	if len(c.Gaps) > 0 || c.RegionsFailed > 0 || len(c.Errors) > 0 {
+		c.Complete = false
+	}
+	r.Scope.Regions = collectedRegions(c.Collected)
+	r.Summary = s.sum
+	for _, sv := range Severities {
+		r.Summary.BySeverity[string(sv)] += 0
+	}
+	s.affected = nil
+	s.header = r
+	return r
+}
+
+// Len counts the findings, roles and task definitions of every part.
+func (s *Spool) Len() (int, int, int) {
+	s.Header()
+	return s.sum.Total, s.sum.Roles, s.sum.TaskDefinitions
+}
+
+// Result reads the whole Result back into memory: the Header with every
+// list. It equals MergeAccounts' Result of the parts.
+func (s *Spool) Result() (*Result, error) {
+	h := *s.Header()
+	r := &h
+	r.Findings = make([]Finding, 0, r.Summary.Total)
+	r.Roles = make([]RoleReport, 0, r.Summary.Roles)
+	r.TaskDefinitions = make([]TaskDefReport, 0, r.Summary.TaskDefinitions)
+	if err := s.EachFinding(func(f *Finding) error { r.Findings = append(r.Findings, *f); return nil }); err != nil {
+		return nil, err
+	}
+	if err := s.EachRole(func(x *RoleReport) error { r.Roles = append(r.Roles, *x); return nil }); err != nil {
+		return nil, err
+	}
+	if err := s.EachTaskDefinition(func(x *TaskDefReport) error { r.TaskDefinitions = append(r.TaskDefinitions, *x); return nil }); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// EachFinding visits every part's findings in MergeAccounts' order. They
+// are read and merged in a goroutine of their own, a batch ahead of fn.
+func (s *Spool) EachFinding(fn func(*Finding) error) error {
+	return ahead(func(yield func(*Finding) error) error {
+		return mergeRuns(s, runFindings, s.readParts(), CompareFindings, yield)
+	}, fn)
+}
+
+// aheadBatch is how many elements ahead reads before handing them over,
+// and aheadBatches how many batches it reads ahead.
+const (
+	aheadBatch   = 256
+	aheadBatches = 2
+)
+
+// ahead calls fn with each element each visits, each running in a
+// goroutine of its own so that reading the next elements (decoding them)
+// and what fn does with the last ones overlap. The first error of either
+// is returned.
+func ahead[T any](each func(yield func(*T) error) error, fn func(*T) error) error {
+	batches := make(chan []*T, aheadBatches)
+	stop := make(chan struct{})
+	errc := make(chan error, 1)
+	go func() {
+		defer close(batches)
+		batch := make([]*T, 0, aheadBatch)
+		send := func() bool {
+			select {
+			case batches <- batch:
+				batch = make([]*T, 0, aheadBatch)
+				return true
+			case <-stop:
+				return false
+			}
+		}
+		err := each(func(x *T) error {
+			batch = append(batch, x)
+			if len(batch) == aheadBatch && !send() {
+				return errAheadStopped
+			}
+			return nil
+		})
+		if err == nil && len(batch) > 0 {
+			send()
+		}
+		errc <- err
+	}()
+	var ferr error
+	for b := range batches {
+		if ferr != nil {
+			continue
+		}
+		for _, x := range b {
+			if ferr = fn(x); ferr != nil {
+				close(stop)
+				break
+			}
+		}
+	}
+	err := <-errc
+	if ferr != nil {
+		return ferr
+	}
+	return err
+}
+
+var errAheadStopped = errors.New("findings spool: reading stopped")
+
+// EachRole visits every part's roles in MergeAccounts' order (by ARN).
+func (s *Spool) EachRole(fn func(*RoleReport) error) error {
+	return mergeRuns(s, runRoles, s.readParts(), compareRoles, fn)
+}
+
+// EachTaskDefinition visits every part's task definitions in
+// MergeAccounts' order (by ARN).
+func (s *Spool) EachTaskDefinition(fn func(*TaskDefReport) error) error {
+	return mergeRuns(s, runTaskDefs, s.readParts(), compareTaskDefs, fn)
+}
+
+// EachAccountRoles visits the roles account by account (see Source): the
+// parts of one account at a time when each part's roles are of one
+// account (as EvaluateAccount's are).
+func (s *Spool) EachAccountRoles(fn func(string, []*RoleReport) error) error {
+	return eachAccountRuns(s, runRoles, s.rolesMixed, func(p *spoolPart) string { return p.roleAccount },
+		compareRoles, func(r *RoleReport) string { return r.AccountID }, fn)
+}
+
+// EachAccountTaskDefinitions visits the task definitions account by
+// account, like EachAccountRoles.
+func (s *Spool) EachAccountTaskDefinitions(fn func(string, []*TaskDefReport) error) error {
+	return eachAccountRuns(s, runTaskDefs, s.tdsMixed, func(p *spoolPart) string { return p.tdAccount },
+		compareTaskDefs, func(t *TaskDefReport) string { return t.AccountID }, fn)
+}
+
+// readParts makes sure the header is built (no part is added any more)
+// and returns the parts, by index.
+func (s *Spool) readParts() []*spoolPart {
+	s.Header()
+	return s.parts
+}
+
+func eachAccountRuns[T any](s *Spool, run int, mixed bool, partAccount func(*spoolPart) string,
+	compare func(a, b *T) int, account func(*T) string, fn func(string, []*T) error) error {
+	parts := s.readParts()
+	if mixed {
+		// A part of several accounts: the merged list, sorted by account.
+		var all []*T
+		if err := mergeRuns(s, run, parts, compare, func(x *T) error { all = append(all, x); return nil }); err != nil {
+			return err
+		}
+		return eachAccount(all, account, fn)
+	}
+	var with []*spoolPart
+	for _, p := range parts {
+		if p.runs[run].count > 0 {
+			with = append(with, p)
+		}
+	}
+	slices.SortStableFunc(with, func(a, b *spoolPart) int { return cmp.Compare(partAccount(a), partAccount(b)) })
+	for len(with) > 0 {
+		a := partAccount(with[0])
+		n := 1
+		for n < len(with) && partAccount(with[n]) == a {
+			n++
+		}
+		group := slices.Clone(with[:n])
+		slices.SortFunc(group, func(x, y *spoolPart) int { return cmp.Compare(x.index, y.index) })
+		var list []*T
+		if err := mergeRuns(s, run, group, compare, func(x *T) error { list = append(list, x); return nil }); err != nil {
+			return err
+		}
+		if err := fn(a, list); err != nil {
+			return err
+		}
+		with = with[n:]
+	}
+	return nil
+}
+
+// mergeRuns visits the elements of list run of the parts (sorted by
+// index) in compare's order, elements that compare equal in the order of
+// their parts: the order of a stable sort of the parts' lists appended in
+// index order.
+func mergeRuns[T any](s *Spool, run int, parts []*spoolPart, compare func(a, b *T) int, fn func(*T) error) error {
+	s.mu.Lock()
+	f, ferr := s.f, s.err
+	s.mu.Unlock()
+	if ferr != nil {
+		return ferr
+	}
+	if f == nil {
+		return errors.New("findings spool: closed")
+	}
+	d, err := getSpoolDecoder()
+	if err != nil {
+		return fmt.Errorf("findings spool: %w", err)
+	}
+	whole := false // every value was read whole: d can be used again
+	defer func() {
+		if whole {
+			putSpoolDecoder(d)
+		}
+	}()
+	h := &runHeap[T]{compare: compare}
+	n := 0
+	for _, p := range parts {
+		if p.runs[run].count > 0 {
+			n++
+		}
+	}
+	size := min(max(spoolReadBudget/max(n, 1), spoolMinBuffer), spoolMaxBuffer)
+	for _, p := range parts {
+		r := p.runs[run]
+		if r.count == 0 {
+			continue
+		}
+		c := &runCursor[T]{order: p.index, run: r, name: runNames[run], path: s.path, d: d}
+		c.open(f, size)
+		if err := c.next(); err != nil {
+			return err
+		}
+		h.cs = append(h.cs, c)
+	}
+	heap.Init(h)
+	for len(h.cs) > 0 {
+		c := h.cs[0]
+		x := c.cur
+		if err := c.next(); err != nil {
+			return err
+		}
+		if c.cur == nil {
+			heap.Pop(h)
+		} else {
+			heap.Fix(h, 0)
+		}
+		if err := fn(x); err != nil {
+			whole = true
+			return err
+		}
+	}
+	whole = true
+	return nil
+}
+
+// runCursor reads one list of one part, with the merge's decoder.
+type runCursor[T any] struct {
+	order      int
+	run        spoolRun
+	name, path string
+	left       int
+	crc        hash.Hash32
+	br         *bufio.Reader
+	d          *spoolDecoder
+	cur        *T
+}
+
+func (c *runCursor[T]) open(f *os.File, size int) {
+	c.left = c.run.count
+	c.crc = crc32.NewIEEE()
+	c.br = bufio.NewReaderSize(io.TeeReader(io.NewSectionReader(f, c.run.off, c.run.size), c.crc), size)
+}
+
+// next reads the next element into cur (nil after the last, once the
+// list's length and checksum are checked).
+func (c *runCursor[T]) next() error {
+	if c.left == 0 {
+		c.cur = nil
+		if _, err := io.Copy(io.Discard, c.br); err != nil {
+			return c.fail(err)
+		}
+		if c.crc.Sum32() != c.run.crc {
+			return c.fail(errors.New("checksum mismatch"))
+		}
+		c.br = nil
+		return nil
+	}
+	x := new(T)
+	c.d.sr.r = c.br
+	err := c.d.dec.Decode(x)
+	c.d.sr.r = nil
+	if err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return c.fail(err)
+	}
+	c.left--
+	c.cur = x
+	return nil
+}
+
+func (c *runCursor[T]) fail(err error) error {
+	return fmt.Errorf("findings spool %s: part %d: %s: element %d of %d: %w", c.path, c.order, c.name, c.run.count-c.left+1, c.run.count, err)
+}
+
+type runHeap[T any] struct {
+	cs      []*runCursor[T]
+	compare func(a, b *T) int
+}
+
+func (h *runHeap[T]) Len() int { return len(h.cs) }
+func (h *runHeap[T]) Less(i, j int) bool {
+	if c := h.compare(h.cs[i].cur, h.cs[j].cur); c != 0 {
+		return c < 0
+	}
+	return h.cs[i].order < h.cs[j].order
+}
+func (h *runHeap[T]) Swap(i, j int) { h.cs[i], h.cs[j] = h.cs[j], h.cs[i] }
+func (h *runHeap[T]) Push(x any)    { h.cs = append(h.cs, x.(*runCursor[T])) }
+func (h *runHeap[T]) Pop() any {
+	x := h.cs[len(h.cs)-1]
+	h.cs = h.cs[:len(h.cs)-1]
+	return x
+}
+
+var _ Source = (*Spool)(nil)
+
+// The encoding. Every list of every part is a sequence of gob messages
+// that hold values only: the type definitions, which gob sends once per
+// stream, are sent once per spool, in a prelude that is not written to
+// the file. Each list is encoded by an encoder that has sent the prelude
+// (to nowhere), and read by a decoder that has read it: one decoder
+// reads the lists of every part in a merge, switched from one list to the
+// next between values (gob reads a value's message and nothing more from
+// an io.ByteReader), so that the decoder's set-up, which costs more than
+// a value, is paid once per merge instead of once per part. gob's type
+// IDs are those of the process: a spool file is only read by the process
+// that wrote it.
+
+// spoolPrelude is what an encoder sends first: a zero value of each type
+// of list, with the type definitions.
+var spoolPrelude = sync.OnceValues(func() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := gob.NewEncoder(&buf)
+	for _, x := range []any{&Finding{}, &RoleReport{}, &TaskDefReport{}} {
+		if err := enc.Encode(x); err != nil {
+			return nil, err
+		}
+	}
+	return buf.Bytes(), nil
+})
+
+// switchWriter writes to w, which may be changed.
+type switchWriter struct{ w io.Writer }
+
+func (s *switchWriter) Write(p []byte) (int, error) { return s.w.Write(p) }
+
+// encodeRun encodes a list as gob value messages, element by element.
+func encodeRun[T any](buf *bytes.Buffer, list []T) (int, error) {
+	if len(list) == 0 {
+		return 0, nil
+	}
+	sw := &switchWriter{w: io.Discard}
+	enc := gob.NewEncoder(sw)
+	for _, x := range []any{&Finding{}, &RoleReport{}, &TaskDefReport{}} {
+		if err := enc.Encode(x); err != nil {
+			return 0, err
+		}
+	}
+	sw.w = buf
+	for i := range list {
+		if err := enc.Encode(&list[i]); err != nil {
+			return 0, err
+		}
+	}
+	return len(list), nil
+}
+
+// switchReader reads from r, which may be changed: a gob decoder reads
+// each list of a merge through it.
+type switchReader struct{ r *bufio.Reader }
+
+func (s *switchReader) Read(p []byte) (int, error) { return s.r.Read(p) }
+func (s *switchReader) ReadByte() (byte, error)    { return s.r.ReadByte() }
+
+// spoolDecoder is a gob decoder that has read the prelude.
+type spoolDecoder struct {
+	sr  switchReader
+	dec *gob.Decoder
+}
+
+var spoolDecoders sync.Pool
+
+func getSpoolDecoder() (*spoolDecoder, error) {
+	if d, ok := spoolDecoders.Get().(*spoolDecoder); ok {
+		return d, nil
+	}
+	prelude, err := spoolPrelude()
+	if err != nil {
+		return nil, err
+	}
+	d := &spoolDecoder{}
+	d.sr.r = bufio.NewReader(bytes.NewReader(prelude))
+	d.dec = gob.NewDecoder(&d.sr)
+	for _, x := range []any{&Finding{}, &RoleReport{}, &TaskDefReport{}} {
+		if err := d.dec.Decode(x); err != nil {
+			return nil, err
+		}
+	}
+	d.sr.r = nil
+	return d, nil
+}
+
+// putSpoolDecoder gives back a decoder that read only whole values.
+func putSpoolDecoder(d *spoolDecoder) {
+	d.sr.r = nil
+	spoolDecoders.Put(d)
+}
+
+// spoolReadBudget bounds the read buffers of a merge, which reads every
+// part's list at once: each has spoolReadBudget divided by the number of
+// parts, within [spoolMinBuffer, spoolMaxBuffer].
+const (
+	spoolReadBudget = 16 << 20
+	spoolMinBuffer  = 4 << 10
+	spoolMaxBuffer  = 256 << 10
+)
