@@ -146,6 +146,24 @@ func TestKubernetesShardsAndMerge(t *testing.T) {
 	if args[0] != "scan" || !slices.Contains(args, "--org") || flag(args, "--shard") != "auto/"+strconv.Itoa(n) {
 		t.Errorf("shard args %q: want scan --org --shard auto/%d", args, n)
 	}
+	// The spool directory is a disk-backed emptyDir mounted in the
+	// container (its root file system is read-only).
+	ps := shards.Spec.Template.Spec
+	spool := flag(args, "--spool-dir")
+	mounted := false
+	for _, m := range ps.Containers[0].VolumeMounts {
+		if m.MountPath != spool || m.ReadOnly {
+			continue
+		}
+		for _, v := range ps.Volumes {
+			if v.Name == m.Name && v.EmptyDir != nil && v.EmptyDir.Medium == corev1.StorageMediumDefault {
+				mounted = true
+			}
+		}
+	}
+	if spool == "" || !mounted {
+		t.Errorf("shard --spool-dir %q: want a writable disk-backed emptyDir mounted there", spool)
+	}
 	out := flag(args, "--out")
 	if !strings.HasPrefix(out, "s3://") || !strings.Contains(out, "$(JOB_COMPLETION_INDEX)") {
 		t.Errorf("shard --out %q: an s3:// prefix per index", out)
