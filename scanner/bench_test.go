@@ -84,9 +84,16 @@ func BenchmarkOrgScan(b *testing.B) {
 		// When the last account's regions are done (before the resource
 		// phase and the remaining Organizations lookups).
 		var accountsDone time.Duration
+		mid := os.Getenv("BENCH_HEAPPROFILE_SCANNED")
 		cfg.Progress = func(p Progress) {
 			if accountsDone == 0 && p.AccountsTotal > 0 && p.AccountsDone == p.AccountsTotal {
 				accountsDone = p.Elapsed
+				if mid != "" {
+					// What is held when every account is scanned, before
+					// resolution.
+					runtime.GC()
+					writeHeapProfile(b, mid)
+				}
 			}
 		}
 		fake0 := srv.stats(b)

@@ -40,10 +40,13 @@ func (ri *refIndex) addImage(image string) {
 		return
 	}
 	w := ri.work(resOwner{ref.Registry, ref.Region})
-	if w.images[ref.Repository] == nil {
-		w.images[ref.Repository] = map[inventory.ECRImage]bool{}
+	// A repository's images are a short list (a map each would be ten
+	// times its size, held for every repository of the Organization
+	// until resolution).
+	img := ref.Image()
+	if !slices.Contains(w.images[ref.Repository], img) {
+		w.images[ref.Repository] = append(w.images[ref.Repository], img)
 	}
-	w.images[ref.Repository][ref.Image()] = true
 }
 
 // resolveECR looks up the repositories and images task definitions pull
@@ -110,7 +113,7 @@ func (c *collector) resolveECR(ctx context.Context, o resOwner, rs *regionState,
 			continue
 		}
 		g.Go(func() error {
-			repo.Images = c.describeImages(ctx, o, api, b, n, slices.SortedFunc(maps.Keys(w.images[n]), compareImages))
+			repo.Images = c.describeImages(ctx, o, api, b, n, sortedImages(w.images[n]))
 			return nil
 		})
 		g.Go(func() error {
@@ -335,4 +338,11 @@ func (c *collector) ptcRules(ctx context.Context, o resOwner, api ecrAPI, b *buc
 
 func repositoryARN(partition string, o resOwner, repo string) string {
 	return "arn:" + partition + ":ecr:" + o.region + ":" + o.account + ":repository/" + repo
+}
+
+// sortedImages is a repository's referenced images in order.
+func sortedImages(imgs []inventory.ECRImage) []inventory.ECRImage {
+	out := slices.Clone(imgs)
+	slices.SortFunc(out, compareImages)
+	return out
 }

@@ -46,14 +46,14 @@ type resWork struct {
 	params  map[string][]string // reference → candidate parameter names
 	keys    map[string]bool     // key ID, key ARN, alias name or alias ARN
 	// images: ECR repository name → the images referenced in it.
-	images map[string]map[inventory.ECRImage]bool
+	images map[string][]inventory.ECRImage
 	// logGroups: awslogs groups the driver does not create.
 	logGroups map[string]bool
 }
 
 func newResWork() *resWork {
 	return &resWork{secrets: map[string]bool{}, params: map[string][]string{}, keys: map[string]bool{},
-		images: map[string]map[inventory.ECRImage]bool{}, logGroups: map[string]bool{}}
+		images: map[string][]inventory.ECRImage{}, logGroups: map[string]bool{}}
 }
 
 // refIndex groups references by owning account×region.
