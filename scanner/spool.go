@@ -290,12 +290,15 @@ func (col *Collection) Inventory() (*inventory.Inventory, error) {
 	return inv, nil
 }
 
-// Close removes the spool file.
+// Close removes the spool file and lets the Index go; it may be called
+// more than once.
 func (col *Collection) Close() error {
 	if col == nil || col.spool == nil {
 		return nil
 	}
-	return col.spool.close()
+	err := col.spool.close()
+	col.spool, col.Index = nil, nil
+	return err
 }
 
 // CollectEach is Collect holding what each account collected in a spool

@@ -354,6 +354,9 @@ type plan struct {
 // scan's spool.
 type accountSource interface {
 	Accounts(visit func(i int, a *inventory.Account) error) error
+	// Close releases what the source holds (its file, its Index); it may
+	// be called more than once.
+	Close() error
 }
 
 // snapshotSource is a snapshot read account by account: an error is bad
@@ -361,6 +364,13 @@ type accountSource interface {
 type snapshotSource struct {
 	st   *inventory.Stream
 	path string
+}
+
+// Close closes the file and lets the Index go.
+func (s snapshotSource) Close() error {
+	err := s.st.Close()
+	s.st.Index = nil
+	return err
 }
 
 func (s snapshotSource) Accounts(visit func(int, *inventory.Account) error) error {
@@ -455,7 +465,16 @@ func (a *app) analyseAndWrite(ctx context.Context, inv *inventory.Inventory, str
 	} else if err := findings.EvaluateAccountsTo(inv, opts, findings.AccountsOptions{Release: true}, add); err != nil {
 		return err
 	}
-	findings.RestrictToShard(spool.Header(), inv.Shard)
+	shard := inv.Shard
+	if stream != nil {
+		// Nothing reads the accounts or the Index again: what they hold
+		// (every account's stub and resources) is free for the reports.
+		if err := stream.Close(); err != nil {
+			fmt.Fprintf(a.stderr, "audit: warning: %s\n", report.Reveal(err.Error()))
+		}
+		inv = nil
+	}
+	findings.RestrictToShard(spool.Header(), shard)
 	return a.deliver(ctx, out, spool, nil, inv, f, p, failed, written)
 }
 
