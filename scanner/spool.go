@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"os"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/ecs-audit/audit/inventory"
@@ -346,7 +345,3 @@ func stubRegions(regions []*inventory.Region) []*inventory.Region {
 	return out
 }
 
-// sortRegionsByName orders an account's regions.
-func sortRegionsByName(rs []*inventory.Region) {
-	slices.SortFunc(rs, func(x, y *inventory.Region) int { return strings.Compare(x.Name, y.Name) })
-}
