@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -196,6 +197,7 @@ func (v *view) writeHTML(w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defer data.close()
 	page := htmlPage{
 		Title:        "audit report — ECS task execution roles",
 		CSP:          "default-src 'none'; script-src " + cspScriptHash + "; style-src " + cspStyleHash + "; img-src data:; base-uri 'none'; form-action 'none'",
@@ -404,16 +406,20 @@ func (v *view) htmlTriage() (*htmlSuppressions, *htmlChanges) {
 // comparison with a baseline.
 //
 // The block is written as encoding/json would encode it whole and
-// revealJSONStrings would rewrite it (byte for byte), but in parts: the
-// rows of "f", "r" and "t" hold only numbers and are kept encoded, the
-// strings and evidence parts are encoded and revealed one by one while the
-// block is written (htmlDoc.writeTo), so that no copy of the whole block is
-// held in memory.
+// revealJSONStrings would rewrite it (byte for byte), but in parts, so that
+// the memory it takes does not grow with the findings' text: each string
+// and evidence part is encoded and revealed once, when it is first seen,
+// and written to a temporary file of its table; the rows of "n", "f", "r"
+// and "t" hold only numbers and are written encoded to temporary files too
+// (htmlSpill). What stays in memory is, per distinct string or evidence
+// part, a 16-byte hash of it and its index. htmlDoc.writeTo copies the
+// files into the page in the block's order.
 func (v *view) htmlData() ([]byte, error) {
 	d, err := v.buildHTMLData()
 	if err != nil {
 		return nil, err
 	}
+	defer d.close()
 	var buf bytes.Buffer
 	bw := bufio.NewWriter(&buf)
 	if err := d.writeTo(bw); err != nil {
@@ -428,66 +434,150 @@ func (v *view) htmlData() ([]byte, error) {
 // htmlDoc is the data block before it is written: its tables, and its
 // rows already encoded (numbers only, nothing to escape or reveal).
 type htmlDoc struct {
-	st   *stringTable
-	objs *objTable
-	n    [][8]int
-	// f, r and t are the encoded rows, comma-separated, without brackets;
-	// hasR and hasT tell an empty list from none (encoded as null, as
-	// encoding/json encodes a nil slice).
-	f          [][]byte
-	r, t       []byte
+	st    *stringTable
+	objs  *objTable
+	needs *needTable
+	// rows holds the rows of "f", then of "r", then of "t", each list's
+	// rows comma-separated, without brackets; fEnd and rEnd are where the
+	// lists of "f" and "r" end. hasR and hasT tell an empty list from none
+	// (encoded as null, as encoding/json encodes a nil slice).
+	rows       *htmlSpill
+	fEnd, rEnd int64
 	hasR, hasT bool
 	rules      map[string][2]string
 }
 
-// rowEncoder appends rows encoded by encoding/json, comma-separated.
-type rowEncoder struct {
-	buf bytes.Buffer
-	enc *json.Encoder
+// close removes the document's temporary files.
+func (d *htmlDoc) close() {
+	for _, s := range []*htmlSpill{d.st.out, d.objs.out, d.needs.out, d.rows} {
+		if s != nil {
+			s.close()
+		}
+	}
 }
 
-func newRowEncoder() *rowEncoder {
-	e := &rowEncoder{}
+// htmlSpill is a part of the data block written while the findings are
+// read and copied into the page at the end: a temporary file in
+// os.TempDir(), removed by close, or, where no temporary file can be made
+// (a read-only file system), a buffer in memory.
+type htmlSpill struct {
+	f   *os.File      // nil: the part is in mem
+	mem *bytes.Buffer // when f is nil
+	w   *bufio.Writer
+	n   int64 // bytes written
+}
+
+func newHTMLSpill() *htmlSpill {
+	s := &htmlSpill{}
+	f, err := os.CreateTemp("", "audit-html-*")
+	if err != nil {
+		s.mem = &bytes.Buffer{}
+		s.w = bufio.NewWriterSize(s.mem, 4<<10)
+		return s
+	}
+	s.f = f
+	s.w = bufio.NewWriterSize(f, 64<<10)
+	return s
+}
+
+func (s *htmlSpill) Write(b []byte) (int, error) {
+	n, err := s.w.Write(b)
+	s.n += int64(n)
+	return n, err
+}
+
+func (s *htmlSpill) WriteString(b string) (int, error) {
+	n, err := s.w.WriteString(b)
+	s.n += int64(n)
+	return n, err
+}
+
+func (s *htmlSpill) WriteByte(c byte) error {
+	err := s.w.WriteByte(c)
+	if err == nil {
+		s.n++
+	}
+	return err
+}
+
+// copyTo writes the bytes from off to end to w, all of them or an error.
+func (s *htmlSpill) copyTo(w io.Writer, off, end int64) error {
+	if err := s.w.Flush(); err != nil {
+		return fmt.Errorf("html: temporary file: %w", err)
+	}
+	if s.f == nil {
+		_, err := w.Write(s.mem.Bytes()[off:end])
+		return err
+	}
+	n, err := io.Copy(w, io.NewSectionReader(s.f, off, end-off))
+	if err != nil {
+		return fmt.Errorf("html: temporary file: %w", err)
+	}
+	if n != end-off {
+		return fmt.Errorf("html: temporary file %s: read %d bytes, want %d", s.f.Name(), n, end-off)
+	}
+	return nil
+}
+
+// close removes the temporary file.
+func (s *htmlSpill) close() {
+	if s.f != nil {
+		s.f.Close()
+		os.Remove(s.f.Name())
+		s.f = nil
+	}
+	s.mem = nil
+}
+
+// rowEncoder writes rows encoded by encoding/json, comma-separated.
+type rowEncoder struct {
+	w    *htmlSpill
+	buf  bytes.Buffer
+	enc  *json.Encoder
+	some bool
+}
+
+func newRowEncoder(w *htmlSpill) *rowEncoder {
+	e := &rowEncoder{w: w}
 	e.enc = json.NewEncoder(&e.buf)
 	return e
 }
 
 func (e *rowEncoder) add(row any) error {
-	if e.buf.Len() > 0 {
+	e.buf.Reset()
+	if e.some {
 		e.buf.WriteByte(',')
 	}
 	if err := e.enc.Encode(row); err != nil {
 		return err
 	}
-	e.buf.Truncate(e.buf.Len() - 1) // Encode's newline
-	return nil
+	e.some = true
+	_, err := e.w.Write(e.buf.Bytes()[:e.buf.Len()-1]) // without Encode's newline
+	return err
 }
 
-func (v *view) buildHTMLData() (*htmlDoc, error) {
-	// Sized for what a finding adds on average (about 6 strings and 2
-	// evidence parts on the bench's Organization): growing a large map
-	// rehashes it.
-	st := newStringTable(6 * v.nFindings)
-	objs := newObjTable(2 * v.nFindings)
-	d := htmlDoc{st: st, objs: objs, n: [][8]int{}, rules: map[string][2]string{}}
-	rRows, tRows := newRowEncoder(), newRowEncoder()
-	needIDs := map[[8]int]int{}
+func (v *view) buildHTMLData() (d *htmlDoc, err error) {
+	// The tables' maps are not sized ahead: a map grows a part at a time,
+	// and one sized for the most a finding may add holds room it never
+	// uses (measured: 10-15 MiB more at the peak at 100,000 findings).
+	d = &htmlDoc{st: newStringTable(), objs: newObjTable(), needs: newNeedTable(), rows: newHTMLSpill(),
+		rules: map[string][2]string{}}
+	defer func() {
+		if err != nil {
+			d.close()
+			d = nil
+		}
+	}()
+	st, objs := d.st, d.objs
 	needID := func(n *findings.Need) int {
 		opt := 0
 		if n.Optional {
 			opt = 1
 		}
-		key := [8]int{st.id(n.Feature), st.id(n.Action), st.id(n.Resource), st.id(n.Container), st.id(n.FieldPath), st.id(n.ServedBy), opt, st.id(n.Note)}
-		id, ok := needIDs[key]
-		if !ok {
-			id = len(d.n)
-			needIDs[key] = id
-			d.n = append(d.n, key)
-		}
-		return id
+		return d.needs.id([8]int{st.id(n.Feature), st.id(n.Action), st.id(n.Resource), st.id(n.Container), st.id(n.FieldPath), st.id(n.ServedBy), opt, st.id(n.Note)})
 	}
-	fr := &intRows{}
-	err := v.eachNewFirst(func(f *findings.Finding) error {
+	fr := &intRows{w: d.rows}
+	err = v.eachNewFirst(func(f *findings.Finding) error {
 		fr.row()
 		// The remediation is the fix as text (summary and steps), which the
 		// page shows from the fix; only a finding without one needs it.
@@ -617,6 +707,11 @@ func (v *view) buildHTMLData() (*htmlDoc, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err = fr.flush(); err != nil {
+		return nil, err
+	}
+	d.fEnd = d.rows.n
+	rRows := newRowEncoder(d.rows)
 	err = v.eachRole(func(r *findings.RoleReport) error {
 		used := make([]int, len(r.UsedBy))
 		usedBy := append([]string(nil), r.UsedBy...)
@@ -633,6 +728,8 @@ func (v *view) buildHTMLData() (*htmlDoc, error) {
 	if err != nil {
 		return nil, err
 	}
+	d.rEnd = d.rows.n
+	tRows := newRowEncoder(d.rows)
 	err = v.eachTaskDef(func(t *findings.TaskDefReport) error {
 		lts := make([]int, len(t.LaunchTypes))
 		for i, l := range t.LaunchTypes {
@@ -648,39 +745,31 @@ func (v *view) buildHTMLData() (*htmlDoc, error) {
 	if err != nil {
 		return nil, err
 	}
+	if st.err != nil {
+		return nil, st.err
+	}
 	for _, r := range v.rules {
 		d.rules[r.ID] = [2]string{r.Title, string(r.Severity)}
 	}
-	d.f, d.r, d.t = fr.all(), rRows.buf.Bytes(), tRows.buf.Bytes()
 	// Only the lists are written; the indexes can go.
-	st.ids, objs.ids = nil, nil
-	return &d, nil
+	st.ids, objs.ids, d.needs.ids = nil, nil, nil
+	return d, nil
 }
 
-// intRows appends rows of numbers and lists of numbers as encoding/json
-// encodes them ([1,[2,3],-1]), rows comma-separated, in blocks of
-// intRowsBlock bytes: nothing is copied as the rows grow.
+// intRows writes rows of numbers and lists of numbers as encoding/json
+// encodes them ([1,[2,3],-1]), rows comma-separated.
 type intRows struct {
-	blocks [][]byte // full blocks
-	b      []byte   // the block being filled
-	first  bool     // no comma before the next value
-}
-
-const intRowsBlock = 1 << 20
-
-// room makes room for a number and a comma in the block being filled.
-func (r *intRows) room() {
-	if cap(r.b)-len(r.b) < 24 {
-		if len(r.b) > 0 {
-			r.blocks = append(r.blocks, r.b)
-		}
-		r.b = make([]byte, 0, intRowsBlock)
-	}
+	w     io.Writer
+	b     []byte // the row being encoded
+	first bool   // no comma before the next value
+	rows  int
+	err   error
 }
 
 // row starts a row.
 func (r *intRows) row() {
-	r.first = len(r.blocks) == 0 && len(r.b) == 0
+	r.first = r.rows == 0
+	r.rows++
 	r.open()
 }
 
@@ -692,30 +781,32 @@ func (r *intRows) sep() {
 }
 
 func (r *intRows) open() {
-	r.room()
 	r.sep()
 	r.b = append(r.b, '[')
 	r.first = true
 }
 
+// close ends a list, and writes the row it ends.
 func (r *intRows) close() {
-	r.room()
 	r.b = append(r.b, ']')
 	r.first = false
-}
-
-// all is every block, in order.
-func (r *intRows) all() [][]byte {
-	if len(r.b) == 0 {
-		return r.blocks
+	if len(r.b) >= 4<<10 {
+		r.flush()
 	}
-	return append(r.blocks, r.b)
 }
 
 func (r *intRows) int(n int) {
-	r.room()
 	r.sep()
 	r.b = strconv.AppendInt(r.b, int64(n), 10)
+}
+
+// flush writes what is encoded, and returns the first error of a write.
+func (r *intRows) flush() error {
+	if len(r.b) > 0 && r.err == nil {
+		_, r.err = r.w.Write(r.b)
+	}
+	r.b = r.b[:0]
+	return r.err
 }
 
 // writeTo writes the data block as
@@ -723,81 +814,52 @@ func (r *intRows) int(n int) {
 // every string encoded by encoding/json (HTML characters escaped, which is
 // what makes the block safe inside <script>) and revealed.
 func (d *htmlDoc) writeTo(w *bufio.Writer) error {
-	var sb bytes.Buffer
-	enc := json.NewEncoder(&sb)
-	// value writes x encoded and with its strings revealed.
-	value := func(x any) error {
-		sb.Reset()
-		if err := enc.Encode(x); err != nil {
-			return err
-		}
-		b, err := revealJSONStrings(bytes.TrimSuffix(sb.Bytes(), []byte("\n")))
-		if err != nil {
-			return err
-		}
-		_, err = w.Write(b)
-		return err
-	}
-	list := func(rows []byte, some bool) {
+	list := func(s *htmlSpill, from, to int64, some bool) error {
 		if !some {
 			w.WriteString("null")
-			return
+			return nil
 		}
 		w.WriteByte('[')
-		w.Write(rows)
-		w.WriteByte(']')
-	}
-	w.WriteString(`{"v":2,"s":[`)
-	for i, s := range d.st.list {
-		if i > 0 {
-			w.WriteByte(',')
-		}
-		if plainJSONString(s) {
-			// What value writes for it, without encoding it.
-			w.WriteByte('"')
-			w.WriteString(s)
-			w.WriteByte('"')
-			continue
-		}
-		if err := value(s); err != nil {
+		if err := s.copyTo(w, from, to); err != nil {
 			return err
 		}
+		return w.WriteByte(']')
 	}
-	w.WriteString(`],"n":`)
-	if err := value(d.n); err != nil {
+	w.WriteString(`{"v":2,"s":`)
+	if err := list(d.st.out, 0, d.st.out.n, true); err != nil {
+		return err
+	}
+	w.WriteString(`,"n":`)
+	if err := list(d.needs.out, 0, d.needs.out.n, true); err != nil {
 		return err
 	}
 	w.WriteString(`,"o":`)
-	if len(d.objs.list) == 0 { // none: encoding/json writes a nil list as null
-		w.WriteString("null")
-	} else {
-		w.WriteByte('[')
-		for i, o := range d.objs.list {
-			if i > 0 {
-				w.WriteByte(',')
-			}
-			// Encoded by json.Marshal: compact, HTML characters escaped.
-			if err := writeRevealedJSON(w, o); err != nil {
-				return err
-			}
-		}
-		w.WriteByte(']')
-	}
-	w.WriteString(`,"f":[`)
-	for _, b := range d.f {
-		w.Write(b)
-	}
-	w.WriteByte(']')
-	w.WriteString(`,"r":`)
-	list(d.r, d.hasR)
-	w.WriteString(`,"t":`)
-	list(d.t, d.hasT)
-	w.WriteString(`,"rules":`)
-	if err := value(d.rules); err != nil {
+	// None: encoding/json writes a nil list as null.
+	if err := list(d.objs.out, 0, d.objs.out.n, d.objs.n > 0); err != nil {
 		return err
 	}
-	w.WriteByte('}')
-	return nil
+	w.WriteString(`,"f":`)
+	if err := list(d.rows, 0, d.fEnd, true); err != nil {
+		return err
+	}
+	w.WriteString(`,"r":`)
+	if err := list(d.rows, d.fEnd, d.rEnd, d.hasR); err != nil {
+		return err
+	}
+	w.WriteString(`,"t":`)
+	if err := list(d.rows, d.rEnd, d.rows.n, d.hasT); err != nil {
+		return err
+	}
+	w.WriteString(`,"rules":`)
+	b, err := json.Marshal(d.rules)
+	if err != nil {
+		return err
+	}
+	if b, err = revealJSONStrings(b); err != nil {
+		return err
+	}
+	w.Write(b)
+	return w.WriteByte('}')
 }
 
 // plainJSONString reports whether s is printable ASCII that encoding/json
@@ -842,43 +904,86 @@ func prettyPolicy(raw json.RawMessage) string {
 	return string(EscapeHiddenJSON(out.Bytes()))
 }
 
-type stringTable struct {
-	ids  map[string]int
-	list []string
+// htmlKey is what a table keeps of a string or an encoded evidence part:
+// the first 16 bytes of its SHA-256, which no two of them share by chance
+// (2^-128 for a pair) nor by design (a second preimage of SHA-256).
+type htmlKey [16]byte
+
+func htmlKeyOf(b []byte) htmlKey {
+	h := sha256.Sum256(b)
+	return htmlKey(h[:16])
 }
 
-func newStringTable(size int) *stringTable {
-	t := &stringTable{ids: make(map[string]int, size), list: make([]string, 1, size+1)}
-	t.ids[""] = 0
+// stringTable gives each distinct string its index in "s", and writes the
+// string, encoded by encoding/json and revealed, to its temporary file
+// when it is first seen.
+type stringTable struct {
+	ids map[htmlKey]int32
+	n   int // strings written
+	out *htmlSpill
+	kb  []byte // the string being looked up (hashing a string would copy it)
+	sb  bytes.Buffer
+	enc *json.Encoder
+	err error // the first error writing a string
+}
+
+func newStringTable() *stringTable {
+	t := &stringTable{ids: map[htmlKey]int32{}, out: newHTMLSpill()}
+	t.enc = json.NewEncoder(&t.sb)
+	t.id("")
 	return t
 }
 
 func (t *stringTable) id(s string) int {
-	if id, ok := t.ids[s]; ok {
+	if s == "" && t.n > 0 {
+		return 0
+	}
+	t.kb = append(t.kb[:0], s...)
+	k := htmlKeyOf(t.kb)
+	if id, ok := t.ids[k]; ok {
+		return int(id)
+	}
+	id := t.n
+	t.ids[k] = int32(id)
+	t.n++
+	if id > 0 {
+		t.out.WriteByte(',')
+	}
+	if plainJSONString(s) {
+		// What encoding/json and revealJSONStrings write for it.
+		t.out.WriteByte('"')
+		t.out.WriteString(s)
+		t.out.WriteByte('"')
 		return id
 	}
-	id := len(t.list)
-	t.ids[s] = id
-	if len(t.list) == cap(t.list) {
-		// Doubled: append grows a long list by a quarter at a time, and
-		// every copy left behind is garbage until the collector runs.
-		t.list = append(make([]string, 0, 2*cap(t.list)), t.list...)
+	t.sb.Reset()
+	err := t.enc.Encode(s)
+	var b []byte
+	if err == nil {
+		b, err = revealJSONStrings(bytes.TrimSuffix(t.sb.Bytes(), []byte("\n")))
 	}
-	t.list = append(t.list, s)
+	if err == nil {
+		_, err = t.out.Write(b)
+	}
+	if err != nil && t.err == nil {
+		t.err = err
+	}
 	return id
 }
 
-// objTable holds each distinct evidence part once, encoded as json.Marshal
-// encodes it (the list and the index share the text).
+// objTable gives each distinct evidence part its index in "o", and writes
+// it, encoded as json.Marshal encodes it and revealed, to its temporary
+// file when it is first seen.
 type objTable struct {
-	ids  map[string]int
-	list []string
-	buf  bytes.Buffer
-	enc  *json.Encoder
+	ids map[htmlKey]int32
+	n   int
+	out *htmlSpill
+	buf bytes.Buffer
+	enc *json.Encoder
 }
 
-func newObjTable(size int) *objTable {
-	t := &objTable{ids: make(map[string]int, size), list: make([]string, 0, size)}
+func newObjTable() *objTable {
+	t := &objTable{ids: map[htmlKey]int32{}, out: newHTMLSpill()}
 	t.enc = json.NewEncoder(&t.buf)
 	return t
 }
@@ -891,12 +996,64 @@ func (t *objTable) id(x any) (int, error) {
 	}
 	b := t.buf.Bytes()
 	b = b[:len(b)-1]
-	if id, ok := t.ids[string(b)]; ok {
-		return id, nil
+	k := htmlKeyOf(b)
+	if id, ok := t.ids[k]; ok {
+		return int(id), nil
 	}
-	id := len(t.list)
-	k := string(b)
-	t.ids[k] = id
-	t.list = append(t.list, k)
+	id := t.n
+	t.ids[k] = int32(id)
+	t.n++
+	if id > 0 {
+		if err := t.out.WriteByte(','); err != nil {
+			return 0, err
+		}
+	}
+	rb, err := revealJSONStrings(b)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := t.out.Write(rb); err != nil {
+		return 0, err
+	}
 	return id, nil
+}
+
+// needTable gives each distinct need (its strings' indexes) its index in
+// "n", and writes it encoded to its temporary file when it is first seen.
+type needTable struct {
+	ids map[[8]int32]int32
+	n   int
+	out *htmlSpill
+	b   []byte
+}
+
+func newNeedTable() *needTable {
+	return &needTable{ids: map[[8]int32]int32{}, out: newHTMLSpill()}
+}
+
+func (t *needTable) id(need [8]int) int {
+	var k [8]int32
+	for i, x := range need {
+		k[i] = int32(x)
+	}
+	if id, ok := t.ids[k]; ok {
+		return int(id)
+	}
+	id := t.n
+	t.ids[k] = int32(id)
+	t.n++
+	t.b = t.b[:0]
+	if id > 0 {
+		t.b = append(t.b, ',')
+	}
+	t.b = append(t.b, '[')
+	for i, x := range need {
+		if i > 0 {
+			t.b = append(t.b, ',')
+		}
+		t.b = strconv.AppendInt(t.b, int64(x), 10)
+	}
+	t.b = append(t.b, ']')
+	t.out.Write(t.b) // an error stays in the writer, and copyTo returns it
+	return id
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"html"
+	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
@@ -295,5 +297,64 @@ func TestHTMLDataSize(t *testing.T) {
 	}
 	if per := len(b) / len(res.Findings); per > 1024 {
 		t.Errorf("%d bytes per finding in the data block", per)
+	}
+}
+
+// TestHTMLSpill: the data block's parts go through temporary files in
+// os.TempDir(), all removed when the page is written; where none can be
+// made the page is the same, from memory.
+func TestHTMLSpill(t *testing.T) {
+	withCatalog(t)
+	res := bigResult(300)
+	want := writeHTMLString(t, res)
+	tests := []struct {
+		name  string
+		tmp   func(t *testing.T) string
+		files bool
+	}{
+		{"temporary files", func(t *testing.T) string { return t.TempDir() }, true},
+		{"no temporary directory", func(t *testing.T) string { return filepath.Join(t.TempDir(), "missing") }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := tt.tmp(t)
+			t.Setenv("TMPDIR", dir)
+			d, err := newView(res).buildHTMLData()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := d.rows.f != nil; got != tt.files {
+				t.Errorf("rows in a temporary file: %v, want %v", got, tt.files)
+			}
+			d.close()
+			if got := writeHTMLString(t, res); got != want {
+				t.Errorf("page differs:\n%s", firstDiff(want, got))
+			}
+			if left, _ := os.ReadDir(dir); len(left) > 0 {
+				t.Errorf("%d temporary files left in %s, first %s", len(left), dir, left[0].Name())
+			}
+		})
+	}
+}
+
+// TestHTMLSpillShort: a temporary file that lost bytes is an error, not a
+// shorter page.
+func TestHTMLSpillShort(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	s := newHTMLSpill()
+	defer s.close()
+	if s.f == nil {
+		t.Fatal("no temporary file")
+	}
+	s.WriteString(strings.Repeat("x", 1000))
+	if err := s.w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.f.Truncate(10); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := s.copyTo(&out, 0, s.n); err == nil {
+		t.Errorf("copied %d of %d bytes without an error", out.Len(), s.n)
 	}
 }
