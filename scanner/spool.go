@@ -344,4 +344,3 @@ func stubRegions(regions []*inventory.Region) []*inventory.Region {
 	}
 	return out
 }
-
