@@ -260,10 +260,21 @@ func MergeAccounts(parts []*Result) *Result {
 		p.Findings, p.Roles, p.TaskDefinitions = nil, nil, nil
 		c.add(p.Coverage)
 	}
-	sort.Slice(r.Scope.Accounts, func(i, j int) bool { return r.Scope.Accounts[i].ID < r.Scope.Accounts[j].ID })
 	sortFindings(r.Findings)
 	sort.Slice(r.Roles, func(i, j int) bool { return r.Roles[i].RoleARN < r.Roles[j].RoleARN })
 	sort.Slice(r.TaskDefinitions, func(i, j int) bool { return r.TaskDefinitions[i].ARN < r.TaskDefinitions[j].ARN })
+	finishParts(r)
+	r.summarize()
+	return r
+}
+
+// finishParts completes the scope and coverage of a Result whose parts
+// are the accounts of one evaluation (MergeAccounts, Spool): the accounts,
+// errors, account × regions and gaps sorted, Complete as they say, and the
+// regions collected.
+func finishParts(r *Result) {
+	c := &r.Coverage
+	sort.Slice(r.Scope.Accounts, func(i, j int) bool { return r.Scope.Accounts[i].ID < r.Scope.Accounts[j].ID })
 	sortCoverageErrors(c.Errors)
 	sortCollected(c.Collected)
 	sort.Strings(c.Gaps)
@@ -275,8 +286,6 @@ func MergeAccounts(parts []*Result) *Result {
 		c.Complete = false
 	}
 	r.Scope.Regions = collectedRegions(c.Collected)
-	r.summarize()
-	return r
 }
 
 // EvaluateAccountsTo is EvaluateAccounts handing each account's Result to

@@ -280,18 +280,7 @@ func (s *Spool) Header() *Result {
 		c.add(p.head.Coverage)
 		p.head = nil
 	}
-	sort.Slice(r.Scope.Accounts, func(i, j int) bool { return r.Scope.Accounts[i].ID < r.Scope.Accounts[j].ID })
-	sortCoverageErrors(c.Errors)
-	sortCollected(c.Collected)
-	sort.Strings(c.Gaps)
-	c.Gaps = slices.Compact(c.Gaps)
-	if c.Gaps == nil {
-		c.Gaps = []string{}
-	}
-	if len(c.Gaps) > 0 || c.RegionsFailed > 0 || len(c.Errors) > 0 {
-		c.Complete = false
-	}
-	r.Scope.Regions = collectedRegions(c.Collected)
+	finishParts(r)
 	r.Summary = s.sum
 	for _, sv := range Severities {
 		r.Summary.BySeverity[string(sv)] += 0
