@@ -30,19 +30,29 @@ import (
 // what it has with Complete false and Interrupted set ("interrupted" or
 // "deadline").
 func Collect(ctx context.Context, cfg Config) (*inventory.Inventory, error) {
-	cfg, err := cfg.normalize()
+	cfg, be, st, err := start(ctx, cfg)
 	if err != nil {
 		return nil, err
+	}
+	return collect(ctx, cfg, be, st)
+}
+
+// start checks the configuration and the credentials and makes the SDK
+// backend (Collect, CollectEach).
+func start(ctx context.Context, cfg Config) (Config, backend, *stats, error) {
+	cfg, err := cfg.normalize()
+	if err != nil {
+		return cfg, nil, nil, err
 	}
 	st := &stats{}
 	be, err := newSDKBackend(ctx, cfg, st, newEndpoints(cfg.Logger))
 	if err != nil {
-		return nil, err
+		return cfg, nil, nil, err
 	}
 	if err := be.checkCredentials(ctx); err != nil {
-		return nil, err
+		return cfg, nil, nil, err
 	}
-	return collect(ctx, cfg, be, st)
+	return cfg, be, st, nil
 }
 
 // collector is one scan's state.

@@ -309,16 +309,8 @@ func (col *Collection) Close() error {
 // cannot take it, the accounts are held in memory instead, with a warning
 // in the log. Close the Collection to remove the file.
 func CollectEach(ctx context.Context, cfg Config) (*Collection, error) {
-	cfg, err := cfg.normalize()
+	cfg, be, st, err := start(ctx, cfg)
 	if err != nil {
-		return nil, err
-	}
-	st := &stats{}
-	be, err := newSDKBackend(ctx, cfg, st, newEndpoints(cfg.Logger))
-	if err != nil {
-		return nil, err
-	}
-	if err := be.checkCredentials(ctx); err != nil {
 		return nil, err
 	}
 	return collectEach(ctx, cfg, be, st, func(c *collector) (spool, error) {
