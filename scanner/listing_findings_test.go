@@ -31,10 +31,7 @@ func TestListingFindingsUnchanged(t *testing.T) {
 		world func() *inventory.Inventory
 	}{
 		{"demo", demo.World},
-		{"generated", func() *inventory.Inventory {
-			return fakeaws.GenerateWorld(fakeaws.WorldSpec{Accounts: 6, Regions: []string{"us-east-1", "eu-west-1"},
-				TaskDefsPerRegion: 30, ServicesPerRegion: 10, InstancesPerCluster: 2, ClustersPerRegion: 2, Seed: 12})
-		}},
+		{"generated", generatedWorld},
 	}
 	for _, w := range worlds {
 		t.Run(w.name, func(t *testing.T) {
