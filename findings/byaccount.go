@@ -66,7 +66,10 @@ func (x *Index) EvaluateAccount(a *inventory.Account, errs []inventory.Collectio
 	} else {
 		inv.Accounts = []*inventory.Account{}
 	}
-	return newEvaluation(&inv, opts, x.res, x.accounts, a).run()
+	// The account's own resources come with it (a live scan's Index holds
+	// only what accounts reference across accounts): a layer over the
+	// Index's.
+	return newEvaluation(&inv, opts, x.res.over(inv.Partition, a), x.accounts, a).run()
 }
 
 // SplitErrors sorts an inventory's collection errors by the account they

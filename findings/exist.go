@@ -106,46 +106,47 @@ func (r *resources) indexExistence(inv *inventory.Inventory) {
 	x := &r.exist
 	x.resolution = inv.Scope.Resources
 	x.scanned, x.accounts = map[string]bool{}, map[string]bool{}
-	x.repos, x.registries = map[string]*inventory.ECRRepository{}, map[string]*inventory.ECRRegistry{}
-	x.logGroups, x.buckets = map[string]*inventory.LogGroup{}, map[string]*inventory.S3Bucket{}
-	x.missingSecrets, x.missingParams = map[string]bool{}, map[string]bool{}
-	x.paramsByName = map[string]*inventory.Parameter{}
+	x.buckets = map[string]*inventory.S3Bucket{}
 	for _, a := range inv.Accounts {
 		x.accounts[a.ID] = true
 		for _, reg := range a.Regions {
 			if reg.Status == inventory.RegionScanned {
 				x.scanned[a.ID+"|"+reg.Name] = true
 			}
-			k := a.ID + "|" + reg.Name + "|"
-			for _, repo := range reg.ECRRepositories {
-				if repo != nil {
-					x.repos[k+repo.Name] = repo
-				}
-			}
-			if reg.ECRRegistry != nil {
-				x.registries[a.ID+"|"+reg.Name] = reg.ECRRegistry
-			}
-			for _, g := range reg.LogGroups {
-				if g != nil {
-					x.logGroups[k+g.Name] = g
-				}
-			}
-			for _, s := range reg.MissingSecrets {
-				x.missingSecrets[k+s] = true
-			}
-			for _, p := range reg.MissingParameters {
-				x.missingParams[k+p] = true
-			}
-			for _, p := range reg.Parameters {
-				if p != nil {
-					x.paramsByName[k+p.Name] = p
-				}
-			}
 		}
 	}
 	for _, b := range inv.S3Buckets {
 		if b != nil {
 			x.buckets[b.Name] = b
+		}
+	}
+}
+
+// addRegion indexes the existence records of one account×region.
+func (x *existIndex) addRegion(account string, reg *inventory.Region) {
+	k := account + "|" + reg.Name + "|"
+	for _, repo := range reg.ECRRepositories {
+		if repo != nil {
+			x.repos[k+repo.Name] = repo
+		}
+	}
+	if reg.ECRRegistry != nil {
+		x.registries[account+"|"+reg.Name] = reg.ECRRegistry
+	}
+	for _, g := range reg.LogGroups {
+		if g != nil {
+			x.logGroups[k+g.Name] = g
+		}
+	}
+	for _, s := range reg.MissingSecrets {
+		x.missingSecrets[k+s] = true
+	}
+	for _, p := range reg.MissingParameters {
+		x.missingParams[k+p] = true
+	}
+	for _, p := range reg.Parameters {
+		if p != nil {
+			x.paramsByName[k+p.Name] = p
 		}
 	}
 }
@@ -160,7 +161,8 @@ func (r *resources) registry(account, region string) *inventory.ECRRegistry {
 	if r == nil {
 		return nil
 	}
-	return r.exist.registries[account+"|"+region]
+	g, _ := find(r, func(r *resources) map[string]*inventory.ECRRegistry { return r.exist.registries }, account+"|"+region)
+	return g
 }
 
 // repository is a repository record, or nil.
@@ -168,7 +170,8 @@ func (r *resources) repository(account, region, name string) *inventory.ECRRepos
 	if r == nil {
 		return nil
 	}
-	return r.exist.repos[account+"|"+region+"|"+name]
+	repo, _ := find(r, func(r *resources) map[string]*inventory.ECRRepository { return r.exist.repos }, account+"|"+region+"|"+name)
+	return repo
 }
 
 // bucket is an S3 bucket record, or nil.
@@ -337,7 +340,7 @@ func (r *resources) logGroup(account, region, name, arn string) *existence {
 		return nil
 	}
 	what := "log group " + name + " in account " + account + ", " + region
-	g := r.exist.logGroups[account+"|"+region+"|"+name]
+	g, _ := find(r, func(r *resources) map[string]*inventory.LogGroup { return r.exist.logGroups }, account+"|"+region+"|"+name)
 	switch {
 	case g == nil || g.Status == inventory.NotChecked:
 		return r.unchecked(existLogGroup, arn, account, region, what, "logs:DescribeLogGroups")
@@ -417,7 +420,7 @@ func (r *resources) secret(s *inventory.Secret, ref, partition, account, region 
 		}
 		return &existence{status: existYes, kind: existSecret, subject: subject, account: account, region: region, what: what}
 	}
-	if r.exist.missingSecrets[account+"|"+region+"|"+ref] {
+	if missing, _ := find(r, func(r *resources) map[string]bool { return r.exist.missingSecrets }, account+"|"+region+"|"+ref); missing {
 		return &existence{status: existMissing, kind: existSecret, subject: subject, account: account, region: region, what: what,
 			why: "does not exist", create: "Create secret " + name + " in account " + account + ", " + region}
 	}
@@ -436,13 +439,14 @@ func (r *resources) parameter(arn string, cands []string, account, region string
 		return &existence{status: existYes, kind: existParameter, subject: arn, account: account, region: region, what: what}
 	}
 	for _, c := range cands {
-		if r.exist.paramsByName[account+"|"+region+"|"+c] != nil {
+		if p, _ := find(r, func(r *resources) map[string]*inventory.Parameter { return r.exist.paramsByName }, account+"|"+region+"|"+c); p != nil {
 			return &existence{status: existYes, kind: existParameter, subject: arn, account: account, region: region, what: what}
 		}
 	}
 	all := true
 	for _, c := range cands {
-		all = all && r.exist.missingParams[account+"|"+region+"|"+c]
+		missing, _ := find(r, func(r *resources) map[string]bool { return r.exist.missingParams }, account+"|"+region+"|"+c)
+		all = all && missing
 	}
 	if all {
 		return &existence{status: existMissing, kind: existParameter, subject: arn, account: account, region: region, what: what,
