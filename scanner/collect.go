@@ -114,6 +114,9 @@ type accountState struct {
 	acct    *inventory.Account
 	sess    session // nil when credentials failed
 	regions map[string]*regionState
+	// in interns the account's strings while it is scanned (nil: the
+	// scan's interner).
+	in *interner
 }
 
 // regionState is one account×region's clients and result.
@@ -270,7 +273,7 @@ func collectEach(ctx context.Context, cfg Config, be backend, st *stats, newSpoo
 		}
 		g.Go(func() error {
 			c.scanAccount(ctx, t, states[i])
-			c.spoolAccount(states[i], idx, sp)
+			c.spoolAccount(ctx, states[i], idx, sp)
 			return nil
 		})
 	}
@@ -321,11 +324,12 @@ func collectEach(ctx context.Context, cfg Config, be backend, st *stats, newSpoo
 	return &Collection{Index: inv, spool: sp}, nil
 }
 
-// spoolAccount ends an account's scan: its task definitions' references
-// are filed in idx, what it collected goes to the spool, and its state
-// keeps stubs of its regions (name and status), to which resolution adds
-// the resources it finds there.
-func (c *collector) spoolAccount(st *accountState, idx *refIndex, sp spool) {
+// spoolAccount ends an account's scan: what its task definitions
+// reference in its own regions is resolved there (resolveAccount), the
+// rest is filed in idx, what it collected goes to the spool, and its state
+// keeps stubs of its regions (name and status), to which resolveResources
+// adds what it finds there for other accounts.
+func (c *collector) spoolAccount(ctx context.Context, st *accountState, idx *refIndex, sp spool) {
 	var regions []*inventory.Region
 	for _, rs := range st.regions {
 		if rs.region != nil {
@@ -333,18 +337,16 @@ func (c *collector) spoolAccount(st *accountState, idx *refIndex, sp spool) {
 		}
 	}
 	a := &inventory.Account{IAM: st.acct.IAM, Regions: regions}
-	sortAccount(a)
 	if c.cfg.ResolveResources {
-		idx.mu.Lock()
-		for _, r := range a.Regions {
-			for _, td := range r.TaskDefinitions {
-				idx.addTaskDefinition(resOwner{st.acct.ID, r.Name}, td, c.partition)
-			}
+		in := st.in
+		if in == nil {
+			in = c.in
 		}
-		idx.mu.Unlock()
+		c.resolveAccount(ctx, st, regions, idx, in)
 	}
+	sortAccount(a)
 	sp.put(st.acct.ID, &spoolRecord{IAM: a.IAM, Regions: a.Regions})
-	st.acct.IAM = nil
+	st.acct.IAM, st.in = nil, nil
 	st.acct.Regions = stubRegions(a.Regions)
 	for i, r := range a.Regions {
 		rs := st.regions[r.Name]
@@ -451,6 +453,7 @@ func (c *collector) scanAccount(ctx context.Context, t target, st *accountState)
 		// The account's data is dropped once spooled: strings shared
 		// with other accounts would be held for nothing.
 		in = newInterner()
+		st.in = in
 	}
 	g.Go(func() error {
 		st.acct.IAM = c.collectIAM(ctx, t.id, sess.iam(), in)

@@ -261,13 +261,93 @@ func (c *collector) resolveResources(ctx context.Context, states []*accountState
 		if s.sess == nil {
 			return nil
 		}
-		rs := s.regions[o.region]
-		if rs == nil || rs.region == nil || rs.region.Status != inventory.RegionScanned || !rs.hasClients() {
-			return nil
-		}
-		return rs
+		return scannedRegion(s, o.region)
 	}
 
+	// S3 alongside: buckets are found by their owner, not by region.
+	var buckets []*inventory.S3Bucket
+	var s3g errgroup.Group
+	s3g.Go(func() error {
+		buckets = c.resolveS3(ctx, byID, idx.s3)
+		return nil
+	})
+	c.resolveWork(ctx, idx, target, c.in, nil)
+	_ = s3g.Wait()
+	c.in.detach(&buckets)
+	return buckets
+}
+
+// scannedRegion is the account's region when it was scanned and has
+// clients, or nil.
+func scannedRegion(s *accountState, region string) *regionState {
+	rs := s.regions[region]
+	if rs == nil || rs.region == nil || rs.region.Status != inventory.RegionScanned || !rs.hasClients() {
+		return nil
+	}
+	return rs
+}
+
+// resolveAccount resolves, as an account's scan ends, what its task
+// definitions reference in its own scanned regions, into those regions
+// (strings detached with in). What they reference elsewhere (another
+// account, and S3 buckets, whose owners are found by listing) is filed
+// in idx for resolveResources, and so are the keys that its secrets and
+// parameters name in another account. An account's own resources then
+// go to the spool with it: the scan holds until its end only what
+// accounts reference across accounts.
+func (c *collector) resolveAccount(ctx context.Context, st *accountState, regions []*inventory.Region, idx *refIndex, in *interner) {
+	local := &refIndex{}
+	for _, r := range regions {
+		for _, td := range r.TaskDefinitions {
+			local.addTaskDefinition(resOwner{st.acct.ID, r.Name}, td, c.partition)
+		}
+	}
+	own := func(o resOwner) bool { return o.account == st.acct.ID }
+	if st.sess != nil {
+		c.resolveWork(ctx, local, func(o resOwner) *regionState { return scannedRegion(st, o.region) }, in, own)
+	}
+	idx.mu.Lock()
+	defer idx.mu.Unlock()
+	for o, w := range local.m {
+		if !own(o) {
+			idx.work(o).merge(w)
+		}
+	}
+	for bucket, r := range local.s3 {
+		if idx.s3 == nil {
+			idx.s3 = map[string]*s3Ref{}
+		}
+		if have := idx.s3[bucket]; have != nil {
+			maps.Copy(have.keys, r.keys)
+			maps.Copy(have.from, r.from)
+		} else {
+			idx.s3[bucket] = r
+		}
+	}
+}
+
+// merge adds the work of o to w.
+func (w *resWork) merge(o *resWork) {
+	maps.Copy(w.secrets, o.secrets)
+	maps.Copy(w.params, o.params)
+	maps.Copy(w.keys, o.keys)
+	maps.Copy(w.logGroups, o.logGroups)
+	for repo, imgs := range o.images {
+		for _, img := range imgs {
+			if !slices.Contains(w.images[repo], img) {
+				w.images[repo] = append(w.images[repo], img)
+			}
+		}
+	}
+}
+
+// resolveWork resolves the work filed in idx for the owners that keep
+// accepts (every owner when keep is nil) in the region target gives
+// (none: not resolved, and said so in the log), with the results' strings
+// detached with in: first secrets, parameters (they name the KMS keys),
+// ECR and log groups, then the keys. Each owner's region holds a slot of
+// the scan's region concurrency while it is resolved.
+func (c *collector) resolveWork(ctx context.Context, idx *refIndex, target func(resOwner) *regionState, in *interner, keep func(resOwner) bool) {
 	run := func(phase string, do func(o resOwner, rs *regionState, w *resWork)) {
 		// Phase 1 files keys into idx while it runs: take the work first.
 		idx.mu.Lock()
@@ -282,6 +362,9 @@ func (c *collector) resolveResources(ctx context.Context, states []*accountState
 		var g errgroup.Group
 		g.SetLimit(c.cfg.RegionConcurrency)
 		for _, o := range owners {
+			if keep != nil && !keep(o) {
+				continue
+			}
 			w := works[o]
 			rs := target(o)
 			if rs == nil {
@@ -289,20 +372,19 @@ func (c *collector) resolveResources(ctx context.Context, states []*accountState
 					"account", o.account, "region", o.region)
 				continue
 			}
-			g.Go(func() error { do(o, rs, w); return nil })
+			g.Go(func() error {
+				// Without the caller's cancellation: an interrupted
+				// scan still records each reference it leaves
+				// unresolved, and the slots are always given back.
+				_ = c.regionSem.Acquire(context.WithoutCancel(ctx), 1)
+				defer c.regionSem.Release(1)
+				do(o, rs, w)
+				return nil
+			})
 		}
 		_ = g.Wait()
 	}
 
-	// S3 alongside: buckets are found by their owner, not by region.
-	var buckets []*inventory.S3Bucket
-	var s3g errgroup.Group
-	s3g.Go(func() error {
-		buckets = c.resolveS3(ctx, byID, idx.s3)
-		return nil
-	})
-	// Phase 1: secrets and parameters (they name the KMS keys), ECR and
-	// log groups.
 	run("secrets, parameters, ECR and log groups", func(o resOwner, rs *regionState, w *resWork) {
 		var g errgroup.Group
 		g.Go(func() error { c.resolveSecrets(ctx, o, rs, w, idx); return nil })
@@ -313,22 +395,18 @@ func (c *collector) resolveResources(ctx context.Context, states []*accountState
 		// Detached from the responses (detach.go) as soon as each
 		// account×region is done.
 		r := rs.region
-		c.in.detach(&r.Secrets)
-		c.in.detach(&r.Parameters)
-		c.in.detach(&r.MissingSecrets)
-		c.in.detach(&r.MissingParameters)
-		c.in.detach(&r.ECRRepositories)
-		c.in.detach(&r.ECRRegistry)
-		c.in.detach(&r.LogGroups)
+		in.detach(&r.Secrets)
+		in.detach(&r.Parameters)
+		in.detach(&r.MissingSecrets)
+		in.detach(&r.MissingParameters)
+		in.detach(&r.ECRRepositories)
+		in.detach(&r.ECRRegistry)
+		in.detach(&r.LogGroups)
 	})
-	// Phase 2: the keys.
 	run("keys", func(o resOwner, rs *regionState, w *resWork) {
 		c.resolveKeys(ctx, o, rs, w)
-		c.in.detach(&rs.region.KMSKeys)
+		in.detach(&rs.region.KMSKeys)
 	})
-	_ = s3g.Wait()
-	c.in.detach(&buckets)
-	return buckets
 }
 
 // resolveSecrets looks up the referenced secrets of one account×region:

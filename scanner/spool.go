@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/ecs-audit/audit/inventory"
@@ -264,12 +265,80 @@ func (col *Collection) account(x *inventory.Account) (*inventory.Account, error)
 	}
 	for _, r := range a.Regions {
 		if st := stubs[r.Name]; st != nil {
-			r.Secrets, r.Parameters, r.KMSKeys = st.Secrets, st.Parameters, st.KMSKeys
-			r.MissingSecrets, r.MissingParameters = st.MissingSecrets, st.MissingParameters
-			r.ECRRepositories, r.ECRRegistry, r.LogGroups = st.ECRRepositories, st.ECRRegistry, st.LogGroups
+			mergeResolved(r, st)
 		}
 	}
 	return a, nil
+}
+
+// mergeResolved adds to a region, as its account's scan resolved it, what
+// the resolution for other accounts found there (from): a resource both
+// looked up is kept once (the region's record; the registry's fields that
+// only one of them could read are taken from it), a repository's images
+// are the union of both, and every list stays in the order sortAccount
+// gives.
+func mergeResolved(r, from *inventory.Region) {
+	r.Secrets = mergeBy(r.Secrets, from.Secrets, func(s *inventory.Secret) string { return s.ARN })
+	r.Parameters = mergeBy(r.Parameters, from.Parameters, func(p *inventory.Parameter) string { return p.Name })
+	r.KMSKeys = mergeBy(r.KMSKeys, from.KMSKeys, func(k *inventory.KMSKey) string { return k.ARN })
+	r.LogGroups = mergeBy(r.LogGroups, from.LogGroups, func(g *inventory.LogGroup) string { return g.Name })
+	r.MissingSecrets = mergeBy(r.MissingSecrets, from.MissingSecrets, func(s string) string { return s })
+	r.MissingParameters = mergeBy(r.MissingParameters, from.MissingParameters, func(s string) string { return s })
+	repos := make(map[string]*inventory.ECRRepository, len(r.ECRRepositories))
+	for _, repo := range r.ECRRepositories {
+		repos[repo.Name] = repo
+	}
+	for _, repo := range from.ECRRepositories {
+		have := repos[repo.Name]
+		if have == nil {
+			r.ECRRepositories = append(r.ECRRepositories, repo)
+			continue
+		}
+		for _, im := range repo.Images {
+			if !slices.ContainsFunc(have.Images, func(x inventory.ECRImage) bool { return x.Tag == im.Tag && x.Digest == im.Digest }) {
+				have.Images = append(have.Images, im)
+			}
+		}
+		slices.SortFunc(have.Images, compareImages)
+	}
+	slices.SortFunc(r.ECRRepositories, func(x, y *inventory.ECRRepository) int { return strings.Compare(x.Name, y.Name) })
+	switch g := from.ECRRegistry; {
+	case g == nil:
+	case r.ECRRegistry == nil:
+		r.ECRRegistry = g
+	default:
+		merged := *r.ECRRegistry
+		if merged.PullThroughCacheRulesStatus != inventory.PolicyCollected && g.PullThroughCacheRulesStatus == inventory.PolicyCollected {
+			merged.PullThroughCacheRules, merged.PullThroughCacheRulesStatus = g.PullThroughCacheRules, g.PullThroughCacheRulesStatus
+		}
+		if merged.PolicyStatus != inventory.PolicyCollected && g.PolicyStatus == inventory.PolicyCollected {
+			merged.Policy, merged.PolicyStatus = g.Policy, g.PolicyStatus
+		}
+		r.ECRRegistry = &merged
+	}
+}
+
+// mergeBy appends to list the entries of more whose key it does not hold
+// and sorts it by key.
+func mergeBy[T any](list, more []T, key func(T) string) []T {
+	if len(more) == 0 {
+		return list
+	}
+	if len(list) == 0 {
+		return more
+	}
+	seen := make(map[string]bool, len(list))
+	for _, x := range list {
+		seen[key(x)] = true
+	}
+	for _, x := range more {
+		if k := key(x); !seen[k] {
+			seen[k] = true
+			list = append(list, x)
+		}
+	}
+	slices.SortStableFunc(list, func(x, y T) int { return strings.Compare(key(x), key(y)) })
+	return list
 }
 
 // Inventory reads every account back and returns the whole inventory

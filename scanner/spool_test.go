@@ -84,6 +84,11 @@ func TestCollectEachEqualsCollect(t *testing.T) {
 				}
 			}
 
+			// Each account's own resources went to the spool with it: the
+			// Index holds only what task definitions reference in another
+			// account.
+			checkIndexCrossAccount(t, col.Index, whole)
+
 			// Account by account, evaluated as the Collection hands them
 			// over: the findings of the whole inventory.
 			byAccount, err := findings.EvaluateEach(col.Index, opts, 2, col.Accounts, nil)
@@ -322,5 +327,46 @@ func TestCollectEachWithoutTemporaryDirectory(t *testing.T) {
 		if calls[op] != n {
 			t.Errorf("%s called %d more times after the spool directory was refused", op, n-calls[op])
 		}
+	}
+}
+
+// checkIndexCrossAccount checks that the repositories an Index holds are
+// ones that task definitions of another account pull from, and that it
+// holds fewer resources than the whole inventory.
+func checkIndexCrossAccount(t *testing.T, index, whole *inventory.Inventory) {
+	t.Helper()
+	cross := map[string]bool{}
+	for _, a := range whole.Accounts {
+		for _, r := range a.Regions {
+			for _, td := range r.TaskDefinitions {
+				for _, cd := range td.ContainerDefinitions {
+					if ref, ok := inventory.ParseECRImage(cd.Image); ok && ref.Registry != a.ID {
+						cross[ref.Registry+"|"+ref.Region+"|"+ref.Repository] = true
+					}
+				}
+			}
+		}
+	}
+	count := func(inv *inventory.Inventory) int {
+		n := 0
+		for _, a := range inv.Accounts {
+			for _, r := range a.Regions {
+				n += len(r.Secrets) + len(r.Parameters) + len(r.KMSKeys) + len(r.ECRRepositories) + len(r.LogGroups) +
+					len(r.MissingSecrets) + len(r.MissingParameters)
+			}
+		}
+		return n
+	}
+	for _, a := range index.Accounts {
+		for _, r := range a.Regions {
+			for _, repo := range r.ECRRepositories {
+				if !cross[a.ID+"|"+r.Name+"|"+repo.Name] {
+					t.Errorf("the Index holds repository %s of account %s, %s, which no other account pulls from", repo.Name, a.ID, r.Name)
+				}
+			}
+		}
+	}
+	if n, all := count(index), count(whole); n >= all {
+		t.Errorf("the Index holds %d resources, the whole inventory %d", n, all)
 	}
 }
