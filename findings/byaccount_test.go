@@ -22,7 +22,50 @@ func evaluate(t *testing.T, inv *inventory.Inventory, opts Options) *Result {
 		requireSameResult(t, whole, byAccount)
 	}
 	requireSpoolEqual(t, inv, opts)
+	requireOwnLayerEqual(t, inv, opts, whole)
 	return whole
+}
+
+// requireOwnLayerEqual evaluates each account with an Index that does not
+// hold that account's own resources (a live scan's Index holds only what
+// accounts reference across accounts): the account brings them, and the
+// Result must be the whole evaluation's.
+func requireOwnLayerEqual(t *testing.T, inv *inventory.Inventory, opts Options, whole *Result) {
+	t.Helper()
+	byAccount, rest := SplitErrors(inv)
+	parts := make([]*Result, len(inv.Accounts)+1)
+	parts[len(inv.Accounts)] = NewIndex(inv).EvaluateAccount(nil, rest, opts)
+	for i, a := range inv.Accounts {
+		index := *inv
+		index.Accounts = make([]*inventory.Account, len(inv.Accounts))
+		for j, b := range inv.Accounts {
+			if j != i {
+				index.Accounts[j] = b
+				continue
+			}
+			stub := &inventory.Account{ID: b.ID, Name: b.Name, Email: b.Email, Status: b.Status, Path: b.Path}
+			for _, r := range b.Regions {
+				stub.Regions = append(stub.Regions, &inventory.Region{Name: r.Name, Status: r.Status})
+			}
+			index.Accounts[j] = stub
+		}
+		parts[i] = NewIndex(&index).EvaluateAccount(a, byAccount[a.ID], opts)
+	}
+	got := MergeAccounts(parts)
+	if reflect.DeepEqual(whole, got) {
+		return
+	}
+	w, _ := json.MarshalIndent(whole, "", " ")
+	g, _ := json.MarshalIndent(got, "", " ")
+	wl, gl := splitLines(string(w)), splitLines(string(g))
+	for i := 0; i < len(wl) && i < len(gl); i++ {
+		if wl[i] != gl[i] {
+			lo := max(0, i-8)
+			t.Fatalf("with its own resources only in the account (not in the Index), the Result differs at line %d:\nwhole:\n%s\nlayered:\n%s", i+1,
+				joinLines(wl[lo:min(len(wl), i+4)]), joinLines(gl[lo:min(len(gl), i+4)]))
+		}
+	}
+	t.Fatalf("with its own resources only in the account, the Result differs from Evaluate's (%d lines of JSON, %d)", len(gl), len(wl))
 }
 
 func requireSameResult(t *testing.T, want, got *Result) {
