@@ -12,7 +12,9 @@
 //
 // With -audit BIN, it then runs `BIN scan --snapshot FILE --format all`
 // -runs times, each in its own process, and prints each run's wall time,
-// CPU time and peak RSS (the child's getrusage maximum resident set size);
+// CPU time and peak RSS (on Linux the child's VmHWM, watched while it runs:
+// its getrusage maximum would include this process's own, see
+// rss_linux.go);
 // with -memlimit SIZE, as many runs again under GOMEMLIMIT=SIZE.
 //
 //	go run ./internal/benchworld -out bin/bench-snapshot.json -audit bin/audit
@@ -136,8 +138,13 @@ func measure(bin, snapshot string, runs int, memLimit string) error {
 			cmd.Env = append(cmd.Env, "GOMEMLIMIT="+memLimit)
 		}
 		start := time.Now()
-		err := cmd.Run()
+		if err := cmd.Start(); err != nil {
+			return fmt.Errorf("%s: %w", bin, err)
+		}
+		stop := watchPeak(cmd.Process.Pid)
+		err := cmd.Wait()
 		wall := time.Since(start)
+		peak := stop(cmd.ProcessState)
 		var exit *exec.ExitError
 		// Exit codes 1 (findings at or above --fail-on) and 0 are a
 		// complete run; anything else is not.
@@ -145,7 +152,6 @@ func measure(bin, snapshot string, runs int, memLimit string) error {
 			return fmt.Errorf("%s: %w", bin, err)
 		}
 		ps := cmd.ProcessState
-		peak := peakRSS(ps)
 		var size int64
 		entries, _ := os.ReadDir(out)
 		for _, e := range entries {

@@ -13,3 +13,6 @@ func peakRSS(ps *os.ProcessState) int64 {
 	}
 	return 0
 }
+
+// watchPeak gives the child's rusage maximum when it ends.
+func watchPeak(int) func(*os.ProcessState) int64 { return peakRSS }
