@@ -19,20 +19,21 @@ import (
 
 // Account by account.
 //
-// Resolving what task definitions reference needs every account's
-// references at once (a shared registry, a secret or a key of another
-// account is looked up once for all who use it), so resolution comes after
-// the last account is scanned. What resolution needs of an account is
-// small: its references, its sessions, and per region the status. So as
-// soon as an account's scan ends, its references are filed, and what it
-// collected (IAM, clusters, task definitions, launches, network) goes to a
-// spool: a temporary file, compressed, one record per account. In memory
-// stays a stub: the account's ID, name and path, and per region the
-// status and, once resolution is done, the resources resolved there, which
-// is exactly what findings.Index needs of every account. A Collection then
-// reads each account back whole, with its resources, for the evaluation,
-// so that what a live scan holds at once is the accounts in flight and
-// the stubs, not the Organization.
+// As soon as an account's scan ends, what its task definitions reference
+// in its own regions is resolved there (resolveAccount), with its
+// credentials, and what it collected (IAM, clusters, task definitions,
+// launches, network, and those resources) goes to a spool: a temporary
+// file, compressed, one record per account. What it references in another
+// account (a shared registry, a secret or a key of another account) and S3
+// buckets (found by their owner's listing) are filed, and resolved once
+// for all who use them after the last account is scanned (resolveResources).
+// In memory stays a stub: the account's ID, name and path, and per region
+// the status and what that last resolution finds there for other accounts,
+// which is what findings.Index needs of every account (an account's own
+// resources come with it, a layer over the Index's). A Collection then
+// reads each account back whole, merging the two, for the evaluation, so
+// that what a live scan holds at once is the accounts in flight and the
+// stubs, not the Organization.
 
 // spool keeps what each account collected until it is read back.
 type spool interface {
