@@ -294,9 +294,13 @@ func newTable(wb *workbook, name string, header []string, widths []float64, rows
 		if err != nil {
 			return nil, err
 		}
-		// The autofilter is set on the worksheet before streaming; the
-		// stream writer writes it out with the sheet.
+		// The autofilter and the dimension (the range the sheet uses) are
+		// set on the worksheet before streaming; the stream writer writes
+		// them out with the sheet.
 		if err := f.AutoFilter(sheet, "A1:"+last, nil); err != nil {
+			return nil, err
+		}
+		if err := f.SetSheetDimension(sheet, "A1:"+last); err != nil {
 			return nil, err
 		}
 		sw, err := f.NewStreamWriter(sheet)
@@ -495,14 +499,9 @@ func orgLabel(res *findings.Result) string {
 
 func (v *view) xlsxSummary(wb *workbook) error {
 	f, st := wb.f, wb.st
-	sw, err := f.NewStreamWriter(sheetSummary)
-	if err != nil {
-		return err
-	}
-	if err := setColWidths(sw, []float64{34, 48, 14}); err != nil {
-		return err
-	}
-	t := &table{styles: st, sheets: []tableSheet{{name: sheetSummary, sw: sw}}}
+	// The sheet's stream is opened once the rows are known (its dimension
+	// is written first).
+	t := &table{styles: st, sheets: []tableSheet{{name: sheetSummary}}}
 	res := v.res
 	kv := func(k string, val any) error {
 		switch x := val.(type) {
@@ -615,10 +614,26 @@ func (v *view) xlsxSummary(wb *workbook) error {
 	for _, c := range v.byAccount {
 		steps = append(steps, func() error { return t.add([]cell{str(c.Key), str(c.Label), num(c.Count)}) })
 	}
+	// Every step writes one row, or leaves one blank; the widest rows
+	// have three cells.
+	if err := f.SetSheetDimension(sheetSummary, "A1:C"+itoa(len(steps))); err != nil {
+		return err
+	}
+	sw, err := f.NewStreamWriter(sheetSummary)
+	if err != nil {
+		return err
+	}
+	if err := setColWidths(sw, []float64{34, 48, 14}); err != nil {
+		return err
+	}
+	t.sheets[0].sw = sw
 	for _, s := range steps {
 		if err := s(); err != nil {
 			return err
 		}
+	}
+	if t.row != len(steps) {
+		return fmt.Errorf("xlsx: the Summary has %d rows, %d expected", t.row, len(steps))
 	}
 	return sw.Flush()
 }

@@ -180,8 +180,11 @@ func TestXLSX(t *testing.T) {
 	if len(st.Fill.Color) == 0 || !strings.EqualFold("#"+strings.TrimPrefix(st.Fill.Color[0], "#"), sevFill["critical"][0]) {
 		t.Errorf("critical cell fill = %+v", st.Fill)
 	}
-	// The Summary sheet counts.
+	// The Summary sheet counts, and its dimension.
 	summary, _ := f.GetRows(sheetSummary)
+	if dim, err := f.GetSheetDimension(sheetSummary); err != nil || dim != "A1:C"+itoa(len(summary)) {
+		t.Errorf("Summary: dimension %q (%v), want A1:C%d", dim, err, len(summary))
+	}
 	var sawCritical bool
 	for _, row := range summary {
 		if len(row) >= 3 && row[0] == "critical" && row[2] == "2" {
@@ -194,7 +197,8 @@ func TestXLSX(t *testing.T) {
 }
 
 // checkTableSheet checks what every sheet of a table has: the header row
-// frozen, an autofilter over the sheet's rows (with its defined name),
+// frozen, its dimension (the range it uses), an autofilter over the
+// sheet's rows (with its defined name),
 // a width for every column, in ascending order, and no formula cell.
 // rows is the number of rows after the header.
 func checkTableSheet(t *testing.T, path string, f *excelize.File, sheet string, cols, rows int) {
@@ -207,6 +211,9 @@ func checkTableSheet(t *testing.T, path string, f *excelize.File, sheet string, 
 		t.Errorf("%s: panes = %+v, want the header row frozen", sheet, panes)
 	}
 	last, _ := excelize.CoordinatesToCellName(cols, rows+1, true)
+	if dim, err := f.GetSheetDimension(sheet); err != nil || dim != "A1:"+strings.ReplaceAll(last, "$", "") {
+		t.Errorf("%s: dimension %q (%v), want A1:%s", sheet, dim, err, strings.ReplaceAll(last, "$", ""))
+	}
 	xml := sheetXML(t, path, f, sheet)
 	if !strings.Contains(xml, `<autoFilter ref="$A$1:`+last+`"`) {
 		t.Errorf("no autofilter A1:%s in %s", last, sheet)
