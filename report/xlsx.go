@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf16"
 
 	"github.com/xuri/excelize/v2"
 
@@ -31,6 +32,11 @@ import (
 // package is written, so that no sheet is held in memory or on disk.
 // Table sheets have a bold header row, a frozen header (the pane is split
 // below row 1), an autofilter over the whole table and column widths.
+// A table with more rows than a sheet holds (1,048,576 with the header)
+// continues in further sheets, "Affected items (2)" and so on, right after
+// it, each with the same header row, pane, column widths and an
+// autofilter over its own rows; every row is written once, in order, and
+// the Summary names the tables that were split and their sheets.
 //
 // Every text cell is written as a string cell (an inline string, t="inlineStr",
 // never a formula or a number) and passed through sheetCell: Reveal shows
@@ -157,27 +163,101 @@ func styled(s string, style int) cell {
 func num(n int) cell { return cell{num: n, kind: cellNumber} }
 
 // workbook is what the functions writing the sheets share: the file, its
-// styles, and the ZIP writer that writes the rows of the tables.
+// styles, the ZIP writer that writes the rows of the tables, and the
+// tables that continue in further sheets, for the Summary.
 type workbook struct {
 	f     *excelize.File
 	st    *xlsxStyles
 	parts *orderedZip
+	split []splitTable
 }
 
-// table is one sheet with a header row, frozen and filtered.
+// splitTable is a table with more rows than a sheet holds: its rows (the
+// header's left out) and the names of its sheets, in order.
+type splitTable struct {
+	rows   int
+	sheets []string
+}
+
+// maxSheetRows is the number of rows a worksheet holds, its header row
+// included: Excel's limit, 1,048,576 (excelize.TotalRows). A table with
+// more rows continues in further sheets named after it ("Affected items
+// (2)", ...), each with the header row, the frozen pane, an autofilter
+// and the column widths; the rows are written once, in order. Tests set
+// it small.
+var maxSheetRows = excelize.TotalRows
+
+// tableSheetNames names the sheets of a table of rows rows (the header's
+// left out): the table's name, then continuationName for each sheet after
+// the first. There is always one sheet, even an empty one.
+func tableSheetNames(name string, rows int) ([]string, error) {
+	per := maxSheetRows - 1
+	if per < 1 {
+		return nil, fmt.Errorf("xlsx: a sheet of %d rows holds no row after the header", maxSheetRows)
+	}
+	n := max(1, (rows+per-1)/per)
+	names := make([]string, n)
+	names[0] = name
+	for k := 2; k <= n; k++ {
+		names[k-1] = continuationName(name, k)
+	}
+	return names, nil
+}
+
+// continuationName is the name of the k-th sheet of a table: "Affected
+// items (2)". A sheet's name holds at most 31 characters (UTF-16 code
+// units, as Excel and excelize count them); a longer name is cut before
+// the number.
+func continuationName(name string, k int) string {
+	suffix := " (" + itoa(k) + ")"
+	room := excelize.MaxSheetNameLength - len(suffix)
+	units := 0
+	for i, r := range name {
+		if units += utf16.RuneLen(r); units > room {
+			name = strings.TrimRight(name[:i], " ")
+			break
+		}
+	}
+	return name + suffix
+}
+
+// newSheet adds a sheet, and fails rather than reuse a sheet of the same
+// name (excelize's NewSheet returns the sheet that exists; Excel compares
+// names without case).
+func (wb *workbook) newSheet(name string) error {
+	for _, s := range wb.f.GetSheetList() {
+		if strings.EqualFold(s, name) {
+			return fmt.Errorf("xlsx: a sheet named %q already exists", s)
+		}
+	}
+	_, err := wb.f.NewSheet(name)
+	return err
+}
+
+// table is a table with a header row, frozen and filtered, in one sheet
+// or, when its rows do not fit in one, in several (see maxSheetRows).
 type table struct {
-	f      *excelize.File
-	sw     *excelize.StreamWriter
-	row    int
 	styles *xlsxStyles
+	sheets []tableSheet
+	sheet  int // the sheet rows are written to
+	row    int // the last row written in that sheet (1 is the header)
+	// written counts the rows written after the header rows, and want is
+	// the number the sheets' autofilters were made for.
+	written, want int
 	// The rows after the header are written by rows when the workbook is
-	// written (see stream and xlsxrows.go).
+	// written (see stream and xlsxrows.go); next ends the sheet's part and
+	// begins the next sheet's.
 	parts *orderedZip
-	part  string
 	rows  *rowWriter
-	// want is the number of rows, the header's included, that the sheet's
-	// dimension and autofilter were given.
-	want int
+	next  func() (io.Writer, error)
+}
+
+// tableSheet is one sheet of a table.
+type tableSheet struct {
+	name string
+	sw   *excelize.StreamWriter
+	part string
+	rows int // after the header
 }
 
 // body writes the rows after the header, and checks there are as many as
@@ -186,48 +266,65 @@ func (t *table) body(rows func() error) error {
 	if err := rows(); err != nil {
 		return err
 	}
-	if t.row != t.want {
-		return fmt.Errorf("xlsx: %d rows written, %d expected", t.row, t.want)
+	if t.written != t.want || t.sheet != len(t.sheets)-1 {
+		return fmt.Errorf("xlsx: %s: %d rows written, %d expected", t.sheets[0].name, t.written, t.want)
 	}
 	return nil
 }
 
-func newTable(wb *workbook, sheet string, header []string, widths []float64, rows int) (*table, error) {
+func newTable(wb *workbook, name string, header []string, widths []float64, rows int) (*table, error) {
 	f, st := wb.f, wb.st
-	if _, err := f.NewSheet(sheet); err != nil {
-		return nil, err
-	}
-	last, err := excelize.CoordinatesToCellName(len(header), rows+1)
+	names, err := tableSheetNames(name, rows)
 	if err != nil {
 		return nil, err
 	}
-	// The autofilter is set on the worksheet before streaming; the stream
-	// writer writes it out with the sheet.
-	if err := f.AutoFilter(sheet, "A1:"+last, nil); err != nil {
-		return nil, err
-	}
-	sw, err := f.NewStreamWriter(sheet)
-	if err != nil {
-		return nil, err
-	}
-	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
-		Selection: []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}}}); err != nil {
-		return nil, err
-	}
-	if err := setColWidths(sw, widths); err != nil {
-		return nil, err
-	}
-	part, err := sheetPart(f, sheet)
-	if err != nil {
-		return nil, err
-	}
-	t := &table{f: f, sw: sw, styles: st, parts: wb.parts, part: part, want: rows + 1}
-	cells := make([]cell, len(header))
+	headerRow := make([]any, len(header))
 	for i, h := range header {
-		cells[i] = styled(h, st.header)
+		headerRow[i] = styled(h, st.header).value()
 	}
-	if err := t.add(cells, excelize.RowOpts{Height: 20}); err != nil {
-		return nil, err
+	t := &table{styles: st, parts: wb.parts, want: rows, row: 1}
+	left := rows
+	for _, sheet := range names {
+		n := min(left, maxSheetRows-1)
+		left -= n
+		if err := wb.newSheet(sheet); err != nil {
+			return nil, err
+		}
+		last, err := excelize.CoordinatesToCellName(len(header), n+1)
+		if err != nil {
+			return nil, err
+		}
+		// The autofilter and the dimension (the range the sheet uses) are
+		// set on the worksheet before streaming; the stream writer writes
+		// them out with the sheet.
+		if err := f.AutoFilter(sheet, "A1:"+last, nil); err != nil {
+			return nil, err
+		}
+		if err := f.SetSheetDimension(sheet, "A1:"+last); err != nil {
+			return nil, err
+		}
+		sw, err := f.NewStreamWriter(sheet)
+		if err != nil {
+			return nil, err
+		}
+		if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
+			Selection: []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}}}); err != nil {
+			return nil, err
+		}
+		if err := setColWidths(sw, widths); err != nil {
+			return nil, err
+		}
+		if err := sw.SetRow("A1", headerRow, excelize.RowOpts{Height: 20}); err != nil {
+			return nil, err
+		}
+		part, err := sheetPart(f, sheet)
+		if err != nil {
+			return nil, err
+		}
+		t.sheets = append(t.sheets, tableSheet{name: sheet, sw: sw, part: part, rows: n})
+	}
+	if len(names) > 1 {
+		wb.split = append(wb.split, splitTable{rows: rows, sheets: names})
 	}
 	return t, nil
 }
@@ -244,9 +341,17 @@ func setColWidths(sw *excelize.StreamWriter, widths []float64) error {
 	return nil
 }
 
-func (t *table) add(cells []cell, opts ...excelize.RowOpts) error {
+// add writes the next row; when the sheet is full, in the next sheet,
+// after its header row.
+func (t *table) add(cells []cell) error {
+	if t.row > t.sheets[t.sheet].rows && t.sheet+1 < len(t.sheets) {
+		if err := t.nextSheet(); err != nil {
+			return err
+		}
+	}
 	t.row++
-	if t.rows != nil && len(opts) == 0 && !xlsxRowsByExcelize {
+	t.written++
+	if t.rows != nil && !xlsxRowsByExcelize {
 		return t.rows.row(t.row, cells)
 	}
 	values := make([]any, len(cells))
@@ -254,31 +359,62 @@ func (t *table) add(cells []cell, opts ...excelize.RowOpts) error {
 		values[i] = c.value()
 	}
 	ref, _ := excelize.CoordinatesToCellName(1, t.row)
-	return t.sw.SetRow(ref, values, opts...)
+	return t.sheets[t.sheet].sw.SetRow(ref, values)
 }
 
-// stream ends the sheet excelize writes (the header row), and has body add
-// the other rows when the workbook is written, into the sheet's part.
+// nextSheet goes on to the next sheet of the table.
+func (t *table) nextSheet() error {
+	t.sheet++
+	t.row = 1
+	if t.next == nil {
+		return nil
+	}
+	if err := t.rows.flush(); err != nil {
+		return err
+	}
+	w, err := t.next()
+	if err != nil {
+		return err
+	}
+	t.rows = newRowWriter(w)
+	return nil
+}
+
+// stream ends the sheets excelize writes (the header rows), and has body
+// add the other rows when the workbook is written, into the sheets'
+// parts, in order.
 func (t *table) stream(body func() error) error {
 	if xlsxRowsByExcelize {
 		// The reference the rows are compared with (TestXLSXRowsAsExcelize).
 		if err := t.body(body); err != nil {
 			return err
 		}
-		return t.sw.Flush()
+		for _, s := range t.sheets {
+			if err := s.sw.Flush(); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	if err := t.sw.Flush(); err != nil {
-		return err
+	parts := make([]string, len(t.sheets))
+	for i, s := range t.sheets {
+		if err := s.sw.Flush(); err != nil {
+			return err
+		}
+		parts[i] = s.part
 	}
-	t.parts.rows[t.part] = func(w io.Writer) error {
-		t.rows = newRowWriter(w)
-		defer func() { t.rows = nil }()
+	return t.parts.addRows(parts, func(next func() (io.Writer, error)) error {
+		w, err := next()
+		if err != nil {
+			return err
+		}
+		t.rows, t.next = newRowWriter(w), next
+		defer func() { t.rows, t.next = nil, nil }()
 		if err := t.body(body); err != nil {
 			return err
 		}
 		return t.rows.flush()
-	}
-	return nil
+	})
 }
 
 // xlsxRowsByExcelize has excelize's StreamWriter write every row, as it
@@ -334,14 +470,16 @@ func (v *view) writeXLSX(w io.Writer) (err error) {
 		return err
 	}
 	wb := &workbook{f: f, st: st, parts: parts}
-	steps := []func(*workbook) error{v.xlsxSummary, v.xlsxFindings, v.xlsxItems}
+	steps := []func(*workbook) error{v.xlsxFindings, v.xlsxItems}
 	if v.triage.hasSuppressions() {
 		steps = append(steps, v.xlsxAccepted, v.xlsxSuppressions)
 	}
 	if v.triage.hasBaseline() {
 		steps = append(steps, v.xlsxChanges)
 	}
-	steps = append(steps, v.xlsxTaskDefs, v.xlsxRoles, v.xlsxCoverage, v.xlsxRules)
+	// The Summary, the first sheet, is written last: it names the tables
+	// that continue in further sheets.
+	steps = append(steps, v.xlsxTaskDefs, v.xlsxRoles, v.xlsxCoverage, v.xlsxRules, v.xlsxSummary)
 	for _, step := range steps {
 		if err := step(wb); err != nil {
 			return err
@@ -361,14 +499,9 @@ func orgLabel(res *findings.Result) string {
 
 func (v *view) xlsxSummary(wb *workbook) error {
 	f, st := wb.f, wb.st
-	sw, err := f.NewStreamWriter(sheetSummary)
-	if err != nil {
-		return err
-	}
-	if err := setColWidths(sw, []float64{34, 48, 14}); err != nil {
-		return err
-	}
-	t := &table{f: f, sw: sw, styles: st}
+	// The sheet's stream is opened once the rows are known (its dimension
+	// is written first).
+	t := &table{styles: st, sheets: []tableSheet{{name: sheetSummary}}}
 	res := v.res
 	kv := func(k string, val any) error {
 		switch x := val.(type) {
@@ -403,7 +536,22 @@ func (v *view) xlsxSummary(wb *workbook) error {
 		func() error { return kv("Root causes (findings)", v.nFindings) },
 		func() error { return kv("Items they cover", v.items) },
 		func() error { return kv("Resources affected", countResources(v.affected)) },
-		blank,
+	}
+	if len(wb.split) > 0 {
+		steps = append(steps, blank,
+			func() error { return heading("Tables continued in further sheets") },
+			func() error {
+				return kv("Why", "A sheet holds at most "+itoa(maxSheetRows)+" rows, its header row included. "+
+					"These tables continue, in order, in the sheets named after them, each with the same header row; no row is left out.")
+			})
+		for _, sp := range wb.split {
+			steps = append(steps, func() error {
+				return kv(sp.sheets[0], countOf(sp.rows, "row", "rows")+" in "+itoa(len(sp.sheets))+" sheets: \""+
+					strings.Join(sp.sheets, "\", \"")+"\"")
+			})
+		}
+	}
+	steps = append(steps, blank,
 		func() error { return heading("Coverage") },
 		func() error { return kv("Coverage", v.coverageLine()) },
 		func() error { return kv("Complete", fmt.Sprint(!v.incomplete())) },
@@ -414,7 +562,7 @@ func (v *view) xlsxSummary(wb *workbook) error {
 		func() error { return kv("Regions failed", res.Coverage.RegionsFailed) },
 		func() error { return kv("Collection errors", len(v.errors)) },
 		func() error { return kv("Interrupted", res.Coverage.Interrupted) },
-	}
+	)
 	for _, g := range v.gaps {
 		steps = append(steps, func() error { return kv("Gap", g) })
 	}
@@ -466,10 +614,26 @@ func (v *view) xlsxSummary(wb *workbook) error {
 	for _, c := range v.byAccount {
 		steps = append(steps, func() error { return t.add([]cell{str(c.Key), str(c.Label), num(c.Count)}) })
 	}
+	// Every step writes one row, or leaves one blank; the widest rows
+	// have three cells.
+	if err := f.SetSheetDimension(sheetSummary, "A1:C"+itoa(len(steps))); err != nil {
+		return err
+	}
+	sw, err := f.NewStreamWriter(sheetSummary)
+	if err != nil {
+		return err
+	}
+	if err := setColWidths(sw, []float64{34, 48, 14}); err != nil {
+		return err
+	}
+	t.sheets[0].sw = sw
 	for _, s := range steps {
 		if err := s(); err != nil {
 			return err
 		}
+	}
+	if t.row != len(steps) {
+		return fmt.Errorf("xlsx: the Summary has %d rows, %d expected", t.row, len(steps))
 	}
 	return sw.Flush()
 }

@@ -24,8 +24,9 @@ import (
 // snapshot (109,000 rows of affected items) that was most of the
 // workbook's time and a gigabyte of garbage. So for every table sheet
 // (newTable) excelize writes the sheet around the rows: namespaces, panes,
-// column widths, the header row and the autofilter. When excelize writes
-// that part into the package, orderedZip has the sheet's function
+// column widths, the header row and the autofilter. When excelize has
+// written the table's part (or the parts of its sheets, when it does not
+// fit in one) into the package, orderedZip has the table's function
 // (table.stream) write the other rows in their place, straight into the
 // compressor. The rows are the bytes excelize's SetRow writes for the same
 // cells (cell references, styles, inline strings with the same escaping,

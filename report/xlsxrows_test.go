@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -15,7 +16,7 @@ import (
 // TestXLSXRowsAsExcelize: the workbook whose table rows rowWriter writes is
 // byte for byte the workbook whose rows excelize's StreamWriter writes,
 // on every fixture (every sheet, triage, injection and spoof payloads, a
-// cell cut to fit, many rows).
+// cell cut to fit, many rows, tables split across sheets).
 func TestXLSXRowsAsExcelize(t *testing.T) {
 	withCatalog(t)
 	long := sampleResult()
@@ -23,9 +24,16 @@ func TestXLSXRowsAsExcelize(t *testing.T) {
 	fixtures := map[string]*findings.Result{
 		"sample": sampleResult(), "triaged": triagedResult(), "malicious": maliciousResult(),
 		"hostile": hostileResult(), "long": long, "big": bigResult(3000), "empty": {},
+		"split": triagedResult(), "split big": bigResult(3000),
 	}
 	for name, res := range fixtures {
 		t.Run(name, func(t *testing.T) {
+			switch name {
+			case "split":
+				withMaxSheetRows(t, 3)
+			case "split big":
+				withMaxSheetRows(t, 1000)
+			}
 			var ours, theirs bytes.Buffer
 			if err := WriteXLSX(&ours, res); err != nil {
 				t.Fatal(err)
@@ -180,5 +188,84 @@ func TestItemCount(t *testing.T) {
 	v1 := findings.Finding{Evidence: findings.Evidence{Need: &findings.Need{Action: "s3:GetObject"}}}
 	if got := itemCount(&v1); got != 1 || len(findingItems(&v1)) != 1 {
 		t.Errorf("a version 1 finding: itemCount = %d", got)
+	}
+}
+
+// TestOrderedZipRun: the rows of a run of parts (a table's sheets) are
+// written once excelize has written every part of the run, into each
+// part in the run's order whatever the order excelize wrote them in, and
+// the parts written in between are left as they are. A function that
+// begins fewer or more parts than the run has, or a part excelize never
+// writes, is an error, not a workbook with rows missing.
+func TestOrderedZipRun(t *testing.T) {
+	run := []string{"s2.xml", "s1.xml", "s3.xml"}
+	tests := []struct {
+		name    string
+		created []string // the parts, in the order excelize writes them
+		parts   int      // the parts the rows function begins
+		want    map[string]string
+		err     string
+	}{
+		{name: "in order", created: []string{"s2.xml", "s1.xml", "s3.xml"}, parts: 3,
+			want: map[string]string{"s2.xml": "<sheetData><row>1</row></sheetData>s2.xml", "s1.xml": "<sheetData><row>2</row></sheetData>s1.xml", "s3.xml": "<sheetData><row>3</row></sheetData>s3.xml"}},
+		{name: "any order, others between", created: []string{"s3.xml", "other.xml", "s1.xml", "s2.xml", "last.xml"}, parts: 3,
+			want: map[string]string{"s2.xml": "<sheetData><row>1</row></sheetData>s2.xml", "s1.xml": "<sheetData><row>2</row></sheetData>s1.xml", "s3.xml": "<sheetData><row>3</row></sheetData>s3.xml",
+				"other.xml": "<sheetData></sheetData>other.xml", "last.xml": "<sheetData></sheetData>last.xml"}},
+		{name: "a part without its rows", created: run, parts: 2, err: "the rows of s3.xml were not written"},
+		{name: "rows after the last part", created: run, parts: 4, err: "rows after the last part of s2.xml, s1.xml, s3.xml"},
+		{name: "a part not written", created: run[:2], parts: 3, err: "the rows of s3.xml were not written: excelize did not write the part"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			z := newOrderedZip(&out)
+			err := z.addRows(run, func(next func() (io.Writer, error)) error {
+				for i := range tt.parts {
+					w, err := next()
+					if err != nil {
+						return err
+					}
+					if _, err := io.WriteString(w, "<row>"+itoa(i+1)+"</row>"); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range tt.created {
+				w, err := z.Create(name)
+				if err == nil {
+					_, err = io.WriteString(w, "<sheetData></sheetData>"+name)
+				}
+				if err != nil {
+					break
+				}
+			}
+			if err == nil {
+				err = z.Close()
+			}
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("error %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := zipParts(t, out.Bytes()); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("parts = %q, want %q", got, tt.want)
+			}
+		})
+	}
+	z := newOrderedZip(io.Discard)
+	noop := func(func() (io.Writer, error)) error { return nil }
+	if err := z.addRows([]string{"a.xml"}, noop); err != nil {
+		t.Fatal(err)
+	}
+	if err := z.addRows([]string{"b.xml", "a.xml"}, noop); err == nil {
+		t.Error("the rows of a part were given twice")
 	}
 }

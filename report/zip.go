@@ -24,14 +24,41 @@ import (
 // findings), and one compressor, reset for each part.
 //
 // It also writes the rows of the table sheets (see xlsxrows.go): rows maps
-// the name of a part to the function that writes its rows, in place of
-// the end of the part's sheetData, when excelize writes the part.
+// the name of a part to the run of parts it belongs to (see rowRun), whose
+// function writes the rows in place of the end of each part's sheetData.
 type orderedZip struct {
 	w       io.Writer
 	members []*zipMember
 	open    *zipMember
-	rows    map[string]func(io.Writer) error
+	rows    map[string]*rowRun
 	fw      *flate.Writer // reset for each part
+}
+
+// rowRun is the parts of one table: one sheet's part, or, for a table with
+// more rows than a sheet holds, the parts of its sheets in order. excelize
+// writes the parts in any order, so the rows are written when it has
+// written the last of them: write is called once and writes every row in
+// one pass, calling next to end the part it writes to and begin the next
+// one (the first call begins the first part). The rows go through the one
+// compressor, a part after the other, as they are written.
+type rowRun struct {
+	parts   []string
+	members []*zipMember // by the position of their part in parts
+	waiting int          // parts excelize has not finished yet
+	write   func(next func() (io.Writer, error)) error
+}
+
+// addRows has write write the rows of parts, in order, when excelize has
+// written them.
+func (z *orderedZip) addRows(parts []string, write func(next func() (io.Writer, error)) error) error {
+	run := &rowRun{parts: parts, members: make([]*zipMember, len(parts)), waiting: len(parts), write: write}
+	for _, p := range parts {
+		if _, ok := z.rows[p]; ok {
+			return fmt.Errorf("xlsx: the rows of %s are written twice", p)
+		}
+		z.rows[p] = run
+	}
+	return nil
 }
 
 type zipMember struct {
@@ -41,9 +68,10 @@ type zipMember struct {
 	crc  hash.Hash32
 	size uint64
 	// around is what excelize writes of a part whose rows are written
-	// here: rows writes them before its </sheetData> when it ends.
+	// here: the run writes them before its </sheetData> once excelize has
+	// written every part of the run.
 	around *bytes.Buffer
-	rows   func(io.Writer) error
+	run    *rowRun
 }
 
 func (m *zipMember) Write(p []byte) (int, error) {
@@ -57,7 +85,7 @@ func (m *zipMember) Write(p []byte) (int, error) {
 
 // newOrderedZip returns the ZIP writer of a workbook written to w.
 func newOrderedZip(w io.Writer) *orderedZip {
-	return &orderedZip{w: w, rows: map[string]func(io.Writer) error{}}
+	return &orderedZip{w: w, rows: map[string]*rowRun{}}
 }
 
 // zipWriter is the orderedZip as excelize's File.ZipWriter. excelize gives
@@ -82,32 +110,71 @@ func (z *orderedZip) finish() error {
 		return nil
 	}
 	z.open = nil
-	if m.around != nil {
-		if err := m.writeRows(); err != nil {
-			return err
+	if run := m.run; run != nil {
+		// The part stays as excelize wrote it until the run is written.
+		m.fw = nil
+		run.waiting--
+		if run.waiting > 0 {
+			return nil
 		}
+		return z.writeRun(run)
 	}
 	err := m.fw.Close()
 	m.fw = nil
 	return err
 }
 
-// writeRows writes the part excelize wrote with the rows in it.
-func (m *zipMember) writeRows() error {
-	part := m.around.Bytes()
-	m.around = nil
-	end := bytes.LastIndex(part, []byte("</sheetData>"))
-	if end < 0 {
-		return fmt.Errorf("xlsx: %s has no sheetData for its rows", m.name)
-	}
-	if _, err := m.Write(part[:end]); err != nil {
+// writeRun writes the parts of a run, each as excelize wrote it with its
+// rows in it, one after the other through the one compressor.
+func (z *orderedZip) writeRun(run *rowRun) error {
+	var (
+		begun int
+		open  *zipMember
+		tail  []byte // the end of the open part, from its </sheetData>
+	)
+	end := func() error {
+		m := open
+		if m == nil {
+			return nil
+		}
+		open = nil
+		if _, err := m.Write(tail); err != nil {
+			return err
+		}
+		err := m.fw.Close()
+		m.fw = nil
 		return err
 	}
-	if err := m.rows(m); err != nil {
+	next := func() (io.Writer, error) {
+		if err := end(); err != nil {
+			return nil, err
+		}
+		if begun == len(run.members) {
+			return nil, fmt.Errorf("xlsx: rows after the last part of %s", strings.Join(run.parts, ", "))
+		}
+		m := run.members[begun]
+		begun++
+		part := m.around.Bytes()
+		m.around = nil
+		cut := bytes.LastIndex(part, []byte("</sheetData>"))
+		if cut < 0 {
+			return nil, fmt.Errorf("xlsx: %s has no sheetData for its rows", m.name)
+		}
+		z.fw.Reset(&m.data)
+		m.fw = z.fw
+		if _, err := m.Write(part[:cut]); err != nil {
+			return nil, err
+		}
+		open, tail = m, part[cut:]
+		return m, nil
+	}
+	if err := run.write(next); err != nil {
 		return err
 	}
-	_, err := m.Write(part[end:])
-	return err
+	if begun < len(run.members) {
+		return fmt.Errorf("xlsx: the rows of %s were not written", run.parts[begun])
+	}
+	return end()
 }
 
 // Create starts a part; it is written until the next Create or Close.
@@ -126,9 +193,10 @@ func (z *orderedZip) Create(name string) (io.Writer, error) {
 		z.fw.Reset(&m.data)
 	}
 	m.fw = z.fw
-	if rows, ok := z.rows[name]; ok {
+	if run, ok := z.rows[name]; ok {
 		delete(z.rows, name)
-		m.around, m.rows = &bytes.Buffer{}, rows
+		m.around, m.run = &bytes.Buffer{}, run
+		run.members[slices.Index(run.parts, name)] = m
 	}
 	z.members = append(z.members, m)
 	z.open = m
