@@ -1,16 +1,15 @@
 package findings
 
 import (
-	"bufio"
 	"cmp"
 	"container/heap"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash"
 	"hash/crc32"
 	"io"
+	"math/bits"
 	"os"
 	"slices"
 	"sort"
@@ -522,24 +521,21 @@ func mergeRuns[T any](s *Spool, run int, parts []*spoolPart, compare func(a, b *
 	return nil
 }
 
-// runCursor reads one list of one part, an element at a time into the
-// merge's buffer.
+// runCursor reads one list of one part, an element at a time.
 type runCursor[T any] struct {
 	order      int
 	run        spoolRun
 	name, path string
 	left       int
-	crc        hash.Hash32
-	br         *bufio.Reader
-	buf        *[]byte
+	rd         runReader
+	buf        *[]byte // the merge's, for an element the read buffer does not hold whole
 	dec        spoolDecoder
 	cur        *T
 }
 
 func (c *runCursor[T]) open(f *os.File, size int) {
 	c.left = c.run.count
-	c.crc = crc32.NewIEEE()
-	c.br = bufio.NewReaderSize(io.TeeReader(io.NewSectionReader(f, c.run.off, c.run.size), c.crc), size)
+	c.rd = runReader{f: f, off: c.run.off, end: c.run.off + c.run.size, buf: getReadBuffer(int(min(int64(size), c.run.size)))}
 }
 
 // next reads the next element into cur (nil after the last, once the
@@ -547,24 +543,21 @@ func (c *runCursor[T]) open(f *os.File, size int) {
 func (c *runCursor[T]) next() error {
 	if c.left == 0 {
 		c.cur = nil
-		if _, err := io.Copy(io.Discard, c.br); err != nil {
+		if err := c.rd.close(); err != nil {
 			return c.fail(err)
 		}
-		if c.crc.Sum32() != c.run.crc {
+		if c.rd.crc != c.run.crc {
 			return c.fail(errors.New("checksum mismatch"))
 		}
-		c.br = nil
 		return nil
 	}
-	n, err := binary.ReadUvarint(c.br)
+	n, err := binary.ReadUvarint(&c.rd)
 	if err == nil && n > uint64(c.run.size) {
 		err = errSpoolElement
 	}
+	var b []byte
 	if err == nil {
-		if uint64(cap(*c.buf)) < n {
-			*c.buf = make([]byte, n)
-		}
-		_, err = io.ReadFull(c.br, (*c.buf)[:n])
+		b, err = c.rd.next(int(n), c.buf)
 	}
 	if err != nil {
 		if err == io.EOF {
@@ -573,7 +566,7 @@ func (c *runCursor[T]) next() error {
 		return c.fail(err)
 	}
 	x := new(T)
-	c.dec.start((*c.buf)[:n])
+	c.dec.start(b)
 	c.dec.elem(x)
 	if err := c.dec.finish(); err != nil {
 		return c.fail(err)
@@ -581,6 +574,111 @@ func (c *runCursor[T]) next() error {
 	c.left--
 	c.cur = x
 	return nil
+}
+
+// runReader reads a run of the spool file through a buffer, and sums
+// what it read (CRC-32, IEEE).
+type runReader struct {
+	f        *os.File
+	off, end int64 // what is left to read into buf
+	buf      []byte
+	r, w     int // buf[r:w] is read and not yet used
+	crc      uint32
+}
+
+// fill reads the next part of the run into buf, keeping what is not yet
+// used.
+func (r *runReader) fill() error {
+	if r.off >= r.end {
+		return io.EOF
+	}
+	n := copy(r.buf, r.buf[r.r:r.w])
+	r.r, r.w = 0, n
+	m := int(min(int64(len(r.buf)-n), r.end-r.off))
+	k, err := r.f.ReadAt(r.buf[n:n+m], r.off)
+	if k < m {
+		if err == nil || err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	r.crc = crc32.Update(r.crc, crc32.IEEETable, r.buf[n:n+m])
+	r.off += int64(m)
+	r.w += m
+	return nil
+}
+
+func (r *runReader) ReadByte() (byte, error) {
+	if r.r == r.w {
+		if err := r.fill(); err != nil {
+			return 0, err
+		}
+	}
+	r.r++
+	return r.buf[r.r-1], nil
+}
+
+// next returns the next n bytes of the run: in the read buffer when it
+// holds them, else in *spare (grown as needed). They are valid until the
+// next call.
+func (r *runReader) next(n int, spare *[]byte) ([]byte, error) {
+	if r.w-r.r < n && n <= len(r.buf) {
+		if err := r.fill(); err != nil {
+			return nil, err
+		}
+	}
+	if r.w-r.r >= n {
+		r.r += n
+		return r.buf[r.r-n : r.r], nil
+	}
+	if cap(*spare) < n {
+		*spare = make([]byte, n)
+	}
+	b := (*spare)[:n]
+	got := copy(b, r.buf[r.r:r.w])
+	r.r = r.w
+	for got < n {
+		if err := r.fill(); err != nil {
+			return nil, err
+		}
+		k := copy(b[got:], r.buf[r.r:r.w])
+		r.r += k
+		got += k
+	}
+	return b, nil
+}
+
+// close checks that the run was read to its end and gives the read
+// buffer back.
+func (r *runReader) close() error {
+	if r.r != r.w || r.off != r.end {
+		return fmt.Errorf("%w: %d bytes after the last element", errSpoolElement, int64(r.w-r.r)+r.end-r.off)
+	}
+	putReadBuffer(r.buf)
+	r.buf = nil
+	return nil
+}
+
+// Read buffers are kept for the merges to come, by size (a power of two
+// from spoolMinBuffer to spoolMaxBuffer).
+var readBuffers [32]sync.Pool
+
+// getReadBuffer returns a buffer of at least size bytes (within
+// [spoolMinBuffer, spoolMaxBuffer]).
+func getReadBuffer(size int) []byte {
+	size = min(max(size, spoolMinBuffer), spoolMaxBuffer)
+	k := bits.Len(uint(size - 1)) // the power of two at or above size
+	if b, ok := readBuffers[k].Get().(*[]byte); ok {
+		return *b
+	}
+	return make([]byte, 1<<k)
+}
+
+func putReadBuffer(b []byte) {
+	if len(b) < spoolMinBuffer || len(b) > spoolMaxBuffer || len(b)&(len(b)-1) != 0 {
+		return
+	}
+	readBuffers[bits.Len(uint(len(b)-1))].Put(&b)
 }
 
 func (c *runCursor[T]) fail(err error) error {
@@ -636,7 +734,7 @@ func encodeRun[T any](e *spoolEncoder, b []byte, list []T) ([]byte, error) {
 // part's list at once: each has spoolReadBudget divided by the number of
 // parts, within [spoolMinBuffer, spoolMaxBuffer].
 const (
-	spoolReadBudget = 16 << 20
+	spoolReadBudget = 8 << 20
 	spoolMinBuffer  = 4 << 10
 	spoolMaxBuffer  = 256 << 10
 )
