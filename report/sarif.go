@@ -382,6 +382,10 @@ func (v *view) sarifWrite(w io.Writer, opts Options) (from string, err error) {
 			pending = nil
 		}
 	}
+	// The pass over the findings ends here (the writers share it, see
+	// fanout): the file is written from what this one kept, or from a
+	// pass of its own.
+	entries.close()
 	allOn := lane != nil
 	lane.stop()
 	allSize := -1
