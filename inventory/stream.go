@@ -473,7 +473,7 @@ func (s *Stream) walkAccounts(m scanMember, elem *schema) *LoadError {
 				}
 				sums[i] = crc32.Checksum(data, castagnoli)
 				a := new(Account)
-				if err := json.Unmarshal(proj.Bytes(), a); err != nil {
+				if err := decodeWalked(proj.Bytes(), a); err != nil {
 					fail(&LoadError{Field: fmt.Sprintf("accounts[%d]", i), Offset: -1, Msg: "cannot be decoded: " + strings.TrimPrefix(err.Error(), "json: ")})
 					continue
 				}
@@ -502,7 +502,7 @@ func (s *Stream) decodeAccount(i int) (*Account, *LoadError) {
 		return nil, &LoadError{Field: field, Offset: sp.start, Msg: "changed since the snapshot was opened (read it again)"}
 	}
 	a := new(Account)
-	if err := json.Unmarshal(data, a); err != nil {
+	if err := decodeWalked(data, a); err != nil {
 		return nil, &LoadError{Field: field, Offset: -1, Msg: "cannot be decoded: " + strings.TrimPrefix(err.Error(), "json: ")}
 	}
 	return a, nil
