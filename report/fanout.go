@@ -12,8 +12,9 @@ import (
 // findings is one pass over the Source (one merge of a spool's parts,
 // each finding decoded once), handed to each writer in batches. A pass
 // reads at most fanoutWindow batches ahead of the slowest writer that
-// reads it or may still start it, so that what it holds stays small;
-// the writers share the findings they are given and do not change them.
+// reads it (and, for the first pass, that may still start it), so that
+// what it holds stays small; the writers share the findings they are
+// given and do not change them.
 //
 // A writer must not start a pass over the findings while it reads
 // another (none does): it would wait for itself. The roles and task
@@ -113,8 +114,12 @@ func (r *fanReader) EachFinding(fn func(*findings.Finding) error) error {
 		f.passes[k] = p
 		go f.read(p)
 	}
-	// No batch of the pass was let go before this reader started it: it
-	// was waited for.
+	if p.base > 0 {
+		// A later pass that went on without this reader (see lowest): it
+		// reads its own.
+		f.mu.Unlock()
+		return f.src.EachFinding(fn)
+	}
 	r.in, r.pos = p, p.base
 	f.changed.Broadcast()
 	defer func() {
@@ -198,16 +203,19 @@ func (f *fanout) read(p *fanPass) {
 }
 
 // lowest is the first batch of p a reader still needs: the position of
-// the slowest reader of p, or the first batch while a writer may still
-// start p. wanted is false when no writer reads p or may start it. f.mu
-// is held.
+// the slowest reader of p, or, for the first pass, the first batch while
+// a writer may still start it (every writer starts at once, and most
+// begin with the findings). A later pass does not wait for writers that
+// have not started it: one that does once its first batch is let go reads
+// a pass of its own. wanted is false when no writer reads p or may start
+// it. f.mu is held.
 func (f *fanout) lowest(p *fanPass) (low int, wanted bool) {
 	for _, r := range f.readers {
 		var at int
 		switch {
 		case r.in == p:
 			at = r.pos
-		case !r.closed && r.started <= p.k:
+		case p.k == 0 && !r.closed && r.started == 0:
 			at = 0 // it may still start p
 		default:
 			continue
