@@ -16,9 +16,11 @@ import (
 // what it holds stays small; the writers share the findings they are
 // given and do not change them.
 //
-// A writer must not start a pass over the findings while it reads
-// another (none does): it would wait for itself. The roles and task
-// definitions are read from the Source by each writer on its own.
+// A reader must not start a pass over the findings while it reads another:
+// it would wait for itself. A writer that reads the findings in several
+// parts at once (the workbook's sheets) gives each part a fork of its
+// reader. The roles and task definitions are read from the Source by each
+// writer on its own.
 type fanout struct {
 	src     findings.Source
 	mu      sync.Mutex
@@ -43,13 +45,14 @@ type fanPass struct {
 	err     error
 }
 
-// fanReader is one writer's Source.
+// fanReader is one writer's Source (or one of its forks).
 type fanReader struct {
 	f       *fanout
 	started int      // passes started
 	in      *fanPass // the pass being read
 	pos     int      // the next batch of in to read
 	closed  bool     // the writer is done
+	forks   []*fanReader
 }
 
 var _ findings.Source = (*fanReader)(nil)
@@ -70,13 +73,35 @@ func (f *fanout) reader() *fanReader {
 	return r
 }
 
-// close says the writer will read no more.
+// close says the writer will read no more, nor its forks.
 func (r *fanReader) close() {
 	f := r.f
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	r.closed, r.in = true, nil
+	r.closeLocked()
 	f.changed.Broadcast()
+}
+
+func (r *fanReader) closeLocked() {
+	r.closed, r.in = true, nil
+	for _, k := range r.forks {
+		k.closeLocked()
+	}
+}
+
+// fork is a further reader for the same writer, whose passes are counted
+// on their own: a part of the writer that reads the findings at the same
+// time as another (the workbook's sheets) reads them from a fork. A fork
+// made before the writer's first pass reads that pass with the others.
+// Closing it, or the writer's reader, says it will read no more.
+func (r *fanReader) fork() *fanReader {
+	f := r.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k := &fanReader{f: f, closed: r.closed}
+	f.readers = append(f.readers, k)
+	r.forks = append(r.forks, k)
+	return k
 }
 
 func (r *fanReader) Header() *findings.Result { return r.f.src.Header() }

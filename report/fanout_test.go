@@ -3,6 +3,7 @@ package report
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -175,5 +176,20 @@ func TestFanoutLateReader(t *testing.T) {
 	b.close()
 	if got := src.passes.Load(); got != 3 {
 		t.Errorf("the Source was read %d times, want 3 (the first pass shared)", got)
+	}
+}
+
+// TestWriteSourceReadsFindingsOnce: writing every format reads the
+// findings of the Source twice: once for the view's counts, once for
+// every format (the workbook's two sheets included).
+func TestWriteSourceReadsFindingsOnce(t *testing.T) {
+	withCatalog(t)
+	src := &countingSource{Source: findings.ResultSource(bigResult(2000))}
+	written, err := WriteSource(src, Options{Formats: AllFormats, OutDir: t.TempDir(), Stderr: io.Discard})
+	if err != nil || len(written) != len(AllFormats) {
+		t.Fatalf("wrote %v: %v", written, err)
+	}
+	if got := src.passes.Load(); got != 2 {
+		t.Errorf("the findings were read %d times, want 2", got)
 	}
 }

@@ -203,6 +203,21 @@ func newSourceView(src findings.Source) (*view, error) {
 	return v, nil
 }
 
+// forked is the view for a part of a writer that reads the findings at
+// the same time as another part: it reads them from a fork of the
+// writer's reader when the writer shares its passes (see fanout), from
+// the same Source otherwise. done says the part reads no more.
+func (v *view) forked() (fv *view, done func()) {
+	r, ok := v.src.(*fanReader)
+	if !ok {
+		return v, func() {}
+	}
+	k := r.fork()
+	w := *v
+	w.src = k
+	return &w, k.close
+}
+
 // eachFinding visits the findings in the order of every format
 // (findings.CompareFindings).
 func (v *view) eachFinding(fn func(*findings.Finding) error) error {

@@ -281,6 +281,22 @@ func (t *table) stream(body func() error) error {
 	return nil
 }
 
+// streamFindings is stream for a sheet whose rows are read from the
+// findings: the rows of the sheets are written at once (orderedZip), each
+// sheet that reads the findings after the first one reading them from a
+// fork of the writer's reader, so that every sheet reads the one pass
+// over the findings the other formats read (see fanout).
+func (t *table) streamFindings(v *view, body func(v *view) error) error {
+	if xlsxRowsByExcelize {
+		return t.stream(func() error { return body(v) })
+	}
+	fv, done := v.forked()
+	return t.stream(func() error {
+		defer done()
+		return body(fv)
+	})
+}
+
 // xlsxRowsByExcelize has excelize's StreamWriter write every row, as it
 // did before xlsxrows.go; tests compare the two.
 var xlsxRowsByExcelize = false
@@ -303,6 +319,9 @@ func (v *view) writeXLSX(w io.Writer) (err error) {
 	// order).
 	parts := newOrderedZip(w)
 	f.SetZipWriter(parts.zipWriter)
+	// The rows of the sheets are written in goroutines (orderedZip): none
+	// is left running when the workbook could not be written.
+	defer parts.writing.Wait()
 	defer func() {
 		if cerr := f.Close(); err == nil {
 			err = cerr
@@ -628,7 +647,7 @@ func (v *view) xlsxItems(wb *workbook) error {
 	if err != nil {
 		return err
 	}
-	return t.stream(func() error {
+	return t.streamFindings(v, func(v *view) error {
 		cells := make([]cell, len(itemColumns))
 		return v.eachFinding(func(fd *findings.Finding) error {
 			for _, it := range findingItems(fd) {
@@ -662,7 +681,7 @@ func (v *view) xlsxAccepted(wb *workbook) error {
 	if err != nil {
 		return err
 	}
-	return t.stream(func() error {
+	return t.streamFindings(v, func(v *view) error {
 		if v.accepted == 0 {
 			return nil
 		}
@@ -739,7 +758,7 @@ func (v *view) xlsxChanges(wb *workbook) error {
 	if err != nil {
 		return err
 	}
-	return t.stream(func() error {
+	return t.streamFindings(v, func(v *view) error {
 		add := func(r row) error {
 			p := r.p
 			name := p.AccountName

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -32,6 +33,7 @@ type orderedZip struct {
 	open    *zipMember
 	rows    map[string]func(io.Writer) error
 	fw      *flate.Writer // reset for each part
+	writing sync.WaitGroup
 }
 
 type zipMember struct {
@@ -44,6 +46,7 @@ type zipMember struct {
 	// here: rows writes them before its </sheetData> when it ends.
 	around *bytes.Buffer
 	rows   func(io.Writer) error
+	err    error // of writing the rows
 }
 
 func (m *zipMember) Write(p []byte) (int, error) {
@@ -83,9 +86,23 @@ func (z *orderedZip) finish() error {
 	}
 	z.open = nil
 	if m.around != nil {
-		if err := m.writeRows(); err != nil {
+		// The rows of a table sheet are written in a goroutine of their
+		// own, with a compressor of their own, while excelize goes on
+		// with the next parts: the sheets that read the findings read
+		// them at once (see view.forked), and Close waits for them.
+		fw, err := flate.NewWriter(&m.data, xlsxCompression)
+		if err != nil {
 			return err
 		}
+		m.fw = fw
+		z.writing.Go(func() {
+			m.err = m.writeRows()
+			if err := m.fw.Close(); m.err == nil {
+				m.err = err
+			}
+			m.fw = nil
+		})
+		return nil
 	}
 	err := m.fw.Close()
 	m.fw = nil
@@ -154,10 +171,18 @@ func (z *orderedZip) AddFS(fsys fs.FS) error {
 	})
 }
 
-// Close writes every part, sorted by name, and the central directory.
+// Close writes every part, sorted by name, and the central directory,
+// once the rows of every table are written.
 func (z *orderedZip) Close() error {
-	if err := z.finish(); err != nil {
+	err := z.finish()
+	z.writing.Wait()
+	if err != nil {
 		return err
+	}
+	for _, m := range z.members {
+		if m.err != nil {
+			return m.err
+		}
 	}
 	if len(z.rows) > 0 {
 		return fmt.Errorf("xlsx: the rows of %s were not written: excelize did not write the part", strings.Join(sortedKeys(z.rows), ", "))
