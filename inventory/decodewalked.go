@@ -155,7 +155,15 @@ func buildPlan(t reflect.Type, building map[reflect.Type]*decodePlan) *decodePla
 type walkedDecoder struct {
 	data []byte
 	pos  int
+	// short holds the short strings decoded so far, so that one that
+	// occurs again (attribute names and values, regions, statuses) is
+	// the same string: an account's strings repeat a lot.
+	short map[string]string
 }
+
+// walkedShort is the length up to which a string is looked up in
+// walkedDecoder.short.
+const walkedShort = 48
 
 func (d *walkedDecoder) ws() {
 	for d.pos < len(d.data) {
@@ -347,25 +355,22 @@ func (d *walkedDecoder) next(close byte) (more, ok bool) {
 }
 
 // slice decodes a JSON array into a slice (an empty one, not nil, for
-// [], as json.Unmarshal gives).
+// [], as json.Unmarshal gives), growing v itself as json.Unmarshal does.
 func (d *walkedDecoder) slice(v reflect.Value, p *decodePlan) bool {
 	d.pos++ // [
 	d.ws()
-	s := reflect.MakeSlice(p.typ, 0, 0)
+	v.Set(reflect.MakeSlice(p.typ, 0, 0))
 	if d.pos < len(d.data) && d.data[d.pos] == ']' {
 		d.pos++
-		v.Set(s)
 		return true
 	}
 	for i := 0; ; i++ {
-		if i == s.Cap() {
-			grown := reflect.MakeSlice(p.typ, i, max(4, 2*i))
-			reflect.Copy(grown, s)
-			s = grown
+		if i == v.Cap() {
+			v.Grow(max(4, i))
 		}
-		s = s.Slice(0, i+1)
+		v.SetLen(i + 1)
 		d.ws()
-		if !d.value(s.Index(i), p.elem) {
+		if !d.value(v.Index(i), p.elem) {
 			return false
 		}
 		more, ok := d.next(']')
@@ -373,11 +378,9 @@ func (d *walkedDecoder) slice(v reflect.Value, p *decodePlan) bool {
 			return false
 		}
 		if !more {
-			break
+			return true
 		}
 	}
-	v.Set(s)
-	return true
 }
 
 // mapValue decodes a JSON object into a map with string keys.
@@ -469,7 +472,18 @@ func (d *walkedDecoder) str() (string, bool) {
 	}
 	raw := d.data[start+1 : d.pos-1]
 	if plain || utf8.Valid(raw) && !containsByte(raw, '\\') {
-		return string(raw), true
+		if len(raw) > walkedShort {
+			return string(raw), true
+		}
+		if s, ok := d.short[string(raw)]; ok {
+			return s, true
+		}
+		if d.short == nil {
+			d.short = make(map[string]string, 256)
+		}
+		s := string(raw)
+		d.short[s] = s
+		return s, true
 	}
 	var s string
 	if err := json.Unmarshal(d.data[start:d.pos], &s); err != nil {
