@@ -354,6 +354,19 @@ func (v *view) sarifWrite(w io.Writer, opts Options) (from string, err error) {
 	}
 	var allGz gzipCount // the file with all n results, gzipped
 	fit := gzipFit{gz: &allGz, limit: sarifMaxGzipBytes - sarifGzipHeadroom}
+	// A file that can be written again from its start (WriteFileAtomic's
+	// temporary file) is written as the measuring pass gzips it: when
+	// every result is kept, it is complete by then; else it is emptied
+	// and written again. Another writer gets the gzipped file's bytes,
+	// decompressed, or results encoded again.
+	direct, _ := w.(rewritable)
+	if !sarifReuse {
+		direct = nil
+	}
+	keepGz := sarifMaxGzipBytes
+	if direct != nil {
+		keepGz = 0
+	}
 	// The gzip stream runs beside the encoding, in a goroutine of its
 	// own, given copies of the results in order.
 	var lane *gzipLane
@@ -373,7 +386,7 @@ func (v *view) sarifWrite(w io.Writer, opts Options) (from string, err error) {
 		}
 		pending = append(pending, bytes.Clone(b))
 		if size > fit.limit {
-			allGz.start(sarifMaxGzipBytes)
+			allGz.start(keepGz, direct)
 			all.begin(allGz.bw)
 			lane = newGzipLane(func(i int, r []byte) { fit.write(all, i, r) })
 			for k, p := range pending {
@@ -405,7 +418,7 @@ func (v *view) sarifWrite(w io.Writer, opts Options) (from string, err error) {
 			gz := allSize
 			if keep != n || gz < 0 {
 				var c gzipCount
-				c.start(0)
+				c.start(0, nil)
 				if err := doc.write(c.bw); err != nil {
 					return "", err
 				}
@@ -424,7 +437,11 @@ func (v *view) sarifWrite(w io.Writer, opts Options) (from string, err error) {
 		}
 		if keep == n && sarifReuse {
 			// The file with every result is what the measuring pass
-			// gzipped, or it holds the results: the same bytes.
+			// gzipped (and wrote), or it holds the results: the same
+			// bytes.
+			if allOn && direct != nil {
+				return "written", nil
+			}
 			if gz := allGz.kept(); allOn && gz != nil {
 				return "gzipped", gunzipTo(w, gz)
 			}
@@ -433,8 +450,29 @@ func (v *view) sarifWrite(w io.Writer, opts Options) (from string, err error) {
 				return "held", doc.writeTo(w)
 			}
 		}
+		if allOn && direct != nil {
+			if err := rewind(direct); err != nil {
+				return "", err
+			}
+		}
 		return "encoded", doc.writeTo(w)
 	}
+}
+
+// rewritable is a file sarifWrite can empty and write again.
+type rewritable interface {
+	io.Writer
+	io.Seeker
+	Truncate(size int64) error
+}
+
+// rewind empties f and goes back to its start.
+func rewind(f rewritable) error {
+	if err := f.Truncate(0); err != nil {
+		return err
+	}
+	_, err := f.Seek(0, io.SeekStart)
+	return err
 }
 
 // gzipLane calls write on every result sent to it, in order, in a
@@ -514,10 +552,16 @@ type gzipCount struct {
 	bw  *bufio.Writer
 }
 
-func (g *gzipCount) start(keep int) {
+// start starts the stream; what is written is also written to also,
+// when not nil.
+func (g *gzipCount) start(keep int, also io.Writer) {
 	g.out = gzipKept{max: keep, lost: keep <= 0}
 	g.zw, _ = gzip.NewWriterLevel(&g.out, gzip.DefaultCompression)
-	g.bw = bufio.NewWriterSize(g.zw, 64<<10)
+	var to io.Writer = g.zw
+	if also != nil {
+		to = io.MultiWriter(g.zw, also)
+	}
+	g.bw = bufio.NewWriterSize(to, 64<<10)
 }
 
 // kept returns a reader of the gzipped bytes, or nil when they outgrew
