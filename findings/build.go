@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 
 	"github.com/ecs-audit/audit/inventory"
 )
@@ -228,7 +229,14 @@ func (e *evaluation) accountLabel(id string) string {
 }
 
 // tdLabel is family:revision.
-func tdLabel(t *tdInfo) string { return fmt.Sprintf("%s:%d", t.td.Family, t.td.Revision) }
+// tdLabel is family:revision, made once per task definition (it names it
+// in many messages).
+func tdLabel(t *tdInfo) string {
+	if t.label == "" {
+		t.label = t.td.Family + ":" + strconv.Itoa(int(t.td.Revision))
+	}
+	return t.label
+}
 
 func where(account, region string) string {
 	if region == "" {

@@ -102,6 +102,7 @@ type tdInfo struct {
 	// override is set when the task definition is evaluated with the
 	// execution role its launches pass in their overrides (launch.go).
 	override *overrideInfo
+	label    string // tdLabel's, once made
 }
 
 // execKind says what a task definition's executionRoleArn resolves to.

@@ -221,6 +221,8 @@ func TestCompareVersions(t *testing.T) {
 	}{
 		{"1.9.0", "1.16.0", -1, true}, {"1.16.0", "1.16.0", 0, true}, {"v1.70.1", "1.39.0", 1, true},
 		{"1.21.9-beta", "1.22.0", -1, true}, {"1.4", "1.4.0", 0, true}, {"", "1.0.0", 0, false}, {"LATEST", "1.4.0", 0, false},
+		{"1.2.3.4", "1.0.0", 0, false}, {"1.", "1.0.0", 0, false}, {"1..2", "1.0.0", 0, false}, {".1", "1.0.0", 0, false},
+		{"1.-2", "1.0.0", 0, false}, {"+1.2", "1.2.0", 0, false}, {"2", "1.99.99", 1, true}, {" v1.2.3+build ", "1.2.3", 0, true},
 	} {
 		got, ok := compareVersions(c.a, c.b)
 		if got != c.want || ok != c.ok {

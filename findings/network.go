@@ -468,18 +468,26 @@ func routeTarget(r *inventory.Route) string {
 // not leave through the task (kms:Decrypt, which Secrets Manager or SSM
 // make on the role's behalf).
 func needEndpoints(action string) (services []string, fargateENI bool) {
-	svc, name, _ := strings.Cut(strings.ToLower(action), ":")
-	switch svc {
-	case "ecr":
-		if name == "getauthorizationtoken" {
+	svc, name, _ := strings.Cut(action, ":")
+	if strings.EqualFold(svc, "ecr") {
+		if strings.EqualFold(name, "getauthorizationtoken") {
 			return nil, true
 		}
-		return []string{"ecr.dkr", "ecr.api"}, false
-	case "logs", "secretsmanager", "ssm", "s3":
-		return []string{svc}, false
+		return ecrEndpoints, false
+	}
+	for _, s := range singleEndpoints {
+		if strings.EqualFold(svc, s[0]) {
+			return s, false
+		}
 	}
 	return nil, false
 }
+
+// The endpoints of needEndpoints, shared (callers do not change them).
+var (
+	ecrEndpoints    = []string{"ecr.dkr", "ecr.api"}
+	singleEndpoints = [][]string{{"logs"}, {"secretsmanager"}, {"ssm"}, {"s3"}}
+)
 
 // needRegion is the region the need's call goes to.
 func needRegion(t *tdInfo, n *derivedNeed) string {

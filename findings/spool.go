@@ -1,17 +1,15 @@
 package findings
 
 import (
-	"bufio"
-	"bytes"
 	"cmp"
 	"container/heap"
 	"crypto/sha256"
-	"encoding/gob"
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash"
 	"hash/crc32"
 	"io"
+	"math/bits"
 	"os"
 	"slices"
 	"sort"
@@ -32,8 +30,9 @@ import (
 // summary's counts, the rule catalog and tool of one part. A merge holds
 // one element and a small buffer per part.
 //
-// The parts are encoded with encoding/gob, one stream per list of a part,
-// each with its length, element count and CRC-32: a spool file that is
+// The parts are encoded element by element (spoolcodec.go), one run per
+// list of a part, each with its length, element count and CRC-32 (a spool
+// file is only read by the process that wrote it): a spool file that is
 // cut short or damaged gives an error, never a shorter list (package
 // findings does no other I/O: the spool is its only file, a temporary
 // one, removed by Close).
@@ -139,18 +138,31 @@ func (s *Spool) Add(index int, p *Result) error {
 	if !slices.IsSortedFunc(p.TaskDefinitions, func(a, b TaskDefReport) int { return compareTaskDefs(&a, &b) }) {
 		sort.SliceStable(p.TaskDefinitions, func(i, j int) bool { return p.TaskDefinitions[i].ARN < p.TaskDefinitions[j].ARN })
 	}
-	var bufs [3]bytes.Buffer
+	// The three lists, one after the other, in one buffer: ends[k] is
+	// where list k ends.
+	enc := spoolEncoders.Get().(*spoolEncoder)
+	defer spoolEncoders.Put(enc)
+	var ends [3]int
 	var counts [3]int
 	var err error
-	counts[runFindings], err = encodeRun(&bufs[runFindings], p.Findings)
+	b := enc.buf[:0]
+	b, err = encodeRun(enc, b, p.Findings)
+	ends[runFindings], counts[runFindings] = len(b), len(p.Findings)
 	if err == nil {
-		counts[runRoles], err = encodeRun(&bufs[runRoles], p.Roles)
+		b, err = encodeRun(enc, b, p.Roles)
+		ends[runRoles], counts[runRoles] = len(b), len(p.Roles)
 	}
 	if err == nil {
-		counts[runTaskDefs], err = encodeRun(&bufs[runTaskDefs], p.TaskDefinitions)
+		b, err = encodeRun(enc, b, p.TaskDefinitions)
+		ends[runTaskDefs], counts[runTaskDefs] = len(b), len(p.TaskDefinitions)
 	}
+	enc.buf = b
 	if err != nil {
 		return fmt.Errorf("findings spool: part %d: %w", index, err)
+	}
+	var crcs [3]uint32
+	for k := range 3 {
+		crcs[k] = crc32.ChecksumIEEE(b[runStart(ends, k):ends[k]])
 	}
 	part := &spoolPart{index: index}
 	roleAccount, rolesMixed := oneAccount(p.Roles, func(r *RoleReport) string { return r.AccountID })
@@ -197,15 +209,15 @@ func (s *Spool) Add(index int, p *Result) error {
 	if s.header != nil {
 		return errors.New("findings spool: part added after the spool was read")
 	}
-	for k := range 3 {
-		b := bufs[k].Bytes()
-		if _, err := s.f.WriteAt(b, s.off); err != nil {
-			s.err = fmt.Errorf("findings spool: writing %s: %w", s.f.Name(), err)
-			return s.err
-		}
-		part.runs[k] = spoolRun{off: s.off, size: int64(len(b)), count: counts[k], crc: crc32.ChecksumIEEE(b)}
-		s.off += int64(len(b))
+	if _, err := s.f.WriteAt(b, s.off); err != nil {
+		s.err = fmt.Errorf("findings spool: writing %s: %w", s.f.Name(), err)
+		return s.err
 	}
+	for k := range 3 {
+		start := runStart(ends, k)
+		part.runs[k] = spoolRun{off: s.off + int64(start), size: int64(ends[k] - start), count: counts[k], crc: crcs[k]}
+	}
+	s.off += int64(len(b))
 	s.annotated = s.annotated || annotated
 	s.rolesMixed = s.rolesMixed || rolesMixed
 	s.tdsMixed = s.tdsMixed || tdsMixed
@@ -469,16 +481,7 @@ func mergeRuns[T any](s *Spool, run int, parts []*spoolPart, compare func(a, b *
 	if f == nil {
 		return errors.New("findings spool: closed")
 	}
-	d, err := getSpoolDecoder()
-	if err != nil {
-		return fmt.Errorf("findings spool: %w", err)
-	}
-	whole := false // every value was read whole: d can be used again
-	defer func() {
-		if whole {
-			putSpoolDecoder(d)
-		}
-	}()
+	var buf []byte // one element's bytes, for every cursor of the merge
 	h := &runHeap[T]{compare: compare}
 	n := 0
 	for _, p := range parts {
@@ -492,7 +495,7 @@ func mergeRuns[T any](s *Spool, run int, parts []*spoolPart, compare func(a, b *
 		if r.count == 0 {
 			continue
 		}
-		c := &runCursor[T]{order: p.index, run: r, name: runNames[run], path: s.path, d: d}
+		c := &runCursor[T]{order: p.index, run: r, name: runNames[run], path: s.path, buf: &buf}
 		c.open(f, size)
 		if err := c.next(); err != nil {
 			return err
@@ -512,30 +515,27 @@ func mergeRuns[T any](s *Spool, run int, parts []*spoolPart, compare func(a, b *
 			heap.Fix(h, 0)
 		}
 		if err := fn(x); err != nil {
-			whole = true
 			return err
 		}
 	}
-	whole = true
 	return nil
 }
 
-// runCursor reads one list of one part, with the merge's decoder.
+// runCursor reads one list of one part, an element at a time.
 type runCursor[T any] struct {
 	order      int
 	run        spoolRun
 	name, path string
 	left       int
-	crc        hash.Hash32
-	br         *bufio.Reader
-	d          *spoolDecoder
+	rd         runReader
+	buf        *[]byte // the merge's, for an element the read buffer does not hold whole
+	dec        spoolDecoder
 	cur        *T
 }
 
 func (c *runCursor[T]) open(f *os.File, size int) {
 	c.left = c.run.count
-	c.crc = crc32.NewIEEE()
-	c.br = bufio.NewReaderSize(io.TeeReader(io.NewSectionReader(f, c.run.off, c.run.size), c.crc), size)
+	c.rd = runReader{f: f, off: c.run.off, end: c.run.off + c.run.size, buf: getReadBuffer(int(min(int64(size), c.run.size)))}
 }
 
 // next reads the next element into cur (nil after the last, once the
@@ -543,28 +543,142 @@ func (c *runCursor[T]) open(f *os.File, size int) {
 func (c *runCursor[T]) next() error {
 	if c.left == 0 {
 		c.cur = nil
-		if _, err := io.Copy(io.Discard, c.br); err != nil {
+		if err := c.rd.close(); err != nil {
 			return c.fail(err)
 		}
-		if c.crc.Sum32() != c.run.crc {
+		if c.rd.crc != c.run.crc {
 			return c.fail(errors.New("checksum mismatch"))
 		}
-		c.br = nil
 		return nil
 	}
-	x := new(T)
-	c.d.sr.r = c.br
-	err := c.d.dec.Decode(x)
-	c.d.sr.r = nil
+	n, err := binary.ReadUvarint(&c.rd)
+	if err == nil && n > uint64(c.run.size) {
+		err = errSpoolElement
+	}
+	var b []byte
+	if err == nil {
+		b, err = c.rd.next(int(n), c.buf)
+	}
 	if err != nil {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
 		return c.fail(err)
 	}
+	x := new(T)
+	c.dec.start(b)
+	c.dec.elem(x)
+	if err := c.dec.finish(); err != nil {
+		return c.fail(err)
+	}
 	c.left--
 	c.cur = x
 	return nil
+}
+
+// runReader reads a run of the spool file through a buffer, and sums
+// what it read (CRC-32, IEEE).
+type runReader struct {
+	f        *os.File
+	off, end int64 // what is left to read into buf
+	buf      []byte
+	r, w     int // buf[r:w] is read and not yet used
+	crc      uint32
+}
+
+// fill reads the next part of the run into buf, keeping what is not yet
+// used.
+func (r *runReader) fill() error {
+	if r.off >= r.end {
+		return io.EOF
+	}
+	n := copy(r.buf, r.buf[r.r:r.w])
+	r.r, r.w = 0, n
+	m := int(min(int64(len(r.buf)-n), r.end-r.off))
+	k, err := r.f.ReadAt(r.buf[n:n+m], r.off)
+	if k < m {
+		if err == nil || err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	r.crc = crc32.Update(r.crc, crc32.IEEETable, r.buf[n:n+m])
+	r.off += int64(m)
+	r.w += m
+	return nil
+}
+
+func (r *runReader) ReadByte() (byte, error) {
+	if r.r == r.w {
+		if err := r.fill(); err != nil {
+			return 0, err
+		}
+	}
+	r.r++
+	return r.buf[r.r-1], nil
+}
+
+// next returns the next n bytes of the run: in the read buffer when it
+// holds them, else in *spare (grown as needed). They are valid until the
+// next call.
+func (r *runReader) next(n int, spare *[]byte) ([]byte, error) {
+	if r.w-r.r < n && n <= len(r.buf) {
+		if err := r.fill(); err != nil {
+			return nil, err
+		}
+	}
+	if r.w-r.r >= n {
+		r.r += n
+		return r.buf[r.r-n : r.r], nil
+	}
+	if cap(*spare) < n {
+		*spare = make([]byte, n)
+	}
+	b := (*spare)[:n]
+	got := copy(b, r.buf[r.r:r.w])
+	r.r = r.w
+	for got < n {
+		if err := r.fill(); err != nil {
+			return nil, err
+		}
+		k := copy(b[got:], r.buf[r.r:r.w])
+		r.r += k
+		got += k
+	}
+	return b, nil
+}
+
+// close checks that the run was read to its end and gives the read
+// buffer back.
+func (r *runReader) close() error {
+	if r.r != r.w || r.off != r.end {
+		return fmt.Errorf("%w: %d bytes after the last element", errSpoolElement, int64(r.w-r.r)+r.end-r.off)
+	}
+	putReadBuffer(r.buf)
+	r.buf = nil
+	return nil
+}
+
+// Read buffers are kept for the merges to come, by size (a power of two
+// from spoolMinBuffer to spoolMaxBuffer).
+var readBuffers [32]sync.Pool
+
+// getReadBuffer returns a buffer of at least size bytes (within
+// [spoolMinBuffer, spoolMaxBuffer]).
+func getReadBuffer(size int) []byte {
+	size = min(max(size, spoolMinBuffer), spoolMaxBuffer)
+	k := bits.Len(uint(size - 1)) // the power of two at or above size
+	if b, ok := readBuffers[k].Get().(*[]byte); ok {
+		return *b
+	}
+	return make([]byte, 1<<k)
+}
+
+func putReadBuffer(b []byte) {
+	if len(b) < spoolMinBuffer || len(b) > spoolMaxBuffer || len(b)&(len(b)-1) != 0 {
+		return
+	}
+	readBuffers[bits.Len(uint(len(b)-1))].Put(&b)
 }
 
 func (c *runCursor[T]) fail(err error) error {
@@ -593,103 +707,34 @@ func (h *runHeap[T]) Pop() any {
 
 var _ Source = (*Spool)(nil)
 
-// The encoding. Every list of every part is a sequence of gob messages
-// that hold values only: the type definitions, which gob sends once per
-// stream, are sent once per spool, in a prelude that is not written to
-// the file. Each list is encoded by an encoder that has sent the prelude
-// (to nowhere), and read by a decoder that has read it: one decoder
-// reads the lists of every part in a merge, switched from one list to the
-// next between values (gob reads a value's message and nothing more from
-// an io.ByteReader), so that the decoder's set-up, which costs more than
-// a value, is paid once per merge instead of once per part. gob's type
-// IDs are those of the process: a spool file is only read by the process
-// that wrote it.
-
-// spoolPrelude is what an encoder sends first: a zero value of each type
-// of list, with the type definitions.
-var spoolPrelude = sync.OnceValues(func() ([]byte, error) {
-	var buf bytes.Buffer
-	enc := gob.NewEncoder(&buf)
-	for _, x := range []any{&Finding{}, &RoleReport{}, &TaskDefReport{}} {
-		if err := enc.Encode(x); err != nil {
-			return nil, err
-		}
+// runStart is where list k starts in a part's buffer.
+func runStart(ends [3]int, k int) int {
+	if k == 0 {
+		return 0
 	}
-	return buf.Bytes(), nil
-})
+	return ends[k-1]
+}
 
-// switchWriter writes to w, which may be changed.
-type switchWriter struct{ w io.Writer }
+// spoolEncoders keeps encoders, with their buffers, for the parts to come.
+var spoolEncoders = sync.Pool{New: func() any { return newSpoolEncoder() }}
 
-func (s *switchWriter) Write(p []byte) (int, error) { return s.w.Write(p) }
-
-// encodeRun encodes a list as gob value messages, element by element.
-func encodeRun[T any](buf *bytes.Buffer, list []T) (int, error) {
-	if len(list) == 0 {
-		return 0, nil
-	}
-	sw := &switchWriter{w: io.Discard}
-	enc := gob.NewEncoder(sw)
-	for _, x := range []any{&Finding{}, &RoleReport{}, &TaskDefReport{}} {
-		if err := enc.Encode(x); err != nil {
-			return 0, err
-		}
-	}
-	sw.w = buf
+// encodeRun appends a list to b, element by element (spoolcodec.go).
+func encodeRun[T any](e *spoolEncoder, b []byte, list []T) ([]byte, error) {
 	for i := range list {
-		if err := enc.Encode(&list[i]); err != nil {
-			return 0, err
+		e.reset()
+		if !e.elem(&list[i]) {
+			return b, fmt.Errorf("no encoding for %T", &list[i])
 		}
+		b = e.appendTo(b)
 	}
-	return len(list), nil
-}
-
-// switchReader reads from r, which may be changed: a gob decoder reads
-// each list of a merge through it.
-type switchReader struct{ r *bufio.Reader }
-
-func (s *switchReader) Read(p []byte) (int, error) { return s.r.Read(p) }
-func (s *switchReader) ReadByte() (byte, error)    { return s.r.ReadByte() }
-
-// spoolDecoder is a gob decoder that has read the prelude.
-type spoolDecoder struct {
-	sr  switchReader
-	dec *gob.Decoder
-}
-
-var spoolDecoders sync.Pool
-
-func getSpoolDecoder() (*spoolDecoder, error) {
-	if d, ok := spoolDecoders.Get().(*spoolDecoder); ok {
-		return d, nil
-	}
-	prelude, err := spoolPrelude()
-	if err != nil {
-		return nil, err
-	}
-	d := &spoolDecoder{}
-	d.sr.r = bufio.NewReader(bytes.NewReader(prelude))
-	d.dec = gob.NewDecoder(&d.sr)
-	for _, x := range []any{&Finding{}, &RoleReport{}, &TaskDefReport{}} {
-		if err := d.dec.Decode(x); err != nil {
-			return nil, err
-		}
-	}
-	d.sr.r = nil
-	return d, nil
-}
-
-// putSpoolDecoder gives back a decoder that read only whole values.
-func putSpoolDecoder(d *spoolDecoder) {
-	d.sr.r = nil
-	spoolDecoders.Put(d)
+	return b, nil
 }
 
 // spoolReadBudget bounds the read buffers of a merge, which reads every
 // part's list at once: each has spoolReadBudget divided by the number of
 // parts, within [spoolMinBuffer, spoolMaxBuffer].
 const (
-	spoolReadBudget = 16 << 20
+	spoolReadBudget = 8 << 20
 	spoolMinBuffer  = 4 << 10
 	spoolMaxBuffer  = 256 << 10
 )

@@ -102,18 +102,23 @@ func parseVersion(s string) ([3]int, bool) {
 	if s == "" {
 		return v, false
 	}
-	parts := strings.Split(s, ".")
-	if len(parts) > 3 {
-		return v, false
-	}
-	for i, p := range parts {
+	// Up to three parts (without strings.Split: versions are compared
+	// for every container instance and feature).
+	for i := 0; ; i++ {
+		if i == 3 {
+			return [3]int{}, false
+		}
+		p, rest, more := strings.Cut(s, ".")
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 0 {
-			return v, false
+			return [3]int{}, false
 		}
 		v[i] = n
+		if !more {
+			return v, true
+		}
+		s = rest
 	}
-	return v, true
 }
 
 // fargatePlatformVersion resolves a service's platform version: "LATEST" (or

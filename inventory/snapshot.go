@@ -228,59 +228,81 @@ func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
 // ({"name","value"}) or as a snapshot stores it ({"name","valueClass",
 // "valueLength"}). A value is classified and then dropped: it never reaches
 // the inventory. (Decode has checked the fields and types already.)
-func (e *EnvVar) UnmarshalJSON(b []byte) error {
-	var raw struct {
-		Name        string  `json:"name"`
-		Value       *string `json:"value"`
-		ValueClass  string  `json:"valueClass"`
-		ValueLength int     `json:"valueLength"`
-	}
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return err
-	}
+func (e *EnvVar) UnmarshalJSON(b []byte) error { return unmarshalForm(b, e) }
+
+// envVarJSON is the JSON of an environment variable, either form.
+type envVarJSON struct {
+	Name        string  `json:"name"`
+	Value       *string `json:"value"`
+	ValueClass  string  `json:"valueClass"`
+	ValueLength int     `json:"valueLength"`
+}
+
+func (e *EnvVar) jsonForm() any { return new(envVarJSON) }
+
+func (e *EnvVar) fromJSONForm(form any) {
+	raw := form.(*envVarJSON)
 	*e = EnvVar{Name: raw.Name, ValueClass: raw.ValueClass, ValueLength: raw.ValueLength}
 	if raw.Value != nil {
 		e.ValueClass = ClassifyValue(*raw.Value)
 		e.ValueLength = len(*raw.Value)
 	}
-	return nil
 }
 
 // UnmarshalJSON redacts log options as collection does (RedactOptions).
-func (l *LogConfiguration) UnmarshalJSON(b []byte) error {
-	type plain LogConfiguration
-	var p plain
-	if err := json.Unmarshal(b, &p); err != nil {
-		return err
-	}
-	*l = LogConfiguration(p)
+func (l *LogConfiguration) UnmarshalJSON(b []byte) error { return unmarshalForm(b, l) }
+
+type logConfigurationJSON LogConfiguration
+
+func (l *LogConfiguration) jsonForm() any { return new(logConfigurationJSON) }
+
+func (l *LogConfiguration) fromJSONForm(form any) {
+	*l = LogConfiguration(*form.(*logConfigurationJSON))
 	l.Options = RedactOptions(l.Options)
-	return nil
 }
 
 // UnmarshalJSON redacts FireLens options as collection does
 // (RedactOptions): they are free-form and can carry credentials just like
 // log options.
-func (f *FirelensConfiguration) UnmarshalJSON(b []byte) error {
-	type plain FirelensConfiguration
-	var p plain
-	if err := json.Unmarshal(b, &p); err != nil {
-		return err
-	}
-	*f = FirelensConfiguration(p)
+func (f *FirelensConfiguration) UnmarshalJSON(b []byte) error { return unmarshalForm(b, f) }
+
+type firelensConfigurationJSON FirelensConfiguration
+
+func (f *FirelensConfiguration) jsonForm() any { return new(firelensConfigurationJSON) }
+
+func (f *FirelensConfiguration) fromJSONForm(form any) {
+	*f = FirelensConfiguration(*form.(*firelensConfigurationJSON))
 	f.Options = RedactOptions(f.Options)
-	return nil
 }
 
 // UnmarshalJSON applies RedactValueFrom to a loaded secrets[] or
 // secretOptions[] entry.
-func (r *SecretRef) UnmarshalJSON(b []byte) error {
-	type plain SecretRef
-	var p plain
-	if err := json.Unmarshal(b, &p); err != nil {
+func (r *SecretRef) UnmarshalJSON(b []byte) error { return unmarshalForm(b, r) }
+
+type secretRefJSON SecretRef
+
+func (r *SecretRef) jsonForm() any { return new(secretRefJSON) }
+
+func (r *SecretRef) fromJSONForm(form any) {
+	*r = SecretRef(*form.(*secretRefJSON))
+	r.ValueFrom = RedactValueFrom(r.ValueFrom)
+}
+
+// jsonFormed is a snapshot type whose JSON is decoded into another form
+// (jsonForm: a pointer to a zero value of it) that is then made into the
+// type (fromJSONForm): the redactions above, and EnvVar's two forms. Its
+// UnmarshalJSON is unmarshalForm, and decodeWalked does the same with its
+// own decoding of the form.
+type jsonFormed interface {
+	jsonForm() any
+	fromJSONForm(form any)
+}
+
+func unmarshalForm(b []byte, x jsonFormed) error {
+	form := x.jsonForm()
+	if err := json.Unmarshal(b, form); err != nil {
 		return err
 	}
-	*r = SecretRef(p)
-	r.ValueFrom = RedactValueFrom(r.ValueFrom)
+	x.fromJSONForm(form)
 	return nil
 }

@@ -287,7 +287,16 @@ func indexOf(a *Account) *Account {
 
 // read reads [start, end) of the file.
 func (s *Stream) read(start, end int64) ([]byte, error) {
-	b := make([]byte, end-start)
+	var b []byte
+	return s.readInto(&b, start, end)
+}
+
+// readInto reads [start, end) of the file into *buf (grown as needed).
+func (s *Stream) readInto(buf *[]byte, start, end int64) ([]byte, error) {
+	if int64(cap(*buf)) < end-start {
+		*buf = make([]byte, end-start)
+	}
+	b := (*buf)[:end-start]
 	if m, err := s.src.ReadAt(b, start); err != nil && m < len(b) {
 		if err == io.EOF {
 			err = fmt.Errorf("the file is shorter than when it was opened")
@@ -473,7 +482,7 @@ func (s *Stream) walkAccounts(m scanMember, elem *schema) *LoadError {
 				}
 				sums[i] = crc32.Checksum(data, castagnoli)
 				a := new(Account)
-				if err := json.Unmarshal(proj.Bytes(), a); err != nil {
+				if err := decodeWalked(proj.Bytes(), a); err != nil {
 					fail(&LoadError{Field: fmt.Sprintf("accounts[%d]", i), Offset: -1, Msg: "cannot be decoded: " + strings.TrimPrefix(err.Error(), "json: ")})
 					continue
 				}
@@ -490,11 +499,20 @@ func (s *Stream) walkAccounts(m scanMember, elem *schema) *LoadError {
 	return nil
 }
 
+// accountBuffers keeps the buffers accounts are read into: an account's
+// bytes are not kept once it is decoded (the decoded strings are copies).
+var accountBuffers sync.Pool
+
 // decodeAccount reads and decodes accounts[i].
 func (s *Stream) decodeAccount(i int) (*Account, *LoadError) {
 	sp := s.accounts[i]
 	field := fmt.Sprintf("accounts[%d]", i)
-	data, err := s.read(sp.start, sp.end)
+	buf, _ := accountBuffers.Get().(*[]byte)
+	if buf == nil {
+		buf = new([]byte)
+	}
+	defer accountBuffers.Put(buf)
+	data, err := s.readInto(buf, sp.start, sp.end)
 	if err != nil {
 		return nil, &LoadError{Field: field, Offset: -1, Msg: err.Error()}
 	}
@@ -502,7 +520,7 @@ func (s *Stream) decodeAccount(i int) (*Account, *LoadError) {
 		return nil, &LoadError{Field: field, Offset: sp.start, Msg: "changed since the snapshot was opened (read it again)"}
 	}
 	a := new(Account)
-	if err := json.Unmarshal(data, a); err != nil {
+	if err := decodeWalked(data, a); err != nil {
 		return nil, &LoadError{Field: field, Offset: -1, Msg: "cannot be decoded: " + strings.TrimPrefix(err.Error(), "json: ")}
 	}
 	return a, nil

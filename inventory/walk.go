@@ -44,6 +44,7 @@ type schema struct {
 
 type sfield struct {
 	s     *schema
+	name  string
 	since int // the first snapshot version that has the field
 	bit   int // position in the duplicate-key bit set
 }
@@ -104,12 +105,12 @@ func schemaOf(t reflect.Type, seen map[reflect.Type]*schema) *schema {
 				}
 				since = n
 			}
-			s.fields[name] = &sfield{s: schemaOf(f.Type, seen), since: since, bit: len(s.fields)}
+			s.fields[name] = &sfield{s: schemaOf(f.Type, seen), name: name, since: since, bit: len(s.fields)}
 		}
 		if t == reflect.TypeFor[EnvVar]() {
 			// A hand-written snapshot may give the value as ECS does; it is
 			// classified and dropped (EnvVar.UnmarshalJSON).
-			s.fields["value"] = &sfield{s: &schema{kind: sString}, since: 1, bit: len(s.fields)}
+			s.fields["value"] = &sfield{s: &schema{kind: sString}, name: "value", since: 1, bit: len(s.fields)}
 		}
 		return s
 	case reflect.Slice:
@@ -429,33 +430,45 @@ func (w *walker) str() (raw []byte, escaped, ok bool) {
 
 // key reads an object key and the colon after it.
 func (w *walker) key() (string, int, bool) {
+	raw, k, esc, at, ok := w.keyRaw()
+	if ok && !esc {
+		k = string(raw)
+	}
+	return k, at, ok
+}
+
+// keyRaw is key without making a string of a key that has no escapes:
+// such a key is returned as its bytes (raw), one with escapes unescaped
+// (k, with esc set).
+func (w *walker) keyRaw() (raw []byte, k string, esc bool, at int, ok bool) {
 	w.ws()
 	if w.pos >= len(w.data) {
-		return "", 0, w.truncated()
+		return nil, "", false, 0, w.truncated()
 	}
 	start := w.pos
 	if w.data[start] != '"' {
-		return "", 0, w.syntax(start, "expected a field name in double quotes")
+		return nil, "", false, 0, w.syntax(start, "expected a field name in double quotes")
 	}
-	raw, esc, ok := w.str()
+	raw, esc, ok = w.str()
 	if !ok {
-		return "", 0, false
+		return nil, "", false, 0, false
 	}
-	k := string(raw)
 	if esc {
-		if err := json.Unmarshal(w.data[start:w.pos], &k); err != nil {
-			return "", 0, w.syntax(start, "invalid field name")
+		var u string // only here: a pointer to k would take it to the heap on every call
+		if err := json.Unmarshal(w.data[start:w.pos], &u); err != nil {
+			return nil, "", false, 0, w.syntax(start, "invalid field name")
 		}
+		k, raw = u, nil
 	}
 	w.ws()
 	if w.pos >= len(w.data) {
-		return "", 0, w.truncated()
+		return nil, "", false, 0, w.truncated()
 	}
 	if w.data[w.pos] != ':' {
-		return "", 0, w.syntax(w.pos, "expected ':' after a field name")
+		return nil, "", false, 0, w.syntax(w.pos, "expected ':' after a field name")
 	}
 	w.pos++
-	return k, start, true
+	return raw, k, esc, start, true
 }
 
 // next reads the ',' or the closing byte after a member or element; it
@@ -507,9 +520,17 @@ func (w *walker) members(s *schema, each func(k string, f *sfield) bool) bool {
 	}
 	var seen fieldSet
 	for {
-		k, at, ok := w.key()
+		raw, k, esc, at, ok := w.keyRaw()
 		if !ok {
 			return false
+		}
+		if !esc {
+			// The schema's name of a known field: no string is made.
+			if f := s.fields[string(raw)]; f != nil {
+				k = f.name
+			} else {
+				k = string(raw)
+			}
 		}
 		n := w.pushField(k)
 		f, ok := w.field(s, k, at, &seen)

@@ -159,7 +159,17 @@ func (v *jval) get(key string) *jval {
 	return nil
 }
 
+// readJSON reads a policy document (readJSONFast, else readJSONTokens).
 func readJSON(text []byte) (*jval, error) {
+	if v, ok := readJSONFast(text); ok {
+		return v, nil
+	}
+	return readJSONTokens(text)
+}
+
+// readJSONTokens reads a policy document with encoding/json's tokens: its
+// errors name the offset of the problem.
+func readJSONTokens(text []byte) (*jval, error) {
 	dec := json.NewDecoder(bytes.NewReader(text))
 	dec.UseNumber()
 	v, err := readValue(dec)

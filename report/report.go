@@ -51,7 +51,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"sync"
 
@@ -105,10 +104,12 @@ func WriteSource(src findings.Source, opts Options) (written []string, err error
 	if err != nil {
 		return nil, err
 	}
-	// The formats are written at once, WriteConcurrency at a time: each
-	// reads the findings from src on its own, and what a writer holds is
-	// its own file's (the HTML's data, the workbook's parts), not the
-	// findings.
+	// The formats are written at once, each by a writer of its own. What
+	// a writer holds is its own file's (the HTML's data, the workbook's
+	// parts), not the findings: they are read from src, the k-th pass of
+	// every writer over them shared with the others' (see fanout), so
+	// that each finding of a spool is read and decoded once for every
+	// format.
 	var uniq []Format
 	done := map[string]bool{}
 	for _, f := range formats {
@@ -119,15 +120,17 @@ func WriteSource(src findings.Source, opts Options) (written []string, err error
 	}
 	errs := make([]error, len(uniq))
 	ok := make([]bool, len(uniq))
-	slots := make(chan struct{}, max(1, WriteConcurrency))
+	shared := newFanout(src)
 	var wg sync.WaitGroup
 	for i, f := range uniq {
-		slots <- struct{}{}
+		fv := *v
+		r := shared.reader()
+		fv.src = r
 		wg.Go(func() {
-			defer func() { <-slots }()
+			defer r.close()
 			path := filepath.Join(opts.OutDir, f.File)
 			werr := inventory.WriteFileAtomic(path, func(w io.Writer) error {
-				return f.write(v, w, opts)
+				return f.write(&fv, w, opts)
 			})
 			if werr != nil {
 				errs[i] = fmt.Errorf("report: writing %s: %w", path, werr)
@@ -145,10 +148,6 @@ func WriteSource(src findings.Source, opts Options) (written []string, err error
 	sort.Strings(written)
 	return written, errors.Join(errs...)
 }
-
-// WriteConcurrency is how many formats Write and WriteSource write at
-// once.
-var WriteConcurrency = runtime.GOMAXPROCS(0)
 
 // Render writes res in one format to w (standard output for --out -).
 // opts.Formats and opts.OutDir are not used.

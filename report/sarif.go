@@ -311,15 +311,18 @@ func (v *view) sarifWrite(w io.Writer, opts Options) (from string, err error) {
 
 	// Results, most severe first, capped by count then by gzipped size.
 	// Each is encoded already indented for its place in the file. One pass
-	// measures them: their sizes, the gzipped estimate of how many fit, and
-	// the gzipped size of the file with all of them (the usual answer);
-	// each is gzipped only once the results are large enough to need it,
-	// the ones before held until then (about 10 MB). When every result is
-	// kept, the file is written from what that pass kept: the results held
-	// (a small file), or the gzipped file itself, decompressed (it is kept
-	// while it is within GitHub's limit, which it must be for every result
-	// to be kept). Fewer results (beyond GitHub's gzipped size) are checked
-	// gzipped and written from results encoded again.
+	// measures them: their sizes, and the file with all of them gzipped
+	// once it is large enough to need it (the results before are held
+	// until then, about 10 MB). The gzipped size of the file as it grows
+	// says how many results fit (an estimate: the compressed size lags
+	// the input by the compressor's buffers; the final file is checked),
+	// and its final size whether all of them do (the usual answer). When
+	// every result is kept, the file is written from what that pass kept:
+	// the results held (a small file), or the gzipped file itself,
+	// decompressed (it is kept while it is within GitHub's limit, which it
+	// must be for every result to be kept). Fewer results (beyond GitHub's
+	// gzipped size) are checked gzipped and written from results encoded
+	// again.
 	results := v.sarifTotal()
 	n := min(results, sarifMaxResults)
 	// encode's result is valid until its next call. The results are read
@@ -349,66 +352,63 @@ func (v *view) sarifWrite(w io.Writer, opts Options) (from string, err error) {
 	if err != nil {
 		return "", err
 	}
-	fit := gzipFit{limit: sarifMaxGzipBytes - sarifGzipHeadroom}
 	var allGz gzipCount // the file with all n results, gzipped
-	// The two gzip streams run beside the encoding, each in a goroutine
-	// of its own, given copies of the results in order.
-	var fitLane, allLane *gzipLane
-	defer func() { fitLane.stop(); allLane.stop() }()
-	var pending [][]byte
-	base := 0                // pending[k] is result base+k
-	fitNext, allNext := 0, 0 // the next result each is given
-	total, size := 0, len(all.head)+len(all.tail)+16
+	fit := gzipFit{gz: &allGz, limit: sarifMaxGzipBytes - sarifGzipHeadroom}
+	// A file that can be written again from its start (WriteFileAtomic's
+	// temporary file) is written as the measuring pass gzips it: when
+	// every result is kept, it is complete by then; else it is emptied
+	// and written again. Another writer gets the gzipped file's bytes,
+	// decompressed, or results encoded again.
+	direct, _ := w.(rewritable)
+	if !sarifReuse {
+		direct = nil
+	}
+	keepGz := sarifMaxGzipBytes
+	if direct != nil {
+		keepGz = 0
+	}
+	// The gzip stream runs beside the encoding, in a goroutine of its
+	// own, given copies of the results in order.
+	var lane *gzipLane
+	defer func() { lane.stop() }()
+	var pending [][]byte // results 0 to len(pending)-1, until the lane starts
+	size := len(all.head) + len(all.tail) + 16
 	for i := range n {
 		b, err := encode(i)
 		if err != nil {
 			return "", err
 		}
 		lens[i] = len(b)
-		total += len(b) + 1
 		size += len(b) + len(sarifResultIndent) + 2
-		if fitLane == nil && total > fit.limit {
-			fitLane = newGzipLane(fit.write)
-		}
-		if allLane == nil && size > sarifMaxGzipBytes {
-			allGz.start(sarifMaxGzipBytes)
-			all.begin(allGz.bw)
-			allLane = newGzipLane(func(i int, r []byte) { all.result1(allGz.bw, i, r) })
-		}
-		if fitLane != nil && allLane != nil && len(pending) == 0 {
-			// Both have every result before this one.
-			fitLane.send(i, b)
-			allLane.send(i, b)
-			fitNext, allNext, base = i+1, i+1, i+1
+		if lane != nil {
+			lane.send(i, b)
 			continue
 		}
 		pending = append(pending, bytes.Clone(b))
-		for ; fitLane != nil && fitNext <= i; fitNext++ {
-			fitLane.send(fitNext, pending[fitNext-base])
-		}
-		for ; allLane != nil && allNext <= i; allNext++ {
-			allLane.send(allNext, pending[allNext-base])
-		}
-		if fitLane != nil && allLane != nil {
-			clear(pending)
-			pending, base = pending[:0], i+1
+		if size > fit.limit {
+			allGz.start(keepGz, direct)
+			all.begin(allGz.bw)
+			lane = newGzipLane(func(i int, r []byte) { fit.write(all, i, r) })
+			for k, p := range pending {
+				lane.send(k, p)
+			}
+			pending = nil
 		}
 	}
-	allOn := allLane != nil
-	if allOn {
-		// Only a file that was never gzipped keeps its results.
-		pending = nil
-	}
-	fitLane.stop()
-	allLane.stop()
-	keep := fit.result(n)
+	// The pass over the findings ends here (the writers share it, see
+	// fanout): the file is written from what this one kept, or from a
+	// pass of its own.
+	entries.close()
+	allOn := lane != nil
+	lane.stop()
 	allSize := -1
-	if allOn {
+	if allOn && !fit.done {
 		all.end(allGz.bw)
 		if allSize, err = allGz.size(); err != nil {
 			return "", err
 		}
 	}
+	keep := fit.result(n, allSize)
 	for {
 		doc, err := v.sarifFileument(lens[:keep], encode, category)
 		if err != nil {
@@ -418,7 +418,7 @@ func (v *view) sarifWrite(w io.Writer, opts Options) (from string, err error) {
 			gz := allSize
 			if keep != n || gz < 0 {
 				var c gzipCount
-				c.start(0)
+				c.start(0, nil)
 				if err := doc.write(c.bw); err != nil {
 					return "", err
 				}
@@ -437,7 +437,11 @@ func (v *view) sarifWrite(w io.Writer, opts Options) (from string, err error) {
 		}
 		if keep == n && sarifReuse {
 			// The file with every result is what the measuring pass
-			// gzipped, or it holds the results: the same bytes.
+			// gzipped (and wrote), or it holds the results: the same
+			// bytes.
+			if allOn && direct != nil {
+				return "written", nil
+			}
 			if gz := allGz.kept(); allOn && gz != nil {
 				return "gzipped", gunzipTo(w, gz)
 			}
@@ -446,8 +450,29 @@ func (v *view) sarifWrite(w io.Writer, opts Options) (from string, err error) {
 				return "held", doc.writeTo(w)
 			}
 		}
+		if allOn && direct != nil {
+			if err := rewind(direct); err != nil {
+				return "", err
+			}
+		}
 		return "encoded", doc.writeTo(w)
 	}
+}
+
+// rewritable is a file sarifWrite can empty and write again.
+type rewritable interface {
+	io.Writer
+	io.Seeker
+	Truncate(size int64) error
+}
+
+// rewind empties f and goes back to its start.
+func rewind(f rewritable) error {
+	if err := f.Truncate(0); err != nil {
+		return err
+	}
+	_, err := f.Seek(0, io.SeekStart)
+	return err
 }
 
 // gzipLane calls write on every result sent to it, in order, in a
@@ -527,10 +552,16 @@ type gzipCount struct {
 	bw  *bufio.Writer
 }
 
-func (g *gzipCount) start(keep int) {
+// start starts the stream; what is written is also written to also,
+// when not nil.
+func (g *gzipCount) start(keep int, also io.Writer) {
 	g.out = gzipKept{max: keep, lost: keep <= 0}
 	g.zw, _ = gzip.NewWriterLevel(&g.out, gzip.DefaultCompression)
-	g.bw = bufio.NewWriterSize(g.zw, 64<<10)
+	var to io.Writer = g.zw
+	if also != nil {
+		to = io.MultiWriter(g.zw, also)
+	}
+	g.bw = bufio.NewWriterSize(to, 64<<10)
 }
 
 // kept returns a reader of the gzipped bytes, or nil when they outgrew
@@ -1179,44 +1210,36 @@ func orDash(s string) string {
 	return s
 }
 
-// gzipFit finds how many chunks, given in order, fit within limit bytes
-// once gzipped (an estimate: the compressed size lags the input by the
-// compressor's buffer; the caller checks the final document). The caller
-// gives it the chunks (write) only once their total with a comma after
-// each passes the limit; all fit when it never does.
+// gzipFit finds how many results of a SARIF file fit within limit bytes
+// once gzipped, from the gzipped size of the file as the results are
+// written to it (an estimate: the compressed size lags the input by the
+// compressor's buffers; the caller checks the final document). The file is
+// gzipped only once it is larger than the limit; all fit when it never is.
 type gzipFit struct {
+	gz    *gzipCount
 	limit int
-	cw    countingWriter
-	zw    *gzip.Writer
-	done  bool // the limit was passed after keep chunks
+	done  bool // the limit was passed after keep results
 	keep  int
 }
 
-// write gzips chunk i and a comma.
-func (g *gzipFit) write(i int, c []byte) {
+// write writes result i to the gzipped file, unless the limit was passed.
+func (g *gzipFit) write(d *sarifFile, i int, r []byte) {
 	if g.done {
 		return
 	}
-	if g.zw == nil {
-		g.zw, _ = gzip.NewWriterLevel(&g.cw, gzip.DefaultCompression)
-	}
-	_, _ = g.zw.Write(c)
-	_, _ = g.zw.Write([]byte{','})
-	if g.cw.n > g.limit {
+	d.result1(g.gz.bw, i, r)
+	if g.gz.out.n > g.limit {
 		g.done, g.keep = true, max(i-1, 0)
 	}
 }
 
-// result is how many of the n chunks fit.
-func (g *gzipFit) result(n int) int {
+// result is how many of the n results fit, given the size of the whole
+// file gzipped (-1 when it was not gzipped).
+func (g *gzipFit) result(n, size int) int {
 	switch {
-	case g.zw == nil:
-		return n
 	case g.done:
 		return g.keep
-	}
-	_ = g.zw.Close()
-	if g.cw.n > g.limit {
+	case size > g.limit:
 		return n * 9 / 10
 	}
 	return n

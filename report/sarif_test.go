@@ -448,6 +448,21 @@ func TestSARIFWrittenFromMeasuringPass(t *testing.T) {
 			if !bytes.Equal(reused.Bytes(), encoded.Bytes()) {
 				t.Fatalf("the file differs from the one written from results encoded again:\n%s", firstDiff(reused.String(), encoded.String()))
 			}
+			// To a file, as WriteFileAtomic gives it: written as it is
+			// measured, emptied and written again when cut.
+			sarifReuse = true
+			f, err := os.Create(filepath.Join(t.TempDir(), "f.sarif"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			fileFrom := map[string]string{"held": "held", "gzipped": "written", "encoded": "encoded"}[tt.from]
+			if from, err := newView(res).sarifWrite(f, Options{Stderr: io.Discard}); err != nil || from != fileFrom {
+				t.Fatalf("to a file: written from %q (%v), want %q", from, err, fileFrom)
+			}
+			if got, err := os.ReadFile(f.Name()); err != nil || !bytes.Equal(got, encoded.Bytes()) {
+				t.Fatalf("the file written to a file differs from the one written from results encoded again (%v):\n%s", err, firstDiff(string(got), encoded.String()))
+			}
 			validateSARIF(t, reused.Bytes())
 			if got := len(parseSARIF(t, reused.Bytes()).Runs[0].Results) == tt.n; got != tt.kept {
 				t.Errorf("every result kept = %v, want %v", got, tt.kept)

@@ -15,5 +15,12 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
+	for _, f := range exitHooks {
+		f()
+	}
 	os.Exit(code)
 }
+
+// exitHooks run before audit exits (the profiles of a build with the tag
+// profile, see profile.go).
+var exitHooks []func()

@@ -258,6 +258,8 @@ func (a *app) runScan(ctx context.Context, f *scanFlags) error {
 	var inv *inventory.Inventory
 	var stream accountSource
 	if f.snapshot != "" {
+		// Offline, little is live and much is allocated: see heapfloor.go.
+		defer offlineHeapFloor()()
 		lopts := inventory.Options{PolicyCheck: checkOrgPolicy}
 		if f.saveSnapshot == "" && f.evidenceDir == "" {
 			// Read account by account as the evaluation goes (see
