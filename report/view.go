@@ -40,7 +40,8 @@ type view struct {
 	// triage holds what triage added, counted from the findings so that
 	// every format agrees.
 	triage triageView
-	// itemRows counts the rows of the workbook's Affected items sheet.
+	// itemRows counts the rows of the workbook's Affected items table (one
+	// sheet, or several past a sheet's row limit).
 	itemRows int
 	// accepted counts the findings a suppression covers or covered.
 	accepted int
