@@ -489,7 +489,9 @@ func mergeRuns[T any](s *Spool, run int, parts []*spoolPart, compare func(a, b *
 			n++
 		}
 	}
-	size := min(max(spoolReadBudget/max(n, 1), spoolMinBuffer), spoolMaxBuffer)
+	// A power of two (the buffers are kept by size), rounded down to stay
+	// within the budget.
+	size := 1 << (bits.Len(uint(min(max(spoolReadBudget/max(n, 1), spoolMinBuffer), spoolMaxBuffer))) - 1)
 	for _, p := range parts {
 		r := p.runs[run]
 		if r.count == 0 {
@@ -732,7 +734,8 @@ func encodeRun[T any](e *spoolEncoder, b []byte, list []T) ([]byte, error) {
 
 // spoolReadBudget bounds the read buffers of a merge, which reads every
 // part's list at once: each has spoolReadBudget divided by the number of
-// parts, within [spoolMinBuffer, spoolMaxBuffer].
+// parts, within [spoolMinBuffer, spoolMaxBuffer], rounded down to a power
+// of two, or less for a shorter list.
 const (
 	spoolReadBudget = 8 << 20
 	spoolMinBuffer  = 4 << 10

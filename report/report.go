@@ -50,6 +50,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"sort"
 	"sync"
@@ -130,6 +131,9 @@ func WriteSource(src findings.Source, opts Options) (written []string, err error
 			defer r.close()
 			path := filepath.Join(opts.OutDir, f.File)
 			werr := inventory.WriteFileAtomic(path, func(w io.Writer) error {
+				if file, ok := w.(*os.File); ok {
+					w = &scratchFile{file} // the temporary file, the format's own
+				}
 				return f.write(&fv, w, opts)
 			})
 			if werr != nil {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -354,14 +355,14 @@ func (v *view) sarifWrite(w io.Writer, opts Options) (from string, err error) {
 	}
 	var allGz gzipCount // the file with all n results, gzipped
 	fit := gzipFit{gz: &allGz, limit: sarifMaxGzipBytes - sarifGzipHeadroom}
-	// A file that can be written again from its start (WriteFileAtomic's
-	// temporary file) is written as the measuring pass gzips it: when
-	// every result is kept, it is complete by then; else it is emptied
-	// and written again. Another writer gets the gzipped file's bytes,
-	// decompressed, or results encoded again.
-	direct, _ := w.(rewritable)
-	if !sarifReuse {
-		direct = nil
+	// The file WriteSource made for SARIF (WriteFileAtomic's temporary
+	// file) is written as the measuring pass gzips it: when every result
+	// is kept, it is complete by then; else it is emptied and written
+	// again. Any other writer (standard output, an upload) gets the
+	// gzipped file's bytes, decompressed, or results encoded again.
+	var direct rewritable
+	if sf, ok := w.(*scratchFile); ok && sarifReuse {
+		direct = sf
 	}
 	keepGz := sarifMaxGzipBytes
 	if direct != nil {
@@ -465,6 +466,10 @@ type rewritable interface {
 	io.Seeker
 	Truncate(size int64) error
 }
+
+// scratchFile is a file WriteSource made for one format, which the format
+// may empty and write again (never a file or stream of the caller's).
+type scratchFile struct{ *os.File }
 
 // rewind empties f and goes back to its start.
 func rewind(f rewritable) error {

@@ -448,8 +448,9 @@ func TestSARIFWrittenFromMeasuringPass(t *testing.T) {
 			if !bytes.Equal(reused.Bytes(), encoded.Bytes()) {
 				t.Fatalf("the file differs from the one written from results encoded again:\n%s", firstDiff(reused.String(), encoded.String()))
 			}
-			// To a file, as WriteFileAtomic gives it: written as it is
-			// measured, emptied and written again when cut.
+			// To a file of its own, as WriteSource gives it: written as it
+			// is measured, emptied and written again when cut. (Any other
+			// file, such as standard output, is written as a buffer is.)
 			sarifReuse = true
 			f, err := os.Create(filepath.Join(t.TempDir(), "f.sarif"))
 			if err != nil {
@@ -457,7 +458,7 @@ func TestSARIFWrittenFromMeasuringPass(t *testing.T) {
 			}
 			defer f.Close()
 			fileFrom := map[string]string{"held": "held", "gzipped": "written", "encoded": "encoded"}[tt.from]
-			if from, err := newView(res).sarifWrite(f, Options{Stderr: io.Discard}); err != nil || from != fileFrom {
+			if from, err := newView(res).sarifWrite(&scratchFile{f}, Options{Stderr: io.Discard}); err != nil || from != fileFrom {
 				t.Fatalf("to a file: written from %q (%v), want %q", from, err, fileFrom)
 			}
 			if got, err := os.ReadFile(f.Name()); err != nil || !bytes.Equal(got, encoded.Bytes()) {
@@ -468,5 +469,39 @@ func TestSARIFWrittenFromMeasuringPass(t *testing.T) {
 				t.Errorf("every result kept = %v, want %v", got, tt.kept)
 			}
 		})
+	}
+}
+
+// TestSARIFToAFileOfTheCaller: SARIF rendered to a file the caller gave
+// (standard output redirected with >>, say) is written after what the
+// file holds, never emptied, also when results are dropped.
+func TestSARIFToAFileOfTheCaller(t *testing.T) {
+	withCatalog(t)
+	oldG, oldH := sarifMaxGzipBytes, sarifGzipHeadroom
+	sarifMaxGzipBytes, sarifGzipHeadroom = 60_000, 3_000
+	t.Cleanup(func() { sarifMaxGzipBytes, sarifGzipHeadroom = oldG, oldH })
+	res := bigResult(2000)
+	var want bytes.Buffer
+	if err := Render(&want, res, FormatSARIF, Options{Stderr: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "out")
+	if err := os.WriteFile(path, []byte("before\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Render(f, res, FormatSARIF, Options{Stderr: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, append([]byte("before\n"), want.Bytes()...)) {
+		t.Fatalf("the file is not what it held followed by the SARIF file (%d bytes, want %d)", len(got), len("before\n")+want.Len())
 	}
 }
