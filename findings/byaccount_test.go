@@ -51,24 +51,17 @@ func requireOwnLayerEqual(t *testing.T, inv *inventory.Inventory, opts Options, 
 		}
 		parts[i] = NewIndex(&index).EvaluateAccount(a, byAccount[a.ID], opts)
 	}
-	got := MergeAccounts(parts)
-	if reflect.DeepEqual(whole, got) {
-		return
-	}
-	w, _ := json.MarshalIndent(whole, "", " ")
-	g, _ := json.MarshalIndent(got, "", " ")
-	wl, gl := splitLines(string(w)), splitLines(string(g))
-	for i := 0; i < len(wl) && i < len(gl); i++ {
-		if wl[i] != gl[i] {
-			lo := max(0, i-8)
-			t.Fatalf("with its own resources only in the account (not in the Index), the Result differs at line %d:\nwhole:\n%s\nlayered:\n%s", i+1,
-				joinLines(wl[lo:min(len(wl), i+4)]), joinLines(gl[lo:min(len(gl), i+4)]))
-		}
-	}
-	t.Fatalf("with its own resources only in the account, the Result differs from Evaluate's (%d lines of JSON, %d)", len(gl), len(wl))
+	requireResultAs(t, "with its own resources only in the account (not in the Index)", "layered", whole, MergeAccounts(parts))
 }
 
 func requireSameResult(t *testing.T, want, got *Result) {
+	t.Helper()
+	requireResultAs(t, "evaluated one account at a time", "by account", want, got)
+}
+
+// requireResultAs fails the test unless got, the Result evaluated as how
+// says, equals want, Evaluate's, showing the first JSON line that differs.
+func requireResultAs(t *testing.T, how, label string, want, got *Result) {
 	t.Helper()
 	if reflect.DeepEqual(want, got) {
 		return
@@ -76,17 +69,17 @@ func requireSameResult(t *testing.T, want, got *Result) {
 	w, _ := json.MarshalIndent(want, "", " ")
 	g, _ := json.MarshalIndent(got, "", " ")
 	if string(w) == string(g) {
-		t.Fatalf("evaluated one account at a time, the Result has the same JSON as Evaluate's but differs in memory (nil and empty lists?)")
+		t.Fatalf("%s, the Result has the same JSON as Evaluate's but differs in memory (nil and empty lists?)", how)
 	}
 	wl, gl := splitLines(string(w)), splitLines(string(g))
 	for i := 0; i < len(wl) && i < len(gl); i++ {
 		if wl[i] != gl[i] {
 			lo := max(0, i-8)
-			t.Fatalf("evaluated one account at a time, the Result differs from Evaluate's at line %d:\nwhole:\n%s\nby account:\n%s", i+1,
-				joinLines(wl[lo:min(len(wl), i+4)]), joinLines(gl[lo:min(len(gl), i+4)]))
+			t.Fatalf("%s, the Result differs from Evaluate's at line %d:\nwhole:\n%s\n%s:\n%s", how, i+1,
+				joinLines(wl[lo:min(len(wl), i+4)]), label, joinLines(gl[lo:min(len(gl), i+4)]))
 		}
 	}
-	t.Fatalf("evaluated one account at a time, the Result has %d lines of JSON, Evaluate's %d", len(gl), len(wl))
+	t.Fatalf("%s, the Result has %d lines of JSON, Evaluate's %d", how, len(gl), len(wl))
 }
 
 func splitLines(s string) []string {
