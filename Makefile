@@ -103,7 +103,10 @@ demo: build
 # process so that the peak RSS and the CPU time per call printed are the
 # scanner's alone. Each scan prints its wall time, its calls per
 # account×region per operation next to the minimum, its peak RSS and its
-# client CPU per call.
+# client CPU per call. Last, the same Organizations scanned end to end by the
+# built binary (audit scan --org --format all: collection, analysis and
+# every report in one process), with its wall time, CPU time and own peak
+# RSS.
 BENCH_SIZES    ?= 200 2000
 BENCH_SNAPSHOT ?= bin/bench-snapshot.json
 bench: build
@@ -116,6 +119,7 @@ bench: build
 		BENCH_FAKE=process BENCH_ACCOUNTS=$$n $(GO) test -run '^$$' -bench BenchmarkOrgScan -benchtime 1x -count=1 \
 			-timeout 40m ./scanner/ || exit 1; \
 	done
+	$(GO) run ./internal/benchworld -audit $(BIN) -live "$(BENCH_SIZES)"
 
 # Each fuzz target for FUZZTIME (default 5m), one after another.
 FUZZTIME ?= 5m

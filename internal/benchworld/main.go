@@ -17,7 +17,15 @@
 // rss_linux.go);
 // with -memlimit SIZE, as many runs again under GOMEMLIMIT=SIZE.
 //
+// With -live N,M,… and -audit BIN, it measures the live scan end to end
+// for each size: it serves the generated Organization of N accounts from
+// this process and runs `BIN scan --org --format all` against it in a
+// process of its own, and prints the scan's wall time, CPU time, peak RSS
+// (its own, as above: the reports are written in that process, so the
+// figure is the whole scan's) and the reports' size.
+//
 //	go run ./internal/benchworld -out bin/bench-snapshot.json -audit bin/audit
+//	go run ./internal/benchworld -audit bin/audit -live 200,2000
 package main
 
 import (
@@ -44,10 +52,26 @@ func main() {
 	bin := flag.String("audit", "", "audit binary to measure on the snapshot (none: only write it)")
 	runs := flag.Int("runs", 3, "measured runs of -audit")
 	memLimit := flag.String("memlimit", "", "also measure -runs runs with GOMEMLIMIT set to this (e.g. 350MiB)")
+	live := flag.String("live", "", "comma-separated sizes (accounts): measure -audit's live scan of each generated Organization, end to end")
 	flag.Parse()
-	if *out == "" || flag.NArg() != 0 || *runs < 1 {
-		fmt.Fprintln(os.Stderr, "usage: benchworld -out FILE [-accounts N] [-new] [-audit BIN [-runs N] [-memlimit SIZE]]")
+	sizes, serr := parseSizes(*live)
+	if serr != nil || (*out == "" && *live == "") || (*live != "" && *bin == "") || flag.NArg() != 0 || *runs < 1 {
+		if serr != nil {
+			fmt.Fprintln(os.Stderr, "benchworld: -live:", serr)
+		}
+		fmt.Fprintln(os.Stderr, "usage: benchworld -out FILE [-accounts N] [-new] [-audit BIN [-runs N] [-memlimit SIZE]]\n       benchworld -audit BIN -live N,M,...")
 		os.Exit(2)
+	}
+	if *live != "" {
+		for _, n := range sizes {
+			if err := measureLive(*bin, n); err != nil {
+				fmt.Fprintln(os.Stderr, "benchworld:", err)
+				os.Exit(1)
+			}
+		}
+		if *out == "" {
+			return
+		}
 	}
 	_, err := os.Stat(*out)
 	switch {
@@ -137,31 +161,11 @@ func measure(bin, snapshot string, runs int, memLimit string) error {
 		if memLimit != "" {
 			cmd.Env = append(cmd.Env, "GOMEMLIMIT="+memLimit)
 		}
-		start := time.Now()
-		if err := cmd.Start(); err != nil {
+		m, err := run(cmd, out)
+		if err != nil {
 			return fmt.Errorf("%s: %w", bin, err)
 		}
-		stop := watchPeak(cmd.Process.Pid)
-		err := cmd.Wait()
-		wall := time.Since(start)
-		peak := stop(cmd.ProcessState)
-		var exit *exec.ExitError
-		// Exit codes 1 (findings at or above --fail-on) and 0 are a
-		// complete run; anything else is not.
-		if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 1) {
-			return fmt.Errorf("%s: %w", bin, err)
-		}
-		ps := cmd.ProcessState
-		var size int64
-		entries, _ := os.ReadDir(out)
-		for _, e := range entries {
-			if info, err := e.Info(); err == nil {
-				size += info.Size()
-			}
-		}
-		fmt.Printf("run %d: wall %.2f s, CPU %.2f s (user %.2f s, system %.2f s), peak RSS %d MiB, reports %.0f MB\n", i+1,
-			wall.Seconds(), (ps.UserTime() + ps.SystemTime()).Seconds(), ps.UserTime().Seconds(), ps.SystemTime().Seconds(),
-			peak>>20, float64(size)/1e6)
+		fmt.Printf("run %d: %s\n", i+1, m)
 		os.RemoveAll(out)
 	}
 	fmt.Printf("load average after: %s\n", loadAverage())
@@ -179,4 +183,46 @@ func loadAverage() string {
 		return "unknown"
 	}
 	return a + " " + b5 + " " + c
+}
+
+// measured is what run measured of one audit process.
+type measured struct {
+	wall  time.Duration
+	ps    *os.ProcessState
+	peak  int64 // bytes
+	bytes int64 // the reports written
+}
+
+func (m measured) String() string {
+	return fmt.Sprintf("wall %.2f s, CPU %.2f s (user %.2f s, system %.2f s), peak RSS %d MiB, reports %.0f MB",
+		m.wall.Seconds(), (m.ps.UserTime() + m.ps.SystemTime()).Seconds(), m.ps.UserTime().Seconds(), m.ps.SystemTime().Seconds(),
+		m.peak>>20, float64(m.bytes)/1e6)
+}
+
+// run runs cmd, which writes its reports to the directory out, watching
+// its peak RSS. Exit codes 0 and 1 (findings at or above --fail-on) are a
+// complete run; anything else is an error.
+func run(cmd *exec.Cmd, out string) (measured, error) {
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return measured{}, err
+	}
+	stop := watchPeak(cmd.Process.Pid)
+	err := cmd.Wait()
+	m := measured{wall: time.Since(start), ps: cmd.ProcessState}
+	m.peak = stop(cmd.ProcessState)
+	var exit *exec.ExitError
+	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 1) {
+		return m, err
+	}
+	entries, err := os.ReadDir(out)
+	if err != nil {
+		return m, fmt.Errorf("the reports: %w", err)
+	}
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil {
+			m.bytes += info.Size()
+		}
+	}
+	return m, nil
 }
