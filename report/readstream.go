@@ -7,7 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"strconv"
+	"strings"
+	"syscall"
 	"unicode"
 
 	"github.com/ecs-audit/audit/findings"
@@ -51,6 +55,30 @@ func streamedList(key string) bool {
 
 // streamBuffer is the size of the read buffers of a stream.
 var streamBuffer = 256 << 10
+
+// OpenResult opens the findings.json at path and reads it with
+// ScanResult; the file stays open for Lists until the caller closes it.
+// Its errors are LoadResult's.
+func OpenResult(path string) (*ResultStream, io.Closer, error) {
+	fl, err := os.Open(path)
+	if err != nil {
+		return nil, nil, &ReadError{File: path, Offset: -1, Msg: strings.TrimPrefix(err.Error(), "open "+path+": ")}
+	}
+	st, err := fl.Stat()
+	if err == nil && st.IsDir() {
+		err = &fs.PathError{Op: "read", Path: path, Err: syscall.EISDIR}
+	}
+	if err != nil {
+		fl.Close()
+		return nil, nil, &ReadError{File: path, Offset: -1, Msg: err.Error()}
+	}
+	s, err := ScanResult(fl, st.Size(), path)
+	if err != nil {
+		fl.Close()
+		return nil, nil, err
+	}
+	return s, fl, nil
+}
 
 // ScanResult reads and checks the findings.json of size bytes in r (a
 // file, held open for Lists) as ReadResult does, without holding it; name
