@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/ecs-audit/audit/internal/demo"
+	"github.com/ecs-audit/audit/internal/mototest"
 	"github.com/ecs-audit/audit/report"
 )
 
@@ -113,5 +115,55 @@ func TestReportStreamedEqualsInMemory(t *testing.T) {
 				t.Errorf("spool files left: %v", left)
 			}
 		})
+	}
+}
+
+// audit merge of s3:// parts (each shard's --out prefix, read through its
+// latest/): each is copied to a temporary file in --spool-dir, which is
+// left empty, and read from there; the reports are those of the same
+// parts merged from local files.
+func TestMergeS3Parts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts moto_server, three live scans")
+	}
+	srv := mototest.Start(t) // skips locally without moto_server; fails in CI
+	dir := configEnv(t, "", nil)
+	serveWorld(t, demo.World())
+	// S3 is moto's; everything else the fake organization's.
+	t.Setenv("AWS_ENDPOINT_URL_S3", srv.URL)
+	ctx := context.Background()
+	const bucket = "audit-shards"
+	mototest.CreateBucket(t, ctx, bucket)
+	var local, remote []string
+	for k, shard := range []string{"0/3", "1/3", "2/3"} {
+		out := filepath.Join(dir, "shard-"+string(rune('0'+k)))
+		dest := "s3://" + bucket + "/run/shard-" + string(rune('0'+k)) + "/"
+		if code, _, stderr := run(t, "", "scan", "--org", "--shard", shard, "--out", dest, "--quiet"); code != ExitOK {
+			t.Fatalf("shard %d: exit %d:\n%s", k, code, stderr)
+		}
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(out, "findings.json"), mototest.Object(t, ctx, bucket, "run/shard-"+string(rune('0'+k))+"/latest/findings.json"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		local, remote = append(local, out), append(remote, dest)
+	}
+	fromFiles := filepath.Join(dir, "from-files")
+	if code, _, stderr := run(t, "", append([]string{"merge", "--format", "all", "--out", fromFiles, "--quiet"}, local...)...); code != ExitOK {
+		t.Fatalf("merge of files: exit %d:\n%s", code, stderr)
+	}
+	withMergeChunk(t, 3)
+	fromS3, spool := filepath.Join(dir, "from-s3"), filepath.Join(dir, "spool")
+	if err := os.Mkdir(spool, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := run(t, "", append([]string{"merge", "--format", "all", "--out", fromS3, "--spool-dir", spool, "--quiet"}, remote...)...)
+	if code != ExitOK || stderr != "" {
+		t.Fatalf("merge of s3:// parts: exit %d:\n%s", code, stderr)
+	}
+	sameFiles(t, fromS3, fromFiles)
+	if left, _ := os.ReadDir(spool); len(left) > 0 {
+		t.Errorf("%d files left in the spool directory", len(left))
 	}
 }
