@@ -258,9 +258,13 @@ func eachElement[T any](dec *json.Decoder, fn func(*T) error) error {
 // streamInput is the input of the walk of ScanResult: the decoder reads
 // it (Read), and next looks past the decoder's buffer for the next token
 // without holding what it passes. White space and separators it looks
-// past are taken out of br and kept as counts (pending), which Read gives
-// the decoder first: white space as spaces (the same to the decoder
-// between tokens), a separator as itself.
+// past are taken out of br and kept as runs of one byte (pending), which
+// Read gives the decoder first: white space as spaces (the same to the
+// decoder between tokens), a separator as itself. Between two tokens of a
+// JSON document there are at most three runs; past maxPending runs next
+// stops, so that an offset differs from ReadResult's only for data after
+// the document that begins with more than a thousand runs of separators
+// and white space larger than the read buffers.
 type streamInput struct {
 	br      *bufio.Reader
 	n       int64 // the input's length
@@ -305,12 +309,8 @@ func (in *streamInput) next(dec *json.Decoder) int64 {
 			off++
 		}
 	}
-	separators := 0
 	for _, p := range in.pending {
 		off += p.n
-		if p.c != ' ' {
-			separators++
-		}
 	}
 	for {
 		if _, err := in.br.Peek(1); err != nil {
@@ -324,26 +324,30 @@ func (in *streamInput) next(dec *json.Decoder) int64 {
 				in.br.Discard(i)
 				return off
 			}
-			if c == ',' || c == ':' {
-				// Two separators in a row are malformed: the decoder
-				// stops there with its own offset, and this one is not
-				// used.
-				if separators > 0 {
-					in.br.Discard(i)
-					return off
-				}
-				separators++
-				in.pending = append(in.pending, pendingRun{c: c, n: 1})
-			} else if k := len(in.pending); k > 0 && in.pending[k-1].c == ' ' {
+			if c != ',' && c != ':' {
+				c = ' '
+			}
+			if k := len(in.pending); k > 0 && in.pending[k-1].c == c {
 				in.pending[k-1].n++
+			} else if k < maxPending {
+				in.pending = append(in.pending, pendingRun{c: c, n: 1})
 			} else {
-				in.pending = append(in.pending, pendingRun{c: ' ', n: 1})
+				// More runs than any JSON has between two tokens (one
+				// separator): malformed, or data after the document.
+				// The decoder meets what is wrong with its own offset;
+				// only an error about data after the document would
+				// name this one.
+				in.br.Discard(i)
+				return off
 			}
 			off++
 		}
 		in.br.Discard(i)
 	}
 }
+
+// maxPending bounds the runs next keeps.
+const maxPending = 1024
 
 // headRecorder writes the top-level fields of a findings.json but its
 // lists back as JSON, from the walk's tokens, for encoding/json to decode

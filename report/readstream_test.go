@@ -121,9 +121,9 @@ func TestScanResultEqualsReadResult(t *testing.T) {
 		keys = append(keys, "schemaVersion")
 		for i, k := range keys {
 			if i > 0 {
-				b.WriteString(strings.Repeat(" \t", 40) + "," + strings.Repeat("\n", 70))
+				b.WriteString(strings.Repeat(" \t", 4000) + "," + strings.Repeat("\n", 7000))
 			}
-			fmt.Fprintf(&b, "%q"+strings.Repeat(" ", 50)+":"+strings.Repeat(" ", 50)+"%s", k, m[k])
+			fmt.Fprintf(&b, "%q"+strings.Repeat(" ", 5000)+":"+strings.Repeat(" ", 5000)+"%s", k, m[k])
 		}
 		b.WriteString("}\n\n")
 		files[name+" reordered"] = b.Bytes()
@@ -157,15 +157,17 @@ func TestScanResultErrorOffsets(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := good.String()
-	pad := strings.Repeat(" ", 300)
+	// Longer than the decoder reads at a time.
+	pad := strings.Repeat(" ", 20000)
 	for name, in := range map[string]string{
-		"severity":      strings.Replace(g, `"severity": "high"`, `"severity":`+pad+`"urgent"`, 1),
-		"two commas":    strings.Replace(g, `"tool": {`, `"tool": {`+pad+`,`+pad+`,`, 1),
-		"comma and key": strings.Replace(g, `"tool": {`, `"tool":`+pad+`,{`, 1),
-		"truncated":     g[:len(g)-3] + pad,
-		"trailing":      g + pad + "," + pad + "x",
-		"unknown":       strings.Replace(g, `"tool": {`, `"tool": {`+pad+`"what"`+pad+`:`+pad+`1,`, 1),
-		"missing":       strings.Replace(g, `"schemaVersion": 2,`, pad, 1),
+		"severity":        strings.Replace(g, `"severity": "high"`, `"severity":`+pad+`"urgent"`, 1),
+		"two commas":      strings.Replace(g, `"tool": {`, `"tool": {`+pad+`,`+pad+`,`, 1),
+		"comma and key":   strings.Replace(g, `"tool": {`, `"tool":`+pad+`,{`, 1),
+		"truncated":       g[:len(g)-3] + pad,
+		"trailing":        g + pad + "," + pad + "x",
+		"trailing commas": g + pad + "," + pad + ",:," + pad + "x",
+		"unknown":         strings.Replace(g, `"tool": {`, `"tool": {`+pad+`"what"`+pad+`:`+pad+`1,`, 1),
+		"missing":         strings.Replace(g, `"schemaVersion": 2,`, pad, 1),
 	} {
 		for _, size := range []int{16, 4096} {
 			t.Run(fmt.Sprintf("%s/%d", name, size), func(t *testing.T) {
