@@ -107,18 +107,9 @@ func readResult(data []byte) (*findings.Result, *ReadInfo, *ReadError) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, nil, &ReadError{Offset: -1, Msg: "file is empty"}
 	}
-	r := &resultReader{data: data, base: base, dec: json.NewDecoder(bytes.NewReader(data)), missing: map[int]*ReadError{}}
-	r.dec.UseNumber()
-	if !r.document() {
-		return nil, nil, r.err
-	}
-	if r.version == 0 {
-		return nil, nil, &ReadError{Path: "schemaVersion", Offset: base, Msg: "missing"}
-	}
-	for _, since := range slices.Sorted(maps.Keys(r.missing)) {
-		if since <= r.version {
-			return nil, nil, r.missing[since]
-		}
+	r := newResultReader(memInput(data), bytes.NewReader(data), base)
+	if err := r.check(); err != nil {
+		return nil, nil, err
 	}
 	res := new(findings.Result)
 	if err := json.Unmarshal(data, res); err != nil {
@@ -126,17 +117,48 @@ func readResult(data []byte) (*findings.Result, *ReadInfo, *ReadError) {
 		// what encoding/json said.
 		return nil, nil, &ReadError{Offset: -1, Msg: "cannot be decoded: " + strings.TrimPrefix(err.Error(), "json: ")}
 	}
-	info := &ReadInfo{Version: r.version}
+	info := readInfo(r.version)
 	if r.version < 2 {
 		res.Rules = catalog()
 		upgradeV1(res)
-		info.Notes = append(info.Notes, fmt.Sprintf("findings.json version %d carries no rule catalog: "+
-			"the rules are described as this build's catalog describes them", r.version),
-			fmt.Sprintf("findings.json version %d has one finding per item: each is read as a root cause of its own, "+
-				"whose fix is its remediation, without the layer where it is made", r.version))
 	}
 	res.SchemaVersion = findings.ResultSchemaVersion
 	return res, info, nil
+}
+
+// readInfo is the ReadInfo of a file of version v.
+func readInfo(v int) *ReadInfo {
+	info := &ReadInfo{Version: v}
+	if v < 2 {
+		info.Notes = append(info.Notes, fmt.Sprintf("findings.json version %d carries no rule catalog: "+
+			"the rules are described as this build's catalog describes them", v),
+			fmt.Sprintf("findings.json version %d has one finding per item: each is read as a root cause of its own, "+
+				"whose fix is its remediation, without the layer where it is made", v))
+	}
+	return info
+}
+
+func newResultReader(in readInput, src io.Reader, base int64) *resultReader {
+	r := &resultReader{in: in, base: base, dec: json.NewDecoder(src), missing: map[int]*ReadError{}}
+	r.dec.UseNumber()
+	return r
+}
+
+// check walks the whole document and returns its first problem, if any,
+// once the version is known.
+func (r *resultReader) check() *ReadError {
+	if !r.document() {
+		return r.err
+	}
+	if r.version == 0 {
+		return &ReadError{Path: "schemaVersion", Offset: r.base, Msg: "missing"}
+	}
+	for _, since := range slices.Sorted(maps.Keys(r.missing)) {
+		if since <= r.version {
+			return r.missing[since]
+		}
+	}
+	return nil
 }
 
 // rkind is the JSON shape a Go type takes.
@@ -270,9 +292,10 @@ func addFields(s *rschema, t reflect.Type, seen map[reflect.Type]*rschema) {
 	}
 }
 
-// resultReader walks the tokens of a findings.json.
+// resultReader walks the tokens of a findings.json, held in memory
+// (ReadResult) or read as a stream (ScanResult): in encodes the difference.
 type resultReader struct {
-	data    []byte
+	in      readInput
 	base    int64
 	dec     *json.Decoder
 	err     *ReadError
@@ -281,20 +304,46 @@ type resultReader struct {
 	// that is missing; whether it is an error depends on the file's
 	// version, known only at the end.
 	missing map[int]*ReadError
+	// head, when set, records the top-level fields but the three long
+	// lists (ScanResult).
+	head *headRecorder
+}
+
+// readInput is what the walk needs of its input beyond the decoder.
+type readInput interface {
+	// next is the offset in the decoder's input of the next token: the
+	// first byte from the decoder's offset on that is not white space, a
+	// comma or a colon (the input's length at its end).
+	next(dec *json.Decoder) int64
+	// size is the length of the decoder's input.
+	size() int64
+}
+
+// memInput is a findings.json held in memory.
+type memInput []byte
+
+func (m memInput) next(dec *json.Decoder) int64 {
+	off := dec.InputOffset()
+	for off < int64(len(m)) && skippable(m[off]) {
+		off++
+	}
+	return off
+}
+
+func (m memInput) size() int64 { return int64(len(m)) }
+
+// skippable says whether c is white space or a separator between tokens.
+func skippable(c byte) bool {
+	switch c {
+	case ' ', '\t', '\r', '\n', ',', ':':
+		return true
+	}
+	return false
 }
 
 // at is the offset in the file of the next token.
 func (r *resultReader) at() int64 {
-	off := r.dec.InputOffset()
-	for off < int64(len(r.data)) {
-		switch r.data[off] {
-		case ' ', '\t', '\r', '\n', ',', ':':
-			off++
-			continue
-		}
-		break
-	}
-	return r.base + off
+	return r.base + r.in.next(r.dec)
 }
 
 func (r *resultReader) fail(path string, off int64, format string, a ...any) bool {
@@ -310,12 +359,15 @@ func (r *resultReader) token(path string) (json.Token, int64, bool) {
 	off := r.at()
 	tok, err := r.dec.Token()
 	if err == nil {
+		if r.head != nil && r.head.on {
+			r.head.token(tok)
+		}
 		return tok, off, true
 	}
 	var se *json.SyntaxError
 	switch {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return nil, off, r.fail(path, r.base+int64(len(r.data)), "the file ends early (truncated?)")
+		return nil, off, r.fail(path, r.base+r.in.size(), "the file ends early (truncated?)")
 	case errors.As(err, &se):
 		return nil, off, r.fail(path, r.base+se.Offset, "malformed JSON: %s", strings.TrimPrefix(se.Error(), "json: "))
 	}
@@ -443,12 +495,19 @@ func (r *resultReader) value(s *rschema, path string) bool {
 // object checks the members of an object whose '{' was just read at off.
 func (r *resultReader) object(s *rschema, path string, off int64) bool {
 	seen := map[string]bool{}
+	// The document's own fields are recorded one by one (the path of
+	// every other object is not empty).
+	top := r.head != nil && path == ""
 	for r.dec.More() {
 		tok, koff, ok := r.token(path)
 		if !ok {
 			return false
 		}
 		key, _ := tok.(string) // the decoder only returns strings as keys
+		if top && !seen[key] && !streamedList(key) {
+			r.head.key(key)
+			r.head.on = true
+		}
 		var sub *rschema
 		var kpath string
 		if s.kind == rMap {
@@ -467,6 +526,9 @@ func (r *resultReader) object(s *rschema, path string, off int64) bool {
 		seen[key] = true
 		if !r.value(sub, kpath) {
 			return false
+		}
+		if top {
+			r.head.on = false
 		}
 	}
 	if _, _, ok := r.token(path); !ok {

@@ -283,6 +283,10 @@ func TestReadResultErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, _, err := ReadResult([]byte(tt.in), "dir/findings.json")
+			// The streaming reader rejects it with the same error.
+			if _, _, serr := readStreamed([]byte(tt.in), "dir/findings.json"); serr == nil || serr.Error() != err.Error() {
+				t.Errorf("ScanResult: %v\nReadResult: %v", serr, err)
+			}
 			var re *ReadError
 			if !errors.As(err, &re) {
 				t.Fatalf("error = %v, want a *ReadError", err)
@@ -313,6 +317,9 @@ func TestReadResultErrors(t *testing.T) {
 	} {
 		if _, _, err := ReadResult([]byte(in), name); err != nil {
 			t.Errorf("%s: %v", name, err)
+		}
+		if _, _, err := readStreamed([]byte(in), name); err != nil {
+			t.Errorf("%s: ScanResult: %v", name, err)
 		}
 	}
 	if _, _, err := LoadResult(filepath.Join(t.TempDir(), "nope.json")); err == nil || !strings.Contains(err.Error(), "nope.json") {

@@ -25,15 +25,19 @@ import "github.com/ecs-audit/audit/findings"
 func upgradeV1(res *findings.Result) {
 	list := make([]*findings.Finding, len(res.Findings))
 	for i := range res.Findings {
-		f := &res.Findings[i]
-		list[i] = f
-		if len(f.MemberIDs) == 0 && f.ID != "" {
-			f.MemberIDs = []string{f.ID}
-		}
-		f.Impact = v1Impact(f)
-		f.Fix = findings.Fix{Summary: f.Remediation}
+		list[i] = &res.Findings[i]
+		upgradeV1Finding(list[i])
 	}
 	res.Summary.Affected, res.Summary.Items = affectedCounts(list)
+}
+
+// upgradeV1Finding reads a version 1 finding as a root cause of its own.
+func upgradeV1Finding(f *findings.Finding) {
+	if len(f.MemberIDs) == 0 && f.ID != "" {
+		f.MemberIDs = []string{f.ID}
+	}
+	f.Impact = v1Impact(f)
+	f.Fix = findings.Fix{Summary: f.Remediation}
 }
 
 // v1Impact is the impact of a version 1 finding: its resource, and its

@@ -118,6 +118,12 @@ func ParseBaseline(data []byte) (*Baseline, error) {
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return nil, jsonError(err)
 	}
+	return doc.baseline()
+}
+
+// baseline checks what was read of a findings.json and makes the
+// Baseline of it.
+func (doc *baselineDoc) baseline() (*Baseline, error) {
 	switch {
 	case doc.Format != nil:
 		return nil, baselineErr("format", "this is an inventory snapshot, not a findings.json: use the findings.json of the scan (audit --format json)")

@@ -1,6 +1,7 @@
 package triage
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
@@ -91,6 +92,10 @@ func TestParseBaselineErrors(t *testing.T) {
 			b, err := ParseBaseline(c.data)
 			if err == nil {
 				t.Fatalf("no error: %+v", b)
+			}
+			// The streaming reader gives the same error.
+			if _, serr := ReadBaseline(bytes.NewReader(c.data), int64(len(c.data))); serr == nil || serr.Error() != err.Error() {
+				t.Errorf("ReadBaseline: %v", serr)
 			}
 			var be *BaselineError
 			if !errors.As(err, &be) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/ecs-audit/audit/findings"
@@ -25,7 +27,7 @@ import (
 // mergeOptions are the options of scan that merge takes too: the
 // reports, the triage and the terminal.
 var mergeOptions = []string{"format", "out", "out-kms-key", "fail-on", "fail-on-new", "sarif-category", "baseline",
-	"suppressions-file", "max-suppression-days", "quiet", "profile"}
+	"suppressions-file", "max-suppression-days", "quiet", "profile", "spool-dir"}
 
 const mergeLong = `merge combines the findings.json of every shard of a sharded scan (audit scan
 --shard K/N) into the reports of the whole scope, as an unsharded scan would
@@ -75,11 +77,17 @@ func init() {
 	})
 }
 
-// mergePart is one shard's result and where it was read.
+// mergePart is one shard's result and where it was read: its header,
+// checked against the others', then its lists, read as a stream.
 type mergePart struct {
-	src string
-	res *findings.Result
+	src    string
+	res    *findings.Result // the header (no lists)
+	stream *report.ResultStream
 }
+
+// mergeChunk is how many findings (roles, task definitions) of a part
+// are held at a time on their way to the spool.
+var mergeChunk = 4096
 
 func (a *app) runMerge(ctx context.Context, args []string, f *scanFlags, allowPartial bool) error {
 	now := time.Now()
@@ -102,18 +110,34 @@ func (a *app) runMerge(ctx context.Context, args []string, f *scanFlags, allowPa
 	if p.suppressions, err = f.readSuppressions(now); err != nil {
 		return usageErr(errorLines(err))
 	}
+	// Each part is read a first time for its header and checked; the
+	// files stay open for the second reading, of their lists.
+	var files []io.Closer
+	defer func() {
+		for _, fl := range files {
+			fl.Close()
+		}
+	}()
 	var parts []mergePart
 	for _, arg := range args {
-		part, err := readPart(ctx, arg, f.storeAWS())
+		part, fl, err := readPart(ctx, arg, f.storeAWS(), f.live.SpoolDir)
+		if fl != nil {
+			files = append(files, fl)
+		}
 		if err != nil {
 			return usageErr(err)
 		}
 		parts = append(parts, part)
 	}
-	res, err := mergeParts(parts, allowPartial)
+	ordered, opts, err := mergeParts(parts, allowPartial)
 	if err != nil {
 		return usageErr(err)
 	}
+	src, done, err := a.mergeLists(ordered, opts, f.live.SpoolDir)
+	if err != nil {
+		return usageErr(err)
+	}
+	defer done()
 	if p.sink, err = f.openSink(ctx, now); err != nil {
 		return usageErr(err)
 	}
@@ -131,64 +155,146 @@ func (a *app) runMerge(ctx context.Context, args []string, f *scanFlags, allowPa
 	if out == nil {
 		out = &sink{dir: f.out}
 	}
-	return a.deliver(ctx, out, findings.ResultSource(res), res, nil, f, p, false, nil)
+	return a.deliver(ctx, out, src, nil, nil, f, p, false, nil)
 }
 
-// readPart reads the findings.json of one shard: the file, the one in the
-// directory, or on S3 the one under the prefix (or under its latest/).
-func readPart(ctx context.Context, arg string, aws store.AWS) (mergePart, error) {
-	var data []byte
-	src := arg
-	switch {
-	case store.IsS3URL(arg):
+// mergeLists reads the lists of the parts, in order, into a spool in
+// dir, and returns the Source of the merged Result and what removes the
+// spool. Where no spool file can be made, the parts are merged in memory.
+func (a *app) mergeLists(parts []mergePart, opts findings.MergeOptions, dir string) (findings.Source, func(), error) {
+	heads := make([]*findings.Result, len(parts))
+	for i, p := range parts {
+		heads[i] = p.res
+	}
+	spool, err := findings.NewSpool(dir)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "audit: note: %s; the findings are held in memory (give a writable directory with --spool-dir or TMPDIR)\n", report.Reveal(err.Error()))
+		whole := make([]*findings.Result, len(parts))
+		for i, p := range parts {
+			r := *p.res
+			err := p.stream.Lists(report.ListVisitor{
+				Finding:        func(f *findings.Finding) error { r.Findings = append(r.Findings, *f); return nil },
+				Role:           func(x *findings.RoleReport) error { r.Roles = append(r.Roles, *x); return nil },
+				TaskDefinition: func(x *findings.TaskDefReport) error { r.TaskDefinitions = append(r.TaskDefinitions, *x); return nil },
+			})
+			if err != nil {
+				return nil, nil, err
+			}
+			whole[i] = &r
+		}
+		return findings.ResultSource(findings.Merge(whole, opts)), func() {}, nil
+	}
+	l := findings.NewListSpool(spool, mergeChunk, true)
+	for _, p := range parts {
+		err := p.stream.Lists(report.ListVisitor{Finding: l.AddFinding, Role: l.AddRole, TaskDefinition: l.AddTaskDefinition})
+		if err == nil {
+			err = l.Flush()
+		}
+		if err != nil {
+			spool.Close()
+			return nil, nil, err
+		}
+	}
+	return findings.MergeSpooled(heads, opts, spool), func() { spool.Close() }, nil
+}
+
+// readPart reads and checks the findings.json of one shard (the file, the
+// one in the directory, or on S3 the one under the prefix or under its
+// latest/) and returns it with its header, and what closes the file it
+// reads (nil when nothing is open).
+func readPart(ctx context.Context, arg string, aws store.AWS, dir string) (mergePart, io.Closer, error) {
+	if store.IsS3URL(arg) {
 		cands := []string{arg}
 		if !strings.HasSuffix(arg, ".json") {
 			base := strings.TrimSuffix(arg, "/") + "/"
 			cands = []string{base + "findings.json", base + "latest/findings.json"}
 		}
-		var err error
 		for _, c := range cands {
-			var rc io.ReadCloser
-			rc, err = store.Read(ctx, c, aws)
+			rc, err := store.Read(ctx, c, aws)
 			if errors.Is(err, fs.ErrNotExist) {
 				continue
 			}
 			if err != nil {
-				return mergePart{}, fmt.Errorf("%s: %w", c, err)
+				return mergePart{}, nil, fmt.Errorf("%s: %w", c, err)
 			}
-			data, err = io.ReadAll(rc)
+			in, err := localCopy(rc, dir)
 			rc.Close()
 			if err != nil {
-				return mergePart{}, fmt.Errorf("%s: %w", c, err)
+				return mergePart{}, nil, fmt.Errorf("%s: %w", c, err)
 			}
-			src = c
-			break
+			part, err := scanPart(in, c)
+			return part, in, err
 		}
-		if data == nil {
-			return mergePart{}, fmt.Errorf("%s: no findings.json there (looked for %s)", arg, strings.Join(cands, " and "))
-		}
-	default:
-		if st, err := os.Stat(arg); err == nil && st.IsDir() {
-			src = filepath.Join(arg, report.FileName(report.FormatJSON))
-		}
-		var err error
-		if data, err = os.ReadFile(src); err != nil {
-			return mergePart{}, fmt.Errorf("%s: %w", src, unwrapPath(err))
-		}
+		return mergePart{}, nil, fmt.Errorf("%s: no findings.json there (looked for %s)", arg, strings.Join(cands, " and "))
 	}
-	res, _, err := report.ReadResult(data, src)
+	src := arg
+	if st, err := os.Stat(arg); err == nil && st.IsDir() {
+		src = filepath.Join(arg, report.FileName(report.FormatJSON))
+	}
+	fl, err := os.Open(src)
+	if err != nil {
+		return mergePart{}, nil, fmt.Errorf("%s: %w", src, unwrapPath(err))
+	}
+	in := &partInput{ReaderAt: fl, Closer: fl}
+	st, err := fl.Stat()
+	if err == nil && st.IsDir() {
+		err = &fs.PathError{Op: "read", Path: src, Err: syscall.EISDIR}
+	}
+	if err != nil {
+		fl.Close()
+		return mergePart{}, nil, fmt.Errorf("%s: %w", src, unwrapPath(err))
+	}
+	in.size = st.Size()
+	part, err := scanPart(in, src)
+	return part, in, err
+}
+
+// partInput is a part's findings.json, open.
+type partInput struct {
+	io.ReaderAt
+	io.Closer
+	size int64
+}
+
+// scanPart reads the header of the part in in (src names it) and checks
+// that it is a shard's.
+func scanPart(in *partInput, src string) (mergePart, error) {
+	rs, err := report.ScanResult(in, in.size, src)
 	if err != nil {
 		return mergePart{}, err
 	}
-	if res.Shard == nil {
+	if rs.Header.Shard == nil {
 		return mergePart{}, fmt.Errorf("%s: not the result of a shard (it has no shard field): audit merge combines the findings.json of audit scan --shard K/N", src)
 	}
-	return mergePart{src: src, res: res}, nil
+	return mergePart{src: src, res: rs.Header, stream: rs}, nil
 }
 
-// mergeParts checks that the parts are the shards of one scan and merges
-// them. Every refusal names the files.
-func mergeParts(parts []mergePart, allowPartial bool) (*findings.Result, error) {
+// localCopy copies r (an S3 object) to a temporary file in dir (the
+// system's when empty), removed as it is made, so that it can be read
+// twice without a second download; where no file can be made, into
+// memory.
+func localCopy(r io.Reader, dir string) (*partInput, error) {
+	fl, err := os.CreateTemp(dir, "audit-part-*.json")
+	if err != nil {
+		data, err := io.ReadAll(r)
+		if err != nil {
+			return nil, err
+		}
+		return &partInput{ReaderAt: bytes.NewReader(data), Closer: io.NopCloser(nil), size: int64(len(data))}, nil
+	}
+	os.Remove(fl.Name())
+	n, err := io.Copy(fl, r)
+	if err != nil {
+		fl.Close()
+		return nil, err
+	}
+	return &partInput{ReaderAt: fl, Closer: fl, size: n}, nil
+}
+
+// mergeParts checks that the parts are the shards of one scan (their
+// headers tell) and returns them in the order of their shards, with what
+// the merge must know of the missing ones. Every refusal names the files.
+func mergeParts(parts []mergePart, allowPartial bool) ([]mergePart, findings.MergeOptions, error) {
 	first := parts[0]
 	fs := first.res.Shard
 	byIndex := map[int]mergePart{}
@@ -226,7 +332,7 @@ func mergeParts(parts []mergePart, allowPartial bool) (*findings.Result, error) 
 		byIndex[sh.Index] = p
 	}
 	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+		return nil, findings.MergeOptions{}, errors.Join(errs...)
 	}
 	var missing []int
 	for k := range fs.Count {
@@ -239,14 +345,14 @@ func mergeParts(parts []mergePart, allowPartial bool) (*findings.Result, error) 
 		for _, k := range slices.Sorted(mapsKeys(byIndex)) {
 			given = append(given, fmt.Sprintf("%d (%s)", k, byIndex[k].src))
 		}
-		return nil, fmt.Errorf("shard %s of %d missing (given: %s); give every shard, or --allow-partial to merge what is there and record the missing shards as coverage gaps",
+		return nil, findings.MergeOptions{}, fmt.Errorf("shard %s of %d missing (given: %s); give every shard, or --allow-partial to merge what is there and record the missing shards as coverage gaps",
 			joinInts(missing), fs.Count, strings.Join(given, ", "))
 	}
-	var results []*findings.Result
+	var ordered []mergePart
 	for _, k := range slices.Sorted(mapsKeys(byIndex)) {
-		results = append(results, byIndex[k].res)
+		ordered = append(ordered, byIndex[k])
 	}
-	return findings.Merge(results, findings.MergeOptions{Missing: missing, Count: fs.Count, AccountsInScope: fs.AccountsInScope}), nil
+	return ordered, findings.MergeOptions{Missing: missing, Count: fs.Count, AccountsInScope: fs.AccountsInScope}, nil
 }
 
 func mapsKeys(m map[int]mergePart) iter.Seq[int] {

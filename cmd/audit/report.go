@@ -115,10 +115,11 @@ func (a *app) runReport(ctx context.Context, path string, f *reportFlags) error 
 	if err := checkStdout(f.out, formats, a.stdout); err != nil {
 		return usageErr(err)
 	}
-	res, info, err := report.LoadResult(path)
+	in, info, done, err := a.readResultSource(path)
 	if err != nil {
 		return usageErr(err)
 	}
+	defer done()
 	for _, note := range info.Notes {
 		fmt.Fprintf(a.stderr, "audit: note: %s: %s\n", report.Reveal(path), note)
 	}
@@ -139,7 +140,7 @@ func (a *app) runReport(ctx context.Context, path string, f *reportFlags) error 
 			fmt.Fprintf(a.stderr, "audit: note: %s\n", report.Reveal(note))
 		}
 	}
-	src, err := a.applyTriage(findings.ResultSource(res), supp, base, now)
+	src, err := a.applyTriage(in, supp, base, now)
 	if err != nil {
 		return withCode(ExitIncomplete, err)
 	}
@@ -162,6 +163,43 @@ func (a *app) runReport(ctx context.Context, path string, f *reportFlags) error 
 		printSummary(a.stderr, src.Header(), written)
 	}
 	return outcome(src, failOn, failOnNew)
+}
+
+// readResultSource reads the findings.json at path as a stream into a
+// spool file in the system's temporary directory, which done removes: the
+// Source of its Result, which is not held in memory. Where no spool file
+// can be made, the Result is read into memory.
+func (a *app) readResultSource(path string) (src findings.Source, info *report.ReadInfo, done func(), err error) {
+	rs, fl, err := report.OpenResult(path)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	defer fl.Close()
+	spool, err := findings.NewSpool("")
+	if err != nil {
+		fmt.Fprintf(a.stderr, "audit: note: %s; the findings are held in memory (give a writable directory with TMPDIR)\n", report.Reveal(err.Error()))
+		r := *rs.Header
+		err := rs.Lists(report.ListVisitor{
+			Finding:        func(f *findings.Finding) error { r.Findings = append(r.Findings, *f); return nil },
+			Role:           func(x *findings.RoleReport) error { r.Roles = append(r.Roles, *x); return nil },
+			TaskDefinition: func(x *findings.TaskDefReport) error { r.TaskDefinitions = append(r.TaskDefinitions, *x); return nil },
+		})
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		r.Summary = rs.Header.Summary
+		return findings.ResultSource(&r), rs.Info, func() {}, nil
+	}
+	l := findings.NewListSpool(spool, mergeChunk, false)
+	err = rs.Lists(report.ListVisitor{Finding: l.AddFinding, Role: l.AddRole, TaskDefinition: l.AddTaskDefinition})
+	if err == nil {
+		err = l.Flush()
+	}
+	if err != nil {
+		spool.Close()
+		return nil, nil, nil, err
+	}
+	return findings.SpooledSource(rs.Header, spool), rs.Info, func() { spool.Close() }, nil
 }
 
 // sameFile says whether a and b name one existing file.

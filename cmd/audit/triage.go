@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -255,11 +254,21 @@ func readBaseline(ctx context.Context, src string, a store.AWS) (b *triage.Basel
 		return empty, "baseline " + src + " does not exist yet (a first run): every finding is new", nil
 	}
 	defer rc.Close()
-	data, err := io.ReadAll(rc)
-	if err != nil {
-		return nil, "", err
+	// Read as a stream (triage.ReadBaseline): the file itself, or a copy
+	// of the S3 object in a temporary file.
+	var in *partInput
+	if fl, ok := rc.(*os.File); ok {
+		if st, err := fl.Stat(); err == nil && st.Mode().IsRegular() {
+			in = &partInput{ReaderAt: fl, Closer: fl, size: st.Size()}
+		}
 	}
-	b, err = triage.ParseBaseline(data)
+	if in == nil {
+		if in, err = localCopy(rc, ""); err != nil {
+			return nil, "", err
+		}
+		defer in.Close()
+	}
+	b, err = triage.ReadBaseline(in, in.size)
 	if err != nil {
 		return nil, "", err
 	}
