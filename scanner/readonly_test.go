@@ -156,6 +156,7 @@ func TestAWSManagedAliasesAreNeverDescribed(t *testing.T) {
 		refs     []string // KeyIds of the SecureString parameters the task definition uses
 		aliases  map[string]string
 		listFail bool
+		stop     bool // the scan is interrupted while ListAliases runs
 		page     int  // ListAliases page size (0: one page)
 		loop     bool // the listing repeats a marker
 		wantKeys []string
@@ -197,6 +198,13 @@ func TestAWSManagedAliasesAreNeverDescribed(t *testing.T) {
 			aliases: map[string]string{"alias/a1": "k-app", "alias/a2": "k-app", "alias/aws/sqs": "k-sqs"}, page: 1, loop: true,
 			wantErrs: []string{"ListAliases/" + CodePagination + "/", "ListAliases/" + CodeNotResolved + "/alias/aws/sqs"},
 		},
+		{
+			// An interrupted scan's coverage lists what it left out as
+			// Interrupted, the key behind the alias included.
+			name: "scan interrupted during the listing", refs: []string{"alias/aws/ssm"},
+			aliases: map[string]string{"alias/aws/ssm": "k-ssm"}, stop: true,
+			wantErrs: []string{"ListAliases/" + CodeInterrupted + "/", "ListAliases/" + CodeInterrupted + "/alias/aws/ssm"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -220,7 +228,18 @@ func TestAWSManagedAliasesAreNeverDescribed(t *testing.T) {
 			if tt.listFail {
 				fr.kms.fail = failOp("ListAliases", apiErr("AccessDeniedException", "not allowed"))
 			}
-			res := run(t, context.Background(), be, Config{Regions: []string{r}, ResolveResources: true})
+			ctx, stop := context.WithCancel(context.Background())
+			defer stop()
+			if tt.stop {
+				fr.kms.fail = func(op string, _ any) error {
+					if op != "ListAliases" {
+						return nil
+					}
+					stop()
+					return context.Canceled
+				}
+			}
+			res := run(t, ctx, be, Config{Regions: []string{r}, ResolveResources: true})
 			if res.err != nil {
 				t.Fatal(res.err)
 			}

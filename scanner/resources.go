@@ -665,9 +665,16 @@ func (c *collector) resolveKeys(ctx context.Context, o resOwner, rs *regionState
 		case listErr == nil:
 			c.log.Info("AWS managed key not created yet", "account", o.account, "region", o.region, "alias", sanitize(alias))
 		default:
-			c.addError(inventory.CollectionError{AccountID: o.account, Region: o.region, Service: "kms", Operation: "ListAliases",
+			e := inventory.CollectionError{AccountID: o.account, Region: o.region, Service: "kms", Operation: "ListAliases",
 				Resource: sanitize(ref), Code: CodeNotResolved,
-				Message: "the AWS managed key behind " + sanitize(alias) + " was not resolved: ListAliases did not complete, and DescribeKey on an AWS managed alias could create the key"})
+				Message: "the AWS managed key behind " + sanitize(alias) + " was not resolved: ListAliases did not complete, and DescribeKey on an AWS managed alias could create the key"}
+			if why := stopReason(ctx, listErr); why != "" {
+				// The listing was cut short by the scan's own stop: the
+				// key is one more thing the interruption left out.
+				e.Code = CodeInterrupted
+				e.Message = "not collected: the scan was " + why + " before the AWS managed key behind " + sanitize(alias) + " was resolved (ListAliases did not complete)"
+			}
+			c.addError(e)
 		}
 	}
 
