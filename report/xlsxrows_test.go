@@ -230,7 +230,7 @@ func TestOrderedZipRun(t *testing.T) {
 					}
 				}
 				return nil
-			})
+			}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -262,10 +262,10 @@ func TestOrderedZipRun(t *testing.T) {
 	}
 	z := newOrderedZip(io.Discard)
 	noop := func(func() (io.Writer, error)) error { return nil }
-	if err := z.addRows([]string{"a.xml"}, noop); err != nil {
+	if err := z.addRows([]string{"a.xml"}, noop, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := z.addRows([]string{"b.xml", "a.xml"}, noop); err == nil {
+	if err := z.addRows([]string{"b.xml", "a.xml"}, noop, nil); err == nil {
 		t.Error("the rows of a part were given twice")
 	}
 }
