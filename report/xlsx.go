@@ -469,19 +469,20 @@ func sheetPart(f *excelize.File, sheet string) (string, error) {
 }
 
 func (v *view) writeXLSX(w io.Writer) (err error) {
-	f := excelize.NewFile()
-	// The parts of the package in one order every time, so that the same
-	// Result gives the same bytes (excelize writes streamed sheets in map
-	// order).
-	if r, ok := v.src.(*fanReader); !ok && !xlsxRowsByExcelize {
-		// Written on its own (WriteXLSX, RenderSource): the tables share
-		// one pass over the findings all the same.
-		r = newFanout(v.src).reader()
+	if _, shared := v.src.(*fanReader); !shared && !xlsxRowsByExcelize {
+		// Written on its own (WriteXLSX, RenderSource), not by
+		// WriteSource: the tables share one pass over the findings all
+		// the same.
+		r := newFanout(v.src).reader()
 		defer r.close()
 		fv := *v
 		fv.src = r
 		v = &fv
 	}
+	f := excelize.NewFile()
+	// The parts of the package in one order every time, so that the same
+	// Result gives the same bytes (excelize writes streamed sheets in map
+	// order).
 	parts := newOrderedZip(w)
 	f.SetZipWriter(parts.zipWriter)
 	defer func() {
