@@ -18,9 +18,11 @@ import (
 //
 // A reader must not start a pass over the findings while it reads another:
 // it would wait for itself. A writer that reads the findings in several
-// parts at once (the workbook's sheets) gives each part a fork of its
-// reader. The roles and task definitions are read from the Source by each
-// writer on its own.
+// parts at once (the workbook's tables, each over one sheet or several)
+// gives each part after the first a fork of its reader (see fork), made
+// before it reads; a part that is done, or will not read, leaves. The
+// roles and task definitions are read from the Source by each writer on
+// its own.
 type fanout struct {
 	src     findings.Source
 	mu      sync.Mutex
