@@ -18,9 +18,11 @@ import (
 //
 // A reader must not start a pass over the findings while it reads another:
 // it would wait for itself. A writer that reads the findings in several
-// parts at once (the workbook's sheets) gives each part a fork of its
-// reader. The roles and task definitions are read from the Source by each
-// writer on its own.
+// parts at once (the workbook's tables, each over one sheet or several)
+// gives each part after the first a fork of its reader (see fork), made
+// before it reads; a part that is done, or will not read, leaves. The
+// roles and task definitions are read from the Source by each writer on
+// its own.
 type fanout struct {
 	src     findings.Source
 	mu      sync.Mutex
@@ -87,6 +89,34 @@ func (r *fanReader) closeLocked() {
 	for _, k := range r.forks {
 		k.closeLocked()
 	}
+}
+
+// leave says this reader will read no more, while its forks may: a part
+// of the writer that is done with the findings, or will never read them
+// (its reader holds back the first pass until it starts it or leaves). It
+// must not be called while the reader reads a pass.
+func (r *fanReader) leave() {
+	f := r.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r.closed, r.in = true, nil
+	f.changed.Broadcast()
+}
+
+// fork is a further reader for the same writer, whose passes are counted
+// on their own: a part of the writer that reads the findings at the same
+// time as another (the workbook's tables) reads them from a fork. A fork
+// made before the writer's first pass is let go of its first batch reads
+// that pass with the others. Leaving or closing the fork, or closing the
+// writer's reader, says it will read no more.
+func (r *fanReader) fork() *fanReader {
+	f := r.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k := &fanReader{f: f, closed: r.closed}
+	f.readers = append(f.readers, k)
+	r.forks = append(r.forks, k)
+	return k
 }
 
 func (r *fanReader) Header() *findings.Result { return r.f.src.Header() }

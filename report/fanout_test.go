@@ -180,17 +180,50 @@ func TestFanoutLateReader(t *testing.T) {
 }
 
 // TestWriteSourceReadsFindingsOnce: writing every format reads the
-// findings of the Source three times: once for the view's counts, once
-// for every format, and once more for the workbook's second table of
-// findings (Affected items, which may continue over several sheets).
+// findings of the Source twice: once for the view's counts, once for
+// every format, the workbook's tables of findings included (Findings,
+// Affected items, and after triage Accepted risks and Changes, read at
+// once, each in one reading however many sheets it spans). The HTML
+// report after a comparison reads them once more (the new findings
+// first), on its own. The workbook alone reads them once after the
+// view's counts.
 func TestWriteSourceReadsFindingsOnce(t *testing.T) {
 	withCatalog(t)
-	src := &countingSource{Source: findings.ResultSource(bigResult(2000))}
-	written, err := WriteSource(src, Options{Formats: AllFormats, OutDir: t.TempDir(), Stderr: io.Discard})
-	if err != nil || len(written) != len(AllFormats) {
-		t.Fatalf("wrote %v: %v", written, err)
-	}
-	if got := src.passes.Load(); got != 3 {
-		t.Errorf("the findings were read %d times, want 3", got)
+	for _, tt := range []struct {
+		name    string
+		res     *findings.Result
+		maxRows int // 0: Excel's
+		formats []string
+		want    int32
+	}{
+		{"every format", bigResult(2000), 0, AllFormats, 2},
+		{"every format, tables split", bigResult(2000), 500, AllFormats, 2},
+		{"every format, triaged", bigTriagedResult(2000), 0, AllFormats, 3},
+		{"every format but HTML, triaged, tables split", bigTriagedResult(2000), 300,
+			[]string{FormatJSON, FormatSARIF, FormatXLSX, FormatMarkdown, FormatCSV}, 2},
+		{"the workbook, triaged, tables split", bigTriagedResult(2000), 300, []string{FormatXLSX}, 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.maxRows > 0 {
+				withMaxSheetRows(t, tt.maxRows)
+			}
+			src := &countingSource{Source: findings.ResultSource(tt.res)}
+			written, err := WriteSource(src, Options{Formats: tt.formats, OutDir: t.TempDir(), Stderr: io.Discard})
+			if err != nil || len(written) != len(tt.formats) {
+				t.Fatalf("wrote %v: %v", written, err)
+			}
+			if got := src.passes.Load(); got != tt.want {
+				t.Errorf("the findings were read %d times, want %d", got, tt.want)
+			}
+			if len(tt.formats) == 1 {
+				src := &countingSource{Source: findings.ResultSource(tt.res)}
+				if err := RenderSource(io.Discard, src, tt.formats[0], Options{}); err != nil {
+					t.Fatal(err)
+				}
+				if got := src.passes.Load(); got != tt.want {
+					t.Errorf("rendered alone, the findings were read %d times, want %d", got, tt.want)
+				}
+			}
+		})
 	}
 }

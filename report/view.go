@@ -204,6 +204,28 @@ func newSourceView(src findings.Source) (*view, error) {
 	return v, nil
 }
 
+// forked is the view for a part of a writer that reads the findings at
+// the same time as other parts (the workbook's tables, see
+// table.streamFindings): with fork, it reads them from a fork of the
+// writer's reader, so that every part reads the pass the other writers
+// read (see fanout); without, from the writer's reader itself, for the
+// first such part. done says the part reads no more, or never will: until
+// then its reader holds back the first pass. A view whose findings are not
+// shared is its own.
+func (v *view) forked(fork bool) (fv *view, done func()) {
+	r, ok := v.src.(*fanReader)
+	if !ok {
+		return v, func() {}
+	}
+	if !fork {
+		return v, r.leave
+	}
+	k := r.fork()
+	w := *v
+	w.src = k
+	return &w, k.leave
+}
+
 // eachFinding visits the findings in the order of every format
 // (findings.CompareFindings).
 func (v *view) eachFinding(fn func(*findings.Finding) error) error {

@@ -170,6 +170,9 @@ type workbook struct {
 	st    *xlsxStyles
 	parts *orderedZip
 	split []splitTable
+	// readsFindings says a table reads the findings already: the tables
+	// after it read them from forks (see table.streamFindings).
+	readsFindings bool
 }
 
 // splitTable is a table with more rows than a sheet holds: its rows (the
@@ -352,6 +355,9 @@ func (t *table) add(cells []cell) error {
 	t.row++
 	t.written++
 	if t.rows != nil && !xlsxRowsByExcelize {
+		if t.parts.stopped() {
+			return errRowsStopped
+		}
 		return t.rows.row(t.row, cells)
 	}
 	values := make([]any, len(cells))
@@ -382,8 +388,31 @@ func (t *table) nextSheet() error {
 
 // stream ends the sheets excelize writes (the header rows), and has body
 // add the other rows when the workbook is written, into the sheets'
-// parts, in order.
+// parts, in order, in a goroutine of their own (see orderedZip).
 func (t *table) stream(body func() error) error {
+	return t.streamDone(body, nil)
+}
+
+// streamFindings is stream for a table whose rows are read from the
+// findings: body is given the view to read them from, a fork of the
+// writer's reader for every table but the first (see view.forked), so
+// that the tables, written at once, read the one pass over the findings
+// every format shares. However many sheets the table spans, its rows come
+// from one reading.
+func (t *table) streamFindings(wb *workbook, v *view, body func(v *view) error) error {
+	if xlsxRowsByExcelize {
+		// Every table reads the findings in turn, before the package is
+		// written.
+		return t.stream(func() error { return body(v) })
+	}
+	fv, done := v.forked(wb.readsFindings)
+	wb.readsFindings = true
+	return t.streamDone(func() error { return body(fv) }, done)
+}
+
+// streamDone is stream; done is called once the rows are written, or when
+// they will not be.
+func (t *table) streamDone(body func() error, done func()) error {
 	if xlsxRowsByExcelize {
 		// The reference the rows are compared with (TestXLSXRowsAsExcelize).
 		if err := t.body(body); err != nil {
@@ -399,11 +428,14 @@ func (t *table) stream(body func() error) error {
 	parts := make([]string, len(t.sheets))
 	for i, s := range t.sheets {
 		if err := s.sw.Flush(); err != nil {
+			if done != nil {
+				done()
+			}
 			return err
 		}
 		parts[i] = s.part
 	}
-	return t.parts.addRows(parts, func(next func() (io.Writer, error)) error {
+	err := t.parts.addRows(parts, func(next func() (io.Writer, error)) error {
 		w, err := next()
 		if err != nil {
 			return err
@@ -414,7 +446,11 @@ func (t *table) stream(body func() error) error {
 			return err
 		}
 		return t.rows.flush()
-	})
+	}, done)
+	if err != nil && done != nil {
+		done()
+	}
+	return err
 }
 
 // xlsxRowsByExcelize has excelize's StreamWriter write every row, as it
@@ -433,6 +469,16 @@ func sheetPart(f *excelize.File, sheet string) (string, error) {
 }
 
 func (v *view) writeXLSX(w io.Writer) (err error) {
+	if _, shared := v.src.(*fanReader); !shared && !xlsxRowsByExcelize {
+		// Written on its own (WriteXLSX, RenderSource), not by
+		// WriteSource: the tables share one pass over the findings all
+		// the same.
+		r := newFanout(v.src).reader()
+		defer r.close()
+		fv := *v
+		fv.src = r
+		v = &fv
+	}
 	f := excelize.NewFile()
 	// The parts of the package in one order every time, so that the same
 	// Result gives the same bytes (excelize writes streamed sheets in map
@@ -444,6 +490,10 @@ func (v *view) writeXLSX(w io.Writer) (err error) {
 			err = cerr
 		}
 	}()
+	// The rows of the tables are written in goroutines (see orderedZip):
+	// none is left running, nor holding a reader of the findings, when the
+	// workbook could not be written.
+	defer parts.end()
 	st, err := newXLSXStyles(f)
 	if err != nil {
 		return err
@@ -645,7 +695,7 @@ func (v *view) xlsxFindings(wb *workbook) error {
 	if err != nil {
 		return err
 	}
-	return t.stream(func() error {
+	return t.streamFindings(wb, v, func(v *view) error {
 		cells := make([]cell, len(findingColumns))
 		return v.eachFinding(func(fd *findings.Finding) error {
 			for i, c := range v.findingRow(fd) {
@@ -792,7 +842,7 @@ func (v *view) xlsxItems(wb *workbook) error {
 	if err != nil {
 		return err
 	}
-	return t.stream(func() error {
+	return t.streamFindings(wb, v, func(v *view) error {
 		cells := make([]cell, len(itemColumns))
 		return v.eachFinding(func(fd *findings.Finding) error {
 			for _, it := range findingItems(fd) {
@@ -826,7 +876,7 @@ func (v *view) xlsxAccepted(wb *workbook) error {
 	if err != nil {
 		return err
 	}
-	return t.stream(func() error {
+	return t.streamFindings(wb, v, func(v *view) error {
 		if v.accepted == 0 {
 			return nil
 		}
@@ -903,7 +953,7 @@ func (v *view) xlsxChanges(wb *workbook) error {
 	if err != nil {
 		return err
 	}
-	return t.stream(func() error {
+	return t.streamFindings(wb, v, func(v *view) error {
 		add := func(r row) error {
 			p := r.p
 			name := p.AccountName

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/flate"
+	"errors"
 	"fmt"
 	"hash"
 	"hash/crc32"
@@ -11,6 +12,8 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -21,45 +24,74 @@ import (
 // written, keeps it compressed, and on Close writes the parts sorted by
 // name, so that the same Result gives the same bytes. Only the compressed
 // parts are held in memory (15 MB for the bench snapshot's 28,880
-// findings), and one compressor, reset for each part.
+// findings), one compressor for the parts excelize writes, reset for each
+// part, and one for each table whose rows are being written.
 //
 // It also writes the rows of the table sheets (see xlsxrows.go): rows maps
 // the name of a part to the run of parts it belongs to (see rowRun), whose
 // function writes the rows in place of the end of each part's sheetData.
+// Each run is written in a goroutine of its own, with a compressor of its
+// own, once excelize has written its parts, while excelize goes on with
+// the next parts: the tables that read the findings read them at once, so
+// that the workbook reads the one pass over the findings every format
+// shares (see view.forked). Close waits for every run; end stops them and
+// waits for them when the workbook is not written.
 type orderedZip struct {
 	w       io.Writer
 	members []*zipMember
 	open    *zipMember
 	rows    map[string]*rowRun
-	fw      *flate.Writer // reset for each part
+	runs    []*rowRun     // every run, in the order they were added
+	fw      *flate.Writer // reset for each part excelize writes
+	writing sync.WaitGroup
+	// stop tells the runs being written to stop at their next row: a run
+	// failed, or the workbook will not be written.
+	stop atomic.Bool
 }
 
 // rowRun is the parts of one table: one sheet's part, or, for a table with
 // more rows than a sheet holds, the parts of its sheets in order. excelize
 // writes the parts in any order, so the rows are written when it has
-// written the last of them: write is called once and writes every row in
-// one pass, calling next to end the part it writes to and begin the next
-// one (the first call begins the first part). The rows go through the one
-// compressor, a part after the other, as they are written.
+// written the last of them: write is called once, in a goroutine of its
+// own, and writes every row in one pass (one reading of the findings for
+// a table of findings, however many sheets it spans), calling next to end
+// the part it writes to and begin the next one (the first call begins the
+// first part). The rows go through the run's compressor, a part after the
+// other, as they are written. done, when not nil, is called once the run
+// is written, or when it will never be: it lets go of what write would
+// have read (the table's reader of the findings).
 type rowRun struct {
 	parts   []string
 	members []*zipMember // by the position of their part in parts
 	waiting int          // parts excelize has not finished yet
 	write   func(next func() (io.Writer, error)) error
+	done    func()
+	started bool  // write was started, or done called without it
+	err     error // of write, once the run is written
 }
 
+// errRowsStopped is what the rows of a run being written end with when
+// another run failed, or when the workbook is not written.
+var errRowsStopped = errors.New("xlsx: writing the rows stopped")
+
 // addRows has write write the rows of parts, in order, when excelize has
-// written them.
-func (z *orderedZip) addRows(parts []string, write func(next func() (io.Writer, error)) error) error {
-	run := &rowRun{parts: parts, members: make([]*zipMember, len(parts)), waiting: len(parts), write: write}
+// written them; done is called when the run is written or will not be.
+func (z *orderedZip) addRows(parts []string, write func(next func() (io.Writer, error)) error, done func()) error {
+	run := &rowRun{parts: parts, members: make([]*zipMember, len(parts)), waiting: len(parts), write: write, done: done}
 	for _, p := range parts {
 		if _, ok := z.rows[p]; ok {
 			return fmt.Errorf("xlsx: the rows of %s are written twice", p)
 		}
+	}
+	for _, p := range parts {
 		z.rows[p] = run
 	}
+	z.runs = append(z.runs, run)
 	return nil
 }
+
+// stopped says whether the runs being written are to stop.
+func (z *orderedZip) stopped() bool { return z.stop.Load() }
 
 type zipMember struct {
 	name string
@@ -114,23 +146,75 @@ func (z *orderedZip) finish() error {
 		// The part stays as excelize wrote it until the run is written.
 		m.fw = nil
 		run.waiting--
-		if run.waiting > 0 {
-			return nil
+		if run.waiting == 0 {
+			z.startRun(run)
 		}
-		return z.writeRun(run)
+		return nil
 	}
 	err := m.fw.Close()
 	m.fw = nil
 	return err
 }
 
+// startRun writes run in a goroutine of its own. A run that fails stops
+// the others.
+func (z *orderedZip) startRun(run *rowRun) {
+	run.started = true
+	z.writing.Go(func() {
+		if run.done != nil {
+			defer run.done()
+		}
+		if err := z.writeRun(run); err != nil {
+			run.err = err
+			z.stop.Store(true)
+		}
+	})
+}
+
+// settle waits for the runs being written, after calling done for those
+// that were not started (excelize did not write every part of theirs) and,
+// with stop, telling the others to stop. It returns the first error of a
+// run, in the order they were added, other than errRowsStopped (which a
+// run stopped by another's error ends with). It may be called again.
+func (z *orderedZip) settle(stop bool) error {
+	if stop {
+		z.stop.Store(true)
+	}
+	for _, run := range z.runs {
+		if !run.started {
+			run.started = true
+			if run.done != nil {
+				run.done()
+			}
+		}
+	}
+	z.writing.Wait()
+	var stopped error
+	for _, run := range z.runs {
+		switch {
+		case run.err == nil:
+		case errors.Is(run.err, errRowsStopped):
+			stopped = run.err
+		default:
+			return run.err
+		}
+	}
+	return stopped
+}
+
+// end stops the runs being written and waits for them: the workbook is
+// written (Close waited for them) or will not be. No goroutine of the
+// workbook is left running when it returns.
+func (z *orderedZip) end() { _ = z.settle(true) }
+
 // writeRun writes the parts of a run, each as excelize wrote it with its
-// rows in it, one after the other through the one compressor.
+// rows in it, one after the other through a compressor of the run's own.
 func (z *orderedZip) writeRun(run *rowRun) error {
 	var (
 		begun int
 		open  *zipMember
 		tail  []byte // the end of the open part, from its </sheetData>
+		fw    *flate.Writer
 	)
 	end := func() error {
 		m := open
@@ -160,8 +244,15 @@ func (z *orderedZip) writeRun(run *rowRun) error {
 		if cut < 0 {
 			return nil, fmt.Errorf("xlsx: %s has no sheetData for its rows", m.name)
 		}
-		z.fw.Reset(&m.data)
-		m.fw = z.fw
+		if fw == nil {
+			var err error
+			if fw, err = flate.NewWriter(&m.data, xlsxCompression); err != nil {
+				return nil, err
+			}
+		} else {
+			fw.Reset(&m.data)
+		}
+		m.fw = fw
 		if _, err := m.Write(part[:cut]); err != nil {
 			return nil, err
 		}
@@ -222,9 +313,14 @@ func (z *orderedZip) AddFS(fsys fs.FS) error {
 	})
 }
 
-// Close writes every part, sorted by name, and the central directory.
+// Close writes every part, sorted by name, and the central directory,
+// once the rows of every table are written.
 func (z *orderedZip) Close() error {
-	if err := z.finish(); err != nil {
+	err := z.finish()
+	if serr := z.settle(err != nil); err == nil {
+		err = serr
+	}
+	if err != nil {
 		return err
 	}
 	if len(z.rows) > 0 {
