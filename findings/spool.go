@@ -528,6 +528,14 @@ func mergeRefs[T any](s *Spool, run int, refs []runRef, compare func(a, b *T) in
 	if err != nil {
 		return err
 	}
+	// The runs merged here are this merge's own: their space is freed
+	// when it ends.
+	var own []spoolRun
+	defer func() {
+		for _, r := range own {
+			freeRun(f, r)
+		}
+	}()
 	for len(refs) > spoolFanIn {
 		var next []runRef
 		for len(refs) > 0 {
@@ -537,6 +545,7 @@ func mergeRefs[T any](s *Spool, run int, refs []runRef, compare func(a, b *T) in
 				return err
 			}
 			next = append(next, out)
+			own = append(own, out.run)
 			refs = refs[n:]
 		}
 		refs = next

@@ -132,6 +132,11 @@ func (s *Spool) mergeFindings() {
 			s.levels = append(s.levels, nil)
 		}
 		s.levels[level+1] = append(s.levels[level+1], out)
+		// Nothing reads the merged runs any more (a part's findings are
+		// read only through s.levels).
+		for _, r := range in {
+			freeRun(s.f, r.run)
+		}
 	}
 	s.merging = false
 }
