@@ -666,14 +666,14 @@ func (c *runCursor[T]) next() error {
 		return c.fail(err)
 	}
 	x := new(T)
-	c.dec.start(b)
 	if c.keyOnly {
-		c.dec.key(x)
+		c.dec.key(b, x)
 		c.raw = b
 		if c.dec.err != nil {
 			return c.fail(c.dec.err)
 		}
 	} else {
+		c.dec.start(b)
 		c.dec.elem(x)
 		if err := c.dec.finish(); err != nil {
 			return c.fail(err)

@@ -287,24 +287,45 @@ func (w *runWriter) flush() error {
 
 // key decodes what the order of the element's kind reads (for a finding:
 // severity, rule, account, region, resource ARN and ID), which its
-// encoding puts first.
-func (d *spoolDecoder) key(x any) {
+// encoding puts first, from the element's bytes b: each of those strings
+// copied on its own, not the element's strings (start) nor its raw values.
+func (d *spoolDecoder) key(b []byte, x any) {
+	*d = spoolDecoder{b: b}
+	n := d.count()
+	if d.err != nil {
+		return
+	}
+	strs := b[d.pos : d.pos+n]
+	d.pos += n
+	d.pos += d.count() // the raw values
+	str := func() string {
+		n := d.uvarint()
+		if n == 0 || d.err != nil {
+			return ""
+		}
+		off := d.uvarint()
+		if d.err != nil || off > uint64(len(strs)) || n > uint64(len(strs))-off {
+			d.fail("string")
+			return ""
+		}
+		return string(strs[off : off+n])
+	}
 	switch x := x.(type) {
 	case *Finding:
-		x.ID = d.str()
-		x.RuleID = d.str()
-		x.Severity = Severity(d.str())
-		x.Title = d.str()
-		x.Message = d.str()
-		x.AccountID = d.str()
-		x.AccountName = d.str()
-		x.Region = d.str()
-		x.ResourceType = d.str()
-		x.ResourceARN = d.str()
+		x.ID = str()
+		x.RuleID = str()
+		x.Severity = Severity(str())
+		x.Title = str()
+		x.Message = str()
+		x.AccountID = str()
+		x.AccountName = str()
+		x.Region = str()
+		x.ResourceType = str()
+		x.ResourceARN = str()
 	case *RoleReport:
-		x.RoleARN = d.str()
+		x.RoleARN = str()
 	case *TaskDefReport:
-		x.ARN = d.str()
+		x.ARN = str()
 	default:
 		d.fail(fmt.Sprintf("type %T", x))
 	}
