@@ -591,6 +591,10 @@ func (v *view) buildHTMLData() (d *htmlDoc, err error) {
 			switch i {
 			case 0, 1, 3, 5:
 				fr.int(st.fixedID(c))
+			case 13:
+				// A finding's ID is its own: looked up, but not kept, so
+				// that it takes no room in the window.
+				fr.int(st.onceID(c))
 			default:
 				fr.int(st.id(c))
 			}
@@ -937,7 +941,7 @@ type stringTable struct {
 }
 
 func newStringTable() *stringTable {
-	t := &stringTable{ids: newIDWindow[htmlKey](), fixed: map[htmlKey]int32{}, out: newHTMLSpill()}
+	t := &stringTable{ids: newIDWindow[htmlKey](2), fixed: map[htmlKey]int32{}, out: newHTMLSpill()}
 	t.enc = json.NewEncoder(&t.sb)
 	t.id("")
 	return t
@@ -977,6 +981,24 @@ func (t *stringTable) id(s string) int {
 	id := t.write(s)
 	t.ids.put(k, int32(id))
 	return id
+}
+
+// onceID is id for a string not expected again (a finding's ID): one in
+// the window gives its index, and one that is not is written without
+// being kept.
+func (t *stringTable) onceID(s string) int {
+	if s == "" && t.n > 0 {
+		return 0
+	}
+	t.kb = append(t.kb[:0], s...)
+	k := htmlKeyOf(t.kb)
+	if id, ok := t.fixed[k]; ok {
+		return int(id)
+	}
+	if id, ok := t.ids.get(k); ok {
+		return int(id)
+	}
+	return t.write(s)
 }
 
 // write adds s to "s" and returns its index.
@@ -1020,7 +1042,7 @@ type objTable struct {
 }
 
 func newObjTable() *objTable {
-	t := &objTable{ids: newIDWindow[htmlKey](), out: newHTMLSpill()}
+	t := &objTable{ids: newIDWindow[htmlKey](1), out: newHTMLSpill()}
 	t.enc = json.NewEncoder(&t.buf)
 	return t
 }
@@ -1066,7 +1088,7 @@ type needTable struct {
 }
 
 func newNeedTable() *needTable {
-	return &needTable{ids: newIDWindow[[8]int32](), out: newHTMLSpill()}
+	return &needTable{ids: newIDWindow[[8]int32](1), out: newHTMLSpill()}
 }
 
 func (t *needTable) id(need [8]int) int {

@@ -173,7 +173,7 @@ func TestHTMLWindow(t *testing.T) {
 // twice as many.
 func TestIDWindow(t *testing.T) {
 	withWindow(t, 10)
-	w := newIDWindow[int]()
+	w := newIDWindow[int](1)
 	for i := range 1000 {
 		if _, ok := w.get(i); ok {
 			t.Fatalf("key %d found before it was put", i)
