@@ -63,6 +63,3 @@ func (w *idWindow[K]) put(k K, id int32) {
 
 // len is how many keys it holds.
 func (w *idWindow[K]) len() int { return len(w.cur) + len(w.old) }
-
-// drop forgets every key.
-func (w *idWindow[K]) drop() { w.cur, w.old = nil, nil }
