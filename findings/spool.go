@@ -30,7 +30,9 @@ import (
 // is added (Add, from any goroutine, in any order) and dropped; what stays
 // in memory is small: every part's scope accounts and coverage, the
 // summary's counts, the rule catalog and tool of one part. A merge holds
-// one element and a small buffer per part.
+// one element and a small buffer per run it reads, and reads at most
+// spoolFanIn runs: the parts' findings are merged into longer runs as they
+// come (spoolmerge.go).
 //
 // The parts are encoded element by element (spoolcodec.go), one run per
 // list of a part, each with its length, element count and CRC-32 (a spool
