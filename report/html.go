@@ -560,11 +560,13 @@ func (v *view) buildHTMLData() (d *htmlDoc, err error) {
 	// The tables' maps are not sized ahead: a map grows a part at a time,
 	// and one sized for the most a finding may add holds room it never
 	// uses (measured: 10-15 MiB more at the peak at 100,000 findings).
-	d = &htmlDoc{st: newStringTable(), objs: newObjTable(), needs: newNeedTable(), rows: newHTMLSpill(),
+	doc := &htmlDoc{st: newStringTable(), objs: newObjTable(), needs: newNeedTable(), rows: newHTMLSpill(),
 		rules: map[string][2]string{}}
+	d = doc
 	defer func() {
+		// Not d: a return with an error has made it nil.
 		if err != nil {
-			d.close()
+			doc.close()
 			d = nil
 		}
 	}()

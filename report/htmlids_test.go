@@ -1,8 +1,11 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
 	"reflect"
 	"testing"
 
@@ -187,5 +190,31 @@ func TestIDWindow(t *testing.T) {
 		if w.len() > 20 {
 			t.Fatalf("after %d: %d keys held", i, w.len())
 		}
+	}
+}
+
+// brokenRoles is a Source whose roles cannot be read.
+type brokenRoles struct{ findings.Source }
+
+func (b brokenRoles) EachAccountRoles(func(string, []*findings.RoleReport) error) error {
+	return errSourceBroke
+}
+
+// An error reading the Source (a spool on a full disk) is the page's
+// error, its temporary files removed: never a panic.
+func TestHTMLSourceError(t *testing.T) {
+	withCatalog(t)
+	dir := t.TempDir()
+	t.Setenv("TMPDIR", dir)
+	v, err := newSourceView(brokenRoles{findings.ResultSource(bigResult(300))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := v.writeHTML(&b); !errors.Is(err, errSourceBroke) {
+		t.Fatalf("error %v, want the Source's", err)
+	}
+	if left, _ := os.ReadDir(dir); len(left) > 0 {
+		t.Errorf("%d temporary files left in %s, first %s", len(left), dir, left[0].Name())
 	}
 }
