@@ -9,11 +9,13 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math"
 	"math/bits"
 	"os"
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/ecs-audit/audit/inventory"
 )
@@ -28,7 +30,9 @@ import (
 // is added (Add, from any goroutine, in any order) and dropped; what stays
 // in memory is small: every part's scope accounts and coverage, the
 // summary's counts, the rule catalog and tool of one part. A merge holds
-// one element and a small buffer per part.
+// one element and a small buffer per run it reads, and reads at most
+// spoolFanIn runs: the parts' findings are merged into longer runs as they
+// come (spoolmerge.go).
 //
 // The parts are encoded element by element (spoolcodec.go), one run per
 // list of a part, each with its length, element count and CRC-32 (a spool
@@ -54,6 +58,17 @@ type Spool struct {
 	rolesMixed, tdsMixed bool
 	// annotated: a part's finding carries what triage adds.
 	annotated bool
+
+	// The findings' runs, merged into longer ones as parts are added, so
+	// that a merge never reads more than spoolFanIn runs at once
+	// (spoolmerge.go): by level (0: the parts' own lists; a run merged
+	// from runs of level l is of level l+1), those not merged yet.
+	levels [][]runRef
+	// merging: a goroutine merges runs (mergeFindings); cond tells when it
+	// ends. sealed: Header was called, no part comes any more.
+	merging, sealed bool
+	cond            *sync.Cond
+	closing         atomic.Bool
 }
 
 // Unannotated says whether no finding added carries what triage adds
@@ -89,6 +104,9 @@ type spoolRun struct {
 	off, size int64
 	count     int
 	crc       uint32
+	// tagged: each element is preceded by its part's index (uvarint), in a
+	// run merged from several parts' lists (spoolmerge.go).
+	tagged bool
 }
 
 // NewSpool creates a spool file in dir (os.TempDir() when empty).
@@ -97,17 +115,23 @@ func NewSpool(dir string) (*Spool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("findings spool: %w", err)
 	}
-	return &Spool{f: f, path: f.Name(), affected: map[[16]byte]struct{}{},
-		sum: Summary{BySeverity: map[string]int{}, ByRule: map[string]int{}, ByAccount: map[string]int{}, Affected: map[string]int{}}}, nil
+	s := &Spool{f: f, path: f.Name(), affected: map[[16]byte]struct{}{},
+		sum: Summary{BySeverity: map[string]int{}, ByRule: map[string]int{}, ByAccount: map[string]int{}, Affected: map[string]int{}}}
+	s.cond = sync.NewCond(&s.mu)
+	return s, nil
 }
 
 // Path is the spool file's path.
 func (s *Spool) Path() string { return s.path }
 
-// Close removes the spool file.
+// Close removes the spool file, once a merge of runs under way stopped.
 func (s *Spool) Close() error {
+	s.closing.Store(true)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for s.merging {
+		s.cond.Wait()
+	}
 	if s.f == nil {
 		return nil
 	}
@@ -128,6 +152,9 @@ func (s *Spool) Close() error {
 func (s *Spool) Add(index int, p *Result) error {
 	if p == nil {
 		return nil
+	}
+	if index < 0 || index > math.MaxInt32 {
+		return fmt.Errorf("findings spool: part index %d out of range", index)
 	}
 	if !slices.IsSortedFunc(p.Findings, func(a, b Finding) int { return CompareFindings(&a, &b) }) {
 		sortFindings(p.Findings)
@@ -206,7 +233,7 @@ func (s *Spool) Add(index int, p *Result) error {
 	if s.f == nil {
 		return errors.New("findings spool: closed")
 	}
-	if s.header != nil {
+	if s.sealed {
 		return errors.New("findings spool: part added after the spool was read")
 	}
 	if _, err := s.f.WriteAt(b, s.off); err != nil {
@@ -222,6 +249,9 @@ func (s *Spool) Add(index int, p *Result) error {
 	s.rolesMixed = s.rolesMixed || rolesMixed
 	s.tdsMixed = s.tdsMixed || tdsMixed
 	s.parts = append(s.parts, part)
+	if nf > 0 {
+		s.addRun(runRef{order: index, run: part.runs[runFindings]}, 0)
+	}
 	s.sum.Total += nf
 	s.sum.Roles += nr
 	s.sum.TaskDefinitions += nt
@@ -267,6 +297,16 @@ func oneAccount[T any](list []T, account func(*T) string) (string, bool) {
 func (s *Spool) Header() *Result {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.header != nil {
+		return s.header
+	}
+	// The findings' runs merged until a merge reads no more than
+	// spoolFanIn (an error is kept in s.err, which every read returns).
+	s.sealed = true
+	s.startMerging()
+	for s.merging {
+		s.cond.Wait()
+	}
 	if s.header != nil {
 		return s.header
 	}
@@ -332,7 +372,7 @@ func (s *Spool) Result() (*Result, error) {
 // are read and merged in a goroutine of their own, a batch ahead of fn.
 func (s *Spool) EachFinding(fn func(*Finding) error) error {
 	return ahead(func(yield func(*Finding) error) error {
-		return mergeRuns(s, runFindings, s.readParts(), CompareFindings, yield)
+		return mergeRefs(s, runFindings, s.findingRuns(), CompareFindings, yield)
 	}, fn)
 }
 
@@ -470,34 +510,53 @@ func eachAccountRuns[T any](s *Spool, run int, mixed bool, partAccount func(*spo
 // mergeRuns visits the elements of list run of the parts (sorted by
 // index) in compare's order, elements that compare equal in the order of
 // their parts: the order of a stable sort of the parts' lists appended in
-// index order.
+// index order. It reads at most spoolFanIn runs at once: more parts' lists
+// are first merged into longer runs (mergeRunsTo).
 func mergeRuns[T any](s *Spool, run int, parts []*spoolPart, compare func(a, b *T) int, fn func(*T) error) error {
-	s.mu.Lock()
-	f, ferr := s.f, s.err
-	s.mu.Unlock()
-	if ferr != nil {
-		return ferr
+	var refs []runRef
+	for _, p := range parts {
+		if p.runs[run].count > 0 {
+			refs = append(refs, runRef{order: p.index, run: p.runs[run]})
+		}
 	}
-	if f == nil {
-		return errors.New("findings spool: closed")
+	return mergeRefs(s, run, refs, compare, fn)
+}
+
+// mergeRefs visits the elements of the runs in compare's order, elements
+// that compare equal in the order of their parts' indexes, first merging
+// runs into longer ones while there are more than spoolFanIn.
+func mergeRefs[T any](s *Spool, run int, refs []runRef, compare func(a, b *T) int, fn func(*T) error) error {
+	f, err := s.file()
+	if err != nil {
+		return err
+	}
+	// The runs merged here are this merge's own: their space is freed
+	// when it ends.
+	var own []spoolRun
+	defer func() {
+		for _, r := range own {
+			freeRun(f, r)
+		}
+	}()
+	for len(refs) > spoolFanIn {
+		var next []runRef
+		for len(refs) > 0 {
+			n := min(len(refs), spoolFanIn)
+			out, err := mergeRunsTo(s, run, refs[:n], compare)
+			if err != nil {
+				return err
+			}
+			next = append(next, out)
+			own = append(own, out.run)
+			refs = refs[n:]
+		}
+		refs = next
 	}
 	var buf []byte // one element's bytes, for every cursor of the merge
 	h := &runHeap[T]{compare: compare}
-	n := 0
-	for _, p := range parts {
-		if p.runs[run].count > 0 {
-			n++
-		}
-	}
-	// A power of two (the buffers are kept by size), rounded down to stay
-	// within the budget.
-	size := 1 << (bits.Len(uint(min(max(spoolReadBudget/max(n, 1), spoolMinBuffer), spoolMaxBuffer))) - 1)
-	for _, p := range parts {
-		r := p.runs[run]
-		if r.count == 0 {
-			continue
-		}
-		c := &runCursor[T]{order: p.index, run: r, name: runNames[run], path: s.path, buf: &buf}
+	size := readBufferSize(len(refs))
+	for i, r := range refs {
+		c := &runCursor[T]{seq: i, order: r.order, run: r.run, name: runNames[run], path: s.path, buf: &buf}
 		c.open(f, size)
 		if err := c.next(); err != nil {
 			return err
@@ -523,9 +582,31 @@ func mergeRuns[T any](s *Spool, run int, parts []*spoolPart, compare func(a, b *
 	return nil
 }
 
-// runCursor reads one list of one part, an element at a time.
+// file is the spool's file, or the error that stops every read.
+func (s *Spool) file() (*os.File, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return nil, s.err
+	}
+	if s.f == nil {
+		return nil, errors.New("findings spool: closed")
+	}
+	return s.f, nil
+}
+
+// readBufferSize is the size of each read buffer of a merge of n runs: a
+// power of two (the buffers are kept by size), rounded down to stay within
+// the budget.
+func readBufferSize(n int) int {
+	return 1 << (bits.Len(uint(min(max(spoolReadBudget/max(n, 1), spoolMinBuffer), spoolMaxBuffer))) - 1)
+}
+
+// runCursor reads one list of one part, or one merged run, an element at
+// a time.
 type runCursor[T any] struct {
-	order      int
+	seq        int // the cursor's place in the merge: the last tie-break
+	order      int // the part's index of the current element
 	run        spoolRun
 	name, path string
 	left       int
@@ -533,6 +614,10 @@ type runCursor[T any] struct {
 	buf        *[]byte // the merge's, for an element the read buffer does not hold whole
 	dec        spoolDecoder
 	cur        *T
+	// keyOnly: decode only what the order reads (the merge copies the
+	// element's bytes, raw, valid until the next call).
+	keyOnly bool
+	raw     []byte
 }
 
 func (c *runCursor[T]) open(f *os.File, size int) {
@@ -553,7 +638,22 @@ func (c *runCursor[T]) next() error {
 		}
 		return nil
 	}
-	n, err := binary.ReadUvarint(&c.rd)
+	var err error
+	if c.run.tagged {
+		// The element's part.
+		var tag uint64
+		if tag, err = binary.ReadUvarint(&c.rd); err == nil {
+			if tag > math.MaxInt32 {
+				err = errSpoolElement
+			} else {
+				c.order = int(tag)
+			}
+		}
+	}
+	var n uint64
+	if err == nil {
+		n, err = binary.ReadUvarint(&c.rd)
+	}
 	if err == nil && n > uint64(c.run.size) {
 		err = errSpoolElement
 	}
@@ -568,10 +668,18 @@ func (c *runCursor[T]) next() error {
 		return c.fail(err)
 	}
 	x := new(T)
-	c.dec.start(b)
-	c.dec.elem(x)
-	if err := c.dec.finish(); err != nil {
-		return c.fail(err)
+	if c.keyOnly {
+		c.dec.key(b, x)
+		c.raw = b
+		if c.dec.err != nil {
+			return c.fail(c.dec.err)
+		}
+	} else {
+		c.dec.start(b)
+		c.dec.elem(x)
+		if err := c.dec.finish(); err != nil {
+			return c.fail(err)
+		}
 	}
 	c.left--
 	c.cur = x
@@ -684,7 +792,11 @@ func putReadBuffer(b []byte) {
 }
 
 func (c *runCursor[T]) fail(err error) error {
-	return fmt.Errorf("findings spool %s: part %d: %s: element %d of %d: %w", c.path, c.order, c.name, c.run.count-c.left+1, c.run.count, err)
+	what := fmt.Sprintf("part %d", c.order)
+	if c.run.tagged {
+		what = fmt.Sprintf("merged run at byte %d", c.run.off)
+	}
+	return fmt.Errorf("findings spool %s: %s: %s: element %d of %d: %w", c.path, what, c.name, c.run.count-c.left+1, c.run.count, err)
 }
 
 type runHeap[T any] struct {
@@ -697,7 +809,10 @@ func (h *runHeap[T]) Less(i, j int) bool {
 	if c := h.compare(h.cs[i].cur, h.cs[j].cur); c != 0 {
 		return c < 0
 	}
-	return h.cs[i].order < h.cs[j].order
+	if a, b := h.cs[i].order, h.cs[j].order; a != b {
+		return a < b
+	}
+	return h.cs[i].seq < h.cs[j].seq
 }
 func (h *runHeap[T]) Swap(i, j int) { h.cs[i], h.cs[j] = h.cs[j], h.cs[i] }
 func (h *runHeap[T]) Push(x any)    { h.cs = append(h.cs, x.(*runCursor[T])) }

@@ -159,25 +159,32 @@ func TestBrowser(t *testing.T) {
 		name   string
 		res    *findings.Result
 		budget time.Duration
+		window int // htmlWindow, when not 0
 	}{
-		{"sample", sampleResult(), 5 * time.Second},
-		{"triaged", triagedResult(), 5 * time.Second},
-		{"version 1", v1, 5 * time.Second},
-		{"demo", demoResult(t), 5 * time.Second},
-		{"malicious", maliciousResult(), 5 * time.Second},
-		{"hostile", hostileResult(), 5 * time.Second},
-		{"empty", &findings.Result{GeneratedAt: fixedTime}, 5 * time.Second},
-		{"2500 findings", bigResult(2500), 10 * time.Second},
+		{"sample", sampleResult(), 5 * time.Second, 0},
+		{"triaged", triagedResult(), 5 * time.Second, 0},
+		{"version 1", v1, 5 * time.Second, 0},
+		{"demo", demoResult(t), 5 * time.Second, 0},
+		{"malicious", maliciousResult(), 5 * time.Second, 0},
+		{"hostile", hostileResult(), 5 * time.Second, 0},
+		{"empty", &findings.Result{GeneratedAt: fixedTime}, 5 * time.Second, 0},
+		{"2500 findings", bigResult(2500), 10 * time.Second, 0},
+		// Strings met again after 50 others written again (htmlids.go).
+		{"2500 findings, small window", bigResult(2500), 10 * time.Second, 50},
 	}
 	if !testing.Short() {
 		tests = append(tests, struct {
 			name   string
 			res    *findings.Result
 			budget time.Duration
-		}{"100000 findings", bigResult(100000), 15 * time.Second})
+			window int
+		}{"100000 findings", bigResult(100000), 15 * time.Second, 0})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.window > 0 {
+				withWindow(t, tt.window)
+			}
 			r, log, dom := runSelftest(t, chromium, tt.res, tt.budget)
 			if p := consoleProblems(log); len(p) > 0 {
 				t.Errorf("console errors:\n%s", strings.Join(p, "\n"))

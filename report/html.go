@@ -411,9 +411,9 @@ func (v *view) htmlTriage() (*htmlSuppressions, *htmlChanges) {
 // and evidence part is encoded and revealed once, when it is first seen,
 // and written to a temporary file of its table; the rows of "n", "f", "r"
 // and "t" hold only numbers and are written encoded to temporary files too
-// (htmlSpill). What stays in memory is, per distinct string or evidence
-// part, a 16-byte hash of it and its index. htmlDoc.writeTo copies the
-// files into the page in the block's order.
+// (htmlSpill). What stays in memory is, per string or evidence part
+// of the recent ones (htmlids.go), a 16-byte hash of it and its index.
+// htmlDoc.writeTo copies the files into the page in the block's order.
 func (v *view) htmlData() ([]byte, error) {
 	d, err := v.buildHTMLData()
 	if err != nil {
@@ -560,11 +560,13 @@ func (v *view) buildHTMLData() (d *htmlDoc, err error) {
 	// The tables' maps are not sized ahead: a map grows a part at a time,
 	// and one sized for the most a finding may add holds room it never
 	// uses (measured: 10-15 MiB more at the peak at 100,000 findings).
-	d = &htmlDoc{st: newStringTable(), objs: newObjTable(), needs: newNeedTable(), rows: newHTMLSpill(),
+	doc := &htmlDoc{st: newStringTable(), objs: newObjTable(), needs: newNeedTable(), rows: newHTMLSpill(),
 		rules: map[string][2]string{}}
+	d = doc
 	defer func() {
+		// Not d: a return with an error has made it nil.
 		if err != nil {
-			d.close()
+			doc.close()
 			d = nil
 		}
 	}()
@@ -585,9 +587,19 @@ func (v *view) buildHTMLData() (d *htmlDoc, err error) {
 		if f.Fix.Summary != "" {
 			rem = ""
 		}
-		for _, c := range []string{string(f.Severity), f.RuleID, f.Title, f.AccountID, v.accountName(f), f.Region,
+		// The fields the page compares by index have one each (htmlids.go).
+		for i, c := range []string{string(f.Severity), f.RuleID, f.Title, f.AccountID, v.accountName(f), f.Region,
 			f.ResourceType, f.ResourceARN, f.TaskDefinitionARN, f.Container, f.RoleARN, f.Message, rem, f.ID} {
-			fr.int(st.id(c))
+			switch i {
+			case 0, 1, 3, 5:
+				fr.int(st.fixedID(c))
+			case 13:
+				// A finding's ID is its own: looked up, but not kept, so
+				// that it takes no room in the window.
+				fr.int(st.onceID(c))
+			default:
+				fr.int(st.id(c))
+			}
 		}
 		state := ""
 		switch {
@@ -752,7 +764,7 @@ func (v *view) buildHTMLData() (d *htmlDoc, err error) {
 		d.rules[r.ID] = [2]string{r.Title, string(r.Severity)}
 	}
 	// Only the lists are written; the indexes can go.
-	st.ids, objs.ids, d.needs.ids = nil, nil, nil
+	st.ids, st.fixed, objs.ids, d.needs.ids = nil, nil, nil, nil
 	return d, nil
 }
 
@@ -914,24 +926,46 @@ func htmlKeyOf(b []byte) htmlKey {
 	return htmlKey(h[:16])
 }
 
-// stringTable gives each distinct string its index in "s", and writes the
-// string, encoded by encoding/json and revealed, to its temporary file
-// when it is first seen.
+// stringTable gives each string its index in "s", and writes the string,
+// encoded by encoding/json and revealed, to its temporary file when it is
+// first seen, or seen again after it left the window (htmlids.go).
 type stringTable struct {
-	ids map[htmlKey]int32
-	n   int // strings written
-	out *htmlSpill
-	kb  []byte // the string being looked up (hashing a string would copy it)
-	sb  bytes.Buffer
-	enc *json.Encoder
-	err error // the first error writing a string
+	ids *idWindow[htmlKey]
+	// fixed: the strings of the fields the page compares by index, each
+	// with its one index.
+	fixed map[htmlKey]int32
+	n     int // strings written
+	out   *htmlSpill
+	kb    []byte // the string being looked up (hashing a string would copy it)
+	sb    bytes.Buffer
+	enc   *json.Encoder
+	err   error // the first error writing a string
 }
 
 func newStringTable() *stringTable {
-	t := &stringTable{ids: map[htmlKey]int32{}, out: newHTMLSpill()}
+	t := &stringTable{ids: newIDWindow[htmlKey](2), fixed: map[htmlKey]int32{}, out: newHTMLSpill()}
 	t.enc = json.NewEncoder(&t.sb)
 	t.id("")
 	return t
+}
+
+// fixedID is the index of a string the page compares by index: the same
+// for every finding.
+func (t *stringTable) fixedID(s string) int {
+	if s == "" && t.n > 0 {
+		return 0
+	}
+	t.kb = append(t.kb[:0], s...)
+	k := htmlKeyOf(t.kb)
+	if id, ok := t.fixed[k]; ok {
+		return int(id)
+	}
+	id, ok := t.ids.get(k)
+	if !ok {
+		id = int32(t.write(s))
+	}
+	t.fixed[k] = id
+	return int(id)
 }
 
 func (t *stringTable) id(s string) int {
@@ -940,11 +974,38 @@ func (t *stringTable) id(s string) int {
 	}
 	t.kb = append(t.kb[:0], s...)
 	k := htmlKeyOf(t.kb)
-	if id, ok := t.ids[k]; ok {
+	if id, ok := t.fixed[k]; ok {
 		return int(id)
 	}
+	if id, ok := t.ids.get(k); ok {
+		return int(id)
+	}
+	id := t.write(s)
+	t.ids.put(k, int32(id))
+	return id
+}
+
+// onceID is id for a string not expected again (a finding's ID): one in
+// the window gives its index, and one that is not is written without
+// being kept.
+func (t *stringTable) onceID(s string) int {
+	if s == "" && t.n > 0 {
+		return 0
+	}
+	t.kb = append(t.kb[:0], s...)
+	k := htmlKeyOf(t.kb)
+	if id, ok := t.fixed[k]; ok {
+		return int(id)
+	}
+	if id, ok := t.ids.get(k); ok {
+		return int(id)
+	}
+	return t.write(s)
+}
+
+// write adds s to "s" and returns its index.
+func (t *stringTable) write(s string) int {
 	id := t.n
-	t.ids[k] = int32(id)
 	t.n++
 	if id > 0 {
 		t.out.WriteByte(',')
@@ -971,11 +1032,11 @@ func (t *stringTable) id(s string) int {
 	return id
 }
 
-// objTable gives each distinct evidence part its index in "o", and writes
-// it, encoded as json.Marshal encodes it and revealed, to its temporary
-// file when it is first seen.
+// objTable gives each evidence part its index in "o", and writes it,
+// encoded as json.Marshal encodes it and revealed, to its temporary file
+// when it is first seen, or seen again after it left the window.
 type objTable struct {
-	ids map[htmlKey]int32
+	ids *idWindow[htmlKey]
 	n   int
 	out *htmlSpill
 	buf bytes.Buffer
@@ -983,7 +1044,7 @@ type objTable struct {
 }
 
 func newObjTable() *objTable {
-	t := &objTable{ids: map[htmlKey]int32{}, out: newHTMLSpill()}
+	t := &objTable{ids: newIDWindow[htmlKey](1), out: newHTMLSpill()}
 	t.enc = json.NewEncoder(&t.buf)
 	return t
 }
@@ -997,11 +1058,11 @@ func (t *objTable) id(x any) (int, error) {
 	b := t.buf.Bytes()
 	b = b[:len(b)-1]
 	k := htmlKeyOf(b)
-	if id, ok := t.ids[k]; ok {
+	if id, ok := t.ids.get(k); ok {
 		return int(id), nil
 	}
 	id := t.n
-	t.ids[k] = int32(id)
+	t.ids.put(k, int32(id))
 	t.n++
 	if id > 0 {
 		if err := t.out.WriteByte(','); err != nil {
@@ -1018,17 +1079,18 @@ func (t *objTable) id(x any) (int, error) {
 	return id, nil
 }
 
-// needTable gives each distinct need (its strings' indexes) its index in
-// "n", and writes it encoded to its temporary file when it is first seen.
+// needTable gives each need (its strings' indexes) its index in "n", and
+// writes it encoded to its temporary file when it is first seen, or seen
+// again after it left the window.
 type needTable struct {
-	ids map[[8]int32]int32
+	ids *idWindow[[8]int32]
 	n   int
 	out *htmlSpill
 	b   []byte
 }
 
 func newNeedTable() *needTable {
-	return &needTable{ids: map[[8]int32]int32{}, out: newHTMLSpill()}
+	return &needTable{ids: newIDWindow[[8]int32](1), out: newHTMLSpill()}
 }
 
 func (t *needTable) id(need [8]int) int {
@@ -1036,11 +1098,11 @@ func (t *needTable) id(need [8]int) int {
 	for i, x := range need {
 		k[i] = int32(x)
 	}
-	if id, ok := t.ids[k]; ok {
+	if id, ok := t.ids.get(k); ok {
 		return int(id)
 	}
 	id := t.n
-	t.ids[k] = int32(id)
+	t.ids.put(k, int32(id))
 	t.n++
 	t.b = t.b[:0]
 	if id > 0 {
