@@ -59,8 +59,12 @@ func TestFanout(t *testing.T) {
 		f := newFanout(src)
 		var wg sync.WaitGroup
 		errs := make([]error, len(plans))
+		readers := make([]*fanReader, len(plans))
+		for i := range plans {
+			readers[i] = f.reader() // all of them before any starts, as WriteSource does
+		}
 		for i, p := range plans {
-			r := f.reader()
+			r := readers[i]
 			rng := rand.New(rand.NewPCG(uint64(round), uint64(i)))
 			wg.Go(func() {
 				defer r.close()
@@ -120,8 +124,9 @@ func TestFanoutError(t *testing.T) {
 	f := newFanout(src)
 	var wg sync.WaitGroup
 	errs := make([]error, 3)
+	readers := []*fanReader{f.reader(), f.reader(), f.reader()}
 	for i := range errs {
-		r := f.reader()
+		r := readers[i]
 		wg.Go(func() {
 			defer r.close()
 			errs[i] = r.EachFinding(func(*findings.Finding) error { return nil })

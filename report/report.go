@@ -122,10 +122,17 @@ func WriteSource(src findings.Source, opts Options) (written []string, err error
 	errs := make([]error, len(uniq))
 	ok := make([]bool, len(uniq))
 	shared := newFanout(src)
+	// Every writer's reader is made before any writer starts: the first
+	// pass waits for the readers that have not started it, and a reader
+	// made after the pass went on reads a pass of its own.
+	readers := make([]*fanReader, len(uniq))
+	for i := range uniq {
+		readers[i] = shared.reader()
+	}
 	var wg sync.WaitGroup
 	for i, f := range uniq {
 		fv := *v
-		r := shared.reader()
+		r := readers[i]
 		fv.src = r
 		wg.Go(func() {
 			defer r.close()
