@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"log/slog"
 	"net/http"
 	"sync"
 	"time"
@@ -29,6 +30,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
 	"golang.org/x/time/rate"
 )
@@ -74,6 +76,7 @@ func newSDKBackend(ctx context.Context, cfg Config, st *stats, eps *endpoints) (
 	opts := []func(*config.LoadOptions) error{
 		config.WithHTTPClient(pool[0]),
 		config.WithRetryer(newRetryer(cfg.RetryMode, cfg.MaxAttempts)),
+		config.WithLogger(sdkLogger{cfg.Logger}),
 	}
 	if cfg.Profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(cfg.Profile))
@@ -241,4 +244,19 @@ func (s *sdkSession) regional(region string) regionalClients {
 		scheduler: scheduler.NewFromConfig(cfg),
 		ec2:       ec2.NewFromConfig(cfg),
 	}
+}
+
+// sdkLogger hands what the SDK logs to the scan's logger, instead of the
+// SDK's default of printing it on standard error: its warnings (a response
+// body not drained before its connection was closed, a response without a
+// checksum to check) concern one HTTP exchange, not what was collected,
+// so they are debug lines; what they mean for the scan is a collection
+// error when a call fails.
+type sdkLogger struct{ log *slog.Logger }
+
+func (l sdkLogger) Logf(class logging.Classification, format string, v ...any) {
+	if l.log == nil {
+		return
+	}
+	l.log.Debug("aws sdk", "class", string(class), "message", sanitize(fmt.Sprintf(format, v...)))
 }

@@ -1,8 +1,10 @@
 package scanner
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -20,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/logging"
 	"github.com/ecs-audit/audit/internal/mototest"
 )
 
@@ -192,5 +195,24 @@ func TestAttemptTimeout(t *testing.T) {
 	defer mu.Unlock()
 	if requests != 1 {
 		t.Errorf("%d requests, want 1", requests)
+	}
+}
+
+// TestSDKLoggerToScanLog: what the SDK logs goes to the scan's logger as
+// debug lines, its text made safe to print, never to standard error.
+func TestSDKLoggerToScanLog(t *testing.T) {
+	var buf bytes.Buffer
+	l := sdkLogger{slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	l.Logf(logging.Warn, "failed to discard %s\x1b[31m", "body")
+	got := buf.String()
+	if !strings.Contains(got, "level=DEBUG") || !strings.Contains(got, "class=WARN") || !strings.Contains(got, "failed to discard body") || strings.Contains(got, "\x1b") {
+		t.Errorf("logged %q", got)
+	}
+	buf.Reset()
+	quiet := sdkLogger{slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))}
+	quiet.Logf(logging.Warn, "noise")
+	sdkLogger{}.Logf(logging.Warn, "no logger") // no panic
+	if buf.Len() != 0 {
+		t.Errorf("an info-level log printed the SDK's debug line: %q", buf.String())
 	}
 }
