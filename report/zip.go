@@ -22,10 +22,13 @@ import (
 // parts of a workbook in an order that changes from run to run (streamed
 // sheets come from a map); orderedZip compresses each part as it is
 // written, keeps it compressed, and on Close writes the parts sorted by
-// name, so that the same Result gives the same bytes. Only the compressed
-// parts are held in memory (15 MB for the bench snapshot's 28,880
-// findings), one compressor for the parts excelize writes, reset for each
-// part, and one for each table whose rows are being written.
+// name, so that the same Result gives the same bytes. A compressed part
+// is held in memory until it passes zipSpillAt (1 MiB), then in a
+// temporary file of its own (partData), so that what the workbook holds
+// does not grow with the findings: the small parts, one compressor for
+// the parts excelize writes, reset for each part, and one for each table
+// whose rows are being written, each with the buffer of its file. The
+// files are removed by Close and end.
 //
 // It also writes the rows of the table sheets (see xlsxrows.go): rows maps
 // the name of a part to the run of parts it belongs to (see rowRun), whose
@@ -95,7 +98,7 @@ func (z *orderedZip) stopped() bool { return z.stop.Load() }
 
 type zipMember struct {
 	name string
-	data blocks
+	data partData
 	fw   *flate.Writer
 	crc  hash.Hash32
 	size uint64
@@ -153,7 +156,10 @@ func (z *orderedZip) finish() error {
 	}
 	err := m.fw.Close()
 	m.fw = nil
-	return err
+	if err != nil {
+		return err
+	}
+	return m.data.flush()
 }
 
 // startRun writes run in a goroutine of its own. A run that fails stops
@@ -205,7 +211,19 @@ func (z *orderedZip) settle(stop bool) error {
 // end stops the runs being written and waits for them: the workbook is
 // written (Close waited for them) or will not be. No goroutine of the
 // workbook is left running when it returns.
-func (z *orderedZip) end() { _ = z.settle(true) }
+func (z *orderedZip) end() {
+	_ = z.settle(true)
+	z.remove()
+}
+
+// remove lets every part go, and removes their temporary files. The runs
+// are settled: nothing writes to a part any more.
+func (z *orderedZip) remove() {
+	for _, m := range z.members {
+		m.data.remove()
+	}
+	z.members = nil
+}
 
 // writeRun writes the parts of a run, each as excelize wrote it with its
 // rows in it, one after the other through a compressor of the run's own.
@@ -227,7 +245,10 @@ func (z *orderedZip) writeRun(run *rowRun) error {
 		}
 		err := m.fw.Close()
 		m.fw = nil
-		return err
+		if err != nil {
+			return err
+		}
+		return m.data.flush()
 	}
 	next := func() (io.Writer, error) {
 		if err := end(); err != nil {
@@ -273,7 +294,7 @@ func (z *orderedZip) Create(name string) (io.Writer, error) {
 	if err := z.finish(); err != nil {
 		return nil, err
 	}
-	m := &zipMember{name: name, crc: crc32.NewIEEE()}
+	m := &zipMember{name: name, data: partData{part: name}, crc: crc32.NewIEEE()}
 	if z.fw == nil {
 		fw, err := flate.NewWriter(&m.data, xlsxCompression)
 		if err != nil {
@@ -314,12 +335,14 @@ func (z *orderedZip) AddFS(fsys fs.FS) error {
 }
 
 // Close writes every part, sorted by name, and the central directory,
-// once the rows of every table are written.
+// once the rows of every table are written. The parts' temporary files
+// are removed when it returns, written or not.
 func (z *orderedZip) Close() error {
 	err := z.finish()
 	if serr := z.settle(err != nil); err == nil {
 		err = serr
 	}
+	defer z.remove()
 	if err != nil {
 		return err
 	}
@@ -338,8 +361,7 @@ func (z *orderedZip) Close() error {
 		if _, err := m.data.WriteTo(w); err != nil {
 			return err
 		}
-		m.data.Reset()
+		m.data.remove()
 	}
-	z.members = nil
 	return zw.Close()
 }
