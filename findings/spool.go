@@ -3,7 +3,6 @@ package findings
 import (
 	"cmp"
 	"container/heap"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -51,7 +50,7 @@ type Spool struct {
 
 	// The summary, counted as parts arrive.
 	sum      Summary
-	affected map[[16]byte]struct{}
+	affected *DistinctCounter
 	// rolesMixed, tdsMixed: a part holds roles (task definitions) of more
 	// than one account (EachAccountRoles cannot take the parts one at a
 	// time).
@@ -115,7 +114,7 @@ func NewSpool(dir string) (*Spool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("findings spool: %w", err)
 	}
-	s := &Spool{f: f, path: f.Name(), affected: map[[16]byte]struct{}{},
+	s := &Spool{f: f, path: f.Name(), affected: NewDistinctCounter(dir),
 		sum: Summary{BySeverity: map[string]int{}, ByRule: map[string]int{}, ByAccount: map[string]int{}, Affected: map[string]int{}}}
 	s.cond = sync.NewCond(&s.mu)
 	return s, nil
@@ -131,6 +130,10 @@ func (s *Spool) Close() error {
 	defer s.mu.Unlock()
 	for s.merging {
 		s.cond.Wait()
+	}
+	if s.affected != nil {
+		s.affected.Close()
+		s.affected = nil
 	}
 	if s.f == nil {
 		return nil
@@ -213,9 +216,9 @@ func (s *Spool) Add(index int, p *Result) error {
 		for _, ref := range append([]ResourceRef{{Type: f.ResourceType, ARN: f.ResourceARN}}, f.Affected...) {
 			// A SHA-256 prefix: an ARN an attacker chose cannot make two
 			// resources count as one.
-			buf = append(append(append(buf[:0], ref.Type...), 0), ref.ARN...)
-			sum := sha256.Sum256(buf)
-			keys = append(keys, [16]byte(sum[:16]))
+			var k [16]byte
+			k, buf = DistinctKey(buf, ref.Type, ref.ARN)
+			keys = append(keys, k)
 			types = append(types, ref.Type)
 		}
 	}
@@ -266,10 +269,7 @@ func (s *Spool) Add(index int, p *Result) error {
 		s.sum.ByAccount[k] += n
 	}
 	for i, k := range keys {
-		if _, ok := s.affected[k]; !ok {
-			s.affected[k] = struct{}{}
-			s.sum.Affected[types[i]]++
-		}
+		s.affected.AddKey(types[i], k)
 	}
 	return nil
 }
@@ -336,6 +336,23 @@ func (s *Spool) Header() *Result {
 	r.Summary = s.sum
 	for _, sv := range Severities {
 		r.Summary.BySeverity[string(sv)] += 0
+	}
+	if s.affected == nil {
+		// Closed: every read says so.
+		if s.err == nil {
+			s.err = errors.New("findings spool: closed")
+		}
+	} else if counts, err := s.affected.Counts(); err != nil {
+		if s.err == nil {
+			s.err = fmt.Errorf("findings spool: %w", err)
+		}
+	} else {
+		r.Summary.Affected = counts
+	}
+	if s.affected != nil {
+		if err := s.affected.Close(); err != nil && s.err == nil {
+			s.err = fmt.Errorf("findings spool: %w", err)
+		}
 	}
 	s.affected = nil
 	s.header = r

@@ -165,6 +165,7 @@ func (s *ResultStream) Lists(v ListVisitor) error {
 	var affected *affectedCounter
 	if s.Info.Version < 2 {
 		affected = newAffectedCounter()
+		defer affected.close()
 	}
 	changed := func(err error) error {
 		return &ReadError{File: s.name, Offset: -1, Msg: "the file changed while it was read: " + trimJSON(err)}
@@ -214,7 +215,10 @@ func (s *ResultStream) Lists(v ListVisitor) error {
 		return changed(fmt.Errorf("expected the end of the object, found %v (%v)", tok, err))
 	}
 	if affected != nil {
-		s.Header.Summary.Affected, s.Header.Summary.Items = affected.byType, affected.items
+		var err error
+		if s.Header.Summary.Affected, s.Header.Summary.Items, err = affected.counts(); err != nil {
+			return &ReadError{File: s.name, Offset: -1, Msg: err.Error()}
+		}
 	}
 	return nil
 }

@@ -112,6 +112,7 @@ func newSourceView(src findings.Source) (*view, error) {
 	v.triage = triageView{newBySeverity: map[findings.Severity]int{}, suppressedBySeverity: map[findings.Severity]int{},
 		newAllBySeverity: map[findings.Severity]int{}}
 	ac := newAffectedCounter()
+	defer ac.close()
 	// The summary's order: not accepted before accepted, new before the
 	// others, then the view's order; the first markdownTop of each.
 	var buckets [4][]*findings.Finding
@@ -156,7 +157,9 @@ func newSourceView(src findings.Source) (*view, error) {
 		v.top = append(v.top, b...)
 	}
 	v.top = v.top[:min(len(v.top), markdownTop)]
-	v.affected, v.items = ac.byType, ac.items
+	if v.affected, v.items, err = ac.counts(); err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
 	// The SARIF writer writes the baseline's findings of unknown state as
 	// results too: their rules are described as well.
 	if res.Triage != nil && res.Triage.Baseline != nil {

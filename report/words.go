@@ -2,7 +2,6 @@ package report
 
 import (
 	"cmp"
-	"crypto/sha256"
 	"slices"
 	"strconv"
 	"strings"
@@ -112,37 +111,40 @@ func affectedCounts(fs []*findings.Finding) (byType map[string]int, items int) {
 }
 
 // affectedCounter counts the distinct resources findings affect, by type,
-// and the items they cover, as affectedCounts does, one finding at a time.
+// and the items they cover, as affectedCounts does, one finding at a time,
+// in memory that does not grow with the resources (a
+// findings.DistinctCounter, whose temporary file, if it needs one, is in
+// os.TempDir()).
 type affectedCounter struct {
-	byType map[string]int
-	items  int
-	// seen holds a SHA-256 prefix of each type and ARN: not the strings,
-	// which may be many.
-	seen map[[16]byte]struct{}
-	buf  []byte
+	seen  *findings.DistinctCounter
+	items int
 }
 
 func newAffectedCounter() *affectedCounter {
-	return &affectedCounter{byType: map[string]int{}, seen: map[[16]byte]struct{}{}}
+	return &affectedCounter{seen: findings.NewDistinctCounter("")}
 }
 
 func (c *affectedCounter) add(f *findings.Finding) {
-	one := func(typ, arn string) {
-		if arn == "" {
-			return
-		}
-		c.buf = append(append(append(c.buf[:0], typ...), 0), arn...)
-		sum := sha256.Sum256(c.buf)
-		k := [16]byte(sum[:16])
-		if _, ok := c.seen[k]; ok {
-			return
-		}
-		c.seen[k] = struct{}{}
-		c.byType[typ]++
+	if f.ResourceARN != "" {
+		c.seen.Add(f.ResourceType, f.ResourceARN)
 	}
-	one(f.ResourceType, f.ResourceARN)
 	for _, a := range f.Affected {
-		one(a.Type, a.ARN)
+		if a.ARN != "" {
+			c.seen.Add(a.Type, a.ARN)
+		}
 	}
 	c.items += max(f.Impact.Items, 1)
 }
+
+// counts ends the count: the resources by type and the items; the
+// counter's file is removed.
+func (c *affectedCounter) counts() (byType map[string]int, items int, err error) {
+	byType, err = c.seen.Counts()
+	if cerr := c.seen.Close(); err == nil {
+		err = cerr
+	}
+	return byType, c.items, err
+}
+
+// close removes the counter's file, for a count that ends early.
+func (c *affectedCounter) close() { c.seen.Close() }
