@@ -394,9 +394,10 @@ func (s *Spool) EachFinding(fn func(*Finding) error) error {
 }
 
 // aheadBatch is how many elements ahead reads before handing them over,
-// and aheadBatches how many batches it reads ahead.
+// and aheadBatches how many batches it reads ahead: small, as every pass
+// over a spool holds them (see report's fanoutBatch).
 const (
-	aheadBatch   = 256
+	aheadBatch   = 64
 	aheadBatches = 2
 )
 
