@@ -228,6 +228,13 @@ type sdkSession struct{ cfg aws.Config }
 func (s *sdkSession) iam() iamAPI         { return iam.NewFromConfig(s.cfg) }
 func (s *sdkSession) account() accountAPI { return account.NewFromConfig(s.cfg) }
 
+// s3Client makes only the S3 client of region (s3Clienter).
+func (s *sdkSession) s3Client(region string) s3API {
+	cfg := s.cfg.Copy()
+	cfg.Region = region
+	return s3.NewFromConfig(cfg)
+}
+
 func (s *sdkSession) regional(region string) regionalClients {
 	cfg := s.cfg.Copy()
 	cfg.Region = region

@@ -60,11 +60,14 @@ type s3Scan struct {
 	c      *collector
 	byID   map[string]*accountState
 	mu     sync.Mutex
-	owner  map[string]string // bucket → owning account
-	region map[string]string // bucket → region, from ListBuckets
-	client map[resOwner]s3API
+	owner  map[string]string  // bucket → owning account
+	region map[string]string  // bucket → region, from ListBuckets
 	bucket map[string]*bucket // per account
 }
+
+// s3Clienter is a session that can make an S3 client alone, instead of
+// every client of a region (sdkSession).
+type s3Clienter interface{ s3Client(region string) s3API }
 
 // resolveS3 finds the owner (s3:ListAllMyBuckets in the scanned accounts),
 // region, referenced objects (s3:ListBucket on the exact key, never a read)
@@ -78,7 +81,7 @@ func (c *collector) resolveS3(ctx context.Context, byID map[string]*accountState
 		return nil
 	}
 	sc := &s3Scan{c: c, byID: maps.Clone(byID), owner: map[string]string{}, region: map[string]string{},
-		client: map[resOwner]s3API{}, bucket: map[string]*bucket{}}
+		bucket: map[string]*bucket{}}
 
 	// Owners: the referencing accounts first, the others only for what
 	// is still unknown; one paged ListBuckets per account at most.
@@ -159,32 +162,38 @@ func (sc *s3Scan) homeRegion(st *accountState) string {
 	return DefaultHomeRegion
 }
 
-// s3For returns the S3 client of account in region (nil without
-// credentials for the account).
+// s3For returns an S3 client of account in region (nil without
+// credentials for the account), and the account's rate limit. The client
+// is the caller's, for the calls at hand: a client kept per account would
+// be kept for every account of the Organization until the last bucket is
+// resolved (ListBuckets asks each account; about 10 KB a client, 50 MB at
+// 5,000 accounts).
 func (sc *s3Scan) s3For(account, region string) (s3API, *bucket) {
 	st := sc.byID[account]
 	if st == nil || st.sess == nil {
 		return nil, nil
 	}
 	sc.mu.Lock()
-	defer sc.mu.Unlock()
 	b := sc.bucket[account]
 	if b == nil {
 		b = sc.c.newBucket(s3Rate, s3Burst, resourceInFlight)
 		sc.bucket[account] = b
 	}
-	k := resOwner{account, region}
-	if cl := sc.client[k]; cl != nil {
-		return cl, b
+	rs := st.regions[region]
+	sc.mu.Unlock()
+	switch {
+	case rs != nil && rs.hasClients() && rs.remake == nil:
+		return rs.clients.s3, b // the region's clients, not dropped
+	case rs != nil && rs.hasClients():
+		if mk, ok := st.sess.(s3Clienter); ok {
+			return mk.s3Client(region), b
+		}
+		return rs.api().s3, b
 	}
-	var cl s3API
-	if rs := st.regions[region]; rs != nil && rs.hasClients() {
-		cl = rs.api().s3
-	} else {
-		cl = st.sess.regional(region).s3
+	if mk, ok := st.sess.(s3Clienter); ok {
+		return mk.s3Client(region), b
 	}
-	sc.client[k] = cl
-	return cl, b
+	return st.sess.regional(region).s3, b
 }
 
 // listBuckets maps the buckets of accounts to their owner.
