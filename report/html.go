@@ -949,18 +949,29 @@ func newStringTable() *stringTable {
 	return t
 }
 
+// lookup finds s: among the strings compared by index (fixed) or in the
+// window; k is its key either way. The empty string is always index 0
+// once written.
+func (t *stringTable) lookup(s string) (k htmlKey, id int32, fixed, ok bool) {
+	if s == "" && t.n > 0 {
+		return k, 0, true, true
+	}
+	t.kb = append(t.kb[:0], s...)
+	k = htmlKeyOf(t.kb)
+	if id, ok := t.fixed[k]; ok {
+		return k, id, true, true
+	}
+	id, ok = t.ids.get(k)
+	return k, id, false, ok
+}
+
 // fixedID is the index of a string the page compares by index: the same
 // for every finding.
 func (t *stringTable) fixedID(s string) int {
-	if s == "" && t.n > 0 {
-		return 0
-	}
-	t.kb = append(t.kb[:0], s...)
-	k := htmlKeyOf(t.kb)
-	if id, ok := t.fixed[k]; ok {
+	k, id, fixed, ok := t.lookup(s)
+	if fixed {
 		return int(id)
 	}
-	id, ok := t.ids.get(k)
 	if !ok {
 		id = int32(t.write(s))
 	}
@@ -969,35 +980,20 @@ func (t *stringTable) fixedID(s string) int {
 }
 
 func (t *stringTable) id(s string) int {
-	if s == "" && t.n > 0 {
-		return 0
-	}
-	t.kb = append(t.kb[:0], s...)
-	k := htmlKeyOf(t.kb)
-	if id, ok := t.fixed[k]; ok {
+	k, id, _, ok := t.lookup(s)
+	if ok {
 		return int(id)
 	}
-	if id, ok := t.ids.get(k); ok {
-		return int(id)
-	}
-	id := t.write(s)
-	t.ids.put(k, int32(id))
-	return id
+	n := t.write(s)
+	t.ids.put(k, int32(n))
+	return n
 }
 
 // onceID is id for a string not expected again (a finding's ID): one in
 // the window gives its index, and one that is not is written without
 // being kept.
 func (t *stringTable) onceID(s string) int {
-	if s == "" && t.n > 0 {
-		return 0
-	}
-	t.kb = append(t.kb[:0], s...)
-	k := htmlKeyOf(t.kb)
-	if id, ok := t.fixed[k]; ok {
-		return int(id)
-	}
-	if id, ok := t.ids.get(k); ok {
+	if _, id, _, ok := t.lookup(s); ok {
 		return int(id)
 	}
 	return t.write(s)
