@@ -9,8 +9,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-
-	"github.com/ecs-audit/audit/internal/fakeaws"
 )
 
 // parseSizes reads -live's comma- or space-separated account counts.
@@ -32,13 +30,9 @@ func parseSizes(s string) ([]int, error) {
 // in one process, whose wall time, CPU time and own peak RSS it prints,
 // with the findings and accounts the scan reported.
 func measureLive(bin string, n int) error {
-	srv, err := fakeaws.New(fakeaws.GenerateWorld(spec(n)), fakeaws.Options{Seed: 1})
+	srv, url, err := serve(n)
 	if err != nil {
-		return fmt.Errorf("generated world: %w", err)
-	}
-	url, err := srv.Start()
-	if err != nil {
-		return fmt.Errorf("starting the fake AWS endpoint: %w", err)
+		return err
 	}
 	defer srv.Close()
 	dir, err := os.MkdirTemp("", "benchworld-live-*")

@@ -98,15 +98,25 @@ func spec(n int) fakeaws.WorldSpec {
 		TaskDefsPerRegion: 30, ServicesPerRegion: 20, InstancesPerCluster: 10, ClustersPerRegion: 3, Seed: 1}
 }
 
-func write(out string, accounts int) error {
-	start := time.Now()
-	srv, err := fakeaws.New(fakeaws.GenerateWorld(spec(accounts)), fakeaws.Options{Seed: 1})
+// serve serves the generated Organization of n accounts on a loopback
+// port; close the server when done.
+func serve(n int) (*fakeaws.Server, string, error) {
+	srv, err := fakeaws.New(fakeaws.GenerateWorld(spec(n)), fakeaws.Options{Seed: 1})
 	if err != nil {
-		return fmt.Errorf("generated world: %w", err)
+		return nil, "", fmt.Errorf("generated world: %w", err)
 	}
 	url, err := srv.Start()
 	if err != nil {
-		return fmt.Errorf("starting the fake AWS endpoint: %w", err)
+		return nil, "", fmt.Errorf("starting the fake AWS endpoint: %w", err)
+	}
+	return srv, url, nil
+}
+
+func write(out string, accounts int) error {
+	start := time.Now()
+	srv, url, err := serve(accounts)
+	if err != nil {
+		return err
 	}
 	defer srv.Close()
 	ak, sk := srv.CallerCredentials()
